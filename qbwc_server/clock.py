@@ -1,0 +1,17 @@
+"""The one seam for time: everything asks `now()`, so tests (freezegun) control it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def now() -> datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Return `value` with UTC attached when a database handed it back naive (SQLite does)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)

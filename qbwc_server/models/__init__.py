@@ -1,0 +1,37 @@
+"""The ORM tables, one module per noun; import from here."""
+
+from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, User, user_companies
+from qbwc_server.models.base import Base
+from qbwc_server.models.company import Company
+from qbwc_server.models.imports import ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models.queue import OPEN_STATUSES, QueueAction, QueueItem, QueueStatus
+from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
+from qbwc_server.models.reference import QbListEntry
+from qbwc_server.models.synclog import LogEvent, SyncLogEntry
+from qbwc_server.models.wc_session import SessionState, WcSession
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ApiToken",
+    "Base",
+    "Company",
+    "ImportRun",
+    "ImportStatus",
+    "ImportWatermark",
+    "LogEvent",
+    "LoginThrottle",
+    "Origin",
+    "QbListEntry",
+    "QueueAction",
+    "QueueItem",
+    "QueueStatus",
+    "Record",
+    "RecordKind",
+    "Role",
+    "SessionState",
+    "SyncLogEntry",
+    "SyncState",
+    "User",
+    "WcSession",
+    "user_companies",
+]

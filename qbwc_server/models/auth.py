@@ -1,0 +1,69 @@
+"""Who may use the server: page logins, API tokens, and the throttle on failed Web Connector logins."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qbwc_server import clock
+from qbwc_server.models.base import Base, UtcDateTime, enum_column
+from qbwc_server.models.company import Company
+
+
+class Role(enum.Enum):
+    """A page user's role: admins manage settings, users, tokens and companies; bookkeepers everything else."""
+
+    ADMIN = "admin"
+    BOOKKEEPER = "bookkeeper"
+
+
+user_companies = Table(
+    "user_companies",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    """A login for the bookkeeper's page."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Admins see every company; a bookkeeper sees the companies listed here.
+    companies: Mapped[list[Company]] = relationship(secondary=user_companies, lazy="selectin")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A REST API token; only its SHA-256 is stored, and it sees only its own company."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginThrottle(Base):
+    """Consecutive failed Web Connector logins per user name (known or not), to slow down guessing."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,41 @@
+"""The objects a running server shares: settings, the engine and the session factory, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from qbwc_server.config import Settings
+from qbwc_server.db import make_engine, make_session_factory, transaction
+
+
+@dataclass
+class Runtime:
+    """Settings plus the database handles; pass it down instead of reaching for globals."""
+
+    settings: Settings
+    engine: Engine = field(init=False)
+    sessions: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.settings.database_url)
+        self.sessions = make_session_factory(self.engine)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Runtime:
+        """Build the runtime from QBWC_* environment variables."""
+        return cls(Settings.from_env(**overrides))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Run a block in one database transaction."""
+        with transaction(self.sessions) as session:
+            yield session
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
