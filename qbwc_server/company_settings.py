@@ -97,9 +97,11 @@ def parse_cli_value(key: str, raw: str) -> Any:
     if raw.lower() in {"", "none", "null"} and key not in {"customer_name_format", "job_name_format"}:
         return None
     if isinstance(default, bool):
-        return raw.lower() in {"1", "true", "yes", "on"} if raw.lower() in {
-            "1", "true", "yes", "on", "0", "false", "no", "off"
-        } else raw
+        return (
+            raw.lower() in {"1", "true", "yes", "on"}
+            if raw.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}
+            else raw
+        )
     if isinstance(default, int):
         return raw
     if isinstance(default, list) or key == "payment_methods":

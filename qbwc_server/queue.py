@@ -1,0 +1,306 @@
+"""The persistent queue: the only code that changes a queue item's status or a record's sync state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from qbwc_server import clock, synclog
+from qbwc_server.company_settings import effective
+from qbwc_server.models import (
+    OPEN_STATUSES,
+    Company,
+    LogEvent,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    Record,
+    RecordKind,
+    SyncState,
+)
+from qbwc_server.sync.dependencies import PRIORITY, prerequisites
+from qbwc_server.sync.eligibility import Verdict, decide
+
+log = logging.getLogger(__name__)
+
+UNSYNCED = (SyncState.PENDING, SyncState.ERROR, SyncState.BLOCKED)
+
+
+def open_item(db: Session, record: Record) -> QueueItem | None:
+    """Return the record's open (ready or sent) queue item, if any."""
+    return db.scalar(select(QueueItem).where(QueueItem.record_id == record.id, QueueItem.status.in_(OPEN_STATUSES)))
+
+
+def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False) -> None:
+    """Decide what a new or changed record needs, and queue it when it should go to QuickBooks."""
+    settings = effective(company.settings)
+    decision = decide(record, settings, explicit=explicit)
+    if decision.verdict is Verdict.EXCLUDE:
+        _drop_ready_item(db, record)
+        if record.sync_state is not SyncState.EXCLUDED:
+            set_state(db, record, SyncState.EXCLUDED, error=None)
+            synclog.append(db, record, LogEvent.EXCLUDED, f"Not synced: {decision.reason}.")
+        return
+    if decision.verdict is Verdict.HOLD:
+        _drop_ready_item(db, record)
+        if record.sync_state is not SyncState.PENDING:
+            set_state(db, record, SyncState.PENDING, error=None)
+        record.last_error = {"message": f"Not sent yet: {decision.reason}.", "kind": "hold"}
+        return
+    if record.qb_id and record.synced_version == record.version:
+        if record.sync_state is not SyncState.SYNCED:
+            set_state(db, record, SyncState.SYNCED, error=None)
+        return
+    enqueue(db, company, record)
+
+
+def enqueue(
+    db: Session,
+    company: Company,
+    record: Record,
+    *,
+    action: QueueAction = QueueAction.SEND,
+    priority: int | None = None,
+    unknown_outcome: bool = False,
+    _seen: set[int] | None = None,
+) -> QueueItem:
+    """Queue a record (one open item per record) and, first, any prerequisite that is not on its way."""
+    seen = _seen if _seen is not None else set()
+    seen.add(record.id)
+    for prerequisite in referenced_records(db, company, record):
+        if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
+            continue
+        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED):
+            continue  # it waits for a person; the dependant shows it is blocked when claimed
+        if open_item(db, prerequisite) is None:
+            enqueue(db, company, prerequisite, _seen=seen)
+    existing = open_item(db, record)
+    if existing is not None:
+        if action is QueueAction.LOOKUP and existing.status is QueueStatus.READY:
+            existing.action = action
+            existing.unknown_outcome = True
+        return existing
+    item = QueueItem(
+        company_id=company.id,
+        record_id=record.id,
+        action=action,
+        status=QueueStatus.READY,
+        priority=priority if priority is not None else PRIORITY[record.kind],
+        unknown_outcome=unknown_outcome,
+    )
+    try:
+        with db.begin_nested():
+            db.add(item)
+            db.flush()
+    except IntegrityError:
+        # Another process queued it between our look and our insert: theirs is the one open item.
+        existing = open_item(db, record)
+        assert existing is not None
+        return existing
+    set_state(db, record, SyncState.QUEUED, error=record.last_error if record.last_error else None)
+    record.last_error = None
+    synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
+    return item
+
+
+def referenced_records(db: Session, company: Company, record: Record) -> list[Record]:
+    """Return the stored records this record references (missing ones are simply absent)."""
+    refs = prerequisites(record.kind, record.data or {})
+    if not refs:
+        return []
+    found = find_records(db, company.id, refs)
+    return [found[ref] for ref in refs if ref in found]
+
+
+def find_records(db: Session, company_id: int, refs: Iterable[tuple[RecordKind, str]]) -> dict:
+    """Look up records by (kind, external_id) in one query."""
+    refs = list(refs)
+    if not refs:
+        return {}
+    ids = {external_id for _, external_id in refs}
+    rows = db.scalars(select(Record).where(Record.company_id == company_id, Record.external_id.in_(ids))).all()
+    wanted = set(refs)
+    return {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
+
+
+def request_sync(db: Session, company: Company, record: Record) -> None:
+    """Queue one record now because someone asked (API, CLI or page), even when automatic sync is off."""
+    if record.sync_state in (SyncState.ERROR, SyncState.BLOCKED, SyncState.EXCLUDED):
+        set_state(db, record, SyncState.PENDING, error=None)
+    record_changed(db, company, record, explicit=True)
+
+
+def force_sync(db: Session, company: Company) -> int:
+    """Queue every record of the company that is not in QuickBooks in its current version; return how many."""
+    rows = db.scalars(
+        select(Record).where(
+            Record.company_id == company.id,
+            Record.sync_state.in_([*UNSYNCED]),
+        )
+    ).all()
+    queued = 0
+    for record in rows:
+        request_sync(db, company, record)
+        queued += record.sync_state is SyncState.QUEUED
+    return queued
+
+
+def reprocess(db: Session, company: Company, record: Record) -> None:
+    """Try a record in error again after someone fixed the cause."""
+    synclog.append(db, record, LogEvent.RETRIED, "Reprocess requested.")
+    request_sync(db, company, record)
+
+
+def cancel(db: Session, record: Record, reason: str = "Cancelled.") -> None:
+    """Take a record off the queue; it stays pending until it changes or someone syncs it."""
+    item = open_item(db, record)
+    if item is not None and item.status is QueueStatus.SENT:
+        raise_busy(record)
+    _drop_ready_item(db, record)
+    set_state(db, record, SyncState.PENDING, error=None)
+    synclog.append(db, record, LogEvent.CANCELLED, reason)
+
+
+def exclude(db: Session, record: Record, reason: str) -> None:
+    """Mark a record as never to be synced, with the reason a person gave."""
+    item = open_item(db, record)
+    if item is not None and item.status is QueueStatus.SENT:
+        raise_busy(record)
+    _drop_ready_item(db, record)
+    set_state(db, record, SyncState.EXCLUDED, error=None)
+    synclog.append(db, record, LogEvent.EXCLUDED, f"Excluded: {reason}")
+
+
+def raise_busy(record: Record) -> None:
+    """Refuse to touch a record whose request QuickBooks is running right now."""
+    from qbwc_server.errors import QbwcError
+
+    raise QbwcError(
+        f"{record.kind.value} {record.external_id} is being sent to QuickBooks right now; try again shortly"
+    )
+
+
+def _drop_ready_item(db: Session, record: Record) -> None:
+    item = open_item(db, record)
+    if item is not None and item.status is QueueStatus.READY:
+        finish(item, QueueStatus.CANCELLED)
+
+
+# --- claiming and finishing --------------------------------------------------------------------------------
+
+
+def candidates(db: Session, company: Company, limit: int, *, lock: bool) -> list[QueueItem]:
+    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold."""
+    now = clock.now()
+    query = (
+        select(QueueItem)
+        .where(
+            QueueItem.company_id == company.id,
+            QueueItem.status == QueueStatus.READY,
+            (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
+        )
+        .order_by(QueueItem.priority, QueueItem.id)
+        .limit(limit)
+    )
+    if lock and db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(db.scalars(query).all())
+
+
+def mark_sent(db: Session, item: QueueItem, ticket: str, sent_info: dict[str, Any]) -> bool:
+    """Hand an item to a session; False when another session took it first (compare-and-set)."""
+    now = clock.now()
+    result = db.execute(
+        update(QueueItem)
+        .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.READY)
+        .values(
+            status=QueueStatus.SENT,
+            ticket=ticket,
+            sent_info=sent_info,
+            sent_at=now,
+            updated_at=now,
+            attempts=QueueItem.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.refresh(item)
+    return True
+
+
+def finish(item: QueueItem, status: QueueStatus, error: str | None = None) -> None:
+    """Close an item as done, failed or cancelled."""
+    item.status = status
+    item.last_error = error
+    item.finished_at = item.updated_at = clock.now()
+
+
+def back_to_ready(
+    item: QueueItem,
+    *,
+    delay_seconds: float = 0,
+    error: str | None = None,
+    action: QueueAction | None = None,
+    unknown_outcome: bool | None = None,
+) -> None:
+    """Put a sent item back in line, optionally not before a delay (backoff) or as a different action."""
+    item.status = QueueStatus.READY
+    item.ticket = None
+    item.last_error = error
+    if action is not None:
+        item.action = action
+    if unknown_outcome is not None:
+        item.unknown_outcome = unknown_outcome
+    item.not_before = clock.now() + timedelta(seconds=delay_seconds) if delay_seconds else None
+    item.updated_at = clock.now()
+
+
+def in_flight(db: Session, company: Company, ticket: str) -> list[QueueItem]:
+    """Return the items a session has sent and not yet heard back about."""
+    return list(
+        db.scalars(
+            select(QueueItem)
+            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT, QueueItem.ticket == ticket)
+            .order_by(QueueItem.id)
+        ).all()
+    )
+
+
+def orphaned(db: Session, company: Company, current_ticket: str) -> list[QueueItem]:
+    """Return items sent by sessions other than the current one (they died before answering)."""
+    return list(
+        db.scalars(
+            select(QueueItem)
+            .where(
+                QueueItem.company_id == company.id,
+                QueueItem.status == QueueStatus.SENT,
+                QueueItem.ticket != current_ticket,
+            )
+            .order_by(QueueItem.id)
+        ).all()
+    )
+
+
+def set_state(db: Session, record: Record, state: SyncState, *, error: dict[str, Any] | None) -> None:
+    """Change a record's sync state (and its last error) — the one place that does."""
+    record.sync_state = state
+    record.last_error = error
+    record.updated_at = clock.now()
+
+
+def counts(db: Session, company: Company) -> dict[str, int]:
+    """Return how many records are in each sync state."""
+    rows = db.execute(
+        select(Record.sync_state, func.count()).where(Record.company_id == company.id).group_by(Record.sync_state)
+    ).all()
+    result = {state.value: 0 for state in SyncState}
+    for state, number in rows:
+        result[state.value] = number
+    return result
