@@ -195,7 +195,7 @@ def _drop_ready_item(db: Session, record: Record) -> None:
 # --- claiming and finishing --------------------------------------------------------------------------------
 
 
-def candidates(db: Session, company: Company, limit: int, *, lock: bool) -> list[QueueItem]:
+def candidates(db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0) -> list[QueueItem]:
     """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold."""
     now = clock.now()
     query = (
@@ -207,6 +207,7 @@ def candidates(db: Session, company: Company, limit: int, *, lock: bool) -> list
         )
         .order_by(QueueItem.priority, QueueItem.id)
         .limit(limit)
+        .offset(offset)
     )
     if lock and db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)

@@ -1,0 +1,64 @@
+"""Turn a queue item into the qbXML request for it, from the record's current state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from qbwc_server.company_settings import effective
+from qbwc_server.models import Company, QueueAction, QueueItem, Record
+from qbwc_server.queue import find_records
+from qbwc_server.sync import builders
+from qbwc_server.sync.dependencies import prerequisites
+
+
+@dataclass
+class Outgoing:
+    """One rendered request and what is needed to file its answer."""
+
+    item: QueueItem
+    record: Record
+    built: builders.Built
+    is_add: bool
+
+
+def request_input(db: Session, company: Company, record: Record) -> builders.RequestInput:
+    """Gather what the builders need: data, settings, the record's QuickBooks identity and its references."""
+    refs = prerequisites(record.kind, record.data or {})
+    found = find_records(db, company.id, refs)
+    qb_refs = {
+        (kind.value, external_id): builders.QbRef(id=r.qb_id, full_name=r.qb_full_name)
+        for (kind, external_id), r in found.items()
+        if r.qb_id
+    }
+    identity = None
+    if record.qb_id:
+        identity = builders.QbIdentity(
+            id=record.qb_id,
+            edit_sequence=record.qb_edit_sequence or "",
+            full_name=record.qb_full_name,
+            line_ids=dict(record.qb_line_ids or {}),
+        )
+    return builders.RequestInput(
+        kind=record.kind.value,
+        external_id=record.external_id,
+        data=record.data or {},
+        settings=effective(company.settings),
+        qb=identity,
+        refs=qb_refs,
+    )
+
+
+def render(db: Session, company: Company, item: QueueItem, record: Record) -> Outgoing:
+    """Render the request for an item; raises builders.RecordProblem when the record cannot be sent as it is."""
+    inp = request_input(db, company, record)
+    request_id = str(item.id)
+    if item.action is QueueAction.LOOKUP:
+        built = builders.build_lookup(inp, request_id)
+        return Outgoing(item, record, built, is_add=False)
+    if item.action is QueueAction.REFRESH and record.qb_id:
+        built = builders.build_refresh(record.kind.value, record.qb_id, request_id)
+        return Outgoing(item, record, built, is_add=False)
+    built = builders.build(inp, request_id)
+    return Outgoing(item, record, built, is_add=inp.qb is None)

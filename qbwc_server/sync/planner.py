@@ -1,0 +1,99 @@
+"""Choose the next batch: ready items in priority order whose prerequisites are already in QuickBooks."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from qbwc_server import queue
+from qbwc_server.models import Company, QueueAction, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.sync.dependencies import prerequisites
+
+CHUNK = 200
+MAX_SCAN = 5000
+
+
+def display_name(record: Record) -> str:
+    """Return the name a bookkeeper knows a record by."""
+    data = record.data or {}
+    if record.qb_full_name:
+        return record.qb_full_name
+    for key in ("name", "company_name", "number"):
+        if data.get(key):
+            return str(data[key])
+    if data.get("last_name") or data.get("first_name"):
+        return " ".join(str(data[k]) for k in ("first_name", "last_name") if data.get(k))
+    return record.external_id
+
+
+def waiting_reason(db: Session, company: Company, record: Record) -> tuple[SyncState, str, int | None] | None:
+    """Say why a record cannot go yet (state QUEUED: waiting; BLOCKED: a prerequisite needs a person), or None."""
+    refs = prerequisites(record.kind, record.data or {})
+    if not refs:
+        return None
+    found = queue.find_records(db, company.id, refs)
+    for ref_kind, external_id in refs:
+        label = _label(ref_kind)
+        prerequisite = found.get((ref_kind, external_id))
+        if prerequisite is None:
+            return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
+        if prerequisite.qb_id:
+            continue
+        name = display_name(prerequisite)
+        state = prerequisite.sync_state
+        if state is SyncState.ERROR:
+            reason = (prerequisite.last_error or {}).get("message", "see its log")
+            return SyncState.BLOCKED, f"waiting for {label} '{name}', which failed: {reason}", prerequisite.id
+        if state is SyncState.PENDING:
+            queue.request_sync(db, company, prerequisite)
+            state = prerequisite.sync_state
+        if state in (SyncState.EXCLUDED, SyncState.PENDING):
+            why = (prerequisite.last_error or {}).get("message", "it is excluded from sync")
+            return SyncState.BLOCKED, f"waiting for {label} '{name}', which is not synced: {why}", prerequisite.id
+        return SyncState.QUEUED, f"waiting for {label} '{name}' to reach QuickBooks", prerequisite.id
+    return None
+
+
+def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueItem, Record | None]]:
+    """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait."""
+    batch: list[tuple[QueueItem, Record | None]] = []
+    offset = 0
+    while len(batch) < limit and offset < MAX_SCAN:
+        chunk = queue.candidates(db, company, CHUNK, lock=True, offset=offset)
+        if not chunk:
+            break
+        offset += len(chunk)
+        for item in chunk:
+            if batch and _split_limit(batch[0][0]) <= len(batch):
+                return batch
+            if item.record_id is None:
+                batch.append((item, None))
+            else:
+                record = db.get(Record, item.record_id)
+                if record is None:
+                    continue
+                if item.action is QueueAction.SEND:
+                    wait = waiting_reason(db, company, record)
+                    if wait is not None:
+                        _note_wait(db, item, record, wait)
+                        continue
+                batch.append((item, record))
+            if len(batch) >= limit:
+                break
+    return batch
+
+
+def _split_limit(item: QueueItem) -> int:
+    # After QuickBooks rejected a whole message set, its items go in smaller sets until the bad one is alone.
+    return int((item.sent_info or {}).get("split") or 10**6)
+
+
+def _note_wait(db: Session, item: QueueItem, record: Record, wait: tuple[SyncState, str, int | None]) -> None:
+    state, message, waiting_on = wait
+    item.waiting_on = waiting_on
+    error = {"kind": "waiting", "message": message[0].upper() + message[1:] + "."}
+    if record.sync_state is not state or record.last_error != error:
+        queue.set_state(db, record, state, error=error)
+
+
+def _label(kind: RecordKind) -> str:
+    return kind.value
