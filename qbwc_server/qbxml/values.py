@@ -31,6 +31,8 @@ def to_decimal(value: object) -> Decimal:
 def money(value: object) -> str:
     """Return an amount with exactly two decimals ("12.50"), rounded half up; raise ValueError if out of range."""
     number = to_decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+    if number.is_zero():
+        number = abs(number)  # never "-0.00"
     if abs(number) >= _MAX_AMOUNT:
         raise ValueError(f"{number} is larger than QuickBooks accepts")
     return f"{number:f}"
