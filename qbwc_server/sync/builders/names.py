@@ -34,7 +34,7 @@ def format_name(template: str, data: Mapping[str, Any]) -> str:
     """Fill a name format such as "{last_name}, {first_name}" so that missing parts leave no stray separators.
 
     A separator is kept only between two parts that both have a value; text before the first part and
-    after the last one is kept only when the part next to it has a value.
+    after the last one (such as brackets) is kept only when the part next to it has a value.
     """
     try:
         pieces = list(string.Formatter().parse(template))
@@ -42,6 +42,7 @@ def format_name(template: str, data: Mapping[str, Any]) -> str:
         raise RecordProblem("name_format", f"The name format '{template}' is not valid.") from None
     out: list[str] = []
     any_value = False
+    last_had_value = False
     fields_seen = 0
     trailing = ""
     for literal, field_name, _spec, _conversion in pieces:
@@ -56,7 +57,8 @@ def format_name(template: str, data: Mapping[str, Any]) -> str:
                 out.append(literal)
             out.append(value)
             any_value = True
-    if any_value or fields_seen == 0:
+        last_had_value = bool(value)
+    if last_had_value or fields_seen == 0:
         out.append(trailing)
     return " ".join("".join(out).split())
 
