@@ -25,6 +25,4 @@ class FieldTooLong(QbwcError):
         self.field = field
         self.limit = limit
         self.value = value
-        super().__init__(
-            f"{field} '{value}' is {len(value)} characters long; QuickBooks allows at most {limit}."
-        )
+        super().__init__(f"{field} '{value}' is {len(value)} characters long; QuickBooks allows at most {limit}.")

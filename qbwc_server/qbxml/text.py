@@ -130,9 +130,7 @@ def fit(value: object, limit: int, field: str) -> tuple[str, list[str]]:
     if len(text) > limit:
         original = len(text)
         text = text[:limit].rstrip()
-        warnings.append(
-            f"{field}: cut to {limit} characters, the most QuickBooks allows (it had {original})."
-        )
+        warnings.append(f"{field}: cut to {limit} characters, the most QuickBooks allows (it had {original}).")
     return text, warnings
 
 

@@ -101,7 +101,11 @@ def test_job_mod(assert_valid):
 
 @pytest.mark.parametrize(
     ("item_type", "rq_type"),
-    [("service", "ItemServiceAddRq"), ("non_inventory", "ItemNonInventoryAddRq"), ("other_charge", "ItemOtherChargeAddRq")],
+    [
+        ("service", "ItemServiceAddRq"),
+        ("non_inventory", "ItemNonInventoryAddRq"),
+        ("other_charge", "ItemOtherChargeAddRq"),
+    ],
 )
 def test_item_types_pick_their_request(assert_valid, item_type, rq_type):
     built = build(make_input("item", {**SAMPLES["item"], "type": item_type}), "3")
@@ -112,8 +116,15 @@ def test_item_types_pick_their_request(assert_valid, item_type, rq_type):
 
 
 def test_item_with_cost_is_bought_and_sold(assert_valid):
-    data = {"name": "Copper Pipe", "type": "non_inventory", "description": "1/2 in", "price": "4.10", "cost": "2.05",
-            "category": "materials", "taxable": True}  # fmt: skip
+    data = {
+        "name": "Copper Pipe",
+        "type": "non_inventory",
+        "description": "1/2 in",
+        "price": "4.10",
+        "cost": "2.05",
+        "category": "materials",
+        "taxable": True,
+    }
     add = assert_valid(build(make_input("item", data), "3")).find("ItemNonInventoryAdd")
     assert add.findtext("SalesTaxCodeRef/FullName") == "Tax"
     assert add.findtext("SalesAndPurchase/SalesPrice") == "4.1"

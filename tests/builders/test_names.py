@@ -35,7 +35,9 @@ def test_job_name_default_format_and_missing_parts():
 
 
 def test_uppercase_names_setting():
-    assert qb_name("customer", {"first_name": "José", "last_name": "Müller"}, {"uppercase_names": True}) == "MÜLLER, JOSÉ"
+    assert (
+        qb_name("customer", {"first_name": "José", "last_name": "Müller"}, {"uppercase_names": True}) == "MÜLLER, JOSÉ"
+    )
 
 
 def test_names_are_made_latin1():

@@ -10,8 +10,10 @@ from .conftest import SAMPLES, SETTINGS, make_input
 
 
 def lines_of(parent, tag):
-    return [{child.tag: (child.findtext("ListID") or child.findtext("FullName") or child.text) for child in line}
-            for line in parent.findall(tag)]  # fmt: skip
+    return [
+        {child.tag: (child.findtext("ListID") or child.findtext("FullName") or child.text) for child in line}
+        for line in parent.findall(tag)
+    ]
 
 
 def test_invoice_add_for_a_job_with_tax_and_lines(assert_valid):
@@ -42,9 +44,14 @@ def test_invoice_without_job_goes_to_the_customer(assert_valid):
 
 
 def test_line_amount_that_disagrees_with_rate_is_sent_as_amount(assert_valid):
-    data = {**SAMPLES["invoice"], "lines": [{"item": "labor", "quantity": "3", "rate": "33.33", "amount": "100"},
-                                           {"item": "labor", "quantity": "3", "rate": "33.333", "amount": "100"},
-                                           {"item": "labor", "amount": "12.5"}]}  # fmt: skip
+    data = {
+        **SAMPLES["invoice"],
+        "lines": [
+            {"item": "labor", "quantity": "3", "rate": "33.33", "amount": "100"},
+            {"item": "labor", "quantity": "3", "rate": "33.333", "amount": "100"},
+            {"item": "labor", "amount": "12.5"},
+        ],
+    }
     add = assert_valid(build(make_input("invoice", data), "5")).find("InvoiceAdd")
     assert lines_of(add, "InvoiceLineAdd") == [
         {"ItemRef": "80000003-1700000000", "Quantity": "3", "Amount": "100.00"},
@@ -87,11 +94,14 @@ def test_invoice_mod_changes_adds_and_removes_lines(assert_valid):
     # Given an invoice QuickBooks knows with lines "a", "b" and "c"
     qb = QbIdentity(id="1A2B-1700000000", edit_sequence="1700000999", line_ids={"a": "L-A", "b": "L-B", "c": "L-C"})
     # When "a" changes, "b" is removed and "d" is new
-    data = {**SAMPLES["invoice"], "lines": [
-        {"id": "a", "item": "labor", "quantity": "3", "rate": "95"},
-        {"id": "c", "item": "pipe", "quantity": "1", "rate": "4.10"},
-        {"id": "d", "item": "pipe", "description": "Extra fitting", "amount": "7.5"},
-    ]}  # fmt: skip
+    data = {
+        **SAMPLES["invoice"],
+        "lines": [
+            {"id": "a", "item": "labor", "quantity": "3", "rate": "95"},
+            {"id": "c", "item": "pipe", "quantity": "1", "rate": "4.10"},
+            {"id": "d", "item": "pipe", "description": "Extra fitting", "amount": "7.5"},
+        ],
+    }
     built = build(make_input("invoice", data, qb=qb), "6")
     # Then the Mod keeps a and c by TxnLineID, adds d with -1 and leaves b out
     assert built.rq_type == "InvoiceModRq"
@@ -135,8 +145,11 @@ def test_payment_for_an_unsynced_invoice_is_a_problem():
 
 
 def test_payment_mod_and_reference_limit(assert_valid):
-    data = {**SAMPLES["payment"], "reference": "R" * 20,
-            "applied_to": [{"invoice": "inv-1", "amount": "100"}, {"invoice": "inv-2", "amount": "102.30"}]}  # fmt: skip
+    data = {
+        **SAMPLES["payment"],
+        "reference": "R" * 20,
+        "applied_to": [{"invoice": "inv-1", "amount": "100"}, {"invoice": "inv-2", "amount": "102.30"}],
+    }
     built = build(make_input("payment", data, qb=QbIdentity("P-1", "55")), "7")
     mod = assert_valid(built).find("ReceivePaymentMod")
     assert [a.findtext("TxnID") for a in mod.findall("AppliedToTxnMod")] == ["1A2B-1700000000", "1A2C-1700000000"]

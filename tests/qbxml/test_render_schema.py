@@ -16,7 +16,7 @@ def test_message_set_has_the_declarations_quickbooks_expects():
     assert '<QBXMLMsgsRq onError="stopOnError">' in xml
 
 
-@pytest.mark.parametrize(("version", "on_error"), [("13.0\"?><x", "continueOnError"), ("13.0", "ignore")])
+@pytest.mark.parametrize(("version", "on_error"), [('13.0"?><x', "continueOnError"), ("13.0", "ignore")])
 def test_message_set_refuses_values_that_would_break_the_document(version, on_error):
     with pytest.raises(ValueError):
         message_set([MINIMAL], version, on_error=on_error)
@@ -24,9 +24,20 @@ def test_message_set_refuses_values_that_would_break_the_document(version, on_er
 
 def test_templates_escape_markup_in_values():
     r = dict.fromkeys(
-        ["is_active", "parent", "company_name", "first_name", "last_name", "bill_address", "ship_address",
-         "phone", "email", "job_desc", "notes"]
-    )  # fmt: skip
+        [
+            "is_active",
+            "parent",
+            "company_name",
+            "first_name",
+            "last_name",
+            "bill_address",
+            "ship_address",
+            "phone",
+            "email",
+            "job_desc",
+            "notes",
+        ]
+    )
     r["name"] = 'A & B <Plumbing> "Co"'
     xml = render("customer_add.xml.j2", request_id='1"&', r=r)
     assert "<Name>A &amp; B &lt;Plumbing&gt; &#34;Co&#34;</Name>" in xml
@@ -44,7 +55,7 @@ def test_valid_message_set_validates_in_both_versions(schema_dir, version):
 
 
 def test_schema_reports_order_and_length_errors(schema_dir):
-    wrong_order = '<CustomerAddRq><CustomerAdd><IsActive>true</IsActive><Name>x</Name></CustomerAdd></CustomerAddRq>'
+    wrong_order = "<CustomerAddRq><CustomerAdd><IsActive>true</IsActive><Name>x</Name></CustomerAdd></CustomerAddRq>"
     errors = schema.validate(message_set([wrong_order], "13.0"), "13.0", schema_dir)
     assert errors and "IsActive" in errors[0]
     too_long = f"<CustomerAddRq><CustomerAdd><Name>{'x' * 42}</Name></CustomerAdd></CustomerAddRq>"

@@ -53,7 +53,12 @@ _MODULES: dict[str, ModuleType] = {
     "payment": payments,
     "bill": bills,
 }
-_LIST_QUERY = {"customer": "CustomerQueryRq", "job": "CustomerQueryRq", "item": "ItemQueryRq", "vendor": "VendorQueryRq"}
+_LIST_QUERY = {
+    "customer": "CustomerQueryRq",
+    "job": "CustomerQueryRq",
+    "item": "ItemQueryRq",
+    "vendor": "VendorQueryRq",
+}
 _TXN_QUERY = {"invoice": "InvoiceQueryRq", "payment": "ReceivePaymentQueryRq", "bill": "BillQueryRq"}
 
 

@@ -28,6 +28,7 @@ DEFAULT_SETTINGS: Mapping[str, Any] = {
     "sales_tax_code_non_taxable": "Non",
 }
 
+
 def setting(settings: Mapping[str, Any], key: str) -> Any:
     """Return a company setting, falling back to its documented default."""
     value = settings.get(key)
@@ -125,8 +126,7 @@ class Draft:
         if ref is None:
             raise RecordProblem(
                 field,
-                f"The {kind} '{external_id}' is not in QuickBooks yet; "
-                "it has to be synced before this record.",
+                f"The {kind} '{external_id}' is not in QuickBooks yet; it has to be synced before this record.",
             )
         return {"list_id": ref.id, "full_name": ref.full_name}
 

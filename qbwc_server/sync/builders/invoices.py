@@ -75,8 +75,10 @@ def _lines(d: Draft) -> list[dict[str, Any]]:
         quantity = d.price(line.get("quantity"), f"{where}.quantity", f"{label} quantity")
         rate = d.price(line.get("rate"), f"{where}.rate", f"{label} rate")
         amount = d.money(line.get("amount"), f"{where}.amount", f"{label} amount")
-        if rate is not None and amount is not None and line_amount(quantity, rate, None) != line_amount(
-            None, None, amount
+        if (
+            rate is not None
+            and amount is not None
+            and line_amount(quantity, rate, None) != line_amount(None, None, amount)
         ):
             # QuickBooks would recompute one from the other; keep the app's amount so the totals agree.
             rate = None
@@ -85,9 +87,7 @@ def _lines(d: Draft) -> list[dict[str, Any]]:
         lines.append(
             {
                 "txn_line_id": known.get(line_key(line, index), "-1"),
-                "item": None
-                if blank(line.get("item"))
-                else d.record_ref("item", line["item"], f"{where}.item"),
+                "item": None if blank(line.get("item")) else d.record_ref("item", line["item"], f"{where}.item"),
                 "description": d.text(line.get("description"), limits.DESC, f"{label} description"),
                 "quantity": quantity,
                 "rate": rate,
@@ -126,7 +126,9 @@ def build(inp: RequestInput, request_id: str) -> Built:
 
 
 def _entity(inp: RequestInput) -> dict[str, str | None] | None:
-    key = ("job", str(inp.data["job"])) if not blank(inp.data.get("job")) else ("customer", str(inp.data.get("customer")))
+    key = (
+        ("job", str(inp.data["job"])) if not blank(inp.data.get("job")) else ("customer", str(inp.data.get("customer")))
+    )
     ref = inp.refs.get(key)
     return None if ref is None else {"list_id": ref.id, "full_name": ref.full_name}
 

@@ -36,8 +36,8 @@ def build(inp: RequestInput, request_id: str) -> Built:
     item_type = str(data.get("type") or "service")
     if item_type not in ITEM_TYPES:
         raise RecordProblem(
-            "type", f"The item type '{item_type}' is not one QuickBooks can take here (service, non_inventory, "
-            "other_charge)."
+            "type",
+            f"The item type '{item_type}' is not one QuickBooks can take here (service, non_inventory, other_charge).",
         )
     name, warnings = name_with_warnings("item", data, inp.settings)
     d.warnings.extend(warnings)
@@ -49,9 +49,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
         "description": d.text(data.get("description"), limits.DESC, "Description"),
         "price": d.price(data.get("price"), "price", "Price"),
         "cost": cost,
-        "income_account": d.named_ref(
-            income_account(d), limits.ACCOUNT_FULL_NAME, "Income account", "income_account"
-        ),
+        "income_account": d.named_ref(income_account(d), limits.ACCOUNT_FULL_NAME, "Income account", "income_account"),
         "expense_account": None
         if cost is None
         else d.named_ref(

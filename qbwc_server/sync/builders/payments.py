@@ -56,9 +56,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
     if qb is None:
         xml = render("receive_payment_add.xml.j2", request_id=request_id, r=r)
         return Built(xml, "ReceivePaymentAddRq", d.warnings)
-    xml = render(
-        "receive_payment_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence
-    )
+    xml = render("receive_payment_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
     return Built(xml, "ReceivePaymentModRq", d.warnings)
 
 
@@ -104,6 +102,4 @@ def total_warnings(inp: RequestInput, ret: etree._Element) -> list[str]:
     ours = values.to_decimal(values.money(inp.data["amount"]))
     if values.to_decimal(theirs) == ours:
         return []
-    return [
-        f"QuickBooks recorded this payment as {values.money(theirs)}, but the app says {values.money(ours)}."
-    ]
+    return [f"QuickBooks recorded this payment as {values.money(theirs)}, but the app says {values.money(ours)}."]
