@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-try:
-    from qbwc_server.errors import QbwcError
-except ImportError:  # pragma: no cover - the project-wide base lives in qbwc_server.errors once merged
-
-    class QbwcError(Exception):  # type: ignore[no-redef]
-        """Base class of every error this project raises on purpose."""
+from qbwc_server.errors import QbwcError
 
 
 class XmlError(QbwcError):
