@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -53,14 +53,18 @@ def _authenticate() -> Response | None:
 
 
 def _unauthorized(message: str) -> Response:
-    response = jsonify(error=message)
-    response.status_code = 401
+    response = _json({"error": message}, 401)
     response.headers["WWW-Authenticate"] = 'Bearer realm="qbwc-server"'
     return response
 
 
-def _error(status: int, message: str) -> tuple[Response, int]:
-    return jsonify(error=message), status
+def _json(body: Any, status: int = 200) -> Response:
+    """Answer in JSON, keeping the order fields were put in (Flask's own encoder sorts them)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"error": message}, status)
 
 
 @api.app_errorhandler(HTTPException)
@@ -81,19 +85,19 @@ def _unexpected(exc: Exception) -> Any:
 
 
 @api.errorhandler(InvalidInput)
-def _invalid(exc: InvalidInput) -> tuple[Response, int]:
+def _invalid(exc: InvalidInput) -> Response:
     db_session().rollback()
-    return jsonify(errors=exc.errors), 422
+    return _json({"errors": exc.errors}, 422)
 
 
 @api.errorhandler(NotFound)
-def _not_found(exc: NotFound) -> tuple[Response, int]:
+def _not_found(exc: NotFound) -> Response:
     db_session().rollback()
     return _error(404, str(exc))
 
 
 @api.errorhandler(QbwcError)
-def _refused(exc: QbwcError) -> tuple[Response, int]:
+def _refused(exc: QbwcError) -> Response:
     # What is left of our own errors: the request is sound but cannot be done now (a record in flight).
     db_session().rollback()
     return _error(409, str(exc))
@@ -131,7 +135,7 @@ def _record_json(db: Session, record: Any, limit: int = store.LOG_IN_ONE) -> dic
 
 
 @api.put("/<resource>/<external_id>")
-def put_record(resource: str, external_id: str) -> tuple[Response, int]:
+def put_record(resource: str, external_id: str) -> Response:
     """Create or replace a record: 201 when new, 200 when it existed, 422 with field errors and nothing stored."""
     kind = _kind(resource)
     payload = _json_body()
@@ -139,7 +143,7 @@ def put_record(resource: str, external_id: str) -> tuple[Response, int]:
     record, created = store.upsert(db, _company(), kind, external_id, payload)
     body = _record_json(db, record)
     db.commit()
-    return jsonify(body), 201 if created else 200
+    return _json(body, 201 if created else 200)
 
 
 @api.get("/<resource>/<external_id>")
@@ -149,7 +153,7 @@ def get_record(resource: str, external_id: str) -> Response:
     record = store.get(db, _company(), _kind(resource), external_id)
     body = _record_json(db, record)
     db.commit()
-    return jsonify(body)
+    return _json(body)
 
 
 @api.get("/<resource>")
@@ -166,7 +170,7 @@ def list_records(resource: str) -> Response:
         "next_cursor": page.next_cursor,
     }
     db.commit()
-    return jsonify(body)
+    return _json(body)
 
 
 def _sync_state(raw: str | None) -> SyncState | None:
@@ -197,7 +201,7 @@ def sync_record(resource: str, external_id: str) -> Response:
     db.flush()
     body = _record_json(db, record)
     db.commit()
-    return jsonify(body)
+    return _json(body)
 
 
 @api.post("/sync")
@@ -208,7 +212,7 @@ def sync_all() -> Response:
     queued = queue.force_sync(db, company)
     db.commit()
     log.info("Force sync of %s queued %d records", company.slug, queued)
-    return jsonify(queued=queued)
+    return _json({"queued": queued})
 
 
 # --- the company --------------------------------------------------------------------------------------------------
@@ -220,7 +224,7 @@ def status() -> Response:
     db = db_session()
     body = connection_status(db, _company(), timedelta(minutes=runtime_of(current_app).settings.ticket_timeout_minutes))
     db.commit()
-    return jsonify(body)
+    return _json(body)
 
 
 def connection_status(db: Session, company: Company, session_timeout: timedelta) -> dict[str, Any]:
@@ -268,7 +272,7 @@ def get_settings() -> Response:
     db = db_session()
     body = {"settings": company_settings.effective(_company().settings)}
     db.commit()
-    return jsonify(body)
+    return _json(body)
 
 
 @api.patch("/settings")
@@ -284,4 +288,4 @@ def patch_settings() -> Response:
     company.settings = {**(company.settings or {}), **clean}
     db.commit()
     log.info("Settings of %s changed: %s", company.slug, ", ".join(sorted(clean)))
-    return jsonify(settings=company_settings.effective(company.settings))
+    return _json({"settings": company_settings.effective(company.settings)})

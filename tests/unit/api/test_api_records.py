@@ -29,6 +29,8 @@ def test_put_then_get_shows_the_record_queued_with_its_log(client, auth):
     assert [entry["event"] for entry in body["sync"]["log"]] == ["stored", "queued"]
     assert body["sync"]["log"][0]["message"] == "Received from the app."
     assert created.get_json() == body
+    # Fields read in the order the API documents them, on every database.
+    assert list(body) == ["external_id", "first_name", "last_name", "billing_address", "quickbooks", "sync"]
 
 
 def test_a_second_put_updates_with_200(client, auth, runtime):
@@ -98,6 +100,10 @@ def test_unknown_resources_and_records_are_404_in_json(client, auth):
     wrong_method = client.delete("/api/v1/customers/c-1", headers=auth)
     assert wrong_method.status_code == 405
     assert "error" in wrong_method.get_json()
+    # Outside the API, errors stay ordinary pages.
+    elsewhere = client.get("/no-such-page")
+    assert elsewhere.status_code == 404
+    assert elsewhere.mimetype == "text/html"
 
 
 def test_a_draft_invoice_is_pending_and_says_why(client, auth):
