@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from qbwc_server import clock, company_settings, queue, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
-from qbwc_server.models import Company, RecordKind, SessionState, SyncState, WcSession
+from qbwc_server.models import Company, Record, RecordKind, SessionState, SyncState, WcSession
 from qbwc_server.records import store
 from qbwc_server.web import db_session, runtime_of
 
@@ -127,7 +127,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _record_json(db: Session, record: Any, limit: int = store.LOG_IN_ONE) -> dict[str, Any]:
+def _record_json(db: Session, record: Record, limit: int = store.LOG_IN_ONE) -> dict[str, Any]:
     return store.serialize(record, store.log_entries(db, [record], limit).get(record.id, []))
 
 
