@@ -105,7 +105,7 @@ def _row(record: Record, item: QueueItem | None, names: dict[int, Record]) -> di
 
 @queue_group.command("retry")
 @click.argument("slug")
-@click.argument("kind_name", metavar="KIND", required=False)
+@click.argument("kind_name", metavar="[KIND]", required=False)
 @click.argument("external_id", required=False)
 @click.option("--all-errors", is_flag=True, help="Retry every record of the company that is in error.")
 @click.pass_obj
