@@ -1,0 +1,15 @@
+"""A faithful stand-in for QuickBooks Desktop and the QuickBooks Web Connector, for tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+from .clock import set_clock
+from .errors import QuickBooksParseError, ServerUnreachableError, SimulatorError
+from .quickbooks import FakeCompany
+
+__all__ = [
+    "FakeCompany",
+    "QuickBooksParseError",
+    "ServerUnreachableError",
+    "SimulatorError",
+    "set_clock",
+]
