@@ -5,11 +5,16 @@ from __future__ import annotations
 from .clock import set_clock
 from .errors import QuickBooksParseError, ServerUnreachableError, SimulatorError
 from .quickbooks import FakeCompany
+from .report import SessionReport
+from .webconnector import FakeWebConnector, Faults
 
 __all__ = [
     "FakeCompany",
+    "FakeWebConnector",
+    "Faults",
     "QuickBooksParseError",
     "ServerUnreachableError",
+    "SessionReport",
     "SimulatorError",
     "set_clock",
 ]

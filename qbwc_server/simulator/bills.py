@@ -26,8 +26,15 @@ if TYPE_CHECKING:
     from .company import CompanyStore
 
 LINE_TAGS = {
-    "ExpenseLineAdd", "ItemLineAdd", "ItemGroupLineAdd", "ExpenseLineMod", "ItemLineMod", "ItemGroupLineMod",
-    "ClearExpenseLines", "ClearItemLines", "LinkToTxnID",
+    "ExpenseLineAdd",
+    "ItemLineAdd",
+    "ItemGroupLineAdd",
+    "ExpenseLineMod",
+    "ItemLineMod",
+    "ItemGroupLineMod",
+    "ClearExpenseLines",
+    "ClearItemLines",
+    "LinkToTxnID",
 }
 ANSWER_SKIP = frozenset({"LinkedTxn"})
 DEFAULT_DAYS_BILLS_ARE_DUE = 10

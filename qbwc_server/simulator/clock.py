@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _now: Callable[[], datetime] | None = None
 
@@ -12,7 +12,7 @@ def now() -> datetime:
     """Return the current time as an aware datetime."""
     if _now is not None:
         return _now()
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def set_clock(func: Callable[[], datetime] | None) -> None:

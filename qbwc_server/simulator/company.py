@@ -19,16 +19,52 @@ log = logging.getLogger(__name__)
 STATE_FORMAT = 1
 ENTITY_KINDS = ("Customer", "Vendor", "Employee", "OtherName")
 ITEM_KINDS = (
-    "ItemService", "ItemNonInventory", "ItemOtherCharge", "ItemInventory", "ItemSalesTax", "ItemSalesTaxGroup",
+    "ItemService",
+    "ItemNonInventory",
+    "ItemOtherCharge",
+    "ItemInventory",
+    "ItemSalesTax",
+    "ItemSalesTaxGroup",
 )
-LIST_KINDS = (*ENTITY_KINDS, *ITEM_KINDS, "Account", "StandardTerms", "Class", "PaymentMethod", "SalesTaxCode")
+LIST_KINDS = (
+    *ENTITY_KINDS,
+    *ITEM_KINDS,
+    "Account",
+    "StandardTerms",
+    "Class",
+    "PaymentMethod",
+    "SalesTaxCode",
+)
 TXN_KINDS = ("Invoice", "ReceivePayment", "Bill")
 # Kinds whose records nest under a parent and so carry FullName and Sublevel.
-HIERARCHICAL = {"Customer", "Account", "Class", "ItemService", "ItemNonInventory", "ItemOtherCharge", "ItemInventory"}
+HIERARCHICAL = {
+    "Customer",
+    "Account",
+    "Class",
+    "ItemService",
+    "ItemNonInventory",
+    "ItemOtherCharge",
+    "ItemInventory",
+}
 # Names are unique per namespace: customers, vendors, employees and other names share one.
 NAMESPACE = {kind: "entity" for kind in ENTITY_KINDS} | {kind: "item" for kind in ITEM_KINDS}
 DEFAULT_VERSIONS = (
-    "1.0", "1.1", "2.0", "2.1", "3.0", "4.0", "4.1", "5.0", "6.0", "7.0", "8.0", "9.0", "10.0", "11.0", "12.0", "13.0",
+    "1.0",
+    "1.1",
+    "2.0",
+    "2.1",
+    "3.0",
+    "4.0",
+    "4.1",
+    "5.0",
+    "6.0",
+    "7.0",
+    "8.0",
+    "9.0",
+    "10.0",
+    "11.0",
+    "12.0",
+    "13.0",
 )
 
 
@@ -42,7 +78,9 @@ class CompanyInfo:
     """Describe the company file itself (CompanyRet, HostRet and where the file lives)."""
 
     name: str = "Sample Service Company"
-    file_path: str = "C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\Sample Service Company.QBW"
+    file_path: str = (
+        "C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\Sample Service Company.QBW"
+    )
     product_name: str = "QuickBooks Pro 2014"
     major_version: str = "24"
     minor_version: str = "0"
@@ -155,7 +193,9 @@ class CompanyStore:
         self.state.seq += 1
         return self.state.seq
 
-    def insert_list(self, kind: str, fields: dict[str, Any], parent: dict[str, Any] | None = None) -> dict[str, Any]:
+    def insert_list(
+        self, kind: str, fields: dict[str, Any], parent: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Create a list record with QuickBooks' ids and times; the caller has checked name uniqueness."""
         when = self.now()
         record: dict[str, Any] = {

@@ -168,3 +168,16 @@ def _target(company: CompanyStore, data: dict[str, Any]) -> list[dict[str, str]]
             raise object_not_found(data.get("TxnID", ""))
         return found[1].setdefault("_dataext", [])
     raise RequestError(3250, "This feature is not enabled or not available in this version of QuickBooks.")
+
+
+def company_data_ext(company: CompanyStore, owner_id: str, name: str) -> str | None:
+    """Return a company-level data extension value, or None."""
+    probe = {"OwnerID": owner_id, "DataExtName": name}
+    found = next((ext for ext in company.state.company_data_ext if _same(ext, probe)), None)
+    return found["DataExtValue"] if found else None
+
+
+def set_company_data_ext(company: CompanyStore, owner_id: str, name: str, value: str) -> None:
+    """Write a company-level data extension, as the Web Connector does for its FileID and AppLock."""
+    ext = {"OwnerID": owner_id, "DataExtName": name, "DataExtType": "STR255TYPE", "DataExtValue": value}
+    _put(company.state.company_data_ext, ext)

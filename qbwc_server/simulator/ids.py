@@ -46,7 +46,12 @@ class IdCounters:
 
     def to_json(self) -> dict[str, int]:
         """Return the counters as a JSON-ready dict."""
-        return {"list_id": self.list_id, "txn_id": self.txn_id, "line_id": self.line_id, "txn_number": self.txn_number}
+        return {
+            "list_id": self.list_id,
+            "txn_id": self.txn_id,
+            "line_id": self.line_id,
+            "txn_number": self.txn_number,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, int]) -> IdCounters:

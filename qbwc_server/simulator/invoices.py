@@ -26,8 +26,15 @@ if TYPE_CHECKING:
     from .company import CompanyStore
 
 LINE_TAGS = {
-    "InvoiceLineAdd", "InvoiceLineGroupAdd", "InvoiceLineMod", "InvoiceLineGroupMod", "DiscountLineAdd",
-    "SalesTaxLineAdd", "ShippingLineAdd", "SetCredit", "LinkToTxnID",
+    "InvoiceLineAdd",
+    "InvoiceLineGroupAdd",
+    "InvoiceLineMod",
+    "InvoiceLineGroupMod",
+    "DiscountLineAdd",
+    "SalesTaxLineAdd",
+    "ShippingLineAdd",
+    "SetCredit",
+    "LinkToTxnID",
 }
 LINE_KEYS = set(ORDER["InvoiceLineRet"])
 # Skipped in Add/Mod answers: QuickBooks lists linked transactions only when a query asks for them.
@@ -166,7 +173,8 @@ def recompute_invoice(company: CompanyStore, record: dict[str, Any]) -> None:
 def _next_ref_number(company: CompanyStore) -> str:
     """Return the number QuickBooks would print on the next invoice: one past the highest numeric one."""
     numbers = [
-        int(invoice["RefNumber"]) for invoice in company.state.txns["Invoice"].values()
+        int(invoice["RefNumber"])
+        for invoice in company.state.txns["Invoice"].values()
         if str(invoice.get("RefNumber", "")).isdigit()
     ]
     return str(max(numbers, default=0) + 1)
@@ -176,4 +184,3 @@ def invoice_for_payment(company: CompanyStore, txn_id: str) -> dict[str, Any] | 
     """Return the invoice with `txn_id`, or None."""
     found = company.by_txn_id.get(txn_id)
     return found[1] if found and found[0] == "Invoice" else None
-

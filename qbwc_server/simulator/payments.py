@@ -60,14 +60,16 @@ def add_payment(company: CompanyStore, rq: etree._Element) -> Answer:
             "Amount": fmt_money(-amount),
         }
         recompute_invoice(company, invoice)
-        applied_rets.append({
-            "TxnID": invoice["TxnID"],
-            "TxnType": "Invoice",
-            "TxnDate": invoice["TxnDate"],
-            **({"RefNumber": invoice["RefNumber"]} if invoice.get("RefNumber") else {}),
-            "BalanceRemaining": invoice["BalanceRemaining"],
-            "Amount": fmt_money(-amount),
-        })
+        applied_rets.append(
+            {
+                "TxnID": invoice["TxnID"],
+                "TxnType": "Invoice",
+                "TxnDate": invoice["TxnDate"],
+                **({"RefNumber": invoice["RefNumber"]} if invoice.get("RefNumber") else {}),
+                "BalanceRemaining": invoice["BalanceRemaining"],
+                "Amount": fmt_money(-amount),
+            }
+        )
     if applied_rets:
         record["AppliedToTxnRet"] = applied_rets
     refresh_customer_balance(company, customer_id)
@@ -83,8 +85,11 @@ def _plan(
     if add.findtext("IsAutoApply") == "true":
         remaining = total
         open_invoices = sorted(
-            (inv for inv in company.state.txns["Invoice"].values()
-             if inv["CustomerRef"]["ListID"] in family and money(inv["BalanceRemaining"]) > 0),
+            (
+                inv
+                for inv in company.state.txns["Invoice"].values()
+                if inv["CustomerRef"]["ListID"] in family and money(inv["BalanceRemaining"]) > 0
+            ),
             key=lambda inv: (inv["TxnDate"], inv["_seq"]),
         )
         for invoice in open_invoices:

@@ -67,7 +67,7 @@ def process(company: CompanyStore, request_xml: str) -> ProcessResult:
     """Run every request of a message set against `company`; raise QuickBooksParseError for a bad set."""
     started = time.perf_counter()
     try:
-        root, requests, on_error = _accept(company, request_xml)
+        requests, on_error = _accept(company, request_xml)
         snapshot = copy.deepcopy(company.state) if on_error == "rollbackOnError" else None
         out = RetBuilder.element("QBXML")
         rs_parent = RetBuilder.sub(out, "QBXMLMsgsRs")
@@ -78,7 +78,9 @@ def process(company: CompanyStore, request_xml: str) -> ProcessResult:
             answer = _answer(company, rq)
             _render(company, rs_parent, rq, answer)
             outcomes.append(
-                Outcome(rq.tag, rq.get("requestID"), answer.code, answer.severity, answer.message, answer.change)
+                Outcome(
+                    rq.tag, rq.get("requestID"), answer.code, answer.severity, answer.message, answer.change
+                )
             )
             if answer.severity == "Error" and on_error != "continueOnError":
                 if snapshot is not None:
@@ -91,7 +93,7 @@ def process(company: CompanyStore, request_xml: str) -> ProcessResult:
         company.qb_seconds += elapsed
 
 
-def _accept(company: CompanyStore, request_xml: str) -> tuple[etree._Element, list[etree._Element], str]:
+def _accept(company: CompanyStore, request_xml: str) -> tuple[list[etree._Element], str]:
     """Parse and check a message set the way QuickBooks does before running any of it."""
     root = parse_qbxml(request_xml)
     version = _qbxml_version(root)
@@ -118,7 +120,7 @@ def _accept(company: CompanyStore, request_xml: str) -> tuple[etree._Element, li
             raise QuickBooksParseError(detail=f"{rq.tag} does not accept iterator={mode!r}")
         if mode == "Continue" and not rq.get("iteratorID"):
             raise QuickBooksParseError(detail="iterator Continue without iteratorID")
-    return root, requests, on_error
+    return requests, on_error
 
 
 def _qbxml_version(root: etree._Element) -> str:
@@ -142,7 +144,9 @@ def _answer(company: CompanyStore, rq: etree._Element) -> Answer:
     except RequestError as err:
         return Answer(code=err.code, severity=err.severity, message=err.message)
     return Answer(
-        code=1030, severity="Error", message=f"The request {rq.tag} is not supported by the QuickBooks simulator."
+        code=1030,
+        severity="Error",
+        message=f"The request {rq.tag} is not supported by the QuickBooks simulator.",
     )
 
 
@@ -152,7 +156,10 @@ def _render(company: CompanyStore, parent: etree._Element, rq: etree._Element, a
     if rq.get("requestID") is not None:
         attrib["requestID"] = rq.get("requestID")
     attrib.update(
-        statusCode=str(answer.code), statusSeverity=answer.severity, statusMessage=answer.message, **answer.attrs
+        statusCode=str(answer.code),
+        statusSeverity=answer.severity,
+        statusMessage=answer.message,
+        **answer.attrs,
     )
     rs = RetBuilder.sub(parent, rq.tag[:-2] + "Rs")
     rs.attrib.update(attrib)

@@ -35,18 +35,52 @@ LIST_QUERIES: dict[str, tuple[str, ...]] = {
     "PaymentMethodQueryRq": ("PaymentMethod",),
     "SalesTaxCodeQueryRq": ("SalesTaxCode",),
 }
-TXN_QUERIES: dict[str, str] = {"InvoiceQueryRq": "Invoice", "ReceivePaymentQueryRq": "ReceivePayment", "BillQueryRq": "Bill"}
+TXN_QUERIES: dict[str, str] = {
+    "InvoiceQueryRq": "Invoice",
+    "ReceivePaymentQueryRq": "ReceivePayment",
+    "BillQueryRq": "Bill",
+}
 # Query requests whose schema declares the iterator attribute (others are rejected when they carry it).
 ITERATOR_QUERIES = {
-    "CustomerQueryRq", "VendorQueryRq", "ItemQueryRq", "ItemServiceQueryRq", "ItemNonInventoryQueryRq",
-    "ItemOtherChargeQueryRq", "ItemInventoryQueryRq", "ItemSalesTaxQueryRq", "ItemSalesTaxGroupQueryRq",
-    "InvoiceQueryRq", "ReceivePaymentQueryRq", "BillQueryRq", "EntityQueryRq", "LeadQueryRq", "EstimateQueryRq",
-    "SalesOrderQueryRq", "SalesReceiptQueryRq", "CreditMemoQueryRq", "ChargeQueryRq", "PurchaseOrderQueryRq",
-    "ItemReceiptQueryRq", "VendorCreditQueryRq", "CheckQueryRq", "JournalEntryQueryRq", "DepositQueryRq",
-    "TransactionQueryRq", "ItemInventoryAssemblyQueryRq", "ItemFixedAssetQueryRq", "ItemSubtotalQueryRq",
-    "ItemDiscountQueryRq", "ItemPaymentQueryRq", "ItemGroupQueryRq", "TimeTrackingQueryRq",
+    "CustomerQueryRq",
+    "VendorQueryRq",
+    "ItemQueryRq",
+    "ItemServiceQueryRq",
+    "ItemNonInventoryQueryRq",
+    "ItemOtherChargeQueryRq",
+    "ItemInventoryQueryRq",
+    "ItemSalesTaxQueryRq",
+    "ItemSalesTaxGroupQueryRq",
+    "InvoiceQueryRq",
+    "ReceivePaymentQueryRq",
+    "BillQueryRq",
+    "EntityQueryRq",
+    "LeadQueryRq",
+    "EstimateQueryRq",
+    "SalesOrderQueryRq",
+    "SalesReceiptQueryRq",
+    "CreditMemoQueryRq",
+    "ChargeQueryRq",
+    "PurchaseOrderQueryRq",
+    "ItemReceiptQueryRq",
+    "VendorCreditQueryRq",
+    "CheckQueryRq",
+    "JournalEntryQueryRq",
+    "DepositQueryRq",
+    "TransactionQueryRq",
+    "ItemInventoryAssemblyQueryRq",
+    "ItemFixedAssetQueryRq",
+    "ItemSubtotalQueryRq",
+    "ItemDiscountQueryRq",
+    "ItemPaymentQueryRq",
+    "ItemGroupQueryRq",
+    "TimeTrackingQueryRq",
 }
-LINE_KEYS = {"InvoiceLineRet": "InvoiceLineRet", "ExpenseLineRet": "ExpenseLineRet", "ItemLineRet": "ItemLineRet"}
+LINE_KEYS = {
+    "InvoiceLineRet": "InvoiceLineRet",
+    "ExpenseLineRet": "ExpenseLineRet",
+    "ItemLineRet": "ItemLineRet",
+}
 
 
 @dataclass
