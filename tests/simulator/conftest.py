@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from qbwc_server.simulator import FakeCompany, set_clock
 

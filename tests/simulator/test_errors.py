@@ -64,8 +64,10 @@ def test_unknown_list_id_in_a_mod_is_3120(company: FakeCompany) -> None:
     assert status(rs) == (
         3120,
         "Error",
-        'Object "8000FFFF-1405768916" specified in the request cannot be found.  QuickBooks error message: '
-        "Invalid argument.  The specified record does not exist in the list.",
+        (
+            'Object "8000FFFF-1405768916" specified in the request cannot be found.  QuickBooks error message: '
+            "Invalid argument.  The specified record does not exist in the list."
+        ),
     )
 
 
@@ -78,8 +80,10 @@ def test_reference_to_a_missing_record_is_3140(company: FakeCompany) -> None:
     assert status(rs) == (
         3140,
         "Error",
-        'There is an invalid reference to QuickBooks Customer "Joe Smith" in the Invoice.  QuickBooks error '
-        "message: Invalid argument.  The specified record does not exist in the list.",
+        (
+            'There is an invalid reference to QuickBooks Customer "Joe Smith" in the Invoice.  QuickBooks error '
+            "message: Invalid argument.  The specified record does not exist in the list."
+        ),
     )
     item = one(
         company,
@@ -115,8 +119,10 @@ def test_query_without_matches_is_info_1_and_missing_name_is_warn_500(company: F
     assert status(missing) == (
         500,
         "Warn",
-        'The query request has not been fully completed. There was a required element ("Keith Palmer") that '
-        "could not be found in QuickBooks.",
+        (
+            'The query request has not been fully completed. There was a required element ("Keith Palmer") that '
+            "could not be found in QuickBooks."
+        ),
     )
     txn = one(company, "<InvoiceQueryRq><TxnID>99-1700000000</TxnID></InvoiceQueryRq>")
     assert status(txn)[0] == 500

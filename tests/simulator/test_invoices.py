@@ -71,8 +71,10 @@ def test_payments_reduce_balances_and_overpaying_is_3210(company: FakeCompany) -
     assert status(too_much) == (
         3210,
         "Error",
-        'The "AppliedToTxnAdd payment amount" field has an invalid value "129.43".  QuickBooks error message: '
-        "You cannot pay more than the amount due.",
+        (
+            'The "AppliedToTxnAdd payment amount" field has an invalid value "129.43".  QuickBooks error message: '
+            "You cannot pay more than the amount due."
+        ),
     )
     rest = pay(company, txn_id, "23.13", total="50.00")
     assert rest.findtext("ReceivePaymentRet/UnusedPayment") == "26.87"
