@@ -11,17 +11,13 @@ import click
 
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, ServerUnreachableError, SessionReport
 
-PASSWORD_ENV = "QBWC_SIMULATE_PASSWORD"
+PASSWORD_ENV = "QBWC_SIMULATE_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 
 
 @click.command("simulate")
-@click.option(
-    "--url", required=True, help="The server's QBWC endpoint (AppURL), e.g. http://127.0.0.1:8080/qbwc."
-)
+@click.option("--url", required=True, help="The server's QBWC endpoint (AppURL), e.g. http://127.0.0.1:8080/qbwc.")
 @click.option("--user", required=True, help="The QBWC user name.")
-@click.option(
-    "--password-stdin", is_flag=True, help=f"Read the password from stdin (otherwise from ${PASSWORD_ENV})."
-)
+@click.option("--password-stdin", is_flag=True, help=f"Read the password from stdin (otherwise from ${PASSWORD_ENV}).")
 @click.option(
     "--state",
     "state_file",
@@ -80,16 +76,15 @@ def _load(state_file: Path | None) -> FakeCompany:
 
 def _print_report(number: int, report: SessionReport) -> None:
     """Print a short human summary of one session."""
-    click.echo(
-        f"session {number}: {report.outcome}, {report.round_trips} round trip(s), {report.seconds:.2f} s"
-    )
+    click.echo(f"session {number}: {report.outcome}, {report.round_trips} round trip(s), {report.seconds:.2f} s")
     for kind, count in sorted(report.added.items()):
         click.echo(f"  added    {count:5d} {kind}")
     for kind, count in sorted(report.modified.items()):
         click.echo(f"  modified {count:5d} {kind}")
     for error in report.errors:
-        click.echo(
-            f"  {error['severity'].lower():5s} {error['code']} in {error['request']}: {error['message']}"
-        )
+        click.echo(f"  {error['severity'].lower():5s} {error['code']} in {error['request']}: {error['message']}")
     for message in report.messages:
         click.echo(f"  note: {message}")
+
+
+COMMANDS = [simulate]

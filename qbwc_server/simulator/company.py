@@ -78,9 +78,7 @@ class CompanyInfo:
     """Describe the company file itself (CompanyRet, HostRet and where the file lives)."""
 
     name: str = "Sample Service Company"
-    file_path: str = (
-        "C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\Sample Service Company.QBW"
-    )
+    file_path: str = "C:\\Users\\Public\\Documents\\Intuit\\QuickBooks\\Company Files\\Sample Service Company.QBW"
     product_name: str = "QuickBooks Pro 2014"
     major_version: str = "24"
     minor_version: str = "0"
@@ -193,9 +191,7 @@ class CompanyStore:
         self.state.seq += 1
         return self.state.seq
 
-    def insert_list(
-        self, kind: str, fields: dict[str, Any], parent: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def insert_list(self, kind: str, fields: dict[str, Any], parent: dict[str, Any] | None = None) -> dict[str, Any]:
         """Create a list record with QuickBooks' ids and times; the caller has checked name uniqueness."""
         when = self.now()
         record: dict[str, Any] = {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from qbwc_server.errors import QbwcError
+
 PARSE_HRESULT = "0x80040400"
 PARSE_MESSAGE = "QuickBooks found an error when parsing the provided XML text stream."
 
 
-class SimulatorError(Exception):
+class SimulatorError(QbwcError):
     """Raised when the simulator cannot do what was asked of it."""
 
 

@@ -78,9 +78,7 @@ def process(company: CompanyStore, request_xml: str) -> ProcessResult:
             answer = _answer(company, rq)
             _render(company, rs_parent, rq, answer)
             outcomes.append(
-                Outcome(
-                    rq.tag, rq.get("requestID"), answer.code, answer.severity, answer.message, answer.change
-                )
+                Outcome(rq.tag, rq.get("requestID"), answer.code, answer.severity, answer.message, answer.change)
             )
             if answer.severity == "Error" and on_error != "continueOnError":
                 if snapshot is not None:

@@ -50,9 +50,7 @@ class SessionReport:
     seconds: float = 0.0
     hcp_response: str = ""
 
-    def record(
-        self, method: str, params: dict[str, Any], result: Any, seconds: float, fault: str | None
-    ) -> None:
+    def record(self, method: str, params: dict[str, Any], result: Any, seconds: float, fault: str | None) -> None:
         """Append a call to the transcript, never keeping the password."""
         shown = {k: ("***" if k in SECRET_PARAMS else abbreviate(v)) for k, v in params.items()}
         self.calls.append(Call(method, shown, abbreviate(result), seconds, fault))

@@ -68,9 +68,7 @@ LAST = (
 STREETS = ("Oak St", "Maple Ave", "Pine Rd", "Cedar Ln", "Elm Dr", "Birch Way", "Lake Blvd", "Hill Ct")
 
 
-def add(
-    company: CompanyStore, kind: str, parent: dict[str, Any] | None = None, **fields: Any
-) -> dict[str, Any]:
+def add(company: CompanyStore, kind: str, parent: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
     """Insert a list record directly (sample data skips the request checks)."""
     return company.insert_list(kind, fields, parent)
 
@@ -94,8 +92,7 @@ def build_reference_lists(company: CompanyStore) -> None:
     tax = add(company, "SalesTaxCode", Name="Tax", IsTaxable="true", Desc="Taxable Sales")
     non = add(company, "SalesTaxCode", Name="Non", IsTaxable="false", Desc="Non-Taxable Sales")
     agencies = [
-        add(company, "Vendor", Name=name, IsVendorEligibleFor1099="false", Balance="0.00")
-        for name in TAX_AGENCIES
+        add(company, "Vendor", Name=name, IsVendorEligibleFor1099="false", Balance="0.00") for name in TAX_AGENCIES
     ]
     state = add(
         company,
@@ -169,9 +166,7 @@ def build_demo(company: CompanyStore) -> None:
     tax = ref(company.list_by_name("SalesTaxCode", "Tax"))
     non = ref(company.list_by_name("SalesTaxCode", "Non"))
     net30 = ref(company.list_by_name("StandardTerms", "Net 30"))
-    smith = add(
-        company, "Customer", **customer_fields(company, "John", "Smith", "12 Oak St", "Mountain View")
-    )
+    smith = add(company, "Customer", **customer_fields(company, "John", "Smith", "12 Oak St", "Mountain View"))
     add(
         company,
         "Customer",
@@ -182,9 +177,7 @@ def build_demo(company: CompanyStore) -> None:
         JobStatus="InProgress",
         JobDesc="Water heater replacement",
     )
-    garcia = add(
-        company, "Customer", **customer_fields(company, "Maria", "Garcia", "48 Pine Rd", "Sunnyvale")
-    )
+    garcia = add(company, "Customer", **customer_fields(company, "Maria", "Garcia", "48 Pine Rd", "Sunnyvale"))
     add(
         company,
         "Customer",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 from dataclasses import dataclass
@@ -44,9 +45,7 @@ def envelope(method: str, params: list[tuple[str, Any]]) -> bytes:
     return (ENVELOPE_HEAD + body + ENVELOPE_TAIL).encode("utf-8")
 
 
-def headers(
-    method: str, host: str, length: int, *, first: bool, user_agent: str = USER_AGENT
-) -> list[tuple[str, str]]:
+def headers(method: str, host: str, length: int, *, first: bool, user_agent: str = USER_AGENT) -> list[tuple[str, str]]:
     """Return QBWC's request headers in the order it sends them."""
     result = [
         ("User-Agent", user_agent),
@@ -76,9 +75,7 @@ def parse_reply(method: str, status: int, body: bytes) -> SoapReply:
         root = parse_xml(body)
     except etree.XMLSyntaxError:
         snippet = body[:120].decode("utf-8", "replace")
-        return SoapReply(
-            fault=f"HTTP {status}: response is not well-formed XML ({snippet!r})", http_status=status
-        )
+        return SoapReply(fault=f"HTTP {status}: response is not well-formed XML ({snippet!r})", http_status=status)
     soap_body = next(
         (el for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname == "Body"), None
     )
@@ -143,11 +140,7 @@ class SoapClient:
                     raise ServerUnreachableError(f"{self.url}: {exc.__class__.__name__}: {exc}") from exc
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
-                reason = (
-                    exc.strerror
-                    if isinstance(exc, OSError) and exc.strerror
-                    else str(exc) or type(exc).__name__
-                )
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
                 raise ServerUnreachableError(f"cannot reach {self.url}: {reason}") from exc
         self._calls += 1
         return parse_reply(method, status, data)
@@ -173,8 +166,6 @@ class SoapClient:
     def close(self) -> None:
         """Close the kept-alive connection."""
         if self._conn is not None:
-            try:
+            with contextlib.suppress(OSError):  # closing a dead socket must not hide the real error
                 self._conn.close()
-            except OSError:  # closing a dead socket must not hide the real error
-                pass
             self._conn = None

@@ -58,9 +58,7 @@ def add_days(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
-def due_date(
-    company: CompanyStore, txn_date: str, terms_ref: dict[str, str] | None, fallback_days: int
-) -> str:
+def due_date(company: CompanyStore, txn_date: str, terms_ref: dict[str, str] | None, fallback_days: int) -> str:
     """Return the due date from standard terms (StdDueDays), else `fallback_days` after the date."""
     if terms_ref:
         terms = refs.record_of(company, terms_ref)
@@ -68,9 +66,7 @@ def due_date(
     return add_days(txn_date, fallback_days)
 
 
-def line_amounts(
-    line: dict[str, Any], changed: dict[str, Any], default_rate: str | None, rate_key: str
-) -> None:
+def line_amounts(line: dict[str, Any], changed: dict[str, Any], default_rate: str | None, rate_key: str) -> None:
     """Set Quantity/rate/Amount on a line as QuickBooks computes them from what the request gave."""
     quantity = changed.get("Quantity", line.get("Quantity"))
     rate = changed.get(rate_key, line.get(rate_key))

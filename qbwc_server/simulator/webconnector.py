@@ -94,9 +94,7 @@ class FakeWebConnector:
         return report
 
     # -- the conversation -------------------------------------------------------------------------------
-    def _call(
-        self, client: SoapClient, report: SessionReport, method: str, params: list[tuple[str, Any]]
-    ) -> Any:
+    def _call(self, client: SoapClient, report: SessionReport, method: str, params: list[tuple[str, Any]]) -> Any:
         """Make one call and log it in the report; a SOAP fault ends the session (returns _FAULT)."""
         started = time.perf_counter()
         reply = client.call(method, params)
@@ -115,9 +113,7 @@ class FakeWebConnector:
         answer = self._call(client, report, "clientVersion", [("strVersion", self.version)])
         if isinstance(answer, str) and answer[:2] in ("E:", "O:"):
             report.outcome = "client_version_rejected"
-            report.messages.append(
-                answer[2:] if answer.startswith("E:") else f"the service needs QBWC {answer[2:]}"
-            )
+            report.messages.append(answer[2:] if answer.startswith("E:") else f"the service needs QBWC {answer[2:]}")
             return
         if isinstance(answer, str) and answer.startswith("W:"):
             report.messages.append(f"warning: {answer[2:]}")
@@ -145,9 +141,7 @@ class FakeWebConnector:
         self._write_file_id()
         self._exchange(client, report, ticket, hcp, company_file)
         if self.owner_id:
-            hostinfo.set_company_data_ext(
-                self.company, self.owner_id, "AppLock", f"UNLOCKED:{MACHINE}:{_ticks()}"
-            )
+            hostinfo.set_company_data_ext(self.company, self.owner_id, "AppLock", f"UNLOCKED:{MACHINE}:{_ticks()}")
 
     def _open_company(self, client: SoapClient, report: SessionReport, ticket: str) -> bool:
         """Fail to open the company as many times as the faults say, asking connectionError each time."""
@@ -181,9 +175,7 @@ class FakeWebConnector:
     def _hcp(self, report: SessionReport) -> str:
         """Return the company's answer to HostQuery + CompanyQuery + PreferencesQuery (request IDs 0, 1, 2)."""
         if self.owner_id:
-            hostinfo.set_company_data_ext(
-                self.company, self.owner_id, "AppLock", f"LOCKED:{MACHINE}:{_ticks()}"
-            )
+            hostinfo.set_company_data_ext(self.company, self.owner_id, "AppLock", f"LOCKED:{MACHINE}:{_ticks()}")
         major, minor = self.company.highest_version()
         owner = f"<OwnerID>{self.owner_id}</OwnerID>" if self.owner_id else ""
         request = (
@@ -200,16 +192,10 @@ class FakeWebConnector:
 
     def _write_file_id(self) -> None:
         """Store the .qwc FileID in the company file on the first connection, as QBWC does."""
-        if (
-            self.owner_id
-            and self.file_id
-            and not hostinfo.company_data_ext(self.company, self.owner_id, "FileID")
-        ):
+        if self.owner_id and self.file_id and not hostinfo.company_data_ext(self.company, self.owner_id, "FileID"):
             hostinfo.set_company_data_ext(self.company, self.owner_id, "FileID", self.file_id)
 
-    def _exchange(
-        self, client: SoapClient, report: SessionReport, ticket: str, hcp: str, company_file: str
-    ) -> None:
+    def _exchange(self, client: SoapClient, report: SessionReport, ticket: str, hcp: str, company_file: str) -> None:
         """Loop sendRequestXML / receiveResponseXML until the server is done, fails or a fault stops us."""
         major, minor = self.company.highest_version()
         first = True

@@ -286,6 +286,7 @@ def patch_settings() -> Response:
     company = _company()
     # A new dict, so the JSON column sees the change.
     company.settings = {**(company.settings or {}), **clean}
+    queue.settings_changed(db, company)
     db.commit()
     log.info("Settings of %s changed: %s", company.slug, ", ".join(sorted(clean)))
     return _json({"settings": company_settings.effective(company.settings)})

@@ -119,8 +119,7 @@ def _envelope(method: str, result: Any, prefixed: bool) -> bytes:
     """Answer in the .NET default-namespace form, or the prefixed form PHP servers use."""
     if isinstance(result, list):
         inner = "".join(
-            f"<{'ns1:' if prefixed else ''}string>{escape(s)}</{'ns1:' if prefixed else ''}string>"
-            for s in result
+            f"<{'ns1:' if prefixed else ''}string>{escape(s)}</{'ns1:' if prefixed else ''}string>" for s in result
         )
     else:
         inner = escape(str(result))

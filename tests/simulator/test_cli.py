@@ -13,9 +13,7 @@ from qbwc_server.simulator import FakeCompany
 from .helpers import qbxml
 from .scripted_server import Script, ScriptedServer
 
-ADD = qbxml(
-    '<CustomerAddRq requestID="1"><CustomerAdd><Name>Cli Customer</Name></CustomerAdd></CustomerAddRq>'
-)
+ADD = qbxml('<CustomerAddRq requestID="1"><CustomerAdd><Name>Cli Customer</Name></CustomerAdd></CustomerAddRq>')
 DUPLICATE = qbxml('<VendorAddRq requestID="2"><VendorAdd><Name>Cli Customer</Name></VendorAdd></VendorAddRq>')
 
 
@@ -30,10 +28,7 @@ def test_simulate_runs_a_session_and_saves_the_company(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "session 1: completed, 2 round trip(s)" in result.output
     assert "added        1 Customer" in result.output
-    assert (
-        'error 3100 in VendorAddRq: The name "Cli Customer" of the list element is already in use.'
-        in result.output
-    )
+    assert 'error 3100 in VendorAddRq: The name "Cli Customer" of the list element is already in use.' in result.output
     assert server.calls[2].params["strPassword"] == "pw"
     assert FakeCompany.load(state).lookup_name("entity", "Cli Customer") is not None
 

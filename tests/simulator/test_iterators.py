@@ -49,8 +49,8 @@ def test_active_status_and_name_filters(big: FakeCompany) -> None:
     assert len(default.findall("CustomerRet")) == counts["ActiveOnly"]
     named = one(
         big,
-        "<CustomerQueryRq><NameFilter><MatchCriterion>EndsWith</MatchCriterion><Name>00042</Name></NameFilter>"
-        "<ActiveStatus>All</ActiveStatus></CustomerQueryRq>",
+        "<CustomerQueryRq><ActiveStatus>All</ActiveStatus>"
+        "<NameFilter><MatchCriterion>EndsWith</MatchCriterion><Name>00042</Name></NameFilter></CustomerQueryRq>",
     )
     assert [ret.findtext("Name").endswith("00042") for ret in named.findall("CustomerRet")] == [True]
 

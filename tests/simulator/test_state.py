@@ -23,9 +23,7 @@ def test_text_outside_latin1_is_stored_as_question_marks(company: FakeCompany) -
 
 
 def test_ids_and_times_have_quickbooks_formats(company: FakeCompany, clock: SteppingClock) -> None:
-    customer = one(
-        company, "<CustomerAddRq><CustomerAdd><Name>Format Check</Name></CustomerAdd></CustomerAddRq>"
-    )
+    customer = one(company, "<CustomerAddRq><CustomerAdd><Name>Format Check</Name></CustomerAdd></CustomerAddRq>")
     ret = customer.find("CustomerRet")
     assert re.fullmatch(r"8000[0-9A-F]{4}-17000\d{5}", ret.findtext("ListID"))
     assert re.fullmatch(r"2023-11-14T17:\d\d:\d\d-05:00", ret.findtext("TimeCreated"))
@@ -57,12 +55,9 @@ def test_save_and_load_round_trip(company: FakeCompany, tmp_path: Path) -> None:
     assert loaded.process(query) == company.process(query)
     # Counters survive too: the next record gets a new ListID, and names stay taken.
     added = one(loaded, "<CustomerAddRq><CustomerAdd><Name>After Load</Name></CustomerAdd></CustomerAddRq>")
-    assert added.findtext("CustomerRet/ListID") not in {
-        c["ListID"] for c in company.state.lists["Customer"].values()
-    }
+    assert added.findtext("CustomerRet/ListID") not in {c["ListID"] for c in company.state.lists["Customer"].values()}
     assert (
-        status(one(loaded, "<VendorAddRq><VendorAdd><Name>Kept Customer</Name></VendorAdd></VendorAddRq>"))[0]
-        == 3100
+        status(one(loaded, "<VendorAddRq><VendorAdd><Name>Kept Customer</Name></VendorAdd></VendorAddRq>"))[0] == 3100
     )
 
 

@@ -24,9 +24,7 @@ ADD_INVOICE = qbxml(
 )
 
 
-def run(
-    script: Script, company: FakeCompany | None = None, **kwargs: object
-) -> tuple[object, ScriptedServer]:
+def run(script: Script, company: FakeCompany | None = None, **kwargs: object) -> tuple[object, ScriptedServer]:
     company = company or FakeCompany.demo()
     with ScriptedServer(script) as server:
         report = FakeWebConnector(server.url, "qbuser", "s3cret", company, **kwargs).run_session()
@@ -78,12 +76,7 @@ def test_headers_and_first_and_later_send_request_xml() -> None:
     sorted(
         p.name
         for p in (
-            Path(__file__).resolve().parents[2]
-            / ".."
-            / "shared"
-            / "fixtures"
-            / "soap"
-            / "captured-2008-qbwc-2.0.0.116"
+            Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "soap" / "captured-2008-qbwc-2.0.0.116"
         ).glob("*.xml")
     ),
 )
@@ -104,9 +97,7 @@ def test_file_id_is_written_on_the_first_session_and_reported_after() -> None:
 
     first, server1 = run(Script(), company, owner_id=OWNER, file_id=FILE_ID)
     assert first.outcome == "done"
-    exts1 = {
-        e.findtext("DataExtName"): e.findtext("DataExtValue") for e in hcp_of(server1).findall("DataExtRet")
-    }
+    exts1 = {e.findtext("DataExtName"): e.findtext("DataExtValue") for e in hcp_of(server1).findall("DataExtRet")}
     assert "FileID" not in exts1 and exts1["AppLock"].startswith("LOCKED:")
     _, server2 = run(Script(), company, owner_id=OWNER, file_id=FILE_ID)
     exts2 = {e.findtext("DataExtName"): e for e in hcp_of(server2).findall("DataExtRet")}
@@ -137,9 +128,7 @@ def test_empty_request_means_get_last_error_then_close() -> None:
     assert "Nothing queued" in report.messages
 
 
-@pytest.mark.parametrize(
-    ("status", "outcome"), [("nvu", "invalid_user"), ("none", "no_work"), ("busy", "busy")]
-)
+@pytest.mark.parametrize(("status", "outcome"), [("nvu", "invalid_user"), ("none", "no_work"), ("busy", "busy")])
 def test_authentication_refusals_close_the_connection(status: str, outcome: str) -> None:
     report, server = run(Script(auth=["", status]))
     assert server.methods == ["serverVersion", "clientVersion", "authenticate", "closeConnection"]
@@ -155,9 +144,7 @@ def test_client_version_error_stops_before_authenticate() -> None:
 
 
 def test_negative_progress_asks_for_the_error_and_closes() -> None:
-    report, server = run(
-        Script(requests=[ADD_CUSTOMER], progress=lambda call: -101, last_error="QuickBooks error")
-    )
+    report, server = run(Script(requests=[ADD_CUSTOMER], progress=lambda call: -101, last_error="QuickBooks error"))
     assert server.methods[3:] == ["sendRequestXML", "receiveResponseXML", "getLastError", "closeConnection"]
     assert report.outcome == "server_error"
 
@@ -178,9 +165,7 @@ def test_invalid_qbxml_comes_back_as_hresult_with_empty_response(schema_dir: Pat
 
 def test_dropped_response_keeps_the_changes_in_quickbooks() -> None:
     company = FakeCompany.demo()
-    report, server = run(
-        Script(requests=[ADD_CUSTOMER, ADD_INVOICE]), company, faults=Faults(drop_response_at=1)
-    )
+    report, server = run(Script(requests=[ADD_CUSTOMER, ADD_INVOICE]), company, faults=Faults(drop_response_at=1))
     assert server.methods[3:] == ["sendRequestXML"]
     assert report.outcome == "dropped"
     assert company.lookup_name("entity", "Wire Customer") is not None

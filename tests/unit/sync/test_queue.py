@@ -157,3 +157,27 @@ def test_two_sessions_claiming_at_once_never_get_the_same_item(runtime):
     assert not errors
     assert not set(claimed["a"]) & set(claimed["b"])
     assert len(claimed["a"]) + len(claimed["b"]) == 200
+
+
+def test_a_settings_change_releases_what_the_old_settings_held(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db, payment_methods=["Check"])
+        zelle = make_record(db, company, RecordKind.PAYMENT, "p1", method="Zelle", amount="5.00")
+        queue.record_changed(db, company, zelle)
+        assert zelle.sync_state is SyncState.EXCLUDED
+        company.settings = {"payment_methods": ["Check", "Zelle"]}
+        assert queue.settings_changed(db, company) == 1
+        assert zelle.sync_state is SyncState.QUEUED
+
+
+def test_a_person_s_exclusion_survives_edits(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db)
+        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Smith")
+        queue.exclude(db, customer, "duplicate of c2")
+        customer.data = {"last_name": "Smyth"}
+        customer.version += 1
+        queue.record_changed(db, company, customer)
+        assert customer.sync_state is SyncState.EXCLUDED
+        queue.request_sync(db, company, customer)
+        assert customer.sync_state is SyncState.QUEUED
