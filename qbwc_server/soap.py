@@ -7,11 +7,16 @@ why they are not snake_case.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
-from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
-from spyne.protocol.soap import Soap11
-from spyne.server.wsgi import WsgiApplication
+with warnings.catch_warnings():
+    # spyne bundles an old `six` whose import hook Python 3.11 warns about; the warning says nothing about us.
+    warnings.simplefilter("ignore", ImportWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
+    from spyne.protocol.soap import Soap11
+    from spyne.server.wsgi import WsgiApplication
 
 from qbwc_server.logging_setup import silence_body_loggers
 from qbwc_server.protocol import BUSY, DONE, INTERNAL_ERROR, Conversation

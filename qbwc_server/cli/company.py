@@ -28,7 +28,7 @@ def stdin_is_interactive() -> bool:
 def read_password(from_stdin: bool) -> str:
     """Read the new password from standard input's first line, or prompt twice in a terminal."""
     if from_stdin:
-        line = click.get_text_stream("stdin").readline()
+        line = sys.stdin.readline()
         return line.rstrip("\r\n")
     if not stdin_is_interactive():
         raise UsageProblem("no password given: pass --password-stdin and pipe it in, or run this in a terminal")

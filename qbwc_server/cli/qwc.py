@@ -19,11 +19,10 @@ def qwc_command(obj, slug: str, url: str, output: Path | None) -> None:  # type:
     """Write the .qwc file for a company (to standard output unless -o is given)."""
     with obj.runtime.transaction() as db:
         document = render_qwc(companies.get_company(db, slug), url)
-    data = document.encode("utf-8")
     if output is None:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(document, nl=False)
         return
-    output.write_bytes(data)
+    output.write_bytes(document.encode("utf-8"))
     click.echo(
         f"Wrote {output}. In the Web Connector choose 'Add an application', pick this file, "
         "then type the company's Web Connector password.",
