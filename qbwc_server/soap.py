@@ -6,7 +6,9 @@ why they are not snake_case.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import warnings
 from typing import Any
 
@@ -20,6 +22,34 @@ with warnings.catch_warnings():
 
 from qbwc_server.logging_setup import silence_body_loggers
 from qbwc_server.protocol import BUSY, DONE, INTERNAL_ERROR, Conversation
+
+
+def _modernise_six_importer() -> None:
+    # spyne's bundled `six` puts an import hook on sys.meta_path that only has the old find_module API, so
+    # Python 3.11 warns on every import made after spyne loads (anywhere in the process). Give it the
+    # find_spec API that newer `six` releases have.
+    for finder in sys.meta_path:
+        cls = type(finder)
+        if cls.__name__ != "_SixMetaPathImporter" or hasattr(cls, "find_spec"):
+            continue
+
+        def find_spec(self: Any, fullname: str, path: Any = None, target: Any = None) -> Any:
+            if fullname in self.known_modules:
+                return importlib.util.spec_from_loader(fullname, self)
+            return None
+
+        def create_module(self: Any, spec: Any) -> Any:
+            return self.load_module(spec.name)
+
+        def exec_module(self: Any, module: Any) -> None:
+            return None
+
+        cls.find_spec = find_spec
+        cls.create_module = create_module
+        cls.exec_module = exec_module
+
+
+_modernise_six_importer()
 
 log = logging.getLogger(__name__)
 
