@@ -16,13 +16,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords
 from qbwc_server.config import parse_version
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
-from qbwc_server.models import Company, LoginThrottle, SessionState, WcSession
+from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
 
@@ -39,7 +38,6 @@ INTERNAL_ERROR = "The sync server hit an unexpected error (details are in its lo
 RESPONSE_ERROR = "The sync server could not process QuickBooks' response (details are in its log)"
 PAUSED_SUMMARY = "Sync is paused for this company"
 NOTHING_SUMMARY = "Nothing to sync"
-MAX_THROTTLE_STEPS = 8
 
 
 class Conversation:
@@ -257,13 +255,10 @@ class Conversation:
         valid = passwords.verify_password(stored, password)
         with self.runtime.transaction() as db:
             if not valid:
-                failures = _note_failure(db, username)
+                failures = passwords.note_failure(db, username)
                 call.outcome = NVU
-                steps = min(failures, MAX_THROTTLE_STEPS)
-                return ["", NVU], self.runtime.settings.auth_failure_delay_seconds * steps
-            throttle = db.get(LoginThrottle, username)
-            if throttle is not None:
-                db.delete(throttle)
+                return ["", NVU], passwords.failure_delay(failures, self.runtime.settings.auth_failure_delay_seconds)
+            passwords.clear_failures(db, username)
             # Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite
             # transactions are already serialised).
             company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
@@ -397,21 +392,3 @@ def summarize(wc: WcSession) -> str:
     if wc.failed:
         text += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
     return text
-
-
-def _note_failure(db: Session, username: str) -> int:
-    """Count one more failed login for this user name (known or not) and return the count."""
-    key = username[:100]
-    throttle = db.get(LoginThrottle, key, with_for_update=True)
-    if throttle is None:
-        try:
-            with db.begin_nested():
-                throttle = LoginThrottle(username=key, failures=0)
-                db.add(throttle)
-        except IntegrityError:
-            # Another failed login for the same name created the row first.
-            throttle = db.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-    assert throttle is not None
-    throttle.failures = (throttle.failures or 0) + 1
-    throttle.last_failure_at = clock.now()
-    return throttle.failures

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from freezegun import freeze_time
@@ -76,6 +77,20 @@ def test_nvu_is_the_same_for_unknown_user_and_wrong_password(runtime, make_compa
     assert conversation.authenticate("", "") == ["", "nvu"]
     with runtime.transaction() as db:
         assert db.scalar(select(WcSession.id)) is None
+
+
+def test_unknown_user_takes_as_long_as_a_wrong_password(runtime, make_company, conversation):
+    make_company("acme")
+
+    def timed(user: str) -> float:
+        started = time.perf_counter()
+        for _ in range(3):
+            conversation.authenticate(user, "wrong password")
+        return time.perf_counter() - started
+
+    wrong_password, unknown_user = timed("acme-wc"), timed("nobody")
+    # Both verify one slow hash; without the dummy check an unknown user would answer many times faster.
+    assert unknown_user > wrong_password * 0.5
 
 
 def test_repeated_failures_are_slowed_down_and_success_resets(runtime, make_company, conversation):
@@ -273,3 +288,23 @@ def test_one_log_line_per_call_without_secrets(runtime, make_company, conversati
     assert lines[1].endswith("outcome=nvu")
     assert PASSWORD not in caplog.text and "Wr0ng-Secret" not in caplog.text
     assert ticket not in caplog.text  # only its prefix
+
+
+def test_simultaneous_logins_for_one_company_open_one_session(runtime, make_company, conversation):
+    make_company("acme")
+    answers: list[list[str]] = []
+    barrier = threading.Barrier(3)
+
+    def login() -> None:
+        barrier.wait()
+        answers.append(conversation.authenticate("acme-wc", PASSWORD))
+
+    threads = [threading.Thread(target=login) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for _, status in answers) == ["", "busy", "busy"]
+    with runtime.transaction() as db:
+        assert len(list(db.scalars(select(WcSession).where(WcSession.state == SessionState.OPEN)))) == 1
