@@ -47,7 +47,7 @@ class Conversation:
         self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.runtime = runtime
-        self.engine = engine if engine is not None else SyncEngine()
+        self.engine = engine if engine is not None else SyncEngine(runtime.settings)
         self._sleep = sleep
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
