@@ -133,6 +133,14 @@ def _handle_lookup(
     if match is None and rs.status_code == 0 and record.kind.value == "invoice" and not item.unknown_outcome:
         # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.
         match = next((ret for ret in rs.rets if invoices.same_number(inp, ret)), None)
+    if match is not None and _other_item_type(record, match):
+        kind_found = match.tag.removeprefix("Item").removesuffix("Ret")
+        message = (
+            f'The name "{display_name(record)}" of the list element is already in use by a {kind_found} item in '
+            f"QuickBooks, and an item cannot change its type there."
+        )
+        _fail(db, item, record, 3100, message, record.kind.value, outcome)
+        return
     if match is not None:
         identity = builders.identity_from_ret(inp, match)
         add_version = (item.sent_info or {}).get("add_version")
@@ -273,3 +281,13 @@ def _response_part(rs: RsItem) -> str:
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+_ITEM_RETS = {"service": "ItemServiceRet", "non_inventory": "ItemNonInventoryRet", "other_charge": "ItemOtherChargeRet"}
+
+
+def _other_item_type(record: Record, ret: etree._Element) -> bool:
+    """Tell whether QuickBooks' item with our item's name is of another type (it cannot be updated as ours)."""
+    if record.kind.value != "item":
+        return False
+    return ret.tag != _ITEM_RETS.get(str((record.data or {}).get("type")), ret.tag)
