@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import db
+    from qbwc_server.cli import db, user
 
-    for module in (db,):
+    for module in (db, user):
         for command in module.COMMANDS:
             main.add_command(command)
 
