@@ -126,6 +126,16 @@ def pretty_xml(text: str | None) -> str:
     return etree.tostring(root.getroottree(), pretty_print=True, encoding="unicode").strip()
 
 
+@bp.app_template_filter("sentence")
+def sentence(text: str) -> str:
+    """Start a message with a capital and end it with a full stop, leaving the rest as written."""
+    text = (text or "").strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 @bp.app_template_filter("plural")
 def plural(number: int, word: str) -> str:
     """Write '1 record' or '3 records'."""

@@ -34,6 +34,12 @@ def app(rt: Runtime) -> Flask:
 
 
 @pytest.fixture
+def csrf_app(rt: Runtime) -> Flask:
+    """The page app with CSRF checks on, as it runs in production."""
+    return build_app(rt, csrf=True)
+
+
+@pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as test_client:
         yield test_client
