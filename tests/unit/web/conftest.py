@@ -57,8 +57,8 @@ def make_company(rt: Runtime) -> Callable[..., int]:
                 name=name or slug.replace("-", " ").title(),
                 qbwc_username=f"qbwc-{slug}",
                 password_hash="x",
-                owner_id="{%08d-0000-0000-0000-000000000001}" % number,
-                file_id="{%08d-0000-0000-0000-000000000002}" % number,
+                owner_id=f"{{{number:08d}-0000-0000-0000-000000000001}}",
+                file_id=f"{{{number:08d}-0000-0000-0000-000000000002}}",
                 **columns,
             )
             db.add(company)

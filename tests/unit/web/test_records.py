@@ -18,7 +18,8 @@ RESPONSE = (
 )
 ERROR = {
     "status_code": 3140,
-    "message": 'QuickBooks error 3140: There is an invalid reference to QuickBooks Account "Material Sales" in the Item.',
+    "message": "QuickBooks error 3140: There is an invalid reference to QuickBooks Account "
+    '"Material Sales" in the Item.',
     "hint": "Create the account 'Material Sales' in QuickBooks, or choose another account in the settings' "
     "account mappings.",
 }

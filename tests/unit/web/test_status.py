@@ -85,7 +85,8 @@ def test_error_when_the_last_session_failed(runtime):
                 created_at=now - timedelta(minutes=1),
             )
         )
-        db.add(WcSession(ticket="t0", company_id=company.id, state=SessionState.CLOSED, created_at=now - timedelta(hours=1)))
+        earlier = now - timedelta(hours=1)
+        db.add(WcSession(ticket="t0", company_id=company.id, state=SessionState.CLOSED, created_at=earlier))
         status = company_status(db, company, now=now)
     assert status.state == "error"
     assert "could not open the company file" in status.explanation

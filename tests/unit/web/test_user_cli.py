@@ -66,4 +66,3 @@ def test_a_duplicate_user_is_refused(cli, make_user):
     result = cli("user", "add", "ANNA@example.com", "--role", "admin", "--password-stdin", stdin="long enough\n")
     assert result.exit_code == 1
     assert "already exists" in result.output
-
