@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import db, user
+    from qbwc_server.cli import db, queue, simulate, token, user
 
-    for module in (db, user):
+    for module in (db, token, queue, simulate, user):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -58,9 +58,10 @@ def _protect_forms(app: Flask) -> None:
 
 
 def _blueprints() -> list[Any]:
+    from qbwc_server.web.api import api
     from qbwc_server.web.pages import BLUEPRINTS
 
-    return [*BLUEPRINTS]
+    return [api, *BLUEPRINTS]
 
 
 def runtime_of(app: Flask) -> Runtime:

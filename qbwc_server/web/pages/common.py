@@ -45,6 +45,8 @@ STATE_HELP = {
     "excluded": "Deliberately not synced.",
 }
 
+API_PREFIX = "/api/"
+
 # Admin pages per company, shown in the navigation when the features behind them are installed.
 ADMIN_COMPANY_LINKS = [("admin.connect", "Connect QuickBooks"), ("admin.tokens", "API tokens")]
 
@@ -170,14 +172,21 @@ def _csrf_refused(error: CSRFError) -> Any:
 
 @bp.app_errorhandler(403)
 def _forbidden(error: HTTPException) -> Any:
+    if request.path.startswith(API_PREFIX):
+        return _api_error(error)
     return _error_page(403, "Only an admin can open this page", "Ask an admin of this server if you need it.")
 
 
 @bp.app_errorhandler(404)
 def _not_found(error: HTTPException) -> Any:
-    if request.path.startswith("/api/"):
-        return jsonify({"error": "not found"}), 404
+    if request.path.startswith(API_PREFIX):
+        return _api_error(error)
     return _error_page(404, "Page not found", "There is nothing here, or it belongs to a company you cannot see.")
+
+
+def _api_error(error: HTTPException) -> Any:
+    # The REST API's clients read JSON, never a page.
+    return jsonify({"error": error.description or error.name}), error.code
 
 
 def _error_page(code: int, title: str, message: str) -> Any:

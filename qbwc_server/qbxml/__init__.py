@@ -1,0 +1,1 @@
+"""qbXML: render requests from templates, fit text to QuickBooks, validate against the XSD, parse responses."""

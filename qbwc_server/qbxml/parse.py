@@ -1,0 +1,247 @@
+"""Read qbXML from QuickBooks with a hardened parser: no DTDs, no entities, no network.
+
+``parse_response`` reads a whole response; ``iter_response`` streams a large one element by element so memory
+stays flat during multi-megabyte imports; ``parse_hcp`` reads the host/company/preferences answer the Web
+Connector sends with the first ``sendRequestXML`` of a session.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from qbwc_server.qbxml.errors import XmlError
+
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# A DTD is never part of qbXML; refusing it shuts out entity expansion and external entities alike.
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
+
+
+@dataclass(frozen=True)
+class RsHeader:
+    """The status attributes of one response element (e.g. ``CustomerAddRs``)."""
+
+    request_id: str | None
+    rs_type: str
+    status_code: int
+    severity: str
+    message: str
+    iterator_id: str | None
+    iterator_remaining: int | None
+
+
+@dataclass
+class RsItem:
+    """One response element with its status attributes and the ``…Ret`` elements it holds."""
+
+    request_id: str | None
+    rs_type: str
+    status_code: int
+    severity: str
+    message: str
+    rets: list[etree._Element] = field(default_factory=list)
+    iterator_id: str | None = None
+    iterator_remaining: int | None = None
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """What the first message of a session tells about QuickBooks and the company file."""
+
+    product_name: str | None
+    major_version: int | None
+    minor_version: int | None
+    country: str | None
+    supported_versions: list[str]
+    company_name: str | None
+    file_ids: list[tuple[str, str]]
+
+
+def _as_bytes(xml: str | bytes) -> bytes:
+    """Return the document as bytes libxml2 can read, whatever encoding a str's declaration claims."""
+    if isinstance(xml, str):
+        # A str is already decoded, so its declaration's encoding no longer applies.
+        data = _DECLARATION.sub("", xml.lstrip("\ufeff"), count=1).strip().encode("utf-8")
+    elif isinstance(xml, bytes | bytearray | memoryview):
+        data = bytes(xml).strip()
+    else:
+        raise TypeError("qbXML must be given as str or bytes")
+    if not data:
+        raise XmlError("The qbXML document is empty.")
+    return data
+
+
+def _refuse_dtd(data: bytes) -> None:
+    prolog = data[: data.find(b"<QBXML")] if b"<QBXML" in data[:65536] else data[:65536]
+    if any(marker in prolog for marker in _DTD_MARKERS):
+        raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
+
+
+def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:
+    reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
+    return XmlError(f"The qbXML document is not well-formed XML: {reason}")
+
+
+def parse_document(xml: str | bytes) -> etree._ElementTree:
+    """Parse a qbXML document with the hardened parser; raise XmlError when it is not acceptable."""
+    data = _as_bytes(xml)
+    _refuse_dtd(data)
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc) from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
+    return tree
+
+
+def _int_attr(el: etree._Element, name: str, required: bool) -> int | None:
+    value = el.get(name)
+    if value is None or value.strip() == "":
+        if required:
+            raise XmlError(f"{el.tag} has no {name}.")
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise XmlError(f"{el.tag} has a {name} that is not a number: {value[:20]!r}") from None
+
+
+def _header(rs: etree._Element) -> RsHeader:
+    return RsHeader(
+        request_id=rs.get("requestID"),
+        rs_type=str(rs.tag),
+        status_code=_int_attr(rs, "statusCode", required=True),  # type: ignore[arg-type]
+        severity=rs.get("statusSeverity", ""),
+        message=rs.get("statusMessage", ""),
+        iterator_id=rs.get("iteratorID") or None,
+        iterator_remaining=_int_attr(rs, "iteratorRemainingCount", required=False),
+    )
+
+
+def _messages(root: etree._Element) -> etree._Element:
+    if root.tag != "QBXML":
+        raise XmlError(f"This is not qbXML: the document starts with <{root.tag}> instead of <QBXML>.")
+    msgs = root.find("QBXMLMsgsRs")
+    if msgs is None:
+        raise XmlError("This is not a QuickBooks response: it has no QBXMLMsgsRs element.")
+    return msgs
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    return [child for child in parent if isinstance(child.tag, str)]
+
+
+def parse_response(xml: str | bytes) -> list[RsItem]:
+    """Return every response element of a qbXML response with its status and returned objects, in order."""
+    msgs = _messages(parse_document(xml).getroot())
+    items = []
+    for rs in _elements(msgs):
+        header = _header(rs)
+        items.append(
+            RsItem(
+                request_id=header.request_id,
+                rs_type=header.rs_type,
+                status_code=header.status_code,
+                severity=header.severity,
+                message=header.message,
+                rets=_elements(rs),
+                iterator_id=header.iterator_id,
+                iterator_remaining=header.iterator_remaining,
+            )
+        )
+    return items
+
+
+def iter_response(source: bytes | str) -> Iterator[tuple[RsHeader, etree._Element | None]]:
+    """Yield (header, returned object) for each object in a response, freeing each one after it is handed out.
+
+    A response element with no objects (an error, or an empty query) is yielded once as (header, None).
+    An element is only valid until the next one is taken: copy out what you need.
+    """
+    data = _as_bytes(source)
+    _refuse_dtd(data)
+    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), **_PARSER_OPTIONS)
+    depth = 0
+    header: RsHeader | None = None
+    yielded = 0
+    try:
+        for event, el in events:
+            if event == "start":
+                depth += 1
+                if depth == 1 and el.tag != "QBXML":
+                    raise XmlError(f"This is not qbXML: the document starts with <{el.tag}> instead of <QBXML>.")
+                if depth == 3 and el.getparent().tag == "QBXMLMsgsRs" and isinstance(el.tag, str):
+                    header, yielded = _header(el), 0
+                continue
+            if depth == 4 and header is not None and isinstance(el.tag, str):
+                yield header, el
+                yielded += 1
+                _free(el)
+            elif depth == 3 and header is not None:
+                if yielded == 0:
+                    yield header, None
+                header = None
+                _free(el)
+            depth -= 1
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc) from None
+
+
+def _free(el: etree._Element) -> None:
+    """Drop a finished element and the siblings before it so the tree never grows."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+def text_of(el: etree._Element | None, path: str) -> str | None:
+    """Return the text at ``path`` below ``el`` ("" for an empty element), or None when it is absent."""
+    if el is None:
+        return None
+    found = el.find(path)
+    if found is None:
+        return None
+    return found.text or ""
+
+
+def parse_hcp(xml: str | bytes) -> HostInfo:
+    """Return what the strHCPResponse (HostQuery, CompanyQuery, PreferencesQuery) says about QuickBooks."""
+    msgs = _messages(parse_document(xml).getroot())
+    host = msgs.find("HostQueryRs/HostRet")
+    company = msgs.find("CompanyQueryRs/CompanyRet")
+    if host is None and company is None:
+        raise XmlError("The host information from QuickBooks has neither HostRet nor CompanyRet.")
+
+    def number(path: str) -> int | None:
+        value = text_of(host, path)
+        try:
+            return int(value) if value else None
+        except ValueError:
+            return None
+
+    file_ids = []
+    if company is not None:
+        for ext in company.findall("DataExtRet"):
+            if text_of(ext, "DataExtName") == "FileID":
+                file_ids.append((text_of(ext, "OwnerID") or "", text_of(ext, "DataExtValue") or ""))
+    return HostInfo(
+        product_name=text_of(host, "ProductName"),
+        major_version=number("MajorVersion"),
+        minor_version=number("MinorVersion"),
+        country=text_of(host, "Country"),
+        supported_versions=[v.text.strip() for v in host.findall("SupportedQBXMLVersion") if v.text]
+        if host is not None
+        else [],
+        company_name=text_of(company, "CompanyName"),
+        file_ids=file_ids,
+    )

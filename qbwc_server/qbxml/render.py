@@ -1,0 +1,53 @@
+"""Render qbXML requests from the Jinja templates in ``qbxml_templates/`` and wrap them in a message set."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from qbwc_server.qbxml import values
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "qbxml_templates"
+
+ON_ERROR_CHOICES = ("continueOnError", "stopOnError", "rollbackOnError")
+_VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Return the one Jinja environment: XML-escaped output, errors on any undefined name."""
+    env = Environment(  # noqa: S701 - autoescape is on for every template, they are all XML
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["money"] = values.money
+    env.filters["price"] = values.price
+    env.filters["qty"] = values.quantity
+    env.filters["boolean"] = values.boolean
+    env.filters["isodate"] = values.iso_date
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render one request template (e.g. ``customer_add.xml.j2``) into a request element."""
+    return environment().get_template(template).render(**context).strip()
+
+
+def message_set(requests: list[str], version: str, on_error: str = "continueOnError") -> str:
+    """Wrap already-rendered request elements in a complete qbXML request document for ``version``."""
+    if not _VERSION.match(version):
+        raise ValueError(f"qbXML version {version!r} is not like '13.0'")
+    if on_error not in ON_ERROR_CHOICES:
+        raise ValueError(f"onError must be one of {', '.join(ON_ERROR_CHOICES)}")
+    # The requests were produced by our own escaped templates, so they are inserted as markup.
+    body = Markup("\n").join(Markup(rq) for rq in requests)  # noqa: S704
+    return render("message_set.xml.j2", requests=body, version=version, on_error=on_error)

@@ -1,0 +1,60 @@
+"""The values that go into a request builder and come out of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from qbwc_server.qbxml.errors import QbwcError
+
+KINDS = ("customer", "job", "item", "invoice", "payment", "vendor", "bill")
+LIST_KINDS = ("customer", "job", "item", "vendor")
+
+
+@dataclass(frozen=True)
+class QbRef:
+    """A synced record as QuickBooks knows it: its ListID or TxnID, and its FullName for list objects."""
+
+    id: str
+    full_name: str | None = None
+
+
+@dataclass(frozen=True)
+class QbIdentity:
+    """What we stored from QuickBooks' last answer for a record; line_ids maps our line keys to TxnLineIDs."""
+
+    id: str
+    edit_sequence: str
+    full_name: str | None = None
+    line_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    """Everything a builder needs: the record, the company settings and what QuickBooks already holds."""
+
+    kind: str
+    external_id: str
+    data: Mapping[str, Any]
+    settings: Mapping[str, Any]
+    qb: QbIdentity | None
+    refs: Mapping[tuple[str, str], QbRef] = field(default_factory=dict)
+
+
+@dataclass
+class Built:
+    """One rendered request element, its type, and plain-words warnings about text we had to change."""
+
+    xml: str
+    rq_type: str
+    warnings: list[str] = field(default_factory=list)
+
+
+class RecordProblem(QbwcError):
+    """Raised when a record cannot be sent as it is; ``message`` tells the bookkeeper what to fix."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(message)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+
+from qbwc_server.qbxml.errors import XmlError
+from qbwc_server.qbxml.parse import iter_response, parse_hcp, parse_response, text_of
+
+
+def test_customer_add_response_gives_list_id_and_edit_sequence(fixture_bytes):
+    [item] = parse_response(fixture_bytes("responses/CustomerAddRs_2008_capture.xml"))
+    assert (item.rs_type, item.request_id, item.status_code, item.severity) == (
+        "CustomerAddRs",
+        "Q3VzdG9tZXJBZGR8MTU=",
+        0,
+        "Info",
+    )
+    [ret] = item.rets
+    assert text_of(ret, "ListID") == "F0000-1215265593"
+    assert text_of(ret, "EditSequence") == "1215265593"
+    assert text_of(ret, "ShipAddress/City") == "Willington"
+    assert text_of(ret, "Missing/Path") is None
+
+
+def test_response_without_request_id(fixture_bytes):
+    [item] = parse_response(fixture_bytes("responses/CustomerAddRs_qbwc-gem.xml"))
+    assert item.request_id is None
+    assert text_of(item.rets[0], "ListID") == "8000001B-1405768916"
+
+
+def test_iterator_attributes_are_read(fixture_bytes):
+    [item] = parse_response(fixture_bytes("responses/CustomerQueryRs_iterator_start_consolibyte_wiki.xml"))
+    assert item.iterator_id == "{eb05f701-e727-472f-8ade-6753c4f67a46}"
+    assert item.iterator_remaining == 18
+    assert [text_of(r, "Name") for r in item.rets] == ["10th Customer"]
+
+
+def test_a_long_list_returns_every_object(fixture_bytes):
+    [item] = parse_response(fixture_bytes("responses/AccountQueryRs_consolibyte_2010.xml"))
+    assert len(item.rets) == 59
+    assert text_of(item.rets[3], "FullName") == "Undeposited Funds"
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "severity", "words"),
+    [
+        ("CustomerAddRs_3180_error_saving_consolibyte.xml", 3180, "Error", "modified by another user"),
+        ("CustomerQueryRs_3120_object_not_found_qbwc-gem.xml", 3120, "Error", "cannot be found"),
+        ("CustomerQueryRs_500_warn_not_found_consolibyte.xml", 500, "Warn", '("Keith Palmer")'),
+        ("ItemInventoryQueryRs_statusCode1_no_match_flowlink.xml", 1, "Info", "did not find"),
+        ("ItemServiceAddRs_3100_name_in_use_consolibyte.xml", 3100, "Error", "already in use"),
+    ],
+)
+def test_error_responses_keep_code_severity_and_message(fixture_bytes, name, code, severity, words):
+    [item] = parse_response(fixture_bytes(f"errors/{name}"))
+    assert (item.status_code, item.severity, item.rets) == (code, severity, [])
+    assert words in item.message
+
+
+def test_hcp_response_tells_versions_company_and_file_id(fixture_bytes):
+    info = parse_hcp(fixture_bytes("hcp/strHCPResponse_QBPro2006_HostCompanyPreferences.xml"))
+    assert info.product_name == "QuickBooks Pro 2006"
+    assert (info.major_version, info.minor_version, info.country) == (16, 0, "US")
+    assert info.supported_versions == ["1.0", "1.1", "2.0", "2.1", "3.0", "4.0", "4.1", "5.0"]
+    assert info.company_name == "Test Company"
+    assert info.file_ids == [("{68b5925b-4347-4784-e58d-35a2d190962f}", "{ee032e95-47f7-2564-096f-2d4545fcb021}")]
+
+
+def test_str_input_with_a_foreign_encoding_declaration(fixture_bytes):
+    text = fixture_bytes("responses/CustomerAddRs_2008_capture.xml").decode("utf-8")
+    text = text.replace('<?xml version="1.0" ?>', '<?xml version="1.0" encoding="windows-1252"?>')
+    assert parse_response(text)[0].status_code == 0
+
+
+def test_windows_1252_bytes_are_decoded():
+    raw = (
+        '<?xml version="1.0" encoding="windows-1252"?><QBXML><QBXMLMsgsRs>'
+        '<CustomerQueryRs requestID="1" statusCode="0" statusSeverity="Info" statusMessage="Status OK">'
+        "<CustomerRet><ListID>1-1</ListID><Name>Caf\xe9 \x93Quote\x94 \x80</Name></CustomerRet>"
+        "</CustomerQueryRs></QBXMLMsgsRs></QBXML>"
+    ).encode("latin-1")
+    [item] = parse_response(raw)
+    assert text_of(item.rets[0], "Name") == "Café “Quote” €"
+    names = [text_of(ret, "Name") for _, ret in iter_response(raw)]
+    assert names == ["Café “Quote” €"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "<QBXML><QBXMLMsgsRs>",
+        "<html><body>Proxy error</body></html>",
+        "<QBXML><SomethingElse/></QBXML>",
+        '<QBXML><QBXMLMsgsRs><CustomerAddRs statusCode="zero"/></QBXMLMsgsRs></QBXML>',
+        "<QBXML><QBXMLMsgsRs><CustomerAddRs/></QBXMLMsgsRs></QBXML>",
+    ],
+)
+def test_malformed_responses_raise_xml_error(bad):
+    with pytest.raises(XmlError):
+        parse_response(bad)
+
+
+def test_hcp_without_host_or_company_is_refused():
+    with pytest.raises(XmlError):
+        parse_hcp("<QBXML><QBXMLMsgsRs/></QBXML>")
