@@ -9,5 +9,6 @@ from qbwc_server.web.pages.dashboard import bp as dashboard_bp
 from qbwc_server.web.pages.errors import bp as errors_bp
 from qbwc_server.web.pages.records import bp as records_bp
 from qbwc_server.web.pages.settings import bp as settings_bp
+from qbwc_server.web.pages.tokens import bp as tokens_bp
 
-BLUEPRINTS = [common_bp, dashboard_bp, records_bp, errors_bp, actions_bp, settings_bp, admin_bp]
+BLUEPRINTS = [common_bp, dashboard_bp, records_bp, errors_bp, actions_bp, settings_bp, admin_bp, tokens_bp]
