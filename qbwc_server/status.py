@@ -26,6 +26,7 @@ LABELS = {
 }
 
 RECENT_SESSIONS = 5
+SESSION_TIMEOUT = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class CompanyStatus:
         }
 
 
-def company_status(db: Session, company: Company, *, now: datetime | None = None) -> CompanyStatus:
+def company_status(
+    db: Session, company: Company, *, now: datetime | None = None, session_timeout: timedelta = SESSION_TIMEOUT
+) -> CompanyStatus:
     """Work out a company's status from its check-ins, its sessions and its records' sync states."""
     now = now or clock.now()
     counts = queue.counts(db, company)
@@ -113,6 +116,12 @@ def company_status(db: Session, company: Company, *, now: datetime | None = None
     last_failed = latest is not None and latest.state is SessionState.FAILED
     in_error = counts.get("error", 0) + counts.get("blocked", 0)
     in_flight = counts.get("queued", 0) + counts.get("sent", 0)
+    # A session seen lately that has not closed: the Web Connector is working right now.
+    running = (
+        latest is not None
+        and latest.state is SessionState.OPEN
+        and now - clock.aware(latest.last_seen_at) < session_timeout
+    )  # type: ignore[operator]
 
     if company.paused:
         state, why = PAUSED, "Sync is paused: nothing is sent to QuickBooks until someone resumes it."
@@ -128,6 +137,8 @@ def company_status(db: Session, company: Company, *, now: datetime | None = None
     elif in_flight:
         state = SYNCING
         why = f"{in_flight} record{'s are' if in_flight != 1 else ' is'} waiting to go to QuickBooks."
+    elif running:
+        state, why = SYNCING, "The Web Connector is working with QuickBooks right now."
     else:
         state, why = CONNECTED, "QuickBooks is connected and everything queued has synced."
     if company.wrong_file_message and state != PAUSED:

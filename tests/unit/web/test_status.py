@@ -130,3 +130,16 @@ def test_the_session_list_shows_the_latest_five_with_a_summary(runtime):
     assert len(status.sessions) == 5
     assert status.sessions[0].summary == "6 requests sent, 6 synced, 0 failed"
     assert status.as_dict()["sessions"][0]["requests_sent"] == 6
+
+
+def test_syncing_while_a_session_is_running_even_with_nothing_queued(runtime):
+    now = clock.now()
+    with runtime.transaction() as db:
+        company = _company(db, last_checkin_at=now)
+        db.add(WcSession(ticket="live", company_id=company.id, state=SessionState.OPEN, last_seen_at=now))
+        running = company_status(db, company, now=now)
+        later = company_status(db, company, now=now + timedelta(hours=2))
+    assert running.state == "syncing"
+    assert "working with QuickBooks right now" in running.explanation
+    # A session that went quiet long ago is not "syncing" any more
+    assert later.state == "connected"
