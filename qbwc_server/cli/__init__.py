@@ -46,7 +46,7 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, qwc, queue, serve, simulate, token, user
+    from qbwc_server.cli import company, db, queue, qwc, serve, simulate, token, user
 
     for module in (db, company, qwc, token, queue, serve, simulate, user):
         for command in module.COMMANDS:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from qbwc_server import clock, queue
+from qbwc_server import companies, queue
 from qbwc_server.errors import QbwcError
 from qbwc_server.web import db_session
 from qbwc_server.web.pages.common import company_or_404
@@ -59,9 +59,7 @@ def resume(slug: str) -> Any:
 
 def _set_paused(slug: str, paused: bool) -> Any:
     db = db_session()
-    company = company_or_404(slug)
-    company.paused = paused
-    company.updated_at = clock.now()
+    company = companies.set_paused(db, company_or_404(slug).slug, paused)
     db.commit()
     log.info("%s %s by %s", company.slug, "paused" if paused else "resumed", current_user.email)
     if paused:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qbwc_server import clock
+from qbwc_server import clock, queue
 from qbwc_server.company_settings import DEFAULTS, effective, validate
 from qbwc_server.errors import InvalidInput
 from qbwc_server.web import db_session
@@ -41,11 +41,14 @@ def edit(slug: str) -> Any:
         changed = sorted(k for k in DEFAULTS if current.get(k) != effective(stored).get(k))
         company.settings = stored
         company.updated_at = clock.now()
+        # Records the old settings held back or filtered out are decided again under the new ones.
+        moved = queue.settings_changed(db, company)
         db.commit()
         log.info("settings of %s changed by %s: %s", company.slug, current_user.email, ", ".join(changed) or "none")
         if changed:
+            note = f" {moved} held-back record{'s' if moved != 1 else ''} moved under the new settings." * bool(moved)
             flash(
-                "Saved. Records that failed before are not sent again by themselves: "
+                f"Saved.{note} Records that failed before are not sent again by themselves: "
                 "reprocess them on the errors page.",
                 "success",
             )

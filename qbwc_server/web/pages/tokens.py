@@ -32,9 +32,7 @@ def index(slug: str) -> Any:
         db.commit()
         log.info("API token %s… for %s created by %s", token.prefix, company.slug, current_user.email)
         created = plain
-    return render_template(
-        "tokens.html", tokens=tokens.list_tokens(db, company), created=created, scheme=tokens.SCHEME
-    )
+    return render_template("tokens.html", tokens=tokens.list_tokens(db, company), created=created, scheme=tokens.SCHEME)
 
 
 @bp.route("/c/<slug>/tokens/<int:token_id>/revoke", methods=["POST"])
