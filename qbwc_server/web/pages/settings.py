@@ -14,7 +14,7 @@ from qbwc_server.errors import InvalidInput
 from qbwc_server.web import db_session
 from qbwc_server.web.auth import role_required
 from qbwc_server.web.pages.common import company_or_404
-from qbwc_server.web.pages.settings_form import build_fields, parse_form, tax_rows
+from qbwc_server.web.pages.settings_form import build_fields, group_fields, parse_form, tax_rows
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def edit(slug: str) -> Any:
         except InvalidInput as exc:
             fields = build_fields(db, company.id, {**current, **submitted}, exc.errors)
             flash("Nothing was saved: correct the fields marked below.", "error")
-            return render_template("settings.html", fields=fields, tax_rows=tax_rows, errors=exc.errors), 422
+            page = render_template("settings.html", sections=group_fields(fields), tax_rows=tax_rows, errors=exc.errors)
+            return page, 422
         stored = {k: v for k, v in (company.settings or {}).items() if k not in DEFAULTS}
         stored.update({k: v for k, v in clean.items() if v != DEFAULTS[k]})
         changed = sorted(k for k in DEFAULTS if current.get(k) != effective(stored).get(k))
@@ -56,4 +57,4 @@ def edit(slug: str) -> Any:
             flash("Nothing changed.", "info")
         return redirect(url_for("settings.edit", slug=slug))
     fields = build_fields(db, company.id, current)
-    return render_template("settings.html", fields=fields, tax_rows=tax_rows, errors={})
+    return render_template("settings.html", sections=group_fields(fields), tax_rows=tax_rows, errors={})

@@ -43,6 +43,32 @@ LIST_NAMES = {
 }
 EMPTY_TAX_ROWS = 3
 
+# The form in the order a bookkeeper thinks about it; settings added later land under "Other settings".
+SECTIONS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "What syncs, and when",
+        ("auto_sync", "sync_kinds", "sync_start_date", "invoice_sync_statuses", "payment_methods"),
+    ),
+    ("Names in QuickBooks", ("customer_name_format", "job_name_format", "uppercase_names")),
+    (
+        "Accounts",
+        (
+            "income_account_default",
+            "income_account_labor",
+            "income_account_materials",
+            "expense_account_default",
+            "deposit_account",
+            "ar_account",
+            "ap_account",
+        ),
+    ),
+    (
+        "Invoices and sales tax",
+        ("to_be_printed", "tax_mapping", "sales_tax_code_taxable", "sales_tax_code_non_taxable"),
+    ),
+    ("Pace", ("batch_size", "max_attempts", "import_max_returned")),
+]
+
 
 @dataclass
 class SettingField:
@@ -133,6 +159,19 @@ def build_fields(
             spec.help = (spec.help + " " if spec.help else "") + _no_list_note(key)
         fields.append(spec)
     return fields
+
+
+def group_fields(fields: list[SettingField]) -> list[tuple[str, list[SettingField]]]:
+    """Arrange the fields under the form's section headings."""
+    by_key = {f.key: f for f in fields}
+    groups = []
+    for title, keys in SECTIONS:
+        members = [by_key.pop(key) for key in keys if key in by_key]
+        if members:
+            groups.append((title, members))
+    if by_key:
+        groups.append(("Other settings", list(by_key.values())))
+    return groups
 
 
 def _no_list_note(key: str) -> str:
