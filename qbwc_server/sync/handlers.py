@@ -131,7 +131,8 @@ def _handle_lookup(
     match = builders.pick_match(inp, rs.rets) if rs.status_code == 0 else None
     if match is not None:
         identity = builders.identity_from_ret(inp, match)
-        _store_identity(record, identity, None)
+        add_version = (item.sent_info or {}).get("add_version")
+        _store_identity(record, identity, add_version)
         synclog.append(
             db,
             record,
@@ -141,6 +142,11 @@ def _handle_lookup(
             response_xml=body,
             ticket=ticket,
         )
+        if add_version is not None and add_version == record.version:
+            # It was our own Add whose answer was lost, and nothing changed since: it is in QuickBooks as it is.
+            _finish_synced(db, company, item, record)
+            outcome.succeeded += 1
+            return
         # Send our current data once as a Mod so QuickBooks matches what the app has.
         queue.back_to_ready(item, action=QueueAction.SEND, unknown_outcome=False)
         _restore_queued(db, record)

@@ -133,6 +133,7 @@ class QueueEngine(SyncEngine):
     """A sync engine with a fixed list of requests; each answer counts as one synced record."""
 
     def __init__(self, requests: list[str]) -> None:
+        super().__init__()
         self.requests = list(requests)
         self.responses: list[str] = []
 

@@ -20,6 +20,7 @@ class ScriptedEngine(SyncEngine):
     """A sync engine that hands out a fixed list of requests and counts every answer as a success."""
 
     def __init__(self, requests: list[str] | None = None, work: bool = True) -> None:
+        super().__init__()
         self.requests = list(requests or [])
         self.work = work
         self.calls: list[tuple[str, Any]] = []
