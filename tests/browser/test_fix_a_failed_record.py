@@ -114,6 +114,7 @@ def test_a_bookkeeper_fixes_a_failed_item_and_sees_it_sync(page, live_server, ac
     page.get_by_role("link", name=re.compile(r"^Errors")).click()
     page.get_by_role("link", name="Item Copper pipe 1/2in").click()
     expect(page.locator(".hint")).to_contain_text("Create the account 'Material Sales'")
+    screenshot(page, "record-error")
     page.get_by_role("button", name="Reprocess").click()
     expect(page.locator(".flash-success")).to_contain_text("is queued again")
     expect(page.locator(".state-card .badge")).to_have_text("Queued")
@@ -135,6 +136,9 @@ def test_a_bookkeeper_fixes_a_failed_item_and_sees_it_sync(page, live_server, ac
 
     # And the bell now counts only the record that still needs a look
     expect(page.locator(".bell .count")).to_have_text("1")
+    page.get_by_role("link", name="Records").click()
+    expect(page.locator("table.records")).to_contain_text("Copper pipe 1/2in")
+    screenshot(page, "records")
 
 
 def test_the_page_works_from_the_keyboard_and_on_a_phone(browser, live_server, acme, screenshot):
