@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session
 from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS
 from qbwc_server.models import QbListEntry
 
-BOOLEANS = ("auto_sync", "uppercase_names", "to_be_printed")
-NUMBERS = {"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)}
+# The widget follows the default's type, so a setting added later gets a sensible field without a change here.
+BOOLEANS = tuple(key for key, default in DEFAULTS.items() if isinstance(default, bool))
+NUMBERS: dict[str, tuple[int | None, int | None]] = {
+    key: (None, None) for key, default in DEFAULTS.items() if isinstance(default, int) and not isinstance(default, bool)
+}
+NUMBERS.update({"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)})
 MULTI = {"sync_kinds": ALL_KINDS, "invoice_sync_statuses": ["sent", "finished", "paid"]}
 FORMATS = {
     "customer_name_format": "Fields: {first_name}, {last_name}, {company_name}, {name}, {email}, {phone}.",
@@ -64,7 +68,13 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "Invoices and sales tax",
-        ("to_be_printed", "tax_mapping", "sales_tax_code_taxable", "sales_tax_code_non_taxable"),
+        (
+            "to_be_printed",
+            "link_existing_invoices",
+            "tax_mapping",
+            "sales_tax_code_taxable",
+            "sales_tax_code_non_taxable",
+        ),
     ),
     ("Pace", ("batch_size", "max_attempts", "import_max_returned")),
 ]

@@ -151,3 +151,10 @@ def test_a_bookkeeper_cannot_change_settings(rt, client, company, make_user, log
     login("anna@example.com")
     assert client.post("/c/acme/settings", data={"batch_size": "3"}).status_code == 403
     assert _stored(rt) == {}
+
+
+def test_every_true_or_false_setting_is_a_checkbox(admin):
+    page = admin.get("/c/acme/settings").get_data(as_text=True)
+    for key, default in DEFAULTS.items():
+        if isinstance(default, bool):
+            assert re.search(rf'<input type="checkbox" id="setting-{key}" name="{key}"', page), key
