@@ -39,6 +39,11 @@ def open_item(db: Session, record: Record) -> QueueItem | None:
 
 def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False) -> None:
     """Decide what a new or changed record needs, and queue it when it should go to QuickBooks."""
+    if record.sync_state is SyncState.EXCLUDED and (record.last_error or {}).get("kind") == "manual" and not explicit:
+        return  # a person excluded it: edits do not bring it back, only an explicit sync does
+    item = open_item(db, record)
+    if item is not None and item.status is QueueStatus.SENT:
+        return  # QuickBooks is running its request; the answer's handler sends the newer version after it
     settings = effective(company.settings)
     decision = decide(record, settings, explicit=explicit)
     if decision.verdict is Verdict.EXCLUDE:
@@ -151,6 +156,23 @@ def force_sync(db: Session, company: Company) -> int:
     return queued
 
 
+def settings_changed(db: Session, company: Company) -> int:
+    """Re-decide records held or excluded by the old settings (not those a person excluded); return how many moved."""
+    rows = db.scalars(
+        select(Record).where(
+            Record.company_id == company.id, Record.sync_state.in_([SyncState.PENDING, SyncState.EXCLUDED])
+        )
+    ).all()
+    moved = 0
+    for record in rows:
+        if record.sync_state is SyncState.EXCLUDED and (record.last_error or {}).get("kind") == "manual":
+            continue
+        before = record.sync_state
+        record_changed(db, company, record)
+        moved += record.sync_state is not before
+    return moved
+
+
 def reprocess(db: Session, company: Company, record: Record) -> None:
     """Try a record in error again after someone fixed the cause."""
     synclog.append(db, record, LogEvent.RETRIED, "Reprocess requested.")
@@ -173,7 +195,7 @@ def exclude(db: Session, record: Record, reason: str) -> None:
     if item is not None and item.status is QueueStatus.SENT:
         raise_busy(record)
     _drop_ready_item(db, record)
-    set_state(db, record, SyncState.EXCLUDED, error=None)
+    set_state(db, record, SyncState.EXCLUDED, error={"kind": "manual", "message": f"Excluded by a person: {reason}"})
     synclog.append(db, record, LogEvent.EXCLUDED, f"Excluded: {reason}")
 
 

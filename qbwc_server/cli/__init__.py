@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import db
+    from qbwc_server.cli import db, queue, simulate, token
 
-    for module in (db,):
+    for module in (db, token, queue, simulate):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -18,11 +18,13 @@ from qbwc_server.models import (
     QueueItem,
     QueueStatus,
     Record,
+    RecordKind,
     SyncState,
     WcSession,
 )
 from qbwc_server.qbxml import parse, render, schema
 from qbwc_server.sync import builders
+from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.handlers import Outcome, handle
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.outgoing import render as render_item
@@ -162,12 +164,17 @@ class SyncEngine:
     def _render_batch(self, db: Session, company: Company, limit: int) -> list[Outgoing]:
         started = time.perf_counter()
         outgoing: list[Outgoing] = []
+        predicted: dict = {}
+        failed: set[tuple[RecordKind, str]] = set()
         for item, record in plan_batch(db, company, limit):
             if record is None:
                 continue
+            if failed.intersection(prerequisites(record.kind, record.data or {})):
+                continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
-                outgoing.append(render_item(db, company, item, record))
+                outgoing.append(render_item(db, company, item, record, predicted))
             except builders.RecordProblem as problem:
+                failed.add((record.kind, record.external_id))
                 self._cannot_send(db, item, record, f"{problem.field}: {problem.message}")
         self.timings["render"] += time.perf_counter() - started
         return outgoing

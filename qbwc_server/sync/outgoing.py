@@ -23,15 +23,26 @@ class Outgoing:
     is_add: bool
 
 
-def request_input(db: Session, company: Company, record: Record) -> builders.RequestInput:
-    """Gather what the builders need: data, settings, the record's QuickBooks identity and its references."""
+Predicted = dict[tuple[str, str], builders.QbRef]
+
+
+def request_input(
+    db: Session, company: Company, record: Record, predicted: Predicted | None = None
+) -> builders.RequestInput:
+    """Gather what the builders need: data, settings, the record's QuickBooks identity and its references.
+
+    `predicted` holds the full names of list records added earlier in the same message set (no ListID yet).
+    """
     refs = prerequisites(record.kind, record.data or {})
     found = find_records(db, company.id, refs)
-    qb_refs = {
-        (kind.value, external_id): builders.QbRef(id=r.qb_id, full_name=r.qb_full_name)
-        for (kind, external_id), r in found.items()
-        if r.qb_id
-    }
+    qb_refs = dict(predicted or {})
+    qb_refs.update(
+        {
+            (kind.value, external_id): builders.QbRef(id=r.qb_id, full_name=r.qb_full_name)
+            for (kind, external_id), r in found.items()
+            if r.qb_id
+        }
+    )
     identity = None
     if record.qb_id:
         identity = builders.QbIdentity(
@@ -50,9 +61,11 @@ def request_input(db: Session, company: Company, record: Record) -> builders.Req
     )
 
 
-def render(db: Session, company: Company, item: QueueItem, record: Record) -> Outgoing:
+def render(
+    db: Session, company: Company, item: QueueItem, record: Record, predicted: Predicted | None = None
+) -> Outgoing:
     """Render the request for an item; raises builders.RecordProblem when the record cannot be sent as it is."""
-    inp = request_input(db, company, record)
+    inp = request_input(db, company, record, predicted)
     request_id = str(item.id)
     if item.action is QueueAction.LOOKUP:
         built = builders.build_lookup(inp, request_id)
@@ -61,4 +74,8 @@ def render(db: Session, company: Company, item: QueueItem, record: Record) -> Ou
         built = builders.build_refresh(record.kind.value, record.qb_id, request_id)
         return Outgoing(item, record, built, is_add=False)
     built = builders.build(inp, request_id)
+    if predicted is not None and inp.qb is None and record.kind.value in ("customer", "job", "item", "vendor"):
+        name = builders.full_name(inp)
+        if name:
+            predicted[(record.kind.value, record.external_id)] = builders.QbRef(id="", full_name=name)
     return Outgoing(item, record, built, is_add=inp.qb is None)

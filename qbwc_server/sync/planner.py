@@ -25,8 +25,17 @@ def display_name(record: Record) -> str:
     return record.external_id
 
 
-def waiting_reason(db: Session, company: Company, record: Record) -> tuple[SyncState, str, int | None] | None:
-    """Say why a record cannot go yet (state QUEUED: waiting; BLOCKED: a prerequisite needs a person), or None."""
+LIST_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
+
+
+def waiting_reason(
+    db: Session, company: Company, record: Record, in_batch: set[tuple[RecordKind, str]] | frozenset = frozenset()
+) -> tuple[SyncState, str, int | None] | None:
+    """Say why a record cannot go yet (state QUEUED: waiting; BLOCKED: a prerequisite needs a person), or None.
+
+    A list record (customer, job, item, vendor) added earlier in the same batch counts as there: QuickBooks runs a
+    message set in order, and the dependant refers to it by full name.
+    """
     refs = prerequisites(record.kind, record.data or {})
     if not refs:
         return None
@@ -36,7 +45,7 @@ def waiting_reason(db: Session, company: Company, record: Record) -> tuple[SyncS
         prerequisite = found.get((ref_kind, external_id))
         if prerequisite is None:
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
-        if prerequisite.qb_id:
+        if prerequisite.qb_id or (ref_kind in LIST_KINDS and (ref_kind, external_id) in in_batch):
             continue
         name = display_name(prerequisite)
         state = prerequisite.sync_state
@@ -56,6 +65,7 @@ def waiting_reason(db: Session, company: Company, record: Record) -> tuple[SyncS
 def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueItem, Record | None]]:
     """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait."""
     batch: list[tuple[QueueItem, Record | None]] = []
+    in_batch: set[tuple[RecordKind, str]] = set()
     offset = 0
     while len(batch) < limit and offset < MAX_SCAN:
         chunk = queue.candidates(db, company, CHUNK, lock=True, offset=offset)
@@ -72,11 +82,13 @@ def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueIte
                 if record is None:
                     continue
                 if item.action is QueueAction.SEND:
-                    wait = waiting_reason(db, company, record)
+                    wait = waiting_reason(db, company, record, in_batch)
                     if wait is not None:
                         _note_wait(db, item, record, wait)
                         continue
                 batch.append((item, record))
+                if record.qb_id is None and record.kind in LIST_KINDS:
+                    in_batch.add((record.kind, record.external_id))
             if len(batch) >= limit:
                 break
     return batch

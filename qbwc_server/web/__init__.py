@@ -34,7 +34,9 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
 
 
 def _blueprints() -> list[Any]:
-    return []
+    from qbwc_server.web.api import api
+
+    return [api]
 
 
 def runtime_of(app: Flask) -> Runtime:

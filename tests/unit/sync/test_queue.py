@@ -32,7 +32,7 @@ def test_a_record_edited_five_times_has_one_queue_item(runtime):
         assert customer.sync_state is SyncState.QUEUED
 
 
-def test_a_job_queues_its_parent_customer_first(runtime):
+def test_a_job_queues_its_parent_customer_and_follows_it_in_the_same_batch(runtime):
     with runtime.transaction() as db:
         company = make_company(db)
         customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Smith")
@@ -40,10 +40,24 @@ def test_a_job_queues_its_parent_customer_first(runtime):
         queue.record_changed(db, company, job)
         assert customer.sync_state is SyncState.QUEUED
         batch = plan_batch(db, company, 25)
-        # Only the customer can go: the job waits, and says for what.
-        assert [record.external_id for _, record in batch] == ["c1"]
-        assert job.sync_state is SyncState.QUEUED
-        assert job.last_error["message"] == "Waiting for customer 'Smith' to reach QuickBooks."
+        # QuickBooks runs a message set in order: the parent first, then its job.
+        assert [record.external_id for _, record in batch] == ["c1", "j1"]
+
+
+def test_a_payment_waits_until_its_invoice_has_a_txnid(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db)
+        make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Smith")
+        invoice = make_record(db, company, RecordKind.INVOICE, "inv1", customer="c1", number="1001", status="sent")
+        payment = make_record(
+            db, company, RecordKind.PAYMENT, "p1", customer="c1", amount="5.00", applied_to=[{"invoice": "inv1"}]
+        )
+        queue.record_changed(db, company, payment)
+        batch = plan_batch(db, company, 25)
+        assert [record.external_id for _, record in batch] == ["c1", "inv1"]
+        assert payment.sync_state is SyncState.QUEUED
+        assert payment.last_error["message"] == "Waiting for invoice '1001' to reach QuickBooks."
+        assert invoice.sync_state is SyncState.QUEUED
 
 
 def test_a_dependant_of_a_failed_record_is_blocked_with_the_reason(runtime):
@@ -143,3 +157,27 @@ def test_two_sessions_claiming_at_once_never_get_the_same_item(runtime):
     assert not errors
     assert not set(claimed["a"]) & set(claimed["b"])
     assert len(claimed["a"]) + len(claimed["b"]) == 200
+
+
+def test_a_settings_change_releases_what_the_old_settings_held(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db, payment_methods=["Check"])
+        zelle = make_record(db, company, RecordKind.PAYMENT, "p1", method="Zelle", amount="5.00")
+        queue.record_changed(db, company, zelle)
+        assert zelle.sync_state is SyncState.EXCLUDED
+        company.settings = {"payment_methods": ["Check", "Zelle"]}
+        assert queue.settings_changed(db, company) == 1
+        assert zelle.sync_state is SyncState.QUEUED
+
+
+def test_a_person_s_exclusion_survives_edits(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db)
+        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Smith")
+        queue.exclude(db, customer, "duplicate of c2")
+        customer.data = {"last_name": "Smyth"}
+        customer.version += 1
+        queue.record_changed(db, company, customer)
+        assert customer.sync_state is SyncState.EXCLUDED
+        queue.request_sync(db, company, customer)
+        assert customer.sync_state is SyncState.QUEUED

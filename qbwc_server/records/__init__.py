@@ -1,0 +1,1 @@
+"""The host app's records: their schemas, validation, and storage by external_id."""

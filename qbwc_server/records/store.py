@@ -1,0 +1,194 @@
+"""Store the host app's records: create or update by external_id, read them back, and show them as the API does."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, load_only
+
+from qbwc_server import clock, queue, synclog
+from qbwc_server.errors import InvalidInput, NotFound
+from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
+from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
+from qbwc_server.records.validation import validate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+LOG_IN_ONE = 200  # log entries shown with one record
+LOG_IN_LIST = 20  # … and with each record of a list
+
+# The qbXML bodies can be megabytes and carry customer data: the API never shows them, so never loads them.
+_WITHOUT_BODIES = load_only(
+    SyncLogEntry.record_id, SyncLogEntry.at, SyncLogEntry.event, SyncLogEntry.message, SyncLogEntry.status_code
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the cursor of the next one (None on the last page)."""
+
+    records: list[Record]
+    next_cursor: str | None
+
+
+def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, payload: Any) -> tuple[Record, bool]:
+    """Create or replace a record from the host app; return it and whether it was new.
+
+    Invalid input raises InvalidInput and stores nothing. The version goes up only when the data really changed,
+    and only then does the queue hear about it (an unchanged PUT does not retry a record in error).
+    """
+    external_id = check_external_id(external_id)
+    data = validate(kind, payload)
+    record = find(db, company, kind, external_id)
+    created = False
+    if record is None:
+        record, created = _insert(db, company, kind, external_id, data)
+    if not created:
+        if record.data == data:
+            return record, False
+        changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
+        record.data = data
+        record.version += 1
+        record.updated_at = clock.now()
+        db.flush()
+        synclog.append(
+            db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}."
+        )
+    else:
+        synclog.append(db, record, LogEvent.STORED, "Received from the app.")
+    queue.record_changed(db, company, record)
+    db.flush()
+    log.info("Stored %s %s for %s (version %d)", kind.value, external_id, company.slug, record.version)
+    return record, created
+
+
+def _insert(
+    db: Session, company: Company, kind: RecordKind, external_id: str, data: dict[str, Any]
+) -> tuple[Record, bool]:
+    record = Record(company_id=company.id, kind=kind, external_id=external_id, data=data, version=1)
+    try:
+        with db.begin_nested():
+            db.add(record)
+            db.flush()
+    except IntegrityError:
+        # Another request created it between our look and our insert: this PUT becomes an update of theirs.
+        existing = find(db, company, kind, external_id)
+        if existing is None:
+            raise
+        return existing, False
+    return record, True
+
+
+def check_external_id(external_id: Any) -> str:
+    """Return a usable external_id, or raise InvalidInput saying why it is not."""
+    if not isinstance(external_id, str) or not external_id.strip():
+        raise InvalidInput({"external_id": "must not be empty"})
+    if len(external_id) > EXTERNAL_ID:
+        raise InvalidInput({"external_id": f"must be at most {EXTERNAL_ID} characters"})
+    if external_id != external_id.strip() or any(ord(char) < 32 for char in external_id):
+        raise InvalidInput({"external_id": "must not start or end with spaces or contain control characters"})
+    return external_id
+
+
+def find(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record | None:
+    """Return a company's record by kind and external_id, or None."""
+    return db.scalar(
+        select(Record).where(Record.company_id == company.id, Record.kind == kind, Record.external_id == external_id)
+    )
+
+
+def get(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record:
+    """Return a company's record by kind and external_id; raise NotFound (another company's record is not found)."""
+    record = find(db, company, kind, external_id)
+    if record is None:
+        raise NotFound(f"no {kind.value} with external_id {external_id!r}")
+    return record
+
+
+def list_records(
+    db: Session,
+    company: Company,
+    kind: RecordKind,
+    sync_state: SyncState | None = None,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+) -> Page:
+    """Return one page of a company's records of one kind, oldest first; `cursor` continues after the last page."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    query = select(Record).where(Record.company_id == company.id, Record.kind == kind)
+    if sync_state is not None:
+        query = query.where(Record.sync_state == sync_state)
+    if cursor:
+        query = query.where(Record.id > parse_cursor(cursor))
+    rows = list(db.scalars(query.order_by(Record.id).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].id) if more else None)
+
+
+def parse_cursor(cursor: str) -> int:
+    """Read a list cursor; raise InvalidInput when it is not one this server handed out."""
+    if not cursor.isdigit():
+        raise InvalidInput({"cursor": "is not a cursor from a previous page"})
+    return int(cursor)
+
+
+def log_entries(db: Session, records: list[Record], per_record: int = LOG_IN_ONE) -> dict[int, list[SyncLogEntry]]:
+    """Return the latest log entries of several records in one query, without the qbXML bodies."""
+    if not records:
+        return {}
+    # Number each record's entries newest first, so one query returns only the latest few of each.
+    ranked = (
+        select(
+            SyncLogEntry.id,
+            func.row_number()
+            .over(partition_by=SyncLogEntry.record_id, order_by=SyncLogEntry.id.desc())
+            .label("newest"),
+        )
+        .where(SyncLogEntry.record_id.in_([record.id for record in records]))
+        .subquery()
+    )
+    rows = db.scalars(
+        select(SyncLogEntry)
+        .options(_WITHOUT_BODIES)
+        .join(ranked, ranked.c.id == SyncLogEntry.id)
+        .where(ranked.c.newest <= per_record)
+        .order_by(SyncLogEntry.id)
+    ).all()
+    by_record: dict[int, list[SyncLogEntry]] = defaultdict(list)
+    for entry in rows:
+        by_record[entry.record_id].append(entry)  # type: ignore[index]
+    return dict(by_record)
+
+
+def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
+    """Show a record as the API does: its fields, its QuickBooks identity and its sync state with the log."""
+    return {
+        "external_id": record.external_id,
+        **ordered(SCHEMAS[record.kind], record.data or {}),
+        "quickbooks": {
+            "id": record.qb_id,
+            "edit_sequence": record.qb_edit_sequence,
+            "full_name": record.qb_full_name,
+        },
+        "sync": {
+            "state": record.sync_state.value,
+            "last_error": record.last_error,
+            "log": [
+                {
+                    "at": entry.at.isoformat() if entry.at else None,
+                    "event": entry.event.value,
+                    "message": entry.message,
+                    "status_code": entry.status_code,
+                }
+                for entry in entries
+            ],
+        },
+    }

@@ -1,0 +1,292 @@
+"""The REST API v1: JSON in and out, a Bearer token per company, records addressed by the host app's external_id."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from qbwc_server import clock, company_settings, queue, tokens
+from qbwc_server.errors import InvalidInput, NotFound, QbwcError
+from qbwc_server.models import Company, Record, RecordKind, SessionState, SyncState, WcSession
+from qbwc_server.records import store
+from qbwc_server.web import db_session, runtime_of
+
+log = logging.getLogger(__name__)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+RESOURCES = ", ".join(kind.resource for kind in RecordKind)
+
+
+@api.record_once
+def _exempt_from_csrf(state: Any) -> None:
+    # The page protects its forms against CSRF; API clients send a token header instead of a cookie.
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(api)
+
+
+# --- authentication and errors ------------------------------------------------------------------------------------
+
+
+@api.before_request
+def _authenticate() -> Response | None:
+    scheme, _, plain = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not plain.strip():
+        return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
+    db = db_session()
+    token = tokens.verify(db, plain.strip())
+    company = db.get(Company, token.company_id) if token is not None else None
+    if company is None:
+        db.rollback()
+        return _unauthorized("this API token is not valid: it is unknown or was revoked")
+    g.api_company = company
+    return None
+
+
+def _unauthorized(message: str) -> Response:
+    response = _json({"error": message}, 401)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="qbwc-server"'
+    return response
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    """Answer in JSON, keeping the order fields were put in (Flask's own encoder sorts them)."""
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"error": message}, status)
+
+
+@api.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    # Only the API's own URLs answer in JSON; the page keeps Flask's usual error pages.
+    if not request.path.startswith(api.url_prefix or "/api/v1"):
+        return exc
+    return _error(exc.code or 500, exc.description or exc.name)
+
+
+@api.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Any:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    db_session().rollback()
+    log.exception("API request %s %s failed", request.method, request.path)
+    return _error(500, "the server failed to answer; its log has the details")
+
+
+@api.errorhandler(InvalidInput)
+def _invalid(exc: InvalidInput) -> Response:
+    db_session().rollback()
+    return _json({"errors": exc.errors}, 422)
+
+
+@api.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Response:
+    db_session().rollback()
+    return _error(404, str(exc))
+
+
+@api.errorhandler(QbwcError)
+def _refused(exc: QbwcError) -> Response:
+    # What is left of our own errors: the request is sound but cannot be done now (a record in flight).
+    db_session().rollback()
+    return _error(409, str(exc))
+
+
+def _company() -> Company:
+    return g.api_company
+
+
+def _kind(resource: str) -> RecordKind:
+    try:
+        return RecordKind.from_resource(resource)
+    except ValueError:
+        raise NotFound(f"unknown resource {resource!r}; the resources are {RESOURCES}") from None
+
+
+def _json_body() -> Any:
+    """Parse the body exactly (decimals stay decimals); a body that is not JSON is a 400 with the reason."""
+    raw = request.get_data(cache=False)
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _record_json(db: Session, record: Record, limit: int = store.LOG_IN_ONE) -> dict[str, Any]:
+    return store.serialize(record, store.log_entries(db, [record], limit).get(record.id, []))
+
+
+# --- records ------------------------------------------------------------------------------------------------------
+
+
+@api.put("/<resource>/<external_id>")
+def put_record(resource: str, external_id: str) -> Response:
+    """Create or replace a record: 201 when new, 200 when it existed, 422 with field errors and nothing stored."""
+    kind = _kind(resource)
+    payload = _json_body()
+    db = db_session()
+    record, created = store.upsert(db, _company(), kind, external_id, payload)
+    body = _record_json(db, record)
+    db.commit()
+    return _json(body, 201 if created else 200)
+
+
+@api.get("/<resource>/<external_id>")
+def get_record(resource: str, external_id: str) -> Response:
+    """Return one record with its QuickBooks identity and sync log."""
+    db = db_session()
+    record = store.get(db, _company(), _kind(resource), external_id)
+    body = _record_json(db, record)
+    db.commit()
+    return _json(body)
+
+
+@api.get("/<resource>")
+def list_records(resource: str) -> Response:
+    """Return a page of records, optionally only those in one sync state (`?sync_state=error`)."""
+    kind = _kind(resource)
+    state = _sync_state(request.args.get("sync_state"))
+    limit = _limit(request.args.get("limit"))
+    db = db_session()
+    page = store.list_records(db, _company(), kind, state, limit=limit, cursor=request.args.get("cursor"))
+    logs = store.log_entries(db, page.records, store.LOG_IN_LIST)
+    body = {
+        "data": [store.serialize(record, logs.get(record.id, [])) for record in page.records],
+        "next_cursor": page.next_cursor,
+    }
+    db.commit()
+    return _json(body)
+
+
+def _sync_state(raw: str | None) -> SyncState | None:
+    if not raw:
+        return None
+    try:
+        return SyncState(raw)
+    except ValueError:
+        choices = ", ".join(state.value for state in SyncState)
+        raise InvalidInput({"sync_state": f"must be one of: {choices}"}) from None
+
+
+def _limit(raw: str | None) -> int:
+    if not raw:
+        return store.DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= store.MAX_PAGE:
+        raise InvalidInput({"limit": f"must be a whole number from 1 to {store.MAX_PAGE}"})
+    return int(raw)
+
+
+@api.post("/<resource>/<external_id>/sync")
+def sync_record(resource: str, external_id: str) -> Response:
+    """Queue one record now, even when automatic sync is off or it was in error."""
+    db = db_session()
+    company = _company()
+    record = store.get(db, company, _kind(resource), external_id)
+    queue.request_sync(db, company, record)
+    db.flush()
+    body = _record_json(db, record)
+    db.commit()
+    return _json(body)
+
+
+@api.post("/sync")
+def sync_all() -> Response:
+    """Queue every record that QuickBooks does not have in its current version ("force sync")."""
+    db = db_session()
+    company = _company()
+    queued = queue.force_sync(db, company)
+    db.commit()
+    log.info("Force sync of %s queued %d records", company.slug, queued)
+    return _json({"queued": queued})
+
+
+# --- the company --------------------------------------------------------------------------------------------------
+
+
+@api.get("/status")
+def status() -> Response:
+    """Return the connection state, the last check-in and how many records are in each sync state."""
+    db = db_session()
+    body = connection_status(db, _company(), timedelta(minutes=runtime_of(current_app).settings.ticket_timeout_minutes))
+    db.commit()
+    return _json(body)
+
+
+def connection_status(db: Session, company: Company, session_timeout: timedelta) -> dict[str, Any]:
+    """Describe a company's link with QuickBooks: never_connected, connected, syncing, error or paused."""
+    counts = queue.counts(db, company)
+    latest = db.scalar(select(WcSession).where(WcSession.company_id == company.id).order_by(WcSession.id.desc()))
+    live_since = clock.now() - session_timeout
+    syncing = db.scalar(
+        select(WcSession.id).where(
+            WcSession.company_id == company.id,
+            WcSession.state == SessionState.OPEN,
+            WcSession.last_seen_at >= live_since,
+        )
+    )
+    problem = None
+    if company.wrong_file_message:
+        problem = company.wrong_file_message
+    elif latest is not None and latest.state is SessionState.FAILED:
+        problem = latest.last_error or "the last Web Connector session failed"
+    elif counts[SyncState.ERROR.value] or counts[SyncState.BLOCKED.value]:
+        problem = f"{counts['error']} record(s) in error, {counts['blocked']} waiting on them"
+    if company.paused:
+        state, message = "paused", "Sync is paused: nothing is sent to QuickBooks."
+    elif company.last_checkin_at is None and latest is None:
+        state, message = "never_connected", "The Web Connector has not connected yet."
+    elif syncing is not None:
+        state, message = "syncing", "The Web Connector is syncing now."
+    elif problem:
+        state, message = "error", problem
+    else:
+        state, message = "connected", "Connected."
+    return {
+        "company": {"slug": company.slug, "name": company.name},
+        "state": state,
+        "message": message,
+        "paused": company.paused,
+        "last_checkin_at": company.last_checkin_at.isoformat() if company.last_checkin_at else None,
+        "queue": counts,
+    }
+
+
+@api.get("/settings")
+def get_settings() -> Response:
+    """Return the company's sync settings, defaults filled in."""
+    db = db_session()
+    body = {"settings": company_settings.effective(_company().settings)}
+    db.commit()
+    return _json(body)
+
+
+@api.patch("/settings")
+def patch_settings() -> Response:
+    """Change some sync settings; 422 names every bad key and changes nothing."""
+    changes = _json_body()
+    if not isinstance(changes, dict):
+        raise InvalidInput({"body": "must be a JSON object of settings to change"})
+    clean = company_settings.validate(changes)
+    db = db_session()
+    company = _company()
+    # A new dict, so the JSON column sees the change.
+    company.settings = {**(company.settings or {}), **clean}
+    queue.settings_changed(db, company)
+    db.commit()
+    log.info("Settings of %s changed: %s", company.slug, ", ".join(sorted(clean)))
+    return _json({"settings": company_settings.effective(company.settings)})

@@ -1,0 +1,238 @@
+"""What a host developer sees when a record is checked: exact field paths, plain messages, tidy stored values."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from qbwc_server.errors import InvalidInput
+from qbwc_server.models import RecordKind
+from qbwc_server.records.schemas import schema_for
+from qbwc_server.records.validation import validate
+
+
+def errors_of(kind: RecordKind, payload) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as caught:
+        validate(kind, payload)
+    return caught.value.errors
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+def test_every_resource_has_a_valid_closed_schema(kind):
+    schema = schema_for(kind)
+    Draft202012Validator.check_schema(schema)
+    assert schema["additionalProperties"] is False
+    # An unknown field is named, not silently dropped.
+    assert errors_of(kind, {"colour": "red"})["colour"] == "is not a known field"
+
+
+def test_a_bad_line_quantity_is_reported_at_its_path():
+    errors = errors_of(
+        RecordKind.INVOICE,
+        {"customer": "c1", "lines": [{"item": "svc", "quantity": 1}, {"item": "svc", "quantity": "two"}]},
+    )
+    assert errors == {"lines.1.quantity": "must be a number"}
+
+
+def test_several_mistakes_are_all_named_in_plain_words():
+    errors = errors_of(
+        RecordKind.INVOICE,
+        {
+            "date": "2024-02-30",
+            "due_date": "03/01/2024",
+            "status": "void",
+            "lines": [{"item": "svc", "rate": "ten", "amount": "1.234", "taxable": "yes"}],
+        },
+    )
+    assert errors == {
+        "customer": "is required",
+        "date": "must be a date written YYYY-MM-DD",
+        "due_date": "must be a date written YYYY-MM-DD",
+        "status": "must be one of: draft, sent, finished, paid",
+        "lines.0.rate": "must be a price such as 12.50",
+        "lines.0.amount": "must have at most 2 decimal places",
+        "lines.0.taxable": "must be true or false",
+    }
+
+
+def test_nested_address_fields_are_checked():
+    errors = errors_of(
+        RecordKind.CUSTOMER,
+        {"last_name": "Ng", "email": "not-an-address", "billing_address": {"line1": "x" * 201, "zip": "02134"}},
+    )
+    assert errors == {
+        "email": "must be an email address",
+        "billing_address.line1": "must be at most 200 characters",
+        "billing_address.zip": "is not a known field",
+    }
+
+
+def test_money_is_stored_as_two_place_decimal_text_and_prices_keep_their_precision():
+    data = validate(
+        RecordKind.INVOICE,
+        {
+            "customer": 1042,
+            "status": "sent",
+            "tax_rate": 8.25,
+            "lines": [
+                {"id": 7, "item": "svc", "quantity": 3, "rate": 12.5, "amount": "37.5"},
+                {"item": "part", "quantity": Decimal("0.5"), "rate": "0.125", "amount": 0.06},
+                {"description": "Trip charge", "amount": 0.1 + 0.2},
+            ],
+        },
+    )
+    assert data["customer"] == "1042"
+    assert data["tax_rate"] == "8.25"
+    assert data["lines"][0] == {"id": "7", "item": "svc", "quantity": "3", "rate": "12.50", "amount": "37.50"}
+    assert data["lines"][1]["rate"] == "0.125"
+    assert data["lines"][1]["quantity"] == "0.5"
+    # A float that is 0.30000000000000004 is the host app's 0.30, not an error.
+    assert data["lines"][2]["amount"] == "0.30"
+    json.dumps(data)  # what is stored is plain JSON
+
+
+def test_nulls_mean_absent_and_text_is_trimmed():
+    data = validate(RecordKind.CUSTOMER, {"first_name": " Ann ", "last_name": "Lee", "email": None, "notes": None})
+    assert data == {"first_name": "Ann", "last_name": "Lee"}
+
+
+def test_a_required_field_sent_as_null_is_required():
+    assert errors_of(RecordKind.JOB, {"customer": None}) == {"customer": "is required"}
+
+
+def test_item_type_and_name_are_required_and_checked():
+    assert errors_of(RecordKind.ITEM, {"name": "  ", "type": "inventory"}) == {
+        "name": "must not be empty",
+        "type": "must be one of: service, non_inventory, other_charge",
+    }
+    assert errors_of(RecordKind.ITEM, {}) == {"name": "is required", "type": "is required"}
+
+
+def test_a_job_needs_its_customer():
+    assert errors_of(RecordKind.JOB, {"number": "J-7"}) == {"customer": "is required"}
+    assert validate(RecordKind.JOB, {"customer": "c1", "number": "J-7"})["customer"] == "c1"
+
+
+@pytest.mark.parametrize("kind", [RecordKind.CUSTOMER, RecordKind.VENDOR])
+def test_customers_and_vendors_need_some_name(kind):
+    assert errors_of(kind, {"email": "a@b.co"}) == {
+        "name": "give a name, a company_name, or a first_name and last_name"
+    }
+    assert validate(kind, {"company_name": "Acme Plumbing"}) == {"company_name": "Acme Plumbing"}
+
+
+def test_payment_cannot_apply_more_than_it_is():
+    errors = errors_of(
+        RecordKind.PAYMENT,
+        {
+            "customer": "c1",
+            "amount": "100",
+            "applied_to": [{"invoice": "i1", "amount": 60}, {"invoice": "i2", "amount": 50}],
+        },
+    )
+    assert errors == {"applied_to": "the applied amounts add up to 110.00, more than the payment's amount 100.00"}
+    ok = validate(
+        RecordKind.PAYMENT,
+        {
+            "customer": "c1",
+            "amount": 100,
+            "applied_to": [{"invoice": "i1", "amount": 60}, {"invoice": "i2", "amount": 40}],
+        },
+    )
+    assert ok["amount"] == "100.00"
+
+
+def test_payment_amounts_are_not_negative_and_invoices_are_applied_once():
+    assert errors_of(RecordKind.PAYMENT, {"customer": "c1", "amount": -5}) == {"amount": "must not be negative"}
+    errors = errors_of(
+        RecordKind.PAYMENT,
+        {
+            "customer": "c1",
+            "amount": 10,
+            "applied_to": [{"invoice": "i1", "amount": 5}, {"invoice": "i1", "amount": 5}],
+        },
+    )
+    assert errors == {"applied_to.1.invoice": "is already applied above; give each invoice once"}
+
+
+def test_invoice_lines_must_add_up_and_say_what_they_are():
+    errors = errors_of(
+        RecordKind.INVOICE,
+        {
+            "customer": "c1",
+            "date": "2024-05-10",
+            "due_date": "2024-05-01",
+            "lines": [
+                {"item": "svc", "quantity": 2, "rate": "10.00", "amount": "25.00"},
+                {"quantity": 1, "amount": 5},
+                {"id": "L1", "item": "svc"},
+                {"id": "L1", "item": "svc"},
+            ],
+        },
+    )
+    assert errors == {
+        "due_date": "must not be before the date (2024-05-10)",
+        "lines.0.amount": "does not match quantity × rate (20.00)",
+        "lines.1.item": "give an item or a description",
+        "lines.3.id": "is used by another line",
+    }
+
+
+def test_a_bill_needs_a_line_and_its_item_lines_add_up():
+    assert errors_of(RecordKind.BILL, {"vendor": "v1"}) == {
+        "expense_lines": "a bill needs at least one expense line or item line"
+    }
+    errors = errors_of(
+        RecordKind.BILL,
+        {"vendor": "v1", "item_lines": [{"item": "pipe", "quantity": 3, "cost": "1.10", "amount": "4.00"}]},
+    )
+    assert errors == {"item_lines.0.amount": "does not match quantity × cost (3.30)"}
+    data = validate(RecordKind.BILL, {"vendor": "v1", "expense_lines": [{"account": "Fuel", "amount": 40}]})
+    assert data["expense_lines"] == [{"account": "Fuel", "amount": "40.00"}]
+
+
+def test_a_body_that_is_not_an_object_is_refused():
+    assert errors_of(RecordKind.CUSTOMER, ["Ann"]) == {"body": "must be a JSON object with the customer's fields"}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**15), 10**15) | st.text(max_size=30) | st.decimals(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+_line = st.fixed_dictionaries(
+    {},
+    optional={
+        "item": _json,
+        "description": _json,
+        "quantity": _json,
+        "rate": _json,
+        "amount": _json,
+        "taxable": _json,
+        "id": _json,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    payload=st.fixed_dictionaries(
+        {"customer": st.one_of(st.text(max_size=5), st.integers(0, 99))},
+        optional={"status": _json, "date": _json, "lines": st.lists(_line, max_size=3), "memo": _json},
+    )
+)
+def test_any_payload_is_either_refused_with_messages_or_stored_as_plain_stable_json(payload):
+    try:
+        data = validate(RecordKind.INVOICE, payload)
+    except InvalidInput as refused:
+        assert refused.errors
+        assert all(isinstance(path, str) and isinstance(message, str) for path, message in refused.errors.items())
+        return
+    json.dumps(data)
+    # Storing what was stored again changes nothing: a repeated PUT does not bump the version.
+    assert validate(RecordKind.INVOICE, data) == data
