@@ -187,6 +187,9 @@ class ImportExtension:
         run.cursor = cursor
         if header is None:
             self._failed_attempt(run, "QuickBooks' answer did not include the import query.", give_up=False)
+        elif header.status_code in NO_MATCH and cursor.get("continuing") and (run.remaining or 0) > 0:
+            # QuickBooks said the rest is gone: the iterator ended early, so start a new one where the data stopped.
+            self._failed_attempt(run, f"QuickBooks ended the iterator early: {header.message}", give_up=False)
         elif header.status_code in NO_MATCH or (header.status_code == 0 and not _more(kind, header)):
             self._done(db, company, run)
         elif header.status_code == 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,11 @@ def parse_time(text: str | None) -> datetime | None:
         return clock.aware(datetime.fromisoformat(text))
     except ValueError:
         return None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite keeps no offset, so only UTC survives a round trip through the database.
+    return value.astimezone(timezone.utc) if value is not None else None
 
 
 def upsert(db: Session, company_id: int, entries: Sequence[Entry]) -> dict[str, str]:
@@ -46,7 +51,7 @@ def upsert(db: Session, company_id: int, entries: Sequence[Entry]) -> dict[str, 
                 "active": entry.active,
                 "subtype": subtype,
                 "edit_sequence": entry.edit_sequence,
-                "time_modified": parse_time(entry.time_modified),
+                "time_modified": _utc(parse_time(entry.time_modified)),
                 "data": dict(entry.list_data),
             }
             row = existing.get((list_type, entry.qb_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -171,6 +171,7 @@ def advance_watermark(db: Session, company: Company, kind: str, through: datetim
     """Remember the newest TimeModified imported for a kind, never moving it backwards."""
     if through is None:
         return
+    through = through.astimezone(timezone.utc)  # SQLite keeps no offset: store UTC only
     mark = db.get(ImportWatermark, (company.id, kind))
     if mark is None:
         db.add(ImportWatermark(company_id=company.id, kind=kind, modified_through=through))

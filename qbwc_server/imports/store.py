@@ -66,6 +66,7 @@ class Store:
     def apply(self, entries: Sequence[Entry]) -> Counts:
         """Store one chunk of objects (parents before their jobs) and return what it did."""
         counts = Counts()
+        self._by_qb_id.clear()  # what a chunk needs is loaded again, so memory stays flat over a long answer
         listed = reference_lists.upsert(self.db, self.company.id, entries)
         with_records = sorted((e for e in entries if e.record_kind is not None), key=lambda e: e.sublevel)
         if with_records:
