@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from qbwc_server.imports import ImportExtension
@@ -86,3 +87,27 @@ def with_request_id(response: str, request_id: str) -> str:
     if "requestID=" in response:
         return re.sub(r'requestID\s*=\s*"[^"]*"', f'requestID="{request_id}"', response, count=1)
     return re.sub(r"<(\w+QueryRs)\b", rf'<\1 requestID="{request_id}"', response, count=1)
+
+
+def qbxml(body: str, version: str = "13.0") -> str:
+    """Wrap request elements in a message set, as the Web Connector hands them to QuickBooks."""
+    return render.message_set([body], version, on_error="stopOnError")
+
+
+class Ticker:
+    """A clock for the simulator that moves one second every few reads, so some objects share a TimeModified."""
+
+    def __init__(self, start: datetime, every: int = 4) -> None:
+        self.now = start
+        self.every = every
+        self.reads = 0
+
+    def __call__(self) -> datetime:
+        self.reads += 1
+        if self.reads % self.every == 0:
+            self.now += timedelta(seconds=1)
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Jump ahead, e.g. advance(hours=3)."""
+        self.now += timedelta(**delta)
