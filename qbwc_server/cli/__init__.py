@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import db, queue, simulate, token
+    from qbwc_server.cli import company, db, qwc, queue, serve, simulate, token
 
-    for module in (db, token, queue, simulate):
+    for module in (db, company, qwc, token, queue, serve, simulate):
         for command in module.COMMANDS:
             main.add_command(command)
 

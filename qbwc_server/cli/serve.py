@@ -1,0 +1,46 @@
+"""`qbwc-server serve`: run the server (SOAP endpoint, page and REST API) with waitress."""
+
+from __future__ import annotations
+
+import click
+
+from qbwc_server import db as database
+from qbwc_server.errors import ConfigError
+from qbwc_server.logging_setup import configure
+
+# Waitress' own limit only needs to sit above ours, so oversized bodies get our SOAP Fault instead of its page.
+_WAITRESS_HEADROOM = 1024 * 1024
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default: QBWC_HOST or 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: QBWC_PORT or 8080).")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.pass_obj
+def serve(obj, host: str | None, port: int | None, threads: int) -> None:  # type: ignore[no-untyped-def]
+    """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
+    import waitress
+
+    from qbwc_server.wsgi import make_wsgi_app
+
+    runtime = obj.runtime
+    settings = runtime.settings
+    configure(settings.log_level)
+    if database.current_revision(runtime.engine) is None:
+        raise ConfigError("the database has no tables yet: run `qbwc-server db upgrade` first")
+    host = host or settings.host
+    port = port or settings.port
+    app = make_wsgi_app(runtime)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving on http://{shown}:{port}/ - Web Connector endpoint http://{shown}:{port}/qbwc")
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=max(settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
+        ident="qbwc-server",
+    )
+
+
+COMMANDS = [serve]

@@ -1,0 +1,394 @@
+"""The Web Connector conversation (authenticate … closeConnection), free of SOAP: soap.py calls it.
+
+Every call runs in one database transaction. The sync engine's part runs in a savepoint, so when it fails the
+session's own state (last seen, error text) is still saved and the Web Connector gets a plain answer.
+
+`authenticate` answers `none` with a real ticket: the session row is created already closed, so the Web Connector's
+closeConnection shows why nothing happened ("Nothing to sync", "Sync is paused"). `nvu` and `busy` carry no ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qbwc_server import __version__, clock, hcp, passwords
+from qbwc_server.config import parse_version
+from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
+from qbwc_server.models import Company, SessionState, WcSession
+from qbwc_server.runtime import Runtime
+from qbwc_server.sync.engine import SyncEngine
+
+log = logging.getLogger(__name__)
+
+NONE = "none"
+NVU = "nvu"
+BUSY = "busy"
+DONE = "done"
+
+EXPIRED_MESSAGE = "This Web Connector session has expired or is unknown; run the update again"
+NO_MORE_WORK = "No more work: everything queued for QuickBooks has been sent"
+INTERNAL_ERROR = "The sync server hit an unexpected error (details are in its log); run the update again later"
+RESPONSE_ERROR = "The sync server could not process QuickBooks' response (details are in its log)"
+PAUSED_SUMMARY = "Sync is paused for this company"
+NOTHING_SUMMARY = "Nothing to sync"
+
+
+class Conversation:
+    """Answer the Web Connector's calls for every company; state lives in the database, not here."""
+
+    def __init__(
+        self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.runtime = runtime
+        self.engine = engine if engine is not None else SyncEngine(runtime.settings)
+        self._sleep = sleep
+        passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
+
+    # --- the calls without a session -------------------------------------------------------------------------
+
+    def server_version(self) -> str:
+        """Return the text the Web Connector shows as the server's version."""
+        with log_call("serverVersion"):
+            return f"qbwc-server {__version__}"
+
+    def client_version(self, version: str | None) -> str:
+        """Return "" to go on, or "O:<minimum>" when the Web Connector is older than the configured minimum."""
+        with log_call("clientVersion") as call:
+            minimum = self.runtime.settings.min_client_version
+            text = (version or "").strip()
+            if not text or not all(p.isdigit() for p in text.split(".")):
+                call.outcome = "unreadable"
+                return f"W:The sync server could not read this Web Connector's version ({text or 'none'})."
+            if parse_version(text) < parse_version(minimum):
+                call.outcome = "too-old"
+                return f"O:{minimum}"
+            return ""
+
+    def authenticate(self, username: str | None, password: str | None) -> list[str]:
+        """Check the Web Connector user and open a session: [ticket, ""|file], [ticket, none], ["", nvu|busy]."""
+        with log_call("authenticate") as call:
+            delay = 0.0
+            try:
+                answer, delay = self._authenticate(username or "", password or "", call)
+            except Exception:
+                log.exception("authenticate failed")
+                call.outcome = "error"
+                answer = ["", BUSY]
+            if delay > 0:
+                self._sleep(delay)
+            return answer
+
+    # --- the calls on a session ------------------------------------------------------------------------------
+
+    def send_request_xml(
+        self,
+        ticket: str | None,
+        hcp_response: str | None,
+        company_file_name: str | None,
+        country: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> str:
+        """Return the next qbXML request set, or "" (the Web Connector then asks getLastError why)."""
+        with log_call("sendRequestXML", ticket) as call:
+            try:
+                with self.runtime.transaction() as db:
+                    wc, company = self._live_session(db, ticket, call)
+                    if wc is None or company is None:
+                        return ""
+                    wc.round_trips += 1
+                    try:
+                        with db.begin_nested():
+                            if wc.qbxml_version is None:
+                                refusal = self._first_call(
+                                    db, wc, company, hcp_response, company_file_name, country, major, minor
+                                )
+                                if refusal:
+                                    call.outcome = "wrong-file"
+                                    return ""
+                                self.engine.begin_session(db, company, wc)
+                            request = self.engine.next_request(db, company, wc)
+                    except Exception:
+                        log.exception("sendRequestXML failed for %s", company.slug)
+                        wc.last_error = INTERNAL_ERROR
+                        call.outcome = "error"
+                        return ""
+                    if not request:
+                        wc.last_error = NO_MORE_WORK
+                        call.outcome = "no-work"
+                        return ""
+                    wc.requests_sent += 1
+                    wc.last_error = None
+                    call.outcome = "request"
+                    log_qbxml("request", ticket, request)
+                    return request
+            except Exception:
+                log.exception("sendRequestXML failed")
+                call.outcome = "error"
+                return ""
+
+    def receive_response_xml(
+        self, ticket: str | None, response: str | None, hresult: str | None, message: str | None
+    ) -> int:
+        """Hand QuickBooks' answer to the sync engine; return progress 0-100, or -1 (then getLastError says why)."""
+        with log_call("receiveResponseXML", ticket) as call:
+            try:
+                with self.runtime.transaction() as db:
+                    wc, company = self._live_session(db, ticket, call)
+                    if wc is None or company is None:
+                        return -1
+                    log_qbxml("response", ticket, response)
+                    if hresult:
+                        wc.last_error = f"QuickBooks could not process the request ({hresult}): {message or ''}".strip()
+                    try:
+                        with db.begin_nested():
+                            progress = int(
+                                self.engine.handle_response(
+                                    db, company, wc, response or "", hresult or "", message or ""
+                                )
+                            )
+                    except Exception:
+                        log.exception("receiveResponseXML failed for %s", company.slug)
+                        wc.last_error = RESPONSE_ERROR
+                        call.outcome = "error"
+                        return -1
+                    if progress < 0:
+                        wc.last_error = wc.last_error or "The sync stopped because of an error"
+                        call.outcome = f"progress {progress}"
+                        return progress
+                    progress = min(progress, 100)
+                    call.outcome = f"progress {progress}"
+                    return progress
+            except Exception:
+                log.exception("receiveResponseXML failed")
+                call.outcome = "error"
+                return -1
+
+    def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
+        """Record that the Web Connector could not reach QuickBooks, end the session and answer "done"."""
+        with log_call("connectionError", ticket) as call:
+            try:
+                with self.runtime.transaction() as db:
+                    wc, company = self._live_session(db, ticket, call)
+                    if wc is None:
+                        return DONE
+                    wc.last_error = (
+                        f"The Web Connector could not open QuickBooks ({hresult or 'no code'}): {message or ''}".strip()
+                    )
+                    self._end(db, wc, SessionState.FAILED, "connection error")
+                    call.outcome = "failed"
+            except Exception:
+                log.exception("connectionError failed")
+                call.outcome = "error"
+            return DONE
+
+    def get_last_error(self, ticket: str | None) -> str:
+        """Return the text the Web Connector logs and shows after a "" request or a negative progress."""
+        with log_call("getLastError", ticket) as call:
+            try:
+                with self.runtime.transaction() as db:
+                    wc = self._session(db, ticket, call)
+                    if wc is None or wc.state == SessionState.EXPIRED:
+                        call.outcome = "expired"
+                        return EXPIRED_MESSAGE
+                    if wc.state == SessionState.OPEN:
+                        wc.last_seen_at = clock.now()
+                    return wc.last_error or "No errors"
+            except Exception:
+                log.exception("getLastError failed")
+                call.outcome = "error"
+                return INTERNAL_ERROR
+
+    def close_connection(self, ticket: str | None) -> str:
+        """Close the session and return a short summary such as "Synced 12, 1 error"."""
+        with log_call("closeConnection", ticket) as call:
+            if not ticket:
+                return "Done"
+            try:
+                with self.runtime.transaction() as db:
+                    wc = self._session(db, ticket, call)
+                    if wc is None or wc.state == SessionState.EXPIRED:
+                        call.outcome = "expired"
+                        return EXPIRED_MESSAGE
+                    if wc.state == SessionState.OPEN:
+                        self._end(db, wc, SessionState.CLOSED, "closed")
+                        wc.summary = summarize(wc)
+                    elif wc.state == SessionState.FAILED and wc.last_error:
+                        return wc.last_error
+                    call.outcome = wc.state.value
+                    return wc.summary or summarize(wc)
+            except Exception:
+                log.exception("closeConnection failed")
+                call.outcome = "error"
+                return "Closed"
+
+    # --- interactive mode (not used) -------------------------------------------------------------------------
+
+    def get_interactive_url(self, ticket: str | None, session_id: str | None) -> str:
+        """Return no URL: this server never asks for interactive mode."""
+        with log_call("getInteractiveURL", ticket):
+            return ""
+
+    def interactive_done(self, ticket: str | None) -> str:
+        """Tell the Web Connector there is no interactive session to wait for."""
+        with log_call("interactiveDone", ticket):
+            return "Done"
+
+    def interactive_rejected(self, ticket: str | None, reason: str | None) -> str:
+        """Acknowledge a declined interactive session (this server never starts one)."""
+        with log_call("interactiveRejected", ticket):
+            return "This server does not use interactive mode; nothing needs doing"
+
+    # --- internals -------------------------------------------------------------------------------------------
+
+    def _authenticate(self, username: str, password: str, call: CallRecord) -> tuple[list[str], float]:
+        # Read the hash in a short transaction and verify outside it: scrypt is slow and must not hold locks.
+        with self.runtime.transaction() as db:
+            stored = db.scalar(select(Company.password_hash).where(Company.qbwc_username == username))
+        valid = passwords.verify_password(stored, password)
+        with self.runtime.transaction() as db:
+            if not valid:
+                failures = passwords.note_failure(db, username)
+                call.outcome = NVU
+                return ["", NVU], passwords.failure_delay(failures, self.runtime.settings.auth_failure_delay_seconds)
+            passwords.clear_failures(db, username)
+            # Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite
+            # transactions are already serialised).
+            company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
+            if company is None:
+                call.outcome = NVU
+                return ["", NVU], 0.0
+            call.company = company.slug
+            company.last_checkin_at = clock.now()
+            self._expire_idle(db, company)
+            if company.paused:
+                call.outcome = "paused"
+                return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE], 0.0
+            holder = db.scalar(
+                select(WcSession.id).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
+            )
+            if holder is not None:
+                call.outcome = BUSY
+                return ["", BUSY], 0.0
+            if not self.engine.has_work(db, company):
+                call.outcome = NONE
+                return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE], 0.0
+            wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
+            wc.company_file = company.company_file or ""
+            db.add(wc)
+            db.flush()
+            call.ticket = wc.ticket
+            call.outcome = "work"
+            return [wc.ticket, company.company_file or ""], 0.0
+
+    def _closed_session(self, db: Session, company: Company, summary: str, call: CallRecord) -> str:
+        now = clock.now()
+        wc = WcSession(
+            ticket=secrets.token_urlsafe(32),
+            company_id=company.id,
+            state=SessionState.CLOSED,
+            summary=summary,
+            closed_at=now,
+            last_seen_at=now,
+        )
+        db.add(wc)
+        db.flush()
+        call.ticket = wc.ticket
+        return wc.ticket
+
+    def _first_call(
+        self,
+        db: Session,
+        wc: WcSession,
+        company: Company,
+        hcp_response: str | None,
+        company_file_name: str | None,
+        country: str | None,
+        major: int | None,
+        minor: int | None,
+    ) -> bool:
+        """Record what QuickBooks reported and negotiate the version; return True when syncing must be refused."""
+        info = hcp.parse(hcp_response or "")
+        if info is not None:
+            hcp.record(company, info)
+            refusal = hcp.wrong_file_message(company, info)
+            if refusal:
+                log.warning("refusing to sync %s: the open company file has another FileID", company.slug)
+                company.wrong_file_message = refusal
+                wc.last_error = refusal
+                self._end(db, wc, SessionState.FAILED, "wrong company file")
+                return True
+            if info.file_id_for(company.owner_id) is not None:
+                company.wrong_file_message = None
+        wc.qbxml_version = hcp.negotiate_version(company.qbxml_version_cap, major, minor, info)
+        wc.country = (country or (info.country if info else None) or "")[:10] or None
+        wc.company_file = (company_file_name or wc.company_file or "")[:500]
+        return False
+
+    def _session(self, db: Session, ticket: str | None, call: CallRecord) -> WcSession | None:
+        """Return the ticket's session (locked), expiring it first when it sat idle too long."""
+        if not ticket:
+            return None
+        wc = db.scalar(select(WcSession).where(WcSession.ticket == ticket).with_for_update())
+        if wc is None:
+            return None
+        company = db.get(Company, wc.company_id)
+        call.company = company.slug if company else None
+        if wc.state == SessionState.OPEN and self._idle(wc):
+            wc.last_error = EXPIRED_MESSAGE
+            self._end(db, wc, SessionState.EXPIRED, "expired")
+        return wc
+
+    def _live_session(
+        self, db: Session, ticket: str | None, call: CallRecord
+    ) -> tuple[WcSession | None, Company | None]:
+        """Return an open, unexpired session and its company, or (None, None) with the reason noted."""
+        wc = self._session(db, ticket, call)
+        if wc is None or wc.state == SessionState.EXPIRED:
+            call.outcome = "expired"
+            return None, None
+        if wc.state != SessionState.OPEN:
+            call.outcome = f"session {wc.state.value}"
+            return None, None
+        wc.last_seen_at = clock.now()
+        return wc, db.get(Company, wc.company_id)
+
+    def _expire_idle(self, db: Session, company: Company) -> None:
+        for wc in db.scalars(
+            select(WcSession).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
+        ):
+            if self._idle(wc):
+                wc.last_error = EXPIRED_MESSAGE
+                self._end(db, wc, SessionState.EXPIRED, "expired")
+
+    def _idle(self, wc: WcSession) -> bool:
+        timeout = timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
+        last_seen = clock.aware(wc.last_seen_at) or clock.now()
+        return clock.now() - last_seen > timeout
+
+    def _end(self, db: Session, wc: WcSession, state: SessionState, reason: str) -> None:
+        wc.state = state
+        wc.closed_at = clock.now()
+        try:
+            with db.begin_nested():
+                self.engine.end_session(db, wc, reason)
+        except Exception:
+            # The session still ends; its unanswered requests are recovered by the next begin_session.
+            log.exception("ending session %s… failed in the sync engine", wc.ticket[:8])
+
+
+def summarize(wc: WcSession) -> str:
+    """Return the closeConnection text built from the session's counters, such as "Synced 12, 1 error"."""
+    if not (wc.succeeded or wc.failed or wc.requests_sent):
+        return NOTHING_SUMMARY
+    text = f"Synced {wc.succeeded}"
+    if wc.failed:
+        text += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
+    return text
