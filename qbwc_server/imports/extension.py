@@ -99,7 +99,6 @@ class ImportExtension:
         cursor.update(n=number, pending=request_id, pending_ticket=wc_session.ticket, continuing=bool(continuing))
         run.cursor = cursor
         runs.mark_running(run)
-        wc_session.requests_sent += 1
         log.debug("import %s: %s %s", run.id, built.rq_type, "continue" if continuing else "start")
         return [built.xml]
 
