@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, qwc, queue, serve, simulate, token
+    from qbwc_server.cli import company, db, import_, queue, qwc, serve, simulate, token
 
-    for module in (db, company, qwc, token, queue, serve, simulate):
+    for module in (db, company, qwc, token, queue, import_, serve, simulate):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
-from qbwc_server.errors import NotFound
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
 from qbwc_server.models import Company, ImportRun, ImportStatus, ImportWatermark
 
@@ -49,14 +48,6 @@ class RunStatus:
     def as_dict(self) -> dict[str, Any]:
         """Return the status as JSON-ready data."""
         return asdict(self)
-
-
-def company_by_slug(db: Session, slug: str) -> Company:
-    """Return the company with this slug; raise NotFound otherwise."""
-    company = db.scalar(select(Company).where(Company.slug == slug))
-    if company is None:
-        raise NotFound(f"no company {slug!r}")
-    return company
 
 
 def active_runs(db: Session, company: Company) -> list[ImportRun]:
