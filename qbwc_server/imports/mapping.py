@@ -354,9 +354,9 @@ def payment(ret: etree._Element) -> Entry:
     applied: list[dict[str, Any]] = []
     for index, applied_el in enumerate(ret.findall("AppliedToTxnRet")):
         txn_id = _text(applied_el, "TxnID")
-        applied.append(
-            _drop_empty({"invoice": f"qb-{txn_id}" if txn_id else None, "amount": _text(applied_el, "Amount")})
-        )
+        # QuickBooks reports the amount applied as negative (it lowers the invoice's balance); ours is positive.
+        amount = (_text(applied_el, "Amount") or "").lstrip("-") or None
+        applied.append(_drop_empty({"invoice": f"qb-{txn_id}" if txn_id else None, "amount": amount}))
         if txn_id:
             entry.refs[f"applied_to.{index}.invoice"] = ((RecordKind.INVOICE,), txn_id)
     entry.data["applied_to"] = applied

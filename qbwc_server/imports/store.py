@@ -132,12 +132,11 @@ class Store:
         record = self._find(self.record_kinds, entry.qb_id)
         if record is not None and record.qb_id not in (None, entry.qb_id):
             record = None  # "qb-<id>" names a record QuickBooks has since given another id: keep both apart
-        if (
-            record is not None
-            and record.qb_edit_sequence == entry.edit_sequence
-            and (record.qb_data or {}).get("snapshot")
-        ):
-            return "unchanged"  # re-seen as it was: nothing to do
+        if record is not None and record.qb_id == entry.qb_id and record.qb_edit_sequence == entry.edit_sequence:
+            # QuickBooks has not touched it since we last saw or sent it: nothing to take over.
+            if not (record.qb_data or {}).get("snapshot"):
+                record.qb_data = self._qb_data(entry, self._resolve(entry))
+            return "unchanged"
         data = self._resolve(entry)
         if record is None:
             record = self._match_by_name(entry)
@@ -154,8 +153,9 @@ class Store:
             if target is None:
                 continue  # not imported (yet): the "qb-<id>" placeholder names it
             if path == "customer" and target.kind is RecordKind.JOB and entry.record_kind is not RecordKind.JOB:
-                # A transaction for a job: our API names the job and its customer separately.
-                data["job"] = target.external_id
+                # For a job: our invoices name the job and its customer separately, payments only the customer.
+                if entry.record_kind is RecordKind.INVOICE:
+                    data["job"] = target.external_id
                 data["customer"] = (target.data or {}).get("customer") or data.get("customer")
             else:
                 _put(data, path, target.external_id)
@@ -260,6 +260,9 @@ class Store:
             self._rename_jobs(old_full_name, entry.full_name)
         if record.kind is RecordKind.PAYMENT:
             self._note_payment(entry, data, previous=previous_payment)
+        if record.origin is Origin.APP and record.kind.is_transaction:
+            # The app owns its invoices and payments: keep QuickBooks' identity and figures, not its wording.
+            return "unchanged"
         if not found:
             return "unchanged"
         new_data = dict(record.data or {})
