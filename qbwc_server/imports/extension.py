@@ -198,9 +198,9 @@ class ImportExtension:
             cursor["failures"] = 0
             run.cursor = cursor
         else:
-            # An iterator QuickBooks no longer knows, or a refused query: start again from the cursor a few times.
+            # An iterator QuickBooks no longer knows, or a refused query (perhaps busy): ask again a few times.
             text = f"QuickBooks answered {header.status_code}: {header.message}"
-            self._failed_attempt(run, text, give_up=not cursor.get("continuing"))
+            self._failed_attempt(run, text, give_up=False)
 
     def _store(self, run: ImportRun, store: Store, chunk: list[Entry]) -> None:
         counts = store.apply(chunk)
