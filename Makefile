@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+LINTED := qbwc_server tests $(wildcard benchmarks)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -19,16 +20,16 @@ run: $(STAMP)
 	$(BIN)/qbwc-server demo
 
 test: $(STAMP)
-	$(BIN)/ruff check qbwc_server tests benchmarks
-	$(BIN)/ruff format --check qbwc_server tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check qbwc_server tests benchmarks
+	$(BIN)/ruff check $(LINTED)
 
 format: $(STAMP)
-	$(BIN)/ruff format qbwc_server tests benchmarks
-	$(BIN)/ruff check --fix qbwc_server tests benchmarks
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "invoice_sync_statuses": ["sent", "finished", "paid"],
     "payment_methods": None,
     "to_be_printed": False,
+    "link_existing_invoices": True,
     "income_account_default": "Sales",
     "income_account_labor": "Labor Income",
     "income_account_materials": "Materials Income",
@@ -48,6 +49,8 @@ DESCRIPTIONS: dict[str, str] = {
     "invoice_sync_statuses": "Invoice statuses that send an invoice to QuickBooks",
     "payment_methods": "Payment methods that sync (empty: all)",
     "to_be_printed": "Mark new invoices 'to be printed' in QuickBooks",
+    "link_existing_invoices": "Before adding an invoice for a customer QuickBooks already has, link an invoice "
+    "there with the same number instead",
     "income_account_default": "Income account for new items",
     "income_account_labor": "Income account for labor items",
     "income_account_materials": "Income account for materials items",
@@ -120,7 +123,7 @@ def parse_cli_value(key: str, raw: str) -> Any:
 
 def _check(key: str, value: Any) -> Any:
     default = DEFAULTS[key]
-    if key in {"auto_sync", "uppercase_names", "to_be_printed"}:
+    if key in {"auto_sync", "uppercase_names", "to_be_printed", "link_existing_invoices"}:
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

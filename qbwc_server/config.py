@@ -20,6 +20,7 @@ class Settings:
     secret_key: str
     qbxml_schema_dir: Path | None = None
     ticket_timeout_minutes: int = 30
+    session_busy_seconds: int = 120
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     min_client_version: str = "2.0.0.0"
     auth_failure_delay_seconds: float = 1.0
@@ -38,6 +39,7 @@ class Settings:
             "secret_key": env.get("QBWC_SECRET_KEY") or "",
             "qbxml_schema_dir": _schema_dir(env.get("QBWC_QBXML_SCHEMA_DIR")),
             "ticket_timeout_minutes": _int(env, "QBWC_TICKET_TIMEOUT_MINUTES", 30, minimum=1),
+            "session_busy_seconds": _int(env, "QBWC_SESSION_BUSY_SECONDS", 120),
             "max_body_bytes": _int(env, "QBWC_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
             "min_client_version": _version(env.get("QBWC_MIN_CLIENT_VERSION", "2.0.0.0")),
             "auth_failure_delay_seconds": _float(env, "QBWC_AUTH_FAILURE_DELAY_SECONDS", 1.0),

@@ -272,10 +272,7 @@ class Conversation:
             if company.paused:
                 call.outcome = "paused"
                 return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE], 0.0
-            holder = db.scalar(
-                select(WcSession.id).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
-            )
-            if holder is not None:
+            if self._busy(db, company):
                 call.outcome = BUSY
                 return ["", BUSY], 0.0
             if not self.engine.has_work(db, company):
@@ -368,6 +365,26 @@ class Conversation:
             if self._idle(wc):
                 wc.last_error = EXPIRED_MESSAGE
                 self._end(db, wc, SessionState.EXPIRED, "expired")
+
+    def _busy(self, db: Session, company: Company) -> bool:
+        """Tell whether another session is working for this company right now.
+
+        A session the Web Connector has not called for `session_busy_seconds` is taken to be abandoned (its
+        Web Connector timed out or was closed): the guide says to drop it and carry on, and its unanswered
+        requests are reconciled by the new session.
+        """
+        window = timedelta(seconds=self.runtime.settings.session_busy_seconds)
+        busy = False
+        for wc in db.scalars(
+            select(WcSession).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
+        ):
+            last_seen = clock.aware(wc.last_seen_at) or clock.now()
+            if clock.now() - last_seen < window:
+                busy = True
+            else:
+                wc.last_error = "Replaced by a new Web Connector session before it finished"
+                self._end(db, wc, SessionState.FAILED, "abandoned")
+        return busy
 
     def _idle(self, wc: WcSession) -> bool:
         timeout = timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)

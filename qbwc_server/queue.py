@@ -48,9 +48,10 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
     decision = decide(record, settings, explicit=explicit)
     if decision.verdict is Verdict.EXCLUDE:
         _drop_ready_item(db, record)
-        if record.sync_state is not SyncState.EXCLUDED:
-            set_state(db, record, SyncState.EXCLUDED, error=None)
-            synclog.append(db, record, LogEvent.EXCLUDED, f"Not synced: {decision.reason}.")
+        reason = {"kind": "excluded", "message": f"Not synced: {decision.reason}."}
+        if record.sync_state is not SyncState.EXCLUDED or record.last_error != reason:
+            set_state(db, record, SyncState.EXCLUDED, error=reason)
+            synclog.append(db, record, LogEvent.EXCLUDED, reason["message"])
         return
     if decision.verdict is Verdict.HOLD:
         _drop_ready_item(db, record)
@@ -85,6 +86,8 @@ def enqueue(
             continue  # it waits for a person; the dependant shows it is blocked when claimed
         if open_item(db, prerequisite) is None:
             enqueue(db, company, prerequisite, _seen=seen)
+    if action is QueueAction.SEND and _may_exist_already(db, company, record):
+        action = QueueAction.LOOKUP
     existing = open_item(db, record)
     if existing is not None:
         if action is QueueAction.LOOKUP and existing.status is QueueStatus.READY:
@@ -112,6 +115,22 @@ def enqueue(
     record.last_error = None
     synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     return item
+
+
+def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
+    """Tell whether a new invoice should first be looked for in QuickBooks by its number.
+
+    Only when its customer is already in QuickBooks (imported or synced): an invoice for a customer QuickBooks
+    does not have yet cannot be there, and skipping the lookup saves a round trip.
+    """
+    if record.kind is not RecordKind.INVOICE or record.qb_id or not (record.data or {}).get("number"):
+        return False
+    if not effective(company.settings)["link_existing_invoices"]:
+        return False
+    data = record.data or {}
+    party = (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
+    found = find_records(db, company.id, [party]).get(party)
+    return found is not None and bool(found.qb_id)
 
 
 def referenced_records(db: Session, company: Company, record: Record) -> list[Record]:

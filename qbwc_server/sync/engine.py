@@ -38,7 +38,7 @@ class SyncEngine:
     """Decide the work of one Web Connector session; `protocol` calls it, it knows nothing of SOAP."""
 
     def __init__(self, settings: Settings | None = None, extensions: list[object] | None = None) -> None:
-        self.validate = settings is not None and settings.qbxml_schema_dir is not None
+        self.schema_dir = settings.qbxml_schema_dir if settings is not None else None
         # Other kinds of work (imports) plug in here: objects with has_work / next_requests / handle.
         self.extensions = list(extensions or [])
         self.timings: dict[str, float] = {"render": 0.0, "parse": 0.0, "validate": 0.0}
@@ -96,8 +96,15 @@ class SyncEngine:
             if outgoing:
                 break
         for out in outgoing:
-            split = (out.item.sent_info or {}).get("split")
-            info = {"rq_type": out.built.rq_type, "add": out.is_add, "version": out.record.version, "split": split}
+            previous = out.item.sent_info or {}
+            info = {
+                "rq_type": out.built.rq_type,
+                "add": out.is_add,
+                "version": out.record.version,
+                "split": previous.get("split"),
+                # Which version an Add of unknown outcome carried, so a lookup that finds it knows if it is current.
+                "add_version": previous.get("version") if out.item.unknown_outcome and previous.get("add") else None,
+            }
             if not queue.mark_sent(db, out.item, wc_session.ticket, info):
                 continue
             queue.set_state(db, out.record, SyncState.SENT, error=None)
@@ -181,15 +188,15 @@ class SyncEngine:
 
     def _drop_invalid(self, db: Session, outgoing: list[Outgoing], version: str) -> list[Outgoing]:
         """Validate against Intuit's schema when it is configured; a request that fails never reaches QuickBooks."""
-        if not self.validate:
+        if self.schema_dir is None:
             return outgoing
         started = time.perf_counter()
-        if not schema.validate(render.message_set([o.built.xml for o in outgoing], version), version):
+        if not schema.validate(render.message_set([o.built.xml for o in outgoing], version), version, self.schema_dir):
             self.timings["validate"] += time.perf_counter() - started
             return outgoing
         valid = []
         for out in outgoing:
-            errors = schema.validate(render.message_set([out.built.xml], version), version)
+            errors = schema.validate(render.message_set([out.built.xml], version), version, self.schema_dir)
             if errors:
                 self._cannot_send(
                     db, out.item, out.record, "the request does not match QuickBooks' schema: " + errors[0]

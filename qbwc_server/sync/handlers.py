@@ -12,6 +12,7 @@ from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, LogEvent, QueueAction, QueueItem, QueueStatus, Record, SyncState, WcSession
 from qbwc_server.qbxml.parse import RsItem
 from qbwc_server.sync import builders
+from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.outgoing import request_input
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, classify, missing_reference, plain_error, retry_delay
@@ -94,7 +95,7 @@ def handle(
             db,
             record,
             LogEvent.RETRIED,
-            f"QuickBooks already has a {kind} named "
+            f"QuickBooks already has {_article(kind)} {kind} named "
             f"'{display_name(record)}'; looking it up to link it instead of adding a second one.",
         )
         _restore_queued(db, record)
@@ -129,9 +130,21 @@ def _handle_lookup(
 ) -> None:
     inp = request_input(db, company, record)
     match = builders.pick_match(inp, rs.rets) if rs.status_code == 0 else None
+    if match is None and rs.status_code == 0 and record.kind.value == "invoice" and not item.unknown_outcome:
+        # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.
+        match = next((ret for ret in rs.rets if invoices.same_number(inp, ret)), None)
+    if match is not None and _other_item_type(record, match):
+        kind_found = match.tag.removeprefix("Item").removesuffix("Ret")
+        message = (
+            f'The name "{display_name(record)}" of the list element is already in use by a {kind_found} item in '
+            f"QuickBooks, and an item cannot change its type there."
+        )
+        _fail(db, item, record, 3100, message, record.kind.value, outcome)
+        return
     if match is not None:
         identity = builders.identity_from_ret(inp, match)
-        _store_identity(record, identity, None)
+        add_version = (item.sent_info or {}).get("add_version")
+        _store_identity(record, identity, add_version)
         synclog.append(
             db,
             record,
@@ -141,6 +154,11 @@ def _handle_lookup(
             response_xml=body,
             ticket=ticket,
         )
+        if add_version is not None and add_version == record.version:
+            # It was our own Add whose answer was lost, and nothing changed since: it is in QuickBooks as it is.
+            _finish_synced(db, company, item, record)
+            outcome.succeeded += 1
+            return
         # Send our current data once as a Mod so QuickBooks matches what the app has.
         queue.back_to_ready(item, action=QueueAction.SEND, unknown_outcome=False)
         _restore_queued(db, record)
@@ -259,3 +277,17 @@ def _response_part(rs: RsItem) -> str:
     head = f'<{rs.rs_type} requestID="{rs.request_id}" statusCode="{rs.status_code}" statusMessage="{rs.message}">'
     rets = "".join(etree.tostring(ret, encoding="unicode") for ret in rs.rets[:5])
     return f"{head}{rets}</{rs.rs_type}>"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+_ITEM_RETS = {"service": "ItemServiceRet", "non_inventory": "ItemNonInventoryRet", "other_charge": "ItemOtherChargeRet"}
+
+
+def _other_item_type(record: Record, ret: etree._Element) -> bool:
+    """Tell whether QuickBooks' item with our item's name is of another type (it cannot be updated as ours)."""
+    if record.kind.value != "item":
+        return False
+    return ret.tag != _ITEM_RETS.get(str((record.data or {}).get("type")), ret.tag)

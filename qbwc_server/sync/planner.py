@@ -81,13 +81,14 @@ def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueIte
                 record = db.get(Record, item.record_id)
                 if record is None:
                     continue
-                if item.action is QueueAction.SEND:
-                    wait = waiting_reason(db, company, record, in_batch)
+                if item.action in (QueueAction.SEND, QueueAction.LOOKUP):
+                    # A lookup names its parent by full name too, so it waits for the parent's identity.
+                    wait = waiting_reason(db, company, record, in_batch if item.action is QueueAction.SEND else set())
                     if wait is not None:
                         _note_wait(db, item, record, wait)
                         continue
                 batch.append((item, record))
-                if record.qb_id is None and record.kind in LIST_KINDS:
+                if item.action is QueueAction.SEND and record.qb_id is None and record.kind in LIST_KINDS:
                     in_batch.add((record.kind, record.external_id))
             if len(batch) >= limit:
                 break

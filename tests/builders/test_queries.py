@@ -19,7 +19,7 @@ from qbwc_server.sync.builders import (
 )
 from qbwc_server.sync.builders.lists import ITERATOR_QUERIES
 
-from .conftest import FIXTURES, SAMPLES, SCHEMA_DIR, have_schemas, make_input
+from .conftest import SAMPLES, SCHEMA_DIR, have_schemas, make_input
 
 
 def ret(xml: str) -> etree._Element:
@@ -117,8 +117,8 @@ def test_pick_match_for_payments_and_bills():
     assert pick_match(make_input("bill"), [bill]) is bill
 
 
-def test_identity_from_a_real_customer_add_response():
-    [item] = parse_response((FIXTURES / "responses" / "CustomerAddRs_2008_capture.xml").read_bytes())
+def test_identity_from_a_real_customer_add_response(fixtures_dir):
+    [item] = parse_response((fixtures_dir / "qbxml" / "responses" / "CustomerAddRs_2008_capture.xml").read_bytes())
     identity = identity_from_ret(make_input("customer"), item.rets[0])
     assert (identity.id, identity.edit_sequence, identity.full_name) == (
         "F0000-1215265593",

@@ -197,3 +197,10 @@ def total_warnings(inp: RequestInput, ret: etree._Element) -> list[str]:
         f"QuickBooks shows a subtotal of {values.money(qb_subtotal)} for this invoice (total "
         f"{values.money(qb_subtotal + tax)} with sales tax), but its lines in the app add up to {values.money(ours)}."
     ]
+
+
+def same_number(inp: RequestInput, ret: etree._Element) -> bool:
+    """Tell whether a returned invoice has our number and customer/job (an invoice entered in QuickBooks first)."""
+    d = Draft(inp)
+    number = d.exact(inp.data.get("number"), limits.INVOICE_REF_NUMBER, "The invoice number", "number")
+    return same_text(number, text_of(ret, "RefNumber")) and same_entity(inp, ret, "CustomerRef", _entity(inp))
