@@ -7,7 +7,6 @@ in their synced version, so nothing is ever sent back as an Add. A local record 
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock, queue, synclog
 from qbwc_server.company_settings import effective
-from qbwc_server.imports import changes, reference_lists
+from qbwc_server.imports import changes, linking, reference_lists
 from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import (
     Company,
@@ -30,12 +29,10 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
-from qbwc_server.sync.builders.names import qb_name
-from qbwc_server.sync.builders.types import RecordProblem
 
 log = logging.getLogger(__name__)
 
-LIST_RECORD_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
+LIST_RECORD_KINDS = linking.LIST_RECORD_KINDS
 
 
 class Counts:
@@ -230,8 +227,9 @@ class Store:
         record.updated_at = clock.now()
         self._remember(record)
         if self._unlinked is not None:
-            self._unlinked.pop(_match_key(entry), None)
-        self._repoint_jobs(entry, old_external, record.external_id)
+            self._unlinked.pop(linking.match_key(entry), None)
+        if entry.record_kind is RecordKind.CUSTOMER:
+            linking.repoint_jobs(self.db, self.company.id, entry.full_name, old_external, record.external_id)
         self._logs.append(
             (
                 record,
@@ -243,7 +241,7 @@ class Store:
 
     def _update(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
         """Take over what changed in QuickBooks since we last saw the object, without sending it back."""
-        before = (record.qb_data or {}).get("snapshot") or self._baseline(record)
+        before = (record.qb_data or {}).get("snapshot") or linking.baseline(record, self.settings)
         found = changes.diff(before, data, changes.MAPPED_FIELDS[record.kind])
         previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
         old_full_name = record.qb_full_name
@@ -257,7 +255,7 @@ class Store:
             record.qb_line_ids = _line_ids(data)
         record.updated_at = clock.now()
         if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
-            self._rename_jobs(old_full_name, entry.full_name)
+            linking.rename_jobs(self.db, self.company.id, old_full_name, entry.full_name)
         if record.kind is RecordKind.PAYMENT:
             self._note_payment(entry, data, previous=previous_payment)
         if record.origin is Origin.APP and record.kind.is_transaction:
@@ -278,17 +276,6 @@ class Store:
         self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
         return "updated"
 
-    def _baseline(self, record: Record) -> dict[str, Any]:
-        """Return the record's data as QuickBooks last got it from us (the name as we sent it)."""
-        data = dict(record.data or {})
-        if record.kind in LIST_RECORD_KINDS:
-            if record.qb_full_name:
-                data["name"] = record.qb_full_name.rsplit(":", 1)[-1]
-            else:
-                with contextlib.suppress(RecordProblem, ValueError):
-                    data["name"] = qb_name(record.kind.value, data, self.settings)
-        return data
-
     def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:
         return {**entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
 
@@ -298,79 +285,8 @@ class Store:
         if entry.record_kind is RecordKind.PAYMENT:
             return None
         if self._unlinked is None:
-            self._unlinked = self._load_unlinked()
-        return self._unlinked.get(_match_key(entry))
-
-    def _load_unlinked(self) -> dict[str, Record]:
-        """Index the local records of this import's kinds that QuickBooks does not know yet, by their name."""
-        rows = self.db.scalars(
-            select(Record).where(
-                Record.company_id == self.company.id,
-                Record.kind.in_(self.record_kinds),
-                Record.qb_id.is_(None),
-                Record.origin == Origin.APP,
-            )
-        ).all()
-        parents: dict[str, Record] = {}
-        if any(r.kind is RecordKind.JOB for r in rows):
-            parents = {
-                r.external_id: r
-                for r in self.db.scalars(
-                    select(Record).where(Record.company_id == self.company.id, Record.kind == RecordKind.CUSTOMER)
-                ).all()
-            }
-        index: dict[str, Record] = {}
-        for record in rows:
-            key = self._local_key(record, parents)
-            if key:
-                index.setdefault(key, record)
-        return index
-
-    def _local_key(self, record: Record, parents: dict[str, Record]) -> str | None:
-        data = record.data or {}
-        if record.kind is RecordKind.INVOICE:
-            return f"#{str(data.get('number') or '').strip().casefold()}" if data.get("number") else None
-        try:
-            name = qb_name(record.kind.value, data, self.settings)
-        except (RecordProblem, ValueError):
-            return None
-        if record.kind is RecordKind.JOB:
-            parent = parents.get(str(data.get("customer")))
-            if parent is None:
-                return None
-            parent_name = parent.qb_full_name or self._baseline(parent).get("name")
-            if not parent_name:
-                return None
-            name = f"{parent_name}:{name}"
-        return name.casefold()
-
-    def _repoint_jobs(self, entry: Entry, old_external: str, new_external: str) -> None:
-        """Jobs imported before their customer point at "qb-<id>"; point them at the linked local customer."""
-        if entry.record_kind is not RecordKind.CUSTOMER or old_external == new_external:
-            return
-        for job in self.db.scalars(
-            select(Record).where(
-                Record.company_id == self.company.id,
-                Record.kind == RecordKind.JOB,
-                Record.qb_full_name.like(f"{_escape_like(entry.full_name)}:%", escape="\\"),
-            )
-        ).all():
-            if (job.data or {}).get("customer") == old_external:
-                job.data = {**job.data, "customer": new_external}
-                snapshot = (job.qb_data or {}).get("snapshot")
-                if snapshot is not None:
-                    job.qb_data = {**job.qb_data, "snapshot": {**snapshot, "customer": new_external}}
-
-    def _rename_jobs(self, old_name: str, new_name: str) -> None:
-        """A customer renamed in QuickBooks renames the FullName of its jobs too."""
-        for job in self.db.scalars(
-            select(Record).where(
-                Record.company_id == self.company.id,
-                Record.kind == RecordKind.JOB,
-                Record.qb_full_name.like(f"{_escape_like(old_name)}:%", escape="\\"),
-            )
-        ).all():
-            job.qb_full_name = new_name + job.qb_full_name[len(old_name) :]
+            self._unlinked = linking.unlinked_by_name(self.db, self.company.id, self.record_kinds, self.settings)
+        return self._unlinked.get(linking.match_key(entry))
 
     # --- payments on our invoices -----------------------------------------------------------------------
 
@@ -400,12 +316,6 @@ class Store:
             )
 
 
-def _match_key(entry: Entry) -> str:
-    if entry.record_kind is RecordKind.INVOICE:
-        return f"#{str(entry.data.get('number') or '').casefold()}"
-    return entry.full_name.casefold()
-
-
 def _label(entry: Entry) -> str:
     kind = entry.record_kind.value if entry.record_kind else "object"
     if entry.record_kind in LIST_RECORD_KINDS:
@@ -429,7 +339,3 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
         target[int(last)] = value
     else:
         target[last] = value
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
