@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from qbwc_server import company_settings, queue, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
+from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import store
 from qbwc_server.status import company_status
@@ -215,6 +216,29 @@ def sync_all() -> Response:
     return _json({"queued": queued})
 
 
+@api.post("/imports")
+def start_imports() -> Response:
+    """Queue imports from QuickBooks for the next Web Connector session: {"kinds": [...], "full": false}."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("kinds"), list) or not body["kinds"]:
+        raise InvalidInput({"kinds": 'must be a list of kinds to import, such as ["customers", "items"] or ["all"]'})
+    if not isinstance(body.get("full", False), bool):
+        raise InvalidInput({"full": "must be true or false"})
+    db = db_session()
+    company = _company()
+    started = runs.start(db, company, [str(kind) for kind in body["kinds"]], full=body.get("full", False))
+    db.commit()
+    log.info("Import of %s queued for %s", ", ".join(r.kind for r in started), company.slug)
+    return _json({"imports": [runs.describe(run).as_dict() for run in started]}, 202)
+
+
+@api.get("/imports")
+def list_imports() -> Response:
+    """Return each kind's latest import with its counts and progress."""
+    db = db_session()
+    return _json({"imports": [status.as_dict() for status in runs.status(db, _company())]})
+
+
 # --- the company --------------------------------------------------------------------------------------------------
 
 
@@ -241,6 +265,7 @@ def connection_status(db: Session, company: Company, session_timeout: timedelta)
         "quickbooks": body["quickbooks"],
         "queue": dict(status.counts),
         "sessions": body["sessions"],
+        "imports": {run.kind: run.as_dict() for run in runs.status(db, company)},
     }
 
 

@@ -67,3 +67,30 @@ def _set_paused(slug: str, paused: bool) -> Any:
     else:
         flash("Sync is resumed. Queued records go to QuickBooks at the next Web Connector session.", "success")
     return redirect(url_for("dashboard.company", slug=slug))
+
+
+@bp.route("/c/<slug>/import", methods=["POST"])
+@login_required
+def start_import(slug: str) -> Any:
+    """Queue imports of the chosen QuickBooks lists for the next Web Connector session."""
+    from flask import request
+
+    from qbwc_server.imports import runs
+
+    db = db_session()
+    company = company_or_404(slug)
+    kinds = request.form.getlist("kinds")
+    try:
+        started = runs.start(db, company, kinds, full=bool(request.form.get("full")))
+    except QbwcError as exc:
+        db.rollback()
+        flash(f"Nothing imported: {exc}.", "error")
+        return redirect(url_for("dashboard.company", slug=slug))
+    db.commit()
+    log.info("import of %s started by %s: %s", company.slug, current_user.email, ", ".join(r.kind for r in started))
+    flash(
+        f"Import of {', '.join(r.kind.replace('_', ' ') for r in started)} queued: it runs at the next Web Connector "
+        "session, and its progress shows below.",
+        "success",
+    )
+    return redirect(url_for("dashboard.company", slug=slug))

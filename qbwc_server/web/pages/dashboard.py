@@ -44,4 +44,6 @@ def company(slug: str) -> Any:
         .order_by(ImportRun.created_at.desc(), ImportRun.id.desc())
         .limit(RECENT_IMPORTS)
     ).all()
-    return render_template("dashboard.html", status=status, imports=imports)
+    from qbwc_server.imports.kinds import KINDS
+
+    return render_template("dashboard.html", status=status, imports=imports, import_kinds=list(KINDS.values()))

@@ -114,3 +114,16 @@ def test_the_company_list_shows_each_light(signed_in, make_company, make_record)
     page = signed_in.get("/").get_data(as_text=True)
     assert "light-paused" in page and "light-error" in page
     assert "1 record</a>" in page
+
+
+def test_an_import_started_from_the_page_is_queued_and_shown(rt, signed_in, make_company):
+    make_company("acme")
+    page = signed_in.get("/c/acme/").get_data(as_text=True)
+    assert 'value="customers" checked' in page
+    response = signed_in.post("/c/acme/import", data={"kinds": ["customers", "accounts"]}, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "Import of accounts, customers queued" in text
+    with rt.transaction() as db:
+        assert sorted(db.scalars(select(ImportRun.kind))) == ["accounts", "customers"]
+    nothing = signed_in.post("/c/acme/import", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "Nothing imported" in nothing
