@@ -293,6 +293,7 @@ class Conversation:
             company_id=company.id,
             state=SessionState.CLOSED,
             summary=summary,
+            created_at=now,
             closed_at=now,
             last_seen_at=now,
         )
