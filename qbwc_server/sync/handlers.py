@@ -116,8 +116,7 @@ def handle(
         queue.back_to_ready(item, error=rs.message)
         _restore_queued(db, record)
     elif action is Action.RESYNC:
-        record.qb_id = record.qb_edit_sequence = None
-        record.qb_line_ids = None
+        _forget_identity(record)
         queue.back_to_ready(item, error=rs.message)
         synclog.append(db, record, LogEvent.RETRIED, "QuickBooks no longer has this record; it will be added again.")
         _restore_queued(db, record)
@@ -212,8 +211,7 @@ def _handle_refresh(
         _restore_queued(db, record)
         return
     if rs.status_code in (1, 500, 3120):
-        record.qb_id = record.qb_edit_sequence = None
-        record.qb_line_ids = None
+        _forget_identity(record)
         synclog.append(
             db,
             record,
@@ -237,6 +235,11 @@ def _missing_prerequisite(db: Session, company: Company, record: Record, message
         if missing.name in {prerequisite.qb_id, prerequisite.qb_full_name, display_name(prerequisite)}:
             return prerequisite
     return None
+
+
+def _forget_identity(record: Record) -> None:
+    record.qb_id = record.qb_edit_sequence = None
+    record.qb_line_ids = None
 
 
 def _store_identity(record: Record, identity: builders.QbIdentity, version: int | None) -> None:

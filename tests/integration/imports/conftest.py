@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -11,13 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
-from waitress.server import create_server
 
 from qbwc_server import companies
 from qbwc_server.models import SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, Faults, set_clock
 from qbwc_server.wsgi import make_wsgi_app
+from tests.live import LiveServer
 from tests.unit.imports.driving import SCHEMA_DIR, Ticker
 
 PASSWORD = "correct horse battery"
@@ -61,20 +60,9 @@ class Connected:
 @pytest.fixture
 def live_url(runtime: Runtime) -> Iterator[str]:
     """Serve the composed app (SOAP endpoint, page, API) on 127.0.0.1 and a free port."""
-    server = create_server(make_wsgi_app(runtime), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.task_dispatcher.shutdown(timeout=5)
-
-    def close_all() -> None:
-        for channel in list(server._map.values()):
-            if channel is not server and channel is not server.trigger:
-                channel.close()
-        server.close()
-
-    server.trigger.pull_trigger(close_all)
-    thread.join(timeout=5)
+    server = LiveServer(make_wsgi_app(runtime), threads=2)
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

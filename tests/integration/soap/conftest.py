@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from lxml import etree
-from waitress.server import create_server
 
 from qbwc_server import companies
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.wsgi import make_wsgi_app
+from tests.live import LiveServer as Server
 
 NS = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -87,33 +86,16 @@ class LiveServer:
 @pytest.fixture
 def serve(runtime: Runtime) -> Iterator[Callable[..., LiveServer]]:
     """Start the composed app on 127.0.0.1 with a given sync engine; stopped after the test."""
-    servers: list[Any] = []
+    servers: list[Server] = []
 
     def start(engine: SyncEngine | None = None) -> LiveServer:
-        server = create_server(make_wsgi_app(runtime, engine=engine), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return LiveServer("127.0.0.1", server.effective_port)
+        server = Server(make_wsgi_app(runtime, engine=engine))
+        servers.append(server)
+        return LiveServer("127.0.0.1", server.port)
 
     yield start
-    for server, thread in servers:
-        _stop(server, thread)
-
-
-def _stop(server: Any, thread: threading.Thread) -> None:
-    # Finish the worker threads first, then close every socket from inside the server's own loop (closing them
-    # from this thread races with its select() call); the loop ends once nothing is left to watch.
-    server.task_dispatcher.shutdown(timeout=5)
-
-    def close_all() -> None:
-        for channel in list(server._map.values()):
-            if channel is not server and channel is not server.trigger:
-                channel.close()
-        server.close()
-
-    server.trigger.pull_trigger(close_all)
-    thread.join(timeout=5)
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture
