@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -106,6 +107,8 @@ class LoopbackServer:
     """Waitress serving an app on a free 127.0.0.1 port from a background thread."""
 
     def __init__(self, app: Any, threads: int = 4) -> None:
+        # With one worker thread waitress warns about every queued request; that is expected here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="qbwc-bench")
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, daemon=True)
