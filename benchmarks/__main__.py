@@ -23,6 +23,7 @@ FULL = {
     "import": 100_000,
     "companies": 50,
     "company_size": {"customers": 30, "invoices": 15, "payments": 10},
+    "client_processes": 4,
     "profile": 150,
 }
 QUICK = {
@@ -31,6 +32,7 @@ QUICK = {
     "import": 2_000,
     "companies": 4,
     "company_size": {"customers": 3, "invoices": 2, "payments": 1},
+    "client_processes": 1,
     "profile": 10,
 }
 
@@ -40,7 +42,9 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
     found: dict[str, Callable[[], dict[str, Any]]] = {
         "per_record": lambda: per_record.run(sizes["per_record"], databases),
         "round_trips": lambda: round_trips.run(sizes["round_trips"]),
-        "many_companies": lambda: many_companies.run(sizes["companies"], sizes["company_size"]),
+        "many_companies": lambda: many_companies.run(
+            sizes["companies"], sizes["company_size"], clients=sizes["client_processes"]
+        ),
         "profile": lambda: profiling.run(sizes["profile"]),
     }
     try:

@@ -53,7 +53,10 @@ def run(companies: int, size: dict[str, int], servers: int = 3, threads: int = 8
         procs: list[ServerProcess] = []
         try:
             sites = [add_company(runtime, f"co{n:03d}") for n in range(companies)]
-            procs = [ServerProcess(url, threads=threads) for _ in range(servers)]
+            # Started together, waited for together: each takes a few seconds to import and start.
+            procs = [ServerProcess(url, threads=threads, wait=False) for _ in range(servers)]
+            for proc in procs:
+                proc.wait_ready()
             for n, site in enumerate(sites):
                 site["url"] = procs[n % servers].url
             _warm_up(runtime, procs)

@@ -19,7 +19,7 @@ START_TIMEOUT = 60.0
 class ServerProcess:
     """One `python -m qbwc_server serve` on a free loopback port; `pid` is the server itself."""
 
-    def __init__(self, database_url: str, threads: int = 8, log_file: Path | None = None) -> None:
+    def __init__(self, database_url: str, threads: int = 8, log_file: Path | None = None, wait: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -40,9 +40,11 @@ class ServerProcess:
         command = [sys.executable, "-m", "qbwc_server", "serve", "--port", str(self.port), "--threads", str(threads)]
         self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self.process.pid
-        self._wait_ready()
+        if wait:
+            self.wait_ready()
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
+        """Wait until the server answers on its port; raise if it exits or stays silent."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
