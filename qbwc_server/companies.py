@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import company_settings, passwords
+from qbwc_server import company_settings, passwords, queue
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company
 
@@ -167,6 +167,8 @@ def update_company(db: Session, slug: str, changes: Mapping[str, Any], *, schema
     if clean_settings:
         # Assign a new dict so the JSON column is seen as changed.
         company.settings = {**(company.settings or {}), **clean_settings}
+        db.flush()
+        queue.settings_changed(db, company)
     db.flush()
     return company
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords
 from qbwc_server.config import parse_version
+from qbwc_server.imports import ImportExtension
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
@@ -47,7 +48,7 @@ class Conversation:
         self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.runtime = runtime
-        self.engine = engine if engine is not None else SyncEngine(runtime.settings)
+        self.engine = engine if engine is not None else SyncEngine(runtime.settings, extensions=[ImportExtension()])
         self._sleep = sleep
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
@@ -292,6 +293,7 @@ class Conversation:
             company_id=company.id,
             state=SessionState.CLOSED,
             summary=summary,
+            created_at=now,
             closed_at=now,
             last_seen_at=now,
         )

@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, queue, qwc, serve, simulate, token
+    from qbwc_server.cli import company, db, demo, import_, queue, qwc, serve, simulate, token, user
 
-    for module in (db, company, qwc, token, queue, serve, simulate):
+    for module in (db, company, qwc, token, user, queue, import_, serve, simulate, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -19,26 +19,33 @@ _WAITRESS_HEADROOM = 1024 * 1024
 @click.pass_obj
 def serve(obj, host: str | None, port: int | None, threads: int) -> None:  # type: ignore[no-untyped-def]
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
+    runtime = obj.runtime
+    host, port = prepare_serving(runtime, host, port)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving on http://{shown}:{port}/ - Web Connector endpoint http://{shown}:{port}/qbwc")
+    run_waitress(runtime, host, port, threads)
+
+
+def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """Configure logging, check the schema is migrated, and settle the address to listen on."""
+    configure(runtime.settings.log_level)
+    if database.current_revision(runtime.engine) is None:
+        raise ConfigError("the database has no tables yet: run `qbwc-server db upgrade` first")
+    return host or runtime.settings.host, port or runtime.settings.port
+
+
+def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+    """Serve the composed app with waitress until interrupted."""
     import waitress
 
     from qbwc_server.wsgi import make_wsgi_app
 
-    runtime = obj.runtime
-    settings = runtime.settings
-    configure(settings.log_level)
-    if database.current_revision(runtime.engine) is None:
-        raise ConfigError("the database has no tables yet: run `qbwc-server db upgrade` first")
-    host = host or settings.host
-    port = port or settings.port
-    app = make_wsgi_app(runtime)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Serving on http://{shown}:{port}/ - Web Connector endpoint http://{shown}:{port}/qbwc")
     waitress.serve(
-        app,
+        make_wsgi_app(runtime),
         host=host,
         port=port,
         threads=threads,
-        max_request_body_size=max(settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
+        max_request_body_size=max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
         ident="qbwc-server",
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
@@ -30,7 +30,9 @@ class UtcDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return clock.aware(value)
+        # Store UTC: SQLite keeps the wall time and drops the offset, so anything else would read back wrong.
+        value = clock.aware(value)
+        return value.astimezone(timezone.utc) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return clock.aware(value)

@@ -30,7 +30,6 @@ class WcSession(Base):
     ticket: Mapped[str] = mapped_column(String(64), unique=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     state: Mapped[SessionState] = mapped_column(enum_column(SessionState), default=SessionState.OPEN)
-    client_version: Mapped[str | None] = mapped_column(String(30))
     qbxml_version: Mapped[str | None] = mapped_column(String(10))
     country: Mapped[str | None] = mapped_column(String(10))
     company_file: Mapped[str | None] = mapped_column(String(500))

@@ -53,6 +53,9 @@ def handle(
         _handle_refresh(db, company, item, record, rs, ticket, body, outcome)
         return
     action = classify(rs.status_code, was_add=bool(sent.get("add")))
+    missing = _missing_prerequisite(db, company, record, rs.message) if action is Action.PREREQUISITE else None
+    if action is Action.PREREQUISITE and missing is None:
+        action = Action.FAIL  # what is missing is not ours to create: a person must
     kind = record.kind.value
     if action is Action.SUCCEED and rs.rets:
         inp = request_input(db, company, record)
@@ -105,7 +108,11 @@ def handle(
     elif action is Action.RETRY_LATER:
         queue.back_to_ready(item, delay_seconds=retry_delay(item.attempts), error=rs.message)
         _restore_queued(db, record)
-    elif action is Action.PREREQUISITE and _requeue_prerequisite(db, company, record, rs.message):
+    elif action is Action.PREREQUISITE and missing is not None:
+        # We believed it was there; QuickBooks says not: look it up (and add it when it is gone), then retry.
+        missing.qb_id = None
+        missing.synced_version = None
+        queue.enqueue(db, company, missing, action=QueueAction.LOOKUP)
         queue.back_to_ready(item, error=rs.message)
         _restore_queued(db, record)
     elif action is Action.RESYNC:
@@ -133,6 +140,14 @@ def _handle_lookup(
     if match is None and rs.status_code == 0 and record.kind.value == "invoice" and not item.unknown_outcome:
         # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.
         match = next((ret for ret in rs.rets if invoices.same_number(inp, ret)), None)
+    if match is not None and _other_item_type(record, match):
+        kind_found = match.tag.removeprefix("Item").removesuffix("Ret")
+        message = (
+            f'The name "{display_name(record)}" of the list element is already in use by a {kind_found} item in '
+            f"QuickBooks, and an item cannot change its type there."
+        )
+        _fail(db, item, record, 3100, message, record.kind.value, outcome)
+        return
     if match is not None:
         identity = builders.identity_from_ret(inp, match)
         add_version = (item.sent_info or {}).get("add_version")
@@ -213,20 +228,15 @@ def _handle_refresh(
     _fail(db, item, record, rs.status_code, rs.message, record.kind.value, outcome)
 
 
-def _requeue_prerequisite(db: Session, company: Company, record: Record, message: str) -> bool:
-    """After a 3140, queue the missing record if it is one of ours; False when it is not ours to create."""
+def _missing_prerequisite(db: Session, company: Company, record: Record, message: str) -> Record | None:
+    """After a 3140, return the record of ours that QuickBooks says is missing, or None when it is not ours."""
     missing = missing_reference(message)
     if missing is None:
-        return False
+        return None
     for prerequisite in queue.referenced_records(db, company, record):
-        names = {prerequisite.qb_full_name, display_name(prerequisite)}
-        if missing.name in names:
-            # We believed it was there; QuickBooks says not: look it up (and add it when it is gone).
-            prerequisite.qb_id = None
-            prerequisite.synced_version = None
-            queue.enqueue(db, company, prerequisite, action=QueueAction.LOOKUP)
-            return True
-    return False
+        if missing.name in {prerequisite.qb_id, prerequisite.qb_full_name, display_name(prerequisite)}:
+            return prerequisite
+    return None
 
 
 def _store_identity(record: Record, identity: builders.QbIdentity, version: int | None) -> None:
@@ -273,3 +283,13 @@ def _response_part(rs: RsItem) -> str:
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+_ITEM_RETS = {"service": "ItemServiceRet", "non_inventory": "ItemNonInventoryRet", "other_charge": "ItemOtherChargeRet"}
+
+
+def _other_item_type(record: Record, ret: etree._Element) -> bool:
+    """Tell whether QuickBooks' item with our item's name is of another type (it cannot be updated as ours)."""
+    if record.kind.value != "item":
+        return False
+    return ret.tag != _ITEM_RETS.get(str((record.data or {}).get("type")), ret.tag)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, QueueAction, QueueItem, Record
+from qbwc_server.models import Company, Origin, QueueAction, QueueItem, Record
 from qbwc_server.queue import find_records
 from qbwc_server.sync import builders
 from qbwc_server.sync.dependencies import prerequisites
@@ -73,6 +73,13 @@ def render(
     if item.action is QueueAction.REFRESH and record.qb_id:
         built = builders.build_refresh(record.kind.value, record.qb_id, request_id)
         return Outgoing(item, record, built, is_add=False)
+    if inp.qb is None and record.origin is Origin.QUICKBOOKS:
+        # It came from QuickBooks and QuickBooks no longer has it: someone deleted it there on purpose.
+        raise builders.RecordProblem(
+            "quickbooks",
+            "This record was imported from QuickBooks and is no longer there, so it is not added back. "
+            "Import again, or exclude it.",
+        )
     built = builders.build(inp, request_id)
     if predicted is not None and inp.qb is None and record.kind.value in ("customer", "job", "item", "vendor"):
         name = builders.full_name(inp)

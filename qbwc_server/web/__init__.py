@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
 
 from qbwc_server.runtime import Runtime
+
+# Paths whose callers prove who they are with a bearer token or a SOAP ticket, never with a page session.
+CSRF_EXEMPT_PREFIXES = ("/api/v1", "/qbwc")
 
 
 def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,6 +21,9 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         SECRET_KEY=runtime.settings.secret_key,
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         JSON_SORT_KEYS=False,
+        # Forms stay valid as long as the login does; the session lifetime bounds them.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_CHECK_DEFAULT=False,
     )
     if test_config:
         app.config.update(test_config)
@@ -28,15 +35,33 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         if session is not None:
             session.close()
 
+    _protect_forms(app)
+    from qbwc_server.web import auth
+
+    auth.init_app(app, runtime.settings.login_session_minutes)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     return app
 
 
+def _protect_forms(app: Flask) -> None:
+    """Require the CSRF token on every page form; the REST API and SOAP paths are exempt."""
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def _check_csrf() -> None:
+        if not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        if request.path.startswith(CSRF_EXEMPT_PREFIXES):
+            return
+        csrf.protect()
+
+
 def _blueprints() -> list[Any]:
     from qbwc_server.web.api import api
+    from qbwc_server.web.pages import BLUEPRINTS
 
-    return [api]
+    return [api, *BLUEPRINTS]
 
 
 def runtime_of(app: Flask) -> Runtime:

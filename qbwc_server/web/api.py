@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import clock, company_settings, queue, tokens
+from qbwc_server import company_settings, queue, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
-from qbwc_server.models import Company, Record, RecordKind, SessionState, SyncState, WcSession
+from qbwc_server.imports import runs
+from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import store
+from qbwc_server.status import company_status
 from qbwc_server.web import db_session, runtime_of
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,29 @@ def sync_all() -> Response:
     return _json({"queued": queued})
 
 
+@api.post("/imports")
+def start_imports() -> Response:
+    """Queue imports from QuickBooks for the next Web Connector session: {"kinds": [...], "full": false}."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("kinds"), list) or not body["kinds"]:
+        raise InvalidInput({"kinds": 'must be a list of kinds to import, such as ["customers", "items"] or ["all"]'})
+    if not isinstance(body.get("full", False), bool):
+        raise InvalidInput({"full": "must be true or false"})
+    db = db_session()
+    company = _company()
+    started = runs.start(db, company, [str(kind) for kind in body["kinds"]], full=body.get("full", False))
+    db.commit()
+    log.info("Import of %s queued for %s", ", ".join(r.kind for r in started), company.slug)
+    return _json({"imports": [runs.describe(run).as_dict() for run in started]}, 202)
+
+
+@api.get("/imports")
+def list_imports() -> Response:
+    """Return each kind's latest import with its counts and progress."""
+    db = db_session()
+    return _json({"imports": [status.as_dict() for status in runs.status(db, _company())]})
+
+
 # --- the company --------------------------------------------------------------------------------------------------
 
 
@@ -228,41 +252,20 @@ def status() -> Response:
 
 
 def connection_status(db: Session, company: Company, session_timeout: timedelta) -> dict[str, Any]:
-    """Describe a company's link with QuickBooks: never_connected, connected, syncing, error or paused."""
-    counts = queue.counts(db, company)
-    latest = db.scalar(select(WcSession).where(WcSession.company_id == company.id).order_by(WcSession.id.desc()))
-    live_since = clock.now() - session_timeout
-    syncing = db.scalar(
-        select(WcSession.id).where(
-            WcSession.company_id == company.id,
-            WcSession.state == SessionState.OPEN,
-            WcSession.last_seen_at >= live_since,
-        )
-    )
-    problem = None
-    if company.wrong_file_message:
-        problem = company.wrong_file_message
-    elif latest is not None and latest.state is SessionState.FAILED:
-        problem = latest.last_error or "the last Web Connector session failed"
-    elif counts[SyncState.ERROR.value] or counts[SyncState.BLOCKED.value]:
-        problem = f"{counts['error']} record(s) in error, {counts['blocked']} waiting on them"
-    if company.paused:
-        state, message = "paused", "Sync is paused: nothing is sent to QuickBooks."
-    elif company.last_checkin_at is None and latest is None:
-        state, message = "never_connected", "The Web Connector has not connected yet."
-    elif syncing is not None:
-        state, message = "syncing", "The Web Connector is syncing now."
-    elif problem:
-        state, message = "error", problem
-    else:
-        state, message = "connected", "Connected."
+    """Describe a company's link with QuickBooks the way the page does: the same state, words and counts."""
+    status = company_status(db, company, session_timeout=session_timeout)
+    body = status.as_dict()
     return {
         "company": {"slug": company.slug, "name": company.name},
-        "state": state,
-        "message": message,
+        "state": status.state,
+        "message": status.explanation,
         "paused": company.paused,
-        "last_checkin_at": company.last_checkin_at.isoformat() if company.last_checkin_at else None,
-        "queue": counts,
+        "last_checkin_at": body["last_checkin_at"],
+        "stale": status.stale,
+        "quickbooks": body["quickbooks"],
+        "queue": dict(status.counts),
+        "sessions": body["sessions"],
+        "imports": {run.kind: run.as_dict() for run in runs.status(db, company)},
     }
 
 

@@ -167,7 +167,6 @@ def upgrade() -> None:
     sa.Column('ticket', sa.String(length=64), nullable=False),
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('open', 'closed', 'failed', 'expired', name='sessionstate', native_enum=False, length=32), nullable=False),
-    sa.Column('client_version', sa.String(length=30), nullable=True),
     sa.Column('qbxml_version', sa.String(length=10), nullable=True),
     sa.Column('country', sa.String(length=10), nullable=True),
     sa.Column('company_file', sa.String(length=500), nullable=True),

@@ -177,3 +177,15 @@ def test_progress_is_below_100_while_work_remains(harness):
     assert [int(p) for p in progress][-1] == 100
     assert all(int(p) < 100 for p in progress[:-1])
     assert len(progress) == 3
+
+
+def test_an_item_name_used_by_another_item_type_is_a_clear_error_not_a_loop(harness):
+    h = harness()
+    # The sample company has a service item called "Service Call"; ours is an other-charge item of the same name.
+    h.put("items", "i1", {"name": "Service call", "type": "other_charge", "price": "25.00"})
+    reports = h.sync()
+    item = h.get("items", "i1")
+    assert item["sync"]["state"] == "error"
+    assert "already in use by a" in item["sync"]["last_error"]["message"]
+    assert "cannot change its type" in item["sync"]["last_error"]["message"]
+    assert sum(r.round_trips for r in reports) == 2

@@ -253,3 +253,27 @@ def test_an_unmapped_tax_rate_and_an_overpayment_say_what_to_fix(harness):
     assert zelle["last_error"]["hint"] == (
         "Create the payment method 'Zelle' in QuickBooks, or stop syncing 'Zelle' payments in the settings."
     )
+
+
+def test_a_customer_deleted_in_quickbooks_is_added_again_before_its_invoice(harness):
+    h = harness()
+    _setup_customer_and_items(h)
+    h.put("customers", "c2", {"first_name": "Bo", "last_name": "Diaz"})
+    h.sync()
+    # Given someone deleted customer "Diaz, Bo" in QuickBooks after it was synced
+    gone = h.get("customers", "c2")["quickbooks"]["id"]
+    del h.qb.state.lists["Customer"][gone]
+    h.qb._reindex()
+    # When the app sends an invoice for it
+    h.put(
+        "invoices",
+        "inv9",
+        {"customer": "c2", "number": "9001", "date": "2026-11-02", "status": "sent", "lines": [LINE_A]},
+    )
+    h.sync()
+    # Then QuickBooks' 3140 makes the server look the customer up, add it again, and send the invoice after it
+    invoice = h.get("invoices", "inv9")
+    assert invoice["sync"]["state"] == "synced"
+    assert any(e["status_code"] == 3140 for e in invoice["sync"]["log"])
+    assert len(h.qb_named("Customer", "Diaz, Bo")) == 1
+    assert h.get("customers", "c2")["quickbooks"]["id"] != gone

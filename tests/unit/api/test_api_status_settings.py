@@ -45,7 +45,10 @@ def test_status_walks_through_the_states_a_bookkeeper_sees(client, auth, runtime
         session = db.scalar(select(WcSession))
         session.state, session.last_error = SessionState.FAILED, "QuickBooks is not running"
     failed = status(client, auth)
-    assert (failed["state"], failed["message"]) == ("error", "QuickBooks is not running")
+    assert (failed["state"], failed["message"]) == (
+        "error",
+        "The last Web Connector session failed: QuickBooks is not running",
+    )
 
     set_company(runtime, "acme", paused=True)
     paused = status(client, auth)
@@ -80,7 +83,7 @@ def test_status_counts_records_by_state_and_flags_errors(client, auth, runtime):
         queue.set_state(db, record, SyncState.ERROR, error={"message": "The name is already in use"})
     body = status(client, auth)
     assert body["state"] == "error"
-    assert body["message"].startswith("1 record(s) in error")
+    assert body["message"].startswith("1 record did not sync")
     assert body["queue"]["error"] == 1
 
 

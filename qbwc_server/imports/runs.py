@@ -1,0 +1,192 @@
+"""Import runs: queue, cancel and report them; the only code that changes an ImportRun's status.
+
+At most one run per company and kind is active (queued or running). A new run starts from the kind's
+watermark minus a safety overlap, so a repeated import only reads what changed since the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qbwc_server import clock
+from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
+from qbwc_server.models import Company, ImportRun, ImportStatus, ImportWatermark
+
+log = logging.getLogger(__name__)
+
+ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+# QuickBooks compares FromModifiedDate in local time and can be an hour off around daylight-saving changes.
+SAFETY_OVERLAP = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """One run as the CLI, the API and the page show it."""
+
+    id: int
+    kind: str
+    status: str
+    seen: int
+    created: int
+    updated: int
+    unchanged: int
+    remaining: int | None
+    percent: int
+    incremental_from: str | None
+    error: str | None
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the status as JSON-ready data."""
+        return asdict(self)
+
+
+def active_runs(db: Session, company: Company) -> list[ImportRun]:
+    """Return the company's queued and running imports in the order they run (lists before transactions)."""
+    rows = db.scalars(
+        select(ImportRun).where(ImportRun.company_id == company.id, ImportRun.status.in_(ACTIVE)).order_by(ImportRun.id)
+    ).all()
+    return sorted(rows, key=lambda run: (KINDS[run.kind].order if run.kind in KINDS else 99, run.id))
+
+
+def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = False) -> list[ImportRun]:
+    """Queue an import of each kind (``all`` for every kind) for the next Web Connector session.
+
+    A kind already queued or running keeps its run. ``full`` reads everything again instead of only what
+    changed since the last import.
+    """
+    runs = []
+    for kind in parse_kinds(kinds):
+        existing = db.scalar(
+            select(ImportRun).where(
+                ImportRun.company_id == company.id, ImportRun.kind == kind.name, ImportRun.status.in_(ACTIVE)
+            )
+        )
+        if existing is not None:
+            runs.append(existing)
+            continue
+        run = ImportRun(
+            company_id=company.id,
+            kind=kind.name,
+            status=ImportStatus.QUEUED,
+            from_modified=None if full else _incremental_start(db, company, kind),
+            cursor={"tz": _last_offset(db, company, kind)},
+            created_at=clock.now(),
+        )
+        db.add(run)
+        db.flush()
+        log.info("import of %s queued for %s (run %s)", kind.name, company.slug, run.id)
+        runs.append(run)
+    return runs
+
+
+def cancel(db: Session, company: Company, kinds: Iterable[str] | None = None) -> list[ImportRun]:
+    """Cancel the company's active imports (of the given kinds, or all); return the cancelled runs."""
+    names = {kind.name for kind in parse_kinds(kinds)} if kinds else None
+    cancelled = []
+    for run in active_runs(db, company):
+        if names is None or run.kind in names:
+            finish(run, ImportStatus.CANCELLED, error="Cancelled.")
+            cancelled.append(run)
+    return cancelled
+
+
+def status(db: Session, company: Company, *, limit: int = 50) -> list[RunStatus]:
+    """Return the company's latest run of each kind plus any other active runs, newest first."""
+    rows = db.scalars(
+        select(ImportRun).where(ImportRun.company_id == company.id).order_by(ImportRun.id.desc()).limit(limit)
+    ).all()
+    latest: dict[str, ImportRun] = {}
+    for run in rows:
+        latest.setdefault(run.kind, run)
+    return [describe(run) for run in sorted(latest.values(), key=lambda r: r.id, reverse=True)]
+
+
+def describe(run: ImportRun) -> RunStatus:
+    """Return one run's status with counts and an honest percentage."""
+    return RunStatus(
+        id=run.id,
+        kind=run.kind,
+        status=run.status.value,
+        seen=run.seen,
+        created=run.created,
+        updated=run.updated,
+        unchanged=max(0, run.seen - run.created - run.updated),
+        remaining=run.remaining,
+        percent=percent(run),
+        incremental_from=_iso(run.from_modified),
+        error=run.error,
+        created_at=_iso(run.created_at),
+        started_at=_iso(run.started_at),
+        finished_at=_iso(run.finished_at),
+    )
+
+
+def percent(run: ImportRun) -> int:
+    """Return how far a run is, 0-100, from the objects seen and QuickBooks' iteratorRemainingCount."""
+    if run.status is ImportStatus.DONE:
+        return 100
+    if run.remaining is None or run.seen + run.remaining == 0:
+        return 0
+    return min(99, int(100 * run.seen / (run.seen + run.remaining)))
+
+
+def mark_running(run: ImportRun) -> None:
+    """Note that a run's first request is on its way."""
+    if run.status is ImportStatus.QUEUED:
+        run.status = ImportStatus.RUNNING
+        run.started_at = clock.now()
+
+
+def finish(run: ImportRun, status: ImportStatus, *, error: str | None = None) -> None:
+    """Close a run as done, failed or cancelled; its iterator is forgotten."""
+    run.status = status
+    run.error = error
+    run.iterator_id = None
+    run.iterator_ticket = None
+    run.finished_at = clock.now()
+    if status is ImportStatus.DONE:
+        run.remaining = 0
+
+
+def advance_watermark(db: Session, company: Company, kind: str, through: datetime | None) -> None:
+    """Remember the newest TimeModified imported for a kind, never moving it backwards."""
+    if through is None:
+        return
+    through = through.astimezone(timezone.utc)  # SQLite keeps no offset: store UTC only
+    mark = db.get(ImportWatermark, (company.id, kind))
+    if mark is None:
+        db.add(ImportWatermark(company_id=company.id, kind=kind, modified_through=through))
+    elif clock.aware(mark.modified_through) < through:
+        mark.modified_through = through
+
+
+def _incremental_start(db: Session, company: Company, kind: ImportKind) -> datetime | None:
+    mark = db.get(ImportWatermark, (company.id, kind.name))
+    if mark is None:
+        return None
+    return clock.aware(mark.modified_through) - SAFETY_OVERLAP
+
+
+def _last_offset(db: Session, company: Company, kind: ImportKind) -> str | None:
+    """Return the UTC offset QuickBooks wrote its times in on the last finished run (its local zone)."""
+    run = db.scalar(
+        select(ImportRun)
+        .where(ImportRun.company_id == company.id, ImportRun.kind == kind.name, ImportRun.status == ImportStatus.DONE)
+        .order_by(ImportRun.id.desc())
+        .limit(1)
+    )
+    return (run.cursor or {}).get("tz") if run is not None else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

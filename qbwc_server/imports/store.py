@@ -1,0 +1,341 @@
+"""Upsert imported QuickBooks objects into our records: link, create or update, and log what QuickBooks changed.
+
+Records we create are marked ``origin: quickbooks`` with ``external_id`` "qb-<ListID or TxnID>" and are already
+in their synced version, so nothing is ever sent back as an Add. A local record with the same QuickBooks name
+(or id) is linked instead of duplicated. Changes made in QuickBooks update our data without queueing it back.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from qbwc_server import clock, queue, synclog
+from qbwc_server.company_settings import effective
+from qbwc_server.imports import changes, linking, reference_lists
+from qbwc_server.imports.mapping import Entry
+from qbwc_server.models import (
+    Company,
+    LogEvent,
+    Origin,
+    QbListEntry,
+    QueueStatus,
+    Record,
+    RecordKind,
+    SyncState,
+)
+
+log = logging.getLogger(__name__)
+
+LIST_RECORD_KINDS = linking.LIST_RECORD_KINDS
+
+
+class Counts:
+    """What a chunk did: objects seen, records or entries created and updated."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.created = 0
+        self.updated = 0
+
+
+class Store:
+    """Apply chunks of mapped objects of one import to the database; lookups are cached for the whole answer."""
+
+    def __init__(self, db: Session, company: Company, record_kinds: tuple[RecordKind, ...], ticket: str | None = None):
+        self.db = db
+        self.company = company
+        self.record_kinds = record_kinds
+        self.settings = effective(company.settings)
+        self.ticket = ticket
+        self._by_qb_id: dict[tuple[RecordKind, str], Record] = {}
+        self._unlinked: dict[str, Record] | None = None
+        self._tax_codes: dict[str, bool] | None = None
+        self._logs: list[tuple[Record, LogEvent, str]] = []
+
+    # --- the chunk --------------------------------------------------------------------------------------
+
+    def apply(self, entries: Sequence[Entry]) -> Counts:
+        """Store one chunk of objects (parents before their jobs) and return what it did."""
+        counts = Counts()
+        self._by_qb_id.clear()  # what a chunk needs is loaded again, so memory stays flat over a long answer
+        listed = reference_lists.upsert(self.db, self.company.id, entries)
+        with_records = sorted((e for e in entries if e.record_kind is not None), key=lambda e: e.sublevel)
+        if with_records:
+            self._prefetch(with_records)
+        recorded: dict[str, str] = {}
+        for entry in with_records:
+            recorded[entry.qb_id] = self._upsert(entry)
+        self.db.flush()
+        for record, event, message in self._logs:
+            synclog.append(self.db, record, event, message, ticket=self.ticket)
+        self._logs.clear()
+        for entry in entries:
+            counts.seen += 1
+            result = recorded.get(entry.qb_id) or listed.get(entry.qb_id, "unchanged")
+            counts.created += result == "created"
+            counts.updated += result == "updated"
+        return counts
+
+    def _prefetch(self, entries: Sequence[Entry]) -> None:
+        """Load, in two queries, the records the chunk is about and the records it refers to."""
+        ids = {e.qb_id for e in entries}
+        mine = self.db.scalars(
+            select(Record).where(
+                Record.company_id == self.company.id,
+                Record.kind.in_(self.record_kinds),
+                or_(Record.qb_id.in_(ids), Record.external_id.in_({f"qb-{i}" for i in ids})),
+            )
+        ).all()
+        for record in mine:
+            self._remember(record)
+        wanted: dict[str, set[RecordKind]] = {}
+        for entry in entries:
+            for kinds, qb_id in entry.refs.values():
+                if not any((kind, qb_id) in self._by_qb_id for kind in kinds):
+                    wanted.setdefault(qb_id, set()).update(kinds)
+        if wanted:
+            kinds = {kind for group in wanted.values() for kind in group}
+            rows = self.db.scalars(
+                select(Record).where(
+                    Record.company_id == self.company.id, Record.kind.in_(kinds), Record.qb_id.in_(set(wanted))
+                )
+            ).all()
+            for record in rows:
+                self._remember(record)
+
+    def _remember(self, record: Record) -> None:
+        if record.qb_id:
+            self._by_qb_id[(record.kind, record.qb_id)] = record
+        if record.external_id.startswith("qb-"):
+            self._by_qb_id.setdefault((record.kind, record.external_id[3:]), record)
+
+    def _find(self, kinds: tuple[RecordKind, ...], qb_id: str) -> Record | None:
+        for kind in kinds:
+            record = self._by_qb_id.get((kind, qb_id))
+            if record is not None:
+                return record
+        return None
+
+    # --- one object -------------------------------------------------------------------------------------
+
+    def _upsert(self, entry: Entry) -> str:
+        assert entry.record_kind is not None
+        record = self._find(self.record_kinds, entry.qb_id)
+        if record is not None and record.qb_id not in (None, entry.qb_id):
+            record = None  # "qb-<id>" names a record QuickBooks has since given another id: keep both apart
+        if record is not None and record.qb_id == entry.qb_id and record.qb_edit_sequence == entry.edit_sequence:
+            # QuickBooks has not touched it since we last saw or sent it: nothing to take over.
+            if not (record.qb_data or {}).get("snapshot"):
+                record.qb_data = self._qb_data(entry, self._resolve(entry))
+            return "unchanged"
+        data = self._resolve(entry)
+        if record is None:
+            record = self._match_by_name(entry)
+            if record is not None:
+                return self._link(record, entry, data)
+            return self._create(entry, data)
+        return self._update(record, entry, data)
+
+    def _resolve(self, entry: Entry) -> dict[str, Any]:
+        """Return the entry's data with QuickBooks references turned into our external ids."""
+        data = copy.deepcopy(entry.data)
+        for path, (kinds, qb_id) in entry.refs.items():
+            target = self._find(kinds, qb_id)
+            if target is None:
+                continue  # not imported (yet): the "qb-<id>" placeholder names it
+            if path == "customer" and target.kind is RecordKind.JOB and entry.record_kind is not RecordKind.JOB:
+                # For a job: our invoices name the job and its customer separately, payments only the customer.
+                if entry.record_kind is RecordKind.INVOICE:
+                    data["job"] = target.external_id
+                data["customer"] = (target.data or {}).get("customer") or data.get("customer")
+            else:
+                _put(data, path, target.external_id)
+        for path, code in entry.tax_codes.items():
+            taxable = self._taxable(code)
+            if taxable is not None:
+                _put(data, path, taxable)
+        if entry.record_kind is RecordKind.INVOICE and data.get("tax_rate"):
+            # Show the app's own tax rate name when the company mapped one to this QuickBooks item.
+            reverse = {item: rate for rate, item in (self.settings.get("tax_mapping") or {}).items()}
+            data["tax_rate"] = reverse.get(data["tax_rate"], data["tax_rate"])
+        return data
+
+    def _taxable(self, code: str) -> bool | None:
+        if self._tax_codes is None:
+            rows = self.db.execute(
+                select(QbListEntry.full_name, QbListEntry.data).where(
+                    QbListEntry.company_id == self.company.id, QbListEntry.list_type == "sales_tax_code"
+                )
+            ).all()
+            self._tax_codes = {
+                name.casefold(): bool(data["taxable"]) for name, data in rows if "taxable" in (data or {})
+            }
+        known = self._tax_codes.get(code.casefold())
+        if known is not None:
+            return known
+        if code.casefold() == str(self.settings.get("sales_tax_code_taxable") or "").casefold():
+            return True
+        if code.casefold() == str(self.settings.get("sales_tax_code_non_taxable") or "").casefold():
+            return False
+        return None
+
+    def _create(self, entry: Entry, data: dict[str, Any]) -> str:
+        assert entry.record_kind is not None
+        now = clock.now()
+        record = Record(
+            company_id=self.company.id,
+            kind=entry.record_kind,
+            external_id=f"qb-{entry.qb_id}",
+            data=data,
+            origin=Origin.QUICKBOOKS,
+            version=1,
+            synced_version=1,
+            qb_id=entry.qb_id,
+            qb_edit_sequence=entry.edit_sequence,
+            qb_full_name=entry.full_name if entry.record_kind in LIST_RECORD_KINDS else None,
+            qb_line_ids=_line_ids(data),
+            qb_data=self._qb_data(entry, data),
+            sync_state=SyncState.SYNCED,
+            synced_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        self.db.add(record)
+        self._remember(record)
+        self._logs.append((record, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
+        if entry.record_kind is RecordKind.PAYMENT:
+            self._note_payment(entry, data, previous=None)
+        return "created"
+
+    def _link(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
+        """Attach QuickBooks' object to a local record with the same name; the app's data stays as it is."""
+        item = queue.open_item(self.db, record)
+        if item is not None and item.status is QueueStatus.SENT:
+            return "unchanged"  # its own request is with QuickBooks right now; the sync links it
+        old_external = f"qb-{entry.qb_id}"
+        record.qb_id = entry.qb_id
+        record.qb_edit_sequence = entry.edit_sequence
+        if entry.record_kind in LIST_RECORD_KINDS:
+            record.qb_full_name = entry.full_name
+        record.qb_data = self._qb_data(entry, data)
+        record.updated_at = clock.now()
+        self._remember(record)
+        if self._unlinked is not None:
+            self._unlinked.pop(linking.match_key(entry), None)
+        if entry.record_kind is RecordKind.CUSTOMER:
+            linking.repoint_jobs(self.db, self.company.id, entry.full_name, old_external, record.external_id)
+        self._logs.append(
+            (
+                record,
+                LogEvent.LINKED,
+                f"Linked to the {_label(entry)} already in QuickBooks instead of adding it again.",
+            )
+        )
+        return "updated"
+
+    def _update(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
+        """Take over what changed in QuickBooks since we last saw the object, without sending it back."""
+        before = (record.qb_data or {}).get("snapshot") or linking.baseline(record, self.settings)
+        found = changes.diff(before, data, changes.MAPPED_FIELDS[record.kind])
+        previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
+        old_full_name = record.qb_full_name
+        had_unsent_changes = record.synced_version != record.version
+        record.qb_id = entry.qb_id
+        record.qb_edit_sequence = entry.edit_sequence
+        if entry.record_kind in LIST_RECORD_KINDS:
+            record.qb_full_name = entry.full_name
+        record.qb_data = self._qb_data(entry, data)
+        if record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE:
+            record.qb_line_ids = _line_ids(data)
+        record.updated_at = clock.now()
+        if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
+            linking.rename_jobs(self.db, self.company.id, old_full_name, entry.full_name)
+        if record.kind is RecordKind.PAYMENT:
+            self._note_payment(entry, data, previous=previous_payment)
+        if record.origin is Origin.APP and record.kind.is_transaction:
+            # The app owns its invoices and payments: keep QuickBooks' identity and figures, not its wording.
+            return "unchanged"
+        if not found:
+            return "unchanged"
+        new_data = dict(record.data or {})
+        for field in changes.changed_fields(found):
+            if data.get(field) is None:
+                new_data.pop(field, None)
+            else:
+                new_data[field] = copy.deepcopy(data[field])
+        record.data = new_data
+        record.version += 1
+        if not had_unsent_changes:
+            record.synced_version = record.version  # QuickBooks already has it: nothing to send back
+        self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
+        return "updated"
+
+    def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:
+        return {**entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+
+    # --- linking by name --------------------------------------------------------------------------------
+
+    def _match_by_name(self, entry: Entry) -> Record | None:
+        if entry.record_kind is RecordKind.PAYMENT:
+            return None
+        if self._unlinked is None:
+            self._unlinked = linking.unlinked_by_name(self.db, self.company.id, self.record_kinds, self.settings)
+        return self._unlinked.get(linking.match_key(entry))
+
+    # --- payments on our invoices -----------------------------------------------------------------------
+
+    def _note_payment(self, entry: Entry, data: dict[str, Any], previous: dict[str, Any] | None) -> None:
+        """Log on each invoice the app sent us a payment QuickBooks recorded against it (once per amount)."""
+        before = {
+            str(a.get("invoice")): changes.normalise(a.get("amount"), "amount")
+            for a in (previous or {}).get("applied_to") or []
+        }
+        for index, applied in enumerate(data.get("applied_to") or []):
+            ref = entry.refs.get(f"applied_to.{index}.invoice")
+            invoice = self._find((RecordKind.INVOICE,), ref[1]) if ref else None
+            if invoice is None or invoice.origin is not Origin.APP:
+                continue
+            amount = changes.normalise(applied.get("amount"), "amount")
+            if before.get(str(applied.get("invoice"))) == amount:
+                continue
+            shown = f"{amount:.2f}" if amount is not None else "an amount"
+            when = data.get("date") or "an unknown date"
+            method = f" by {data['method']}" if data.get("method") else ""
+            self._logs.append(
+                (
+                    invoice,
+                    LogEvent.CHANGED_IN_QUICKBOOKS,
+                    f"Payment of {shown}{method} recorded in QuickBooks on {when}.",
+                )
+            )
+
+
+def _label(entry: Entry) -> str:
+    kind = entry.record_kind.value if entry.record_kind else "object"
+    if entry.record_kind in LIST_RECORD_KINDS:
+        return f"{kind} '{entry.full_name}'"
+    return f"{kind} {entry.name}"
+
+
+def _line_ids(data: dict[str, Any]) -> dict[str, str] | None:
+    lines = [line for line in data.get("lines") or [] if line.get("id")]
+    return {str(line["id"]): str(line["id"]) for line in lines} or None
+
+
+def _put(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path such as "lines.0.item" in nested dicts and lists."""
+    parts = path.split(".")
+    target: Any = data
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value

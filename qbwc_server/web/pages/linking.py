@@ -1,0 +1,55 @@
+"""Link a record to something QuickBooks already has, instead of letting the server add a second one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qbwc_server import queue, synclog
+from qbwc_server.company_settings import effective
+from qbwc_server.errors import InvalidInput, QbwcError
+from qbwc_server.models import Company, LogEvent, QueueAction, QueueStatus, Record, SyncState
+from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.planner import display_name
+
+MAX_ID_LENGTH = 50
+
+
+def link_record(
+    db: Session, company: Company, record: Record, qb_id: str, full_name: str | None = None, *, by: str = ""
+) -> None:
+    """Point a record at an existing QuickBooks ListID/TxnID; the next session reads it and sends our data to it."""
+    qb_id = qb_id.strip()
+    if not qb_id or len(qb_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in qb_id):
+        raise InvalidInput({"qb_id": "must be a QuickBooks ListID or TxnID such as 80000001-1700000000"})
+    taken = db.scalar(
+        select(Record).where(
+            Record.company_id == company.id,
+            Record.kind == record.kind,
+            Record.qb_id == qb_id,
+            Record.id != record.id,
+        )
+    )
+    if taken is not None:
+        raise QbwcError(
+            f"{taken.kind.value} '{display_name(taken)}' ({taken.external_id}) is already linked to {qb_id}"
+        )
+    item = queue.open_item(db, record)
+    if item is not None:
+        if item.status is QueueStatus.SENT:
+            queue.raise_busy(record)
+        queue.finish(item, QueueStatus.CANCELLED)
+    record.qb_id = qb_id
+    record.qb_full_name = full_name or None
+    # Unknown until QuickBooks is asked: the first request reads the current EditSequence and line ids.
+    record.qb_edit_sequence = None
+    record.qb_line_ids = None
+    record.synced_version = None
+    shown = f"'{full_name}' ({qb_id})" if full_name else qb_id
+    who = f" by {by}" if by else ""
+    synclog.append(db, record, LogEvent.LINKED, f"Linked{who} to {shown} in QuickBooks.")
+    queue.set_state(db, record, SyncState.PENDING, error=None)
+    if decide(record, effective(company.settings), explicit=True).verdict is Verdict.SEND:
+        queue.enqueue(db, company, record, action=QueueAction.REFRESH)
+    else:
+        queue.record_changed(db, company, record, explicit=True)
