@@ -50,9 +50,7 @@ def run(customers: int) -> dict[str, Any]:
         finally:
             server.stop()
         with runtime.transaction() as db:
-            imported = db.scalar(
-                select(func.count()).select_from(Record).where(Record.kind == RecordKind.CUSTOMER)
-            )
+            imported = db.scalar(select(func.count()).select_from(Record).where(Record.kind == RecordKind.CUSTOMER))
         runtime.close()
     quickbooks = sum(r.qb_seconds for r in reports)
     client = sum(c.seconds for r in reports for c in r.calls)

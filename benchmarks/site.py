@@ -19,6 +19,7 @@ from waitress.server import create_server
 from qbwc_server import tokens
 from qbwc_server.companies import create_company
 from qbwc_server.config import Settings
+from qbwc_server.imports import ImportExtension
 from qbwc_server.models import Company
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
@@ -176,7 +177,8 @@ class Site:
 
     def __init__(self, url: str, slug: str = "bench", threads: int = 4, **company_settings: Any) -> None:
         self.runtime = Runtime(bench_settings(url))
-        self.engine = SyncEngine(self.runtime.settings)
+        # The engine as the server builds it (imports plugged in), kept here to read its timings.
+        self.engine = SyncEngine(self.runtime.settings, extensions=[ImportExtension()])
         self.app = TimedApp(make_wsgi_app(self.runtime, engine=self.engine))
         self.server = LoopbackServer(self.app, threads=threads)
         self.company = add_company(self.runtime, slug, **company_settings)
