@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
@@ -258,22 +259,26 @@ def candidates(db: Session, company: Company, limit: int, *, lock: bool, offset:
 def mark_sent(db: Session, item: QueueItem, ticket: str, sent_info: dict[str, Any]) -> bool:
     """Hand an item to a session; False when another session took it first (compare-and-set)."""
     now = clock.now()
-    result = db.execute(
+    values: dict[str, Any] = {
+        "status": QueueStatus.SENT,
+        "ticket": ticket,
+        "sent_info": sent_info,
+        "sent_at": now,
+        "updated_at": now,
+    }
+    row = db.execute(
         update(QueueItem)
         .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.READY)
-        .values(
-            status=QueueStatus.SENT,
-            ticket=ticket,
-            sent_info=sent_info,
-            sent_at=now,
-            updated_at=now,
-            attempts=QueueItem.attempts + 1,
-        )
+        .values(**values, attempts=QueueItem.attempts + 1)
+        .returning(QueueItem.attempts)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).first()
+    if row is None:
         return False
-    db.refresh(item)
+    # The row now holds exactly these values: put them on the loaded item instead of reading the row back.
+    values["attempts"] = row[0]
+    for key, value in values.items():
+        set_committed_value(item, key, value)
     return True
 
 
@@ -302,6 +307,14 @@ def back_to_ready(
         item.unknown_outcome = unknown_outcome
     item.not_before = clock.now() + timedelta(seconds=delay_seconds) if delay_seconds else None
     item.updated_at = clock.now()
+
+
+def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
+    """Load the records of several queue items in one query (one SELECT per item adds up in every batch)."""
+    ids = {item.record_id for item in items if item.record_id is not None}
+    if not ids:
+        return {}
+    return {record.id: record for record in db.scalars(select(Record).where(Record.id.in_(ids)))}
 
 
 def in_flight(db: Session, company: Company, ticket: str) -> list[QueueItem]:

@@ -95,6 +95,7 @@ class SyncEngine:
             outgoing = self._drop_invalid(db, outgoing, version)
             if outgoing:
                 break
+        sent = []
         for out in outgoing:
             previous = out.item.sent_info or {}
             info = {
@@ -105,8 +106,10 @@ class SyncEngine:
                 # Which version an Add of unknown outcome carried, so a lookup that finds it knows if it is current.
                 "add_version": previous.get("version") if out.item.unknown_outcome and previous.get("add") else None,
             }
-            if not queue.mark_sent(db, out.item, wc_session.ticket, info):
-                continue
+            if queue.mark_sent(db, out.item, wc_session.ticket, info):
+                sent.append(out)
+        # Claim every item first, then change the records and logs: the changes go to the database in one flush.
+        for out in sent:
             queue.set_state(db, out.record, SyncState.SENT, error=None)
             synclog.append(
                 db,
@@ -119,8 +122,11 @@ class SyncEngine:
             )
             for warning in out.built.warnings:
                 synclog.append(db, out.record, LogEvent.WARNING, warning, ticket=wc_session.ticket)
-        wc_session.requests_sent += len(outgoing)
-        return render.message_set([out.built.xml for out in outgoing], version, on_error="continueOnError")
+        if not sent:
+            return None
+        # Only what this session claimed goes to QuickBooks: an item another session took is theirs to send.
+        wc_session.requests_sent += len(sent)
+        return render.message_set([out.built.xml for out in sent], version, on_error="continueOnError")
 
     def handle_response(
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
@@ -139,8 +145,9 @@ class SyncEngine:
             started = time.perf_counter()
             answers = {rs.request_id: rs for rs in parse.parse_response(response)}
             self.timings["parse"] += time.perf_counter() - started
+            records = queue.records_of(db, items)
             for item in items:
-                record = db.get(Record, item.record_id) if item.record_id else None
+                record = records.get(item.record_id) if item.record_id else None
                 if record is None:
                     queue.finish(item, QueueStatus.CANCELLED)
                     continue

@@ -72,13 +72,17 @@ def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueIte
         if not chunk:
             break
         offset += len(chunk)
-        for item in chunk:
+        loaded: dict[int, Record] = {}
+        for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
             if item.record_id is None:
                 batch.append((item, None))
             else:
-                record = db.get(Record, item.record_id)
+                if item.record_id not in loaded:
+                    # Load the records of as many items as the batch still needs, in one query.
+                    loaded.update(queue.records_of(db, chunk[index : index + limit - len(batch)]))
+                record = loaded.get(item.record_id)
                 if record is None:
                     continue
                 if item.action in (QueueAction.SEND, QueueAction.LOOKUP):

@@ -1,0 +1,86 @@
+"""Run `qbwc-server serve` as separate processes, so their memory can be read and several can share a database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from benchmarks.databases import free_port
+from benchmarks.site import REPO, schema_dir
+
+START_TIMEOUT = 60.0
+
+
+class ServerProcess:
+    """One `python -m qbwc_server serve` on a free loopback port; `pid` is the server itself."""
+
+    def __init__(self, database_url: str, threads: int = 8, log_file: Path | None = None, wait: bool = True) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update(
+            {
+                "QBWC_DATABASE_URL": database_url,
+                "QBWC_SECRET_KEY": "benchmark-secret-key",
+                "QBWC_AUTH_FAILURE_DELAY_SECONDS": "0",
+                "QBWC_SESSION_BUSY_SECONDS": "0",
+                "QBWC_LOG_LEVEL": "WARNING",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+            }
+        )
+        schemas = schema_dir()
+        if schemas is not None:
+            env["QBWC_QBXML_SCHEMA_DIR"] = str(schemas)
+        self._log = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        command = [sys.executable, "-m", "qbwc_server", "serve", "--port", str(self.port), "--threads", str(threads)]
+        self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until the server answers on its port; raise if it exits or stays silent."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"qbwc-server serve exited with {self.process.returncode} before serving")
+            try:
+                with urllib.request.urlopen(self.url + "/qbwc", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"qbwc-server serve did not answer within {START_TIMEOUT:.0f} s")
+
+    def memory_kib(self) -> dict[str, int]:
+        """Return the process's resident memory now (VmRSS) and at its peak (VmHWM), in KiB."""
+        values: dict[str, int] = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+        return values
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) the process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._log is not subprocess.DEVNULL:
+            self._log.close()

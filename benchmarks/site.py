@@ -1,0 +1,215 @@
+"""One company on the real server (waitress over loopback HTTP), its REST API token, and a timed WSGI app."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from waitress.server import create_server
+
+from qbwc_server import tokens
+from qbwc_server.companies import create_company
+from qbwc_server.config import Settings
+from qbwc_server.imports import ImportExtension
+from qbwc_server.models import Company
+from qbwc_server.runtime import Runtime
+from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
+from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.wsgi import make_wsgi_app
+
+PASSWORD = "correct horse battery staple"
+REPO = Path(__file__).resolve().parents[1]
+MAX_SESSIONS = 20
+
+
+def schema_dir() -> Path | None:
+    """Return Intuit's qbXML schema folder (QBWC_QBXML_SCHEMA_DIR, else ../shared/qbxml-xsd beside the project)."""
+    given = os.environ.get("QBWC_QBXML_SCHEMA_DIR")
+    if given:
+        return Path(given)
+    beside = REPO.parent / "shared" / "qbxml-xsd"
+    return beside if beside.is_dir() else None
+
+
+def bench_settings(url: str, **overrides: Any) -> Settings:
+    """Return server settings for a benchmark: schemas validated when present, no login delay, no busy wait."""
+    values: dict[str, Any] = {
+        "database_url": url,
+        "secret_key": "benchmark-secret-key",
+        "qbxml_schema_dir": schema_dir(),
+        "auth_failure_delay_seconds": 0.0,
+        # A connector that stopped is replaced at once by the next session.
+        "session_busy_seconds": 0,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class TimedApp:
+    """Wrap a WSGI app and note how long the server spent on each request (the body is built inside the call)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.calls: list[tuple[str, float]] = []
+        self.hook: Callable[[bool], None] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        action = environ.get("HTTP_SOAPACTION", "").strip('"').rsplit("/", 1)[-1]
+        label = action or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO', '')}"
+        if self.hook:
+            self.hook(True)
+        started = time.perf_counter()
+        try:
+            body = list(self.app(environ, start_response))
+        finally:
+            elapsed = time.perf_counter() - started
+            if self.hook:
+                self.hook(False)
+        self.calls.append((label, elapsed))
+        return body
+
+    def take(self) -> list[tuple[str, float]]:
+        """Return the calls noted so far and start a new list."""
+        calls, self.calls = self.calls, []
+        return calls
+
+
+class CountingCompany(FakeCompany):
+    """A FakeCompany that notes the request IDs of each message set it answers (the server's queue item ids)."""
+
+    batches: list[list[str]]
+
+    def process_detailed(self, request_xml: str):  # type: ignore[no-untyped-def]
+        """Answer the set and note its request IDs (the host/company/preferences query is not a batch)."""
+        result = super().process_detailed(request_xml)
+        if "<HostQueryRq" not in request_xml:
+            self.batches.append([o.request_id or "" for o in result.outcomes])
+        return result
+
+
+def counting_company() -> CountingCompany:
+    """Return the demo QuickBooks company with an empty batch log."""
+    company = CountingCompany.empty()
+    company.batches = []
+    return company
+
+
+class LoopbackServer:
+    """Waitress serving an app on a free 127.0.0.1 port from a background thread."""
+
+    def __init__(self, app: Any, threads: int = 4) -> None:
+        # With one worker thread waitress warns about every queued request; that is expected here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="qbwc-bench")
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the workers, then close the sockets from inside waitress' own loop."""
+        server = self._server
+        server.task_dispatcher.shutdown(timeout=5)
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                if channel is not server and channel is not server.trigger:
+                    channel.close()
+            server.close()
+
+        server.trigger.pull_trigger(close_all)
+        self._thread.join(timeout=5)
+
+
+def add_company(runtime: Runtime, slug: str, **settings: Any) -> dict[str, Any]:
+    """Create a company with its Web Connector user and an API token; return what a connector and the app need."""
+    with runtime.transaction() as db:
+        company = create_company(db, slug, slug.title(), f"{slug}-qbwc", PASSWORD)
+        company.settings = dict(settings)
+        _, token = tokens.create(db, company, name="benchmark")
+        return {
+            "slug": slug,
+            "username": f"{slug}-qbwc",
+            "owner_id": company.owner_id,
+            "file_id": company.file_id,
+            "token": token,
+        }
+
+
+def company_id(runtime: Runtime, slug: str) -> int:
+    """Return a company's database id."""
+    with runtime.transaction() as db:
+        return int(db.scalar(select(Company.id).where(Company.slug == slug)))
+
+
+class ApiClient:
+    """The host app: PUT records with a company's bearer token."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def put(self, resource: str, external_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT a record; raise when the server refuses it."""
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v1/{resource}/{external_id}", data=json.dumps(body).encode(), method="PUT"
+        )
+        request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"PUT {resource}/{external_id}: {error.code} {error.read()[:300]!r}") from None
+
+
+class Site:
+    """One in-process server on a database with one company, for the single-company scenarios."""
+
+    def __init__(self, url: str, slug: str = "bench", threads: int = 4, **company_settings: Any) -> None:
+        self.runtime = Runtime(bench_settings(url))
+        # The engine as the server builds it (imports plugged in), kept here to read its timings.
+        self.engine = SyncEngine(self.runtime.settings, extensions=[ImportExtension()])
+        self.app = TimedApp(make_wsgi_app(self.runtime, engine=self.engine))
+        self.server = LoopbackServer(self.app, threads=threads)
+        self.company = add_company(self.runtime, slug, **company_settings)
+        self.api = ApiClient(self.server.url, self.company["token"])
+        self.qb = counting_company()
+
+    def connector(self) -> FakeWebConnector:
+        """Return a Web Connector for the company, with this site's QuickBooks behind it."""
+        c = self.company
+        return FakeWebConnector(
+            self.server.url + "/qbwc",
+            c["username"],
+            PASSWORD,
+            self.qb,
+            owner_id=c["owner_id"],
+            file_id=c["file_id"],
+        )
+
+    def sync(self, max_sessions: int = MAX_SESSIONS) -> list[SessionReport]:
+        """Run sessions until the server has nothing to send; raise when a session goes wrong."""
+        reports: list[SessionReport] = []
+        for _ in range(max_sessions):
+            report = self.connector().run_session()
+            reports.append(report)
+            if report.outcome not in ("completed", "no_work", "done"):
+                raise RuntimeError(f"a Web Connector session ended with {report.outcome}: {report.messages[:3]}")
+            if report.outcome == "no_work":
+                return reports
+        raise RuntimeError(f"still work to do after {max_sessions} sessions")
+
+    def close(self) -> None:
+        """Stop the server and release the database."""
+        self.server.stop()
+        self.runtime.close()
