@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from waitress.server import create_server
 
 from qbwc_server import tokens
 from qbwc_server.companies import create_company
@@ -23,6 +20,7 @@ from qbwc_server.imports import ImportExtension
 from qbwc_server.models import Company
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
+from qbwc_server.simulator.loopback import LoopbackServer
 from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.wsgi import make_wsgi_app
 
@@ -102,32 +100,6 @@ def counting_company() -> CountingCompany:
     company = CountingCompany.empty()
     company.batches = []
     return company
-
-
-class LoopbackServer:
-    """Waitress serving an app on a free 127.0.0.1 port from a background thread."""
-
-    def __init__(self, app: Any, threads: int = 4) -> None:
-        # With one worker thread waitress warns about every queued request; that is expected here.
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="qbwc-bench")
-        self.url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Finish the workers, then close the sockets from inside waitress' own loop."""
-        server = self._server
-        server.task_dispatcher.shutdown(timeout=5)
-
-        def close_all() -> None:
-            for channel in list(server._map.values()):
-                if channel is not server and channel is not server.trigger:
-                    channel.close()
-            server.close()
-
-        server.trigger.pull_trigger(close_all)
-        self._thread.join(timeout=5)
 
 
 def add_company(runtime: Runtime, slug: str, **settings: Any) -> dict[str, Any]:

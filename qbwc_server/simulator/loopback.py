@@ -1,0 +1,46 @@
+"""Serve a WSGI app with waitress on a free loopback port from a background thread (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+
+class LoopbackServer:
+    """A waitress server on 127.0.0.1 in a background thread; `url` is its base address."""
+
+    def __init__(self, app: Any, threads: int = 4, ident: str = "qbwc-server") -> None:
+        # With few worker threads waitress warns about every queued request; that is expected here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident=ident)
+        self.port = self._server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            # Closing the sockets can wake the loop on a descriptor that is already gone; only then is it expected.
+            if not self._stopping:
+                raise
+
+    def stop(self) -> None:
+        """Finish the workers, then close every socket from inside the server's loop (closing them from here races)."""
+        server = self._server
+        self._stopping = True
+        server.task_dispatcher.shutdown(timeout=5)
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                if channel is not server and channel is not server.trigger:
+                    channel.close()
+            server.close()
+
+        server.trigger.pull_trigger(close_all)
+        self._thread.join(timeout=5)
