@@ -405,9 +405,13 @@ class Conversation:
 
 def summarize(wc: WcSession) -> str:
     """Return the closeConnection text built from the session's counters, such as "Synced 12, 1 error"."""
-    if not (wc.succeeded or wc.failed or wc.requests_sent):
+    imported = wc.imported or 0
+    if not (wc.succeeded or wc.failed or wc.requests_sent or imported):
         return NOTHING_SUMMARY
-    text = f"Synced {wc.succeeded}"
-    if wc.failed:
-        text += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
-    return text
+    parts = [f"Imported {imported:,} from QuickBooks"] if imported else []
+    if wc.succeeded or wc.failed or not imported:
+        synced = f"Synced {wc.succeeded}"
+        if wc.failed:
+            synced += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
+        parts.append(synced if not parts else synced[0].lower() + synced[1:])
+    return "; ".join(parts)

@@ -118,10 +118,12 @@ class ImportExtension:
             text = f"QuickBooks could not run the import query ({hresult or 'no response'}): {message or 'no message'}"
             self._failed_attempt(run, text, give_up=True)
         else:
+            seen_before = run.seen
             try:
                 self._file(db, company, wc_session, run, str(request_id), response)
             except XmlError as exc:
                 self._failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
+            wc_session.imported = (wc_session.imported or 0) + max(0, run.seen - seen_before)
         self.timings["handle"] += time.perf_counter() - started
         return self.progress(db, company, wc_session)
 

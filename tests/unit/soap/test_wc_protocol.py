@@ -308,3 +308,17 @@ def test_simultaneous_logins_for_one_company_open_one_session(runtime, make_comp
     assert sorted(status for _, status in answers) == ["", "busy", "busy"]
     with runtime.transaction() as db:
         assert len(list(db.scalars(select(WcSession).where(WcSession.state == SessionState.OPEN)))) == 1
+
+
+def test_the_closing_summary_counts_imports_and_syncs():
+    from qbwc_server.models import WcSession
+    from qbwc_server.protocol import summarize
+
+    assert summarize(WcSession(succeeded=0, failed=0, requests_sent=0, imported=0)) == "Nothing to sync"
+    assert summarize(WcSession(succeeded=12, failed=1, requests_sent=13, imported=0)) == "Synced 12, 1 error"
+    assert summarize(WcSession(succeeded=0, failed=0, requests_sent=0, imported=11736)) == (
+        "Imported 11,736 from QuickBooks"
+    )
+    assert summarize(WcSession(succeeded=3, failed=0, requests_sent=3, imported=20)) == (
+        "Imported 20 from QuickBooks; synced 3"
+    )
