@@ -94,17 +94,26 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+_BOOLEAN_WORDS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
 def parse_cli_value(key: str, raw: str) -> Any:
     """Turn the text after KEY= on the command line into the setting's type."""
     default = DEFAULTS.get(key)
     if raw.lower() in {"", "none", "null"} and key not in {"customer_name_format", "job_name_format"}:
         return None
     if isinstance(default, bool):
-        return (
-            raw.lower() in {"1", "true", "yes", "on"}
-            if raw.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}
-            else raw
-        )
+        # Unknown words stay text, so validation names the setting and says what it wants.
+        return _BOOLEAN_WORDS.get(raw.lower(), raw)
     if isinstance(default, int):
         return raw
     if isinstance(default, list) or key == "payment_methods":
