@@ -25,3 +25,7 @@ class InvalidInput(QbwcError):
     def __init__(self, errors: dict[str, str]):
         self.errors = dict(errors)
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
+
+
+class CannotSync(QbwcError):
+    """Raised when nothing may be sent to this QuickBooks this session; the message is shown in the Web Connector."""

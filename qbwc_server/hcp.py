@@ -133,6 +133,15 @@ def negotiate_version(cap: str, major: int | None, minor: int | None, info: Host
     return reported if reported_key < cap_key else cap  # type: ignore[return-value]
 
 
+MIN_QBXML = (13, 0)
+
+
+def too_old(version: str | None) -> bool:
+    """Tell whether a negotiated qbXML version is older than the requests this server writes (13.0)."""
+    key = _version_key(version or "")
+    return key is not None and key < MIN_QBXML
+
+
 def _text(parent: etree._Element, tag: str) -> str | None:
     child = parent.find(tag)
     if child is None or child.text is None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords
 from qbwc_server.config import parse_version
+from qbwc_server.errors import CannotSync
 from qbwc_server.imports import ImportExtension
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
@@ -104,7 +105,6 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None or company is None:
                         return ""
-                    wc.round_trips += 1
                     try:
                         with db.begin_nested():
                             if wc.qbxml_version is None:
@@ -116,6 +116,10 @@ class Conversation:
                                     return ""
                                 self.engine.begin_session(db, company, wc)
                             request = self.engine.next_request(db, company, wc)
+                    except CannotSync as refusal:
+                        wc.last_error = str(refusal)
+                        call.outcome = "refused"
+                        return ""
                     except Exception:
                         log.exception("sendRequestXML failed for %s", company.slug)
                         wc.last_error = INTERNAL_ERROR
@@ -125,7 +129,7 @@ class Conversation:
                         wc.last_error = NO_MORE_WORK
                         call.outcome = "no-work"
                         return ""
-                    wc.requests_sent += 1
+                    wc.round_trips += 1
                     wc.last_error = None
                     call.outcome = "request"
                     log_qbxml("request", ticket, request)

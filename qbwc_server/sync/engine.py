@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from qbwc_server import queue, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.config import Settings
+from qbwc_server.errors import CannotSync
+from qbwc_server.hcp import too_old
 from qbwc_server.models import (
     Company,
     LogEvent,
@@ -83,9 +85,15 @@ class SyncEngine:
         if company.paused:
             return None
         version = wc_session.qbxml_version or company.qbxml_version_cap
+        if too_old(version):
+            raise CannotSync(
+                f"This QuickBooks speaks qbXML {version}; qbwc-server needs qbXML 13.0 or newer (QuickBooks Desktop "
+                "2014 or later). Nothing was sent: update QuickBooks to sync."
+            )
         for ext in self.extensions:
             requests = ext.next_requests(db, company, wc_session)  # type: ignore[attr-defined]
             if requests:
+                wc_session.requests_sent += len(requests)
                 return render.message_set(requests, version, on_error="continueOnError")
         limit = int(effective(company.settings)["batch_size"])
         while True:
@@ -132,7 +140,6 @@ class SyncEngine:
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
-        wc_session.round_trips += 1
         for ext in self.extensions:
             progress = ext.handle(db, company, wc_session, response, hresult, message)  # type: ignore[attr-defined]
             if progress is not None:

@@ -189,3 +189,16 @@ def test_an_item_name_used_by_another_item_type_is_a_clear_error_not_a_loop(harn
     assert "already in use by a" in item["sync"]["last_error"]["message"]
     assert "cannot change its type" in item["sync"]["last_error"]["message"]
     assert sum(r.round_trips for r in reports) == 2
+
+
+def test_a_quickbooks_too_old_for_our_requests_is_told_so_and_nothing_is_sent(harness):
+    from qbwc_server.simulator import FakeCompany
+
+    qb = FakeCompany.demo()
+    qb.state.info.versions = ["1.0", "2.0", "3.0", "4.0", "5.0"]
+    h = harness(qb=qb)
+    h.put("customers", "c1", _customer(1))
+    report = h.session()
+    assert report.round_trips == 0
+    assert any("needs qbXML 13.0 or newer" in message for message in report.messages)
+    assert h.get("customers", "c1")["sync"]["state"] == "queued"
