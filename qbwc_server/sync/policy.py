@@ -95,10 +95,17 @@ def hint(status_code: int, message: str, kind: str = "record") -> str:
                 return text.format(name=name)
         return f"QuickBooks does not have '{name}' that this {kind} refers to; sync or create it first, then reprocess."
     if status_code == 3100:
-        return (
-            "This name is already used in QuickBooks by another customer, vendor, employee or other name. "
-            "Rename one of them, or link this record to the existing one."
-        )
+        if kind == "vendor":
+            return (
+                "A customer, employee or other name in QuickBooks already uses this name, and QuickBooks names must "
+                "be unique across all of them. Rename the vendor (for example 'Name (vendor)'), then reprocess."
+            )
+        if kind in ("customer", "job"):
+            return (
+                "A vendor, employee or other name in QuickBooks already uses this name, and QuickBooks names must "
+                "be unique across all of them. Rename one of them, then reprocess."
+            )
+        return "This name is already used in QuickBooks. Rename one of them, or link this record to the existing one."
     if status_code == 3210:
         if "more than the amount due" in message:
             return "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied."

@@ -94,7 +94,7 @@ def test_a_bookkeeper_fixes_a_failed_item_and_sees_it_sync(page, live_server, ac
         "or choose another account in the settings' account mappings."
     )
     name_cause = page.locator("section.cause", has_text="Jordan Owner")
-    expect(name_cause.locator(".hint")).to_contain_text("This name is already used in QuickBooks")
+    expect(name_cause.locator(".hint")).to_contain_text("A vendor, employee or other name in QuickBooks already uses")
     screenshot(page, "errors")
 
     # When the bookkeeper picks an account QuickBooks has, on the settings page

@@ -105,7 +105,7 @@ def test_a_vendor_with_a_customer_s_name_gets_a_clear_error(harness):
     vendor = h.get("vendors", "v1")
     assert vendor["sync"]["state"] == "error"
     assert "3100" in vendor["sync"]["last_error"]["message"]
-    assert "already used" in vendor["sync"]["last_error"]["hint"]
+    assert vendor["sync"]["last_error"]["hint"].startswith("A customer, employee or other name in QuickBooks already")
     assert h.get("customers", "c1")["sync"]["state"] == "synced"
 
 

@@ -66,7 +66,7 @@ def test_errors_are_grouped_by_cause_with_the_message_and_what_to_do(signed_in, 
     assert zelle < taken < waiting
     assert "· 3 records" in page
     assert "Create the payment method &#39;Zelle&#39; in QuickBooks, or stop syncing &#39;Zelle&#39; payments" in page
-    assert "This name is already used in QuickBooks by another customer, vendor, employee or other name." in page
+    assert "A vendor, employee or other name in QuickBooks already uses this name" in page
     assert "Fix and reprocess that one; these follow by themselves." in page
     # Each affected record links to its page; a synced one is not listed
     assert f'/c/acme/records/{failures["pay-2"]}"' in page
