@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine, many_companies, per_record, profiling, round_trips, tables
-from benchmarks.databases import NoPostgres
+from qbwc_server.simulator.postgres import NoPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from benchmarks.databases import free_port
 from benchmarks.site import REPO, schema_dir
+from qbwc_server.simulator.postgres import free_port
 
 START_TIMEOUT = 60.0
 

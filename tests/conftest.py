@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ from qbwc_server import db as database
 from qbwc_server.config import Settings
 from qbwc_server.models import Base
 from qbwc_server.runtime import Runtime
+from qbwc_server.simulator.postgres import NoPostgres, ThrowawayPostgres
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -68,54 +68,16 @@ def _sqlite_url(template: Path, tmp_path: Path) -> str:
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
 
 
-class _TempPostgres:
-    """A throwaway PostgreSQL cluster run from the installed server binaries, on a free loopback port."""
-
-    def __init__(self) -> None:
-        bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-        initdb = shutil.which("initdb") or (str(bindirs[-1] / "initdb") if bindirs else None)
-        if not initdb or not Path(initdb).exists():
-            raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-        self.bindir = Path(initdb).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="qbwc-pg-"))
-        self.port = _free_port()
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:
-            # PostgreSQL refuses to run as root: run it as the packaged postgres user.
-            shutil.chown(self.dir, "postgres")
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-
-    def start(self) -> str:
-        data = self.dir / "data"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "qbwc", "--no-sync", "-E", "UTF8")
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
-        return f"postgresql+psycopg://qbwc@127.0.0.1:{self.port}/postgres"
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop", check=False)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def _run(self, tool: str, *args: str, check: bool = True) -> None:
-        subprocess.run([*self.as_user, str(self.bindir / tool), *args], check=check, capture_output=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """Return a migrated PostgreSQL database: QBWC_TEST_POSTGRES_URL, or a cluster these tests start."""
     url = os.environ.get("QBWC_TEST_POSTGRES_URL")
-    server: _TempPostgres | None = None
+    server: ThrowawayPostgres | None = None
     if not url:
         try:
-            server = _TempPostgres()
+            server = ThrowawayPostgres(fsync=False)
             url = server.start()
-        except (FileNotFoundError, subprocess.CalledProcessError, KeyError, LookupError) as exc:
+        except (NoPostgres, subprocess.CalledProcessError, KeyError, LookupError) as exc:
             reason = f"no PostgreSQL: set QBWC_TEST_POSTGRES_URL or install the server ({exc})"
             if os.environ.get("QBWC_TEST_REQUIRE_POSTGRES"):
                 pytest.fail(reason)
