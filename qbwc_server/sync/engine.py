@@ -28,9 +28,9 @@ from qbwc_server.qbxml import parse, render, schema
 from qbwc_server.sync import builders
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.handlers import Outcome, handle
-from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.outgoing import Outgoing, render_grouped_lookups
 from qbwc_server.sync.outgoing import render as render_item
-from qbwc_server.sync.planner import plan_batch
+from qbwc_server.sync.planner import is_grouped_lookup, plan_batch
 from qbwc_server.sync.policy import plain_error
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class SyncEngine:
             .select_from(QueueItem)
             .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT)
         )
-        return bool(in_flight) or bool(plan_batch(db, company, 1))
+        return bool(in_flight) or bool(plan_batch(db, company, 1, grouped_lookups=1))
 
     def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
         """Recover work that earlier sessions left in flight, before this session sends anything."""
@@ -111,6 +111,7 @@ class SyncEngine:
                 "add": out.is_add,
                 "version": out.record.version,
                 "split": previous.get("split"),
+                "group": out.group,
                 # Which version an Add of unknown outcome carried, so a lookup that finds it knows if it is current.
                 "add_version": previous.get("version") if out.item.unknown_outcome and previous.get("add") else None,
             }
@@ -133,8 +134,9 @@ class SyncEngine:
         if not sent:
             return None
         # Only what this session claimed goes to QuickBooks: an item another session took is theirs to send.
-        wc_session.requests_sent += len(sent)
-        return render.message_set([out.built.xml for out in sent], version, on_error="continueOnError")
+        requests = _unique_requests(sent)
+        wc_session.requests_sent += len(requests)
+        return render.message_set(requests, version, on_error="continueOnError")
 
     def handle_response(
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
@@ -158,7 +160,8 @@ class SyncEngine:
                 if record is None:
                     queue.finish(item, QueueStatus.CANCELLED)
                     continue
-                handle(db, company, wc_session, item, record, answers.get(str(item.id)), outcome)
+                answer = answers.get(str(item.id)) or answers.get((item.sent_info or {}).get("group"))
+                handle(db, company, wc_session, item, record, answer, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
         return self.progress(db, company, wc_session)
@@ -187,8 +190,12 @@ class SyncEngine:
         outgoing: list[Outgoing] = []
         predicted: dict = {}
         failed: set[tuple[RecordKind, str]] = set()
+        lookups: list[tuple[QueueItem, Record]] = []
         for item, record in plan_batch(db, company, limit):
             if record is None:
+                continue
+            if is_grouped_lookup(item, record):
+                lookups.append((item, record))
                 continue
             if failed.intersection(prerequisites(record.kind, record.data or {})):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
@@ -197,6 +204,7 @@ class SyncEngine:
             except builders.RecordProblem as problem:
                 failed.add((record.kind, record.external_id))
                 self._cannot_send(db, item, record, f"{problem.field}: {problem.message}")
+        outgoing.extend(render_grouped_lookups(db, company, lookups))
         self.timings["render"] += time.perf_counter() - started
         return outgoing
 
@@ -205,7 +213,7 @@ class SyncEngine:
         if self.schema_dir is None:
             return outgoing
         started = time.perf_counter()
-        if not schema.validate(render.message_set([o.built.xml for o in outgoing], version), version, self.schema_dir):
+        if not schema.validate(render.message_set(_unique_requests(outgoing), version), version, self.schema_dir):
             self.timings["validate"] += time.perf_counter() - started
             return outgoing
         valid = []
@@ -260,3 +268,14 @@ def _fix_hint(message: str) -> str:
     if "long" in message.lower():
         return "Shorten the field in your app (QuickBooks' limit is shown above), then reprocess."
     return "Correct the record in your app, then reprocess it."
+
+
+def _unique_requests(outgoing: list[Outgoing]) -> list[str]:
+    """Return each request once, in order (items of a grouped lookup share one request)."""
+    seen: set[int] = set()
+    requests = []
+    for out in outgoing:
+        if id(out.built) not in seen:
+            seen.add(id(out.built))
+            requests.append(out.built.xml)
+    return requests

@@ -10,6 +10,7 @@ from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Origin, QueueAction, QueueItem, Record
 from qbwc_server.queue import find_records
 from qbwc_server.sync import builders
+from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.dependencies import prerequisites
 
 
@@ -21,6 +22,7 @@ class Outgoing:
     record: Record
     built: builders.Built
     is_add: bool
+    group: str | None = None  # the requestID of a query shared with other items
 
 
 Predicted = dict[tuple[str, str], builders.QbRef]
@@ -86,3 +88,18 @@ def render(
         if name:
             predicted[(record.kind.value, record.external_id)] = builders.QbRef(id="", full_name=name)
     return Outgoing(item, record, built, is_add=inp.qb is None)
+
+
+GROUP_SIZE = 50
+
+
+def render_grouped_lookups(db: Session, company: Company, pairs: list[tuple[QueueItem, Record]]) -> list[Outgoing]:
+    """Render first-sync invoice lookups as shared InvoiceQuery requests of up to GROUP_SIZE numbers each."""
+    outgoing: list[Outgoing] = []
+    for start in range(0, len(pairs), GROUP_SIZE):
+        group = pairs[start : start + GROUP_SIZE]
+        request_id = f"lookup-{group[0][0].id}"
+        inputs = [request_input(db, company, record) for _, record in group]
+        built = invoices.build_lookup_many(inputs, request_id)
+        outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
+    return outgoing

@@ -62,12 +62,27 @@ def waiting_reason(
     return None
 
 
-def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueItem, Record | None]]:
-    """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait."""
+GROUPED_LOOKUPS = 100
+
+
+def is_grouped_lookup(item: QueueItem, record: Record) -> bool:
+    """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
+    return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
+
+
+def plan_batch(
+    db: Session, company: Company, limit: int, *, grouped_lookups: int = GROUPED_LOOKUPS
+) -> list[tuple[QueueItem, Record | None]]:
+    """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait.
+
+    First-sync invoice lookups ride along beyond the limit (up to `grouped_lookups`): many of them go to
+    QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
+    """
     batch: list[tuple[QueueItem, Record | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
+    counted = grouped = scanned_when_full = 0
     offset = 0
-    while len(batch) < limit and offset < MAX_SCAN:
+    while offset < MAX_SCAN:
         chunk = queue.candidates(db, company, CHUNK, lock=True, offset=offset)
         if not chunk:
             break
@@ -76,26 +91,38 @@ def plan_batch(db: Session, company: Company, limit: int) -> list[tuple[QueueIte
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
+            full = counted >= limit
+            if full:
+                scanned_when_full += 1
+                if grouped >= grouped_lookups or scanned_when_full > CHUNK:
+                    return batch
             if item.record_id is None:
-                batch.append((item, None))
-            else:
-                if item.record_id not in loaded:
-                    # Load the records of as many items as the batch still needs, in one query.
-                    loaded.update(queue.records_of(db, chunk[index : index + limit - len(batch)]))
-                record = loaded.get(item.record_id)
-                if record is None:
+                if not full:
+                    batch.append((item, None))
+                    counted += 1
+                continue
+            if item.record_id not in loaded:
+                # Load the records of the items ahead in one query rather than one by one.
+                loaded.update(queue.records_of(db, chunk[index : index + max(limit - counted, 1) + 25]))
+            record = loaded.get(item.record_id)
+            if record is None:
+                continue
+            grouped_lookup = is_grouped_lookup(item, record)
+            if (full and not grouped_lookup) or (grouped_lookup and grouped >= grouped_lookups):
+                continue
+            if item.action in (QueueAction.SEND, QueueAction.LOOKUP):
+                # A lookup names its parent by full name too, so it waits for the parent's identity.
+                wait = waiting_reason(db, company, record, in_batch if item.action is QueueAction.SEND else set())
+                if wait is not None:
+                    _note_wait(db, item, record, wait)
                     continue
-                if item.action in (QueueAction.SEND, QueueAction.LOOKUP):
-                    # A lookup names its parent by full name too, so it waits for the parent's identity.
-                    wait = waiting_reason(db, company, record, in_batch if item.action is QueueAction.SEND else set())
-                    if wait is not None:
-                        _note_wait(db, item, record, wait)
-                        continue
-                batch.append((item, record))
-                if item.action is QueueAction.SEND and record.qb_id is None and record.kind in LIST_KINDS:
-                    in_batch.add((record.kind, record.external_id))
-            if len(batch) >= limit:
-                break
+            batch.append((item, record))
+            if grouped_lookup:
+                grouped += 1
+            else:
+                counted += 1
+            if item.action is QueueAction.SEND and record.qb_id is None and record.kind in LIST_KINDS:
+                in_batch.add((record.kind, record.external_id))
     return batch
 
 

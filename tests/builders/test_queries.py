@@ -218,3 +218,12 @@ def test_iterator_table_matches_the_schema(version):
     }
     assert with_iterator == ITERATOR_QUERIES
     assert supports_iterator("CustomerQueryRq") and not supports_iterator("AccountQueryRq")
+
+
+def test_one_invoice_query_can_look_for_many_numbers(assert_valid):
+    from qbwc_server.sync.builders.invoices import build_lookup_many
+
+    inputs = [make_input("invoice", data={**make_input("invoice").data, "number": n}) for n in ("1001", "1002")]
+    built = build_lookup_many(inputs, "lk7")
+    assert built.xml.count("<RefNumber>") == 2 and "<IncludeLineItems>true</IncludeLineItems>" in built.xml
+    assert_valid(built)

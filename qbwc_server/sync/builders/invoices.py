@@ -150,6 +150,17 @@ def build_lookup(inp: RequestInput, request_id: str) -> Built:
     return Built(xml, "InvoiceQueryRq", [])
 
 
+def build_lookup_many(inps: list[RequestInput], request_id: str) -> Built:
+    """Return one InvoiceQuery for many invoice numbers at once, with lines (first syncs of many invoices)."""
+    numbers = []
+    for inp in inps:
+        number = Draft(inp).exact(inp.data.get("number"), limits.INVOICE_REF_NUMBER, "The invoice number", "number")
+        if number and number not in numbers:
+            numbers.append(number)
+    xml = txn_query("InvoiceQueryRq", request_id, ref_numbers=numbers, include_line_items=True)
+    return Built(xml, "InvoiceQueryRq", [])
+
+
 def same_entity(inp: RequestInput, ret: etree._Element, ref_path: str, entity: dict | None) -> bool:
     """Tell whether the returned transaction's customer/vendor is ours (unknown on our side counts as a match)."""
     if entity is None:

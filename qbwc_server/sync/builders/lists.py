@@ -83,6 +83,7 @@ def txn_query(rq_type: str, request_id: str, **context: Any) -> str:
         "to_date": None,
         "entity": None,
         "ref_number": None,
+        "ref_numbers": None,
         "include_line_items": None,
         **context,
     }

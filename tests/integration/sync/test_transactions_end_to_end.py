@@ -277,3 +277,18 @@ def test_a_customer_deleted_in_quickbooks_is_added_again_before_its_invoice(harn
     assert any(e["status_code"] == 3140 for e in invoice["sync"]["log"])
     assert len(h.qb_named("Customer", "Diaz, Bo")) == 1
     assert h.get("customers", "c2")["quickbooks"]["id"] != gone
+
+
+def test_new_invoices_for_known_customers_are_looked_for_together(harness):
+    h = harness()
+    _setup_customer_and_items(h)
+    h.sync()
+    # Given 60 new invoices for a customer QuickBooks already has (each is first looked for by its number)
+    for n in range(60):
+        h.put("invoices", f"inv{n}", {**_invoice([LINE_A]), "number": f"N{n:03d}"})
+    reports = h.sync()
+    # Then one InvoiceQuery per 50 numbers looks for all of them, and the adds follow 25 to a round trip
+    assert sum(r.round_trips for r in reports) <= 1 + 3
+    assert sum(r.requests["InvoiceQueryRq"] for r in reports) == 2
+    assert len(h.qb_txns("Invoice")) == 60
+    assert {h.get("invoices", f"inv{n}")["sync"]["state"] for n in (0, 59)} == {"synced"}
