@@ -64,7 +64,10 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
         if record.sync_state is not SyncState.SYNCED:
             set_state(db, record, SyncState.SYNCED, error=None)
         return
-    enqueue(db, company, record)
+    enqueue(db, company, record, existing=item)
+
+
+_LOOK = object()  # enqueue's default: look the record's open item up
 
 
 def enqueue(
@@ -75,6 +78,7 @@ def enqueue(
     action: QueueAction = QueueAction.SEND,
     priority: int | None = None,
     unknown_outcome: bool = False,
+    existing: QueueItem | None | object = _LOOK,
     _seen: set[int] | None = None,
 ) -> QueueItem:
     """Queue a record (one open item per record) and, first, any prerequisite that is not on its way."""
@@ -86,15 +90,17 @@ def enqueue(
         if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED):
             continue  # it waits for a person; the dependant shows it is blocked when claimed
         if open_item(db, prerequisite) is None:
-            enqueue(db, company, prerequisite, _seen=seen)
-    if action is QueueAction.SEND and _may_exist_already(db, company, record):
-        action = QueueAction.LOOKUP
-    existing = open_item(db, record)
-    if existing is not None:
+            enqueue(db, company, prerequisite, existing=None, _seen=seen)
+    if existing is _LOOK:
+        existing = open_item(db, record)
+    if isinstance(existing, QueueItem):
         if action is QueueAction.LOOKUP and existing.status is QueueStatus.READY:
+            # Asked to look it up first (QuickBooks may already hold it): the waiting item does that now.
             existing.action = action
             existing.unknown_outcome = True
         return existing
+    if action is QueueAction.SEND and _may_exist_already(db, company, record):
+        action = QueueAction.LOOKUP
     item = QueueItem(
         company_id=company.id,
         record_id=record.id,
