@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -41,6 +42,13 @@ class LoopbackServer:
                 if channel is not server and channel is not server.trigger:
                     channel.close()
             server.close()
+            # Last the wake-up pipe: with nothing left to watch, the loop and its thread end.
+            server.trigger.close()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:
+            # The loop has already closed its wake-up pipe, so it is not watching anything: close what is left here.
+            with contextlib.suppress(OSError):
+                close_all()
         self._thread.join(timeout=5)
