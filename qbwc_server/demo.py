@@ -243,14 +243,15 @@ class SimulatedWebConnector(threading.Thread):
 def page_login(runtime: Runtime) -> tuple[str, str]:
     """Give the demo's page login (an admin) a fresh password and return the email and password."""
     from qbwc_server import passwords
-    from qbwc_server.models import Role, User
+    from qbwc_server.models import User
+    from qbwc_server.web.auth import create_user
 
     email = "admin@demo.local"
     password = secrets.token_urlsafe(12)
     with runtime.transaction() as db:
         user = db.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email, role=Role.ADMIN, password_hash="")
-            db.add(user)
-        user.password_hash = passwords.hash_password(password)
+            create_user(db, email, "admin", password)
+        else:
+            user.password_hash = passwords.hash_password(password)
     return email, password

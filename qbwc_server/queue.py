@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
+from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
     OPEN_STATUSES,
     Company,
@@ -227,8 +228,6 @@ def exclude(db: Session, record: Record, reason: str) -> None:
 
 def raise_busy(record: Record) -> None:
     """Refuse to touch a record whose request QuickBooks is running right now."""
-    from qbwc_server.errors import QbwcError
-
     raise QbwcError(
         f"{record.kind.value} {record.external_id} is being sent to QuickBooks right now; try again shortly"
     )

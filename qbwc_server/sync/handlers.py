@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 from sqlalchemy.orm import Session
@@ -279,7 +280,10 @@ def _restore_queued(db: Session, record: Record) -> None:
 
 def _response_part(rs: RsItem) -> str:
     # Keep the log readable: only this request's answer, not the whole message set.
-    head = f'<{rs.rs_type} requestID="{rs.request_id}" statusCode="{rs.status_code}" statusMessage="{rs.message}">'
+    head = (
+        f'<{rs.rs_type} requestID={quoteattr(str(rs.request_id))} statusCode="{rs.status_code}"'
+        f" statusMessage={quoteattr(rs.message or '')}>"
+    )
     rets = "".join(etree.tostring(ret, encoding="unicode") for ret in rs.rets[:5])
     return f"{head}{rets}</{rs.rs_type}>"
 

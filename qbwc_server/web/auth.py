@@ -14,9 +14,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_login import login_required as login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from qbwc_server import clock
+from qbwc_server import clock, passwords
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company, LoginThrottle, Role, User
 
@@ -28,8 +27,6 @@ MIN_PASSWORD_LENGTH = 8
 # Failed page logins per email before each further try has to wait (doubling, at most 15 minutes).
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 900
-# Checked when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 bp = Blueprint("auth", __name__)
 
@@ -60,7 +57,7 @@ def create_user(db: Session, email: str, role: Role | str, password: str, compan
         raise InvalidInput(errors)
     if db.scalar(select(User).where(func.lower(User.email) == email)) is not None:
         raise AlreadyExists(f"a user with the email {email} already exists")
-    user = User(email=email, role=role, password_hash=generate_password_hash(password), active=True)
+    user = User(email=email, role=role, password_hash=passwords.hash_password(password), active=True)
     user.companies = companies
     db.add(user)
     db.flush()
@@ -89,10 +86,8 @@ def normalise_email(email: str) -> str:
 def check_login(db: Session, email: str, password: str) -> User | None:
     """Return the active user whose password matches, or None; takes as long whether or not the email exists."""
     user = db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    # An unknown email is checked against a dummy hash, so it costs as long as a wrong password.
+    if not passwords.verify_password(user.password_hash if user else None, password) or not user or not user.active:
         return None
     return user
 
