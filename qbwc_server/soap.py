@@ -156,4 +156,5 @@ def make_soap_app(conversation: Conversation) -> WsgiApplication:
         out_protocol=Soap11(),
     )
     application.conversation = conversation  # type: ignore[attr-defined]
-    return WsgiApplication(application)
+    # spyne's own 2 MiB default would refuse QuickBooks' large answers below the limit the server documents.
+    return WsgiApplication(application, max_content_length=conversation.runtime.settings.max_body_bytes)

@@ -8,9 +8,6 @@ from qbwc_server import db as database
 from qbwc_server.errors import ConfigError
 from qbwc_server.logging_setup import configure
 
-# Waitress' own limit only needs to sit above ours, so oversized bodies get our SOAP Fault instead of its page.
-_WAITRESS_HEADROOM = 1024 * 1024
-
 
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: QBWC_HOST or 127.0.0.1).")
@@ -36,18 +33,11 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
 
 def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
     """Serve the composed app with waitress until interrupted."""
-    import waitress
-
+    from qbwc_server.serving import make_server
     from qbwc_server.wsgi import make_wsgi_app
 
-    waitress.serve(
-        make_wsgi_app(runtime),
-        host=host,
-        port=port,
-        threads=threads,
-        max_request_body_size=max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
-        ident="qbwc-server",
-    )
+    # Waitress refuses a body over QBWC_MAX_BODY_BYTES from its Content-Length, and cuts a chunked one off there.
+    make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings.max_body_bytes).run()
 
 
 COMMANDS = [serve]
