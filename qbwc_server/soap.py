@@ -87,7 +87,8 @@ class QBWebConnectorSvc(ServiceBase):
 
     @rpc(Unicode, Unicode, _returns=ArrayOfString)
     def authenticate(ctx, strUserName, strPassword):
-        return _safely(["", BUSY], lambda: _conversation(ctx).authenticate(strUserName, strPassword))
+        address = ctx.transport.req_env.get("REMOTE_ADDR", "")
+        return _safely(["", BUSY], lambda: _conversation(ctx).authenticate(strUserName, strPassword, address))
 
     @rpc(Unicode, Unicode, Unicode, Unicode, Integer32, Integer32, _returns=Unicode)
     def sendRequestXML(
