@@ -13,6 +13,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask
 from waitress.utilities import Error, RequestEntityTooLarge
 
+from qbwc_server.config import DEFAULT_MAX_BODY_BYTES, Settings
 from qbwc_server.soap_guard import XML_TYPE, fault_body, too_large_message
 
 API_PREFIX = "/api/"
@@ -81,14 +82,22 @@ def refusal(path: str, error: Error, waitress_limit: int) -> tuple[str, list[tup
     return status, [], None
 
 
-def waitress_options(max_body_bytes: int) -> dict[str, Any]:
-    """Return waitress' settings for a body limit: a body of exactly the limit passes, one byte more does not."""
-    return {"max_request_body_size": max_body_bytes + 1, "ident": "qbwc-server"}
+def waitress_options(max_body_bytes: int, trust_proxy: int = 0) -> dict[str, Any]:
+    """Return waitress' settings: a body of exactly the limit passes, one byte more does not; and X-Forwarded-*
+    headers reach the app (whose ProxyFix reads them) only when QBWC_TRUST_PROXY says a proxy sets them."""
+    return {
+        "max_request_body_size": max_body_bytes + 1,
+        "clear_untrusted_proxy_headers": not trust_proxy,
+        "ident": "qbwc-server",
+    }
 
 
-def make_server(app: Any, host: str, port: int, threads: int, max_body_bytes: int) -> Any:
-    """Create (not start) the waitress server `serve` runs; `.run()` serves until interrupted."""
-    server = create_server(app, host=host, port=port, threads=threads, **waitress_options(max_body_bytes))
+def make_server(app: Any, host: str, port: int, threads: int, settings: Settings | None = None) -> Any:
+    """Create (not start) the waitress server `serve` runs with `settings`' limit and proxy trust (default ones
+    when None); `.run()` serves until interrupted."""
+    limit = settings.max_body_bytes if settings else DEFAULT_MAX_BODY_BYTES
+    options = waitress_options(limit, settings.trust_proxy if settings else 0)
+    server = create_server(app, host=host, port=port, threads=threads, **options)
     listeners = server.map.values() if isinstance(server, MultiSocketServer) else [server]
     for listener in listeners:
         if isinstance(listener, BaseWSGIServer):

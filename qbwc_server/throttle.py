@@ -20,10 +20,10 @@ from qbwc_server.models import LoginThrottle, ThrottleScope
 # Failures in a row for one name from one address before the locks start.
 FREE_FAILURES = 5
 # One address may fail this often across every name before it is locked out of the door as a whole.
-FREE_ADDRESS_FAILURES = 20
+FREE_ADDRESS_FAILURES = 10
 MAX_LOCK_SECONDS = 900
-# A counter nobody has touched for this long starts again from zero.
-FORGET_AFTER = timedelta(days=1)
+# A counter with no failure for this long starts again from zero (an office's occasional typos never add up).
+FORGET_AFTER = timedelta(hours=1)
 
 _DOORS = {
     "wc": (ThrottleScope.WC_LOGIN, ThrottleScope.WC_ADDRESS),

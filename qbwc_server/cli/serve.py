@@ -37,7 +37,7 @@ def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: 
     from qbwc_server.wsgi import make_wsgi_app
 
     # Waitress refuses a body over QBWC_MAX_BODY_BYTES from its Content-Length, and cuts a chunked one off there.
-    make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings.max_body_bytes).run()
+    make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings).run()
 
 
 COMMANDS = [serve]

@@ -7,8 +7,10 @@ from typing import Any
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from qbwc_server.records.characters import readable
 from qbwc_server.runtime import Runtime
 
 # A browser that once reached the page over HTTPS keeps to HTTPS for a year.
@@ -41,6 +43,8 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
             session.close()
 
     app.session_interface = _SessionCookies()
+    # Text stored before it was checked may hold a lone surrogate; shown replaced, it never breaks a page.
+    app.jinja_env.finalize = _readable
     _protect_forms(app)
 
     @app.after_request
@@ -55,6 +59,15 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     return app
+
+
+def _readable(value: Any) -> Any:
+    if isinstance(value, Markup):
+        # Already-safe markup stays safe: replacing a surrogate adds no tag or entity.
+        return Markup(readable(str(value)))  # noqa: S704
+    if isinstance(value, str):
+        return readable(value)
+    return value
 
 
 class _SessionCookies(SecureCookieSessionInterface):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import waitress
 from click.testing import CliRunner
 
+from qbwc_server import serving
 from qbwc_server.cli import main
 
 
@@ -18,12 +18,19 @@ def test_refuses_an_empty_database(tmp_path):
 def test_serves_the_composed_app(cli, monkeypatch):
     seen = {}
 
-    def fake_serve(app, **kwargs):
-        seen.update(kwargs, app=app)
+    class Server:
+        def run(self):
+            seen["ran"] = True
 
-    monkeypatch.setattr(waitress, "serve", fake_serve)
+    def fake_make_server(app, host, port, threads, settings):
+        seen.update(app=app, host=host, port=port, threads=threads, limit=settings.max_body_bytes)
+        return Server()
+
+    monkeypatch.setattr(serving, "make_server", fake_make_server)
     result = cli("serve", "--host", "127.0.0.1", "--port", "8765", "--threads", "2")
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8765/qbwc" in result.output
-    assert (seen["host"], seen["port"], seen["threads"]) == ("127.0.0.1", 8765, 2)
+    assert (seen["host"], seen["port"], seen["threads"], seen["ran"]) == ("127.0.0.1", 8765, 2, True)
+    # The one body limit: what the guard, spyne and waitress are all given.
+    assert seen["limit"] == 64 * 1024 * 1024
     assert callable(seen["app"])
