@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qbwc_server.errors import ConfigError
 
-# QuickBooks' largest answers: an iterator page of 500 invoices with 40 lines each is 11.4 MiB as a SOAP body
+# QuickBooks' largest answers: an iterator page of 500 invoices with 40 lines each is 11.2 MiB as a SOAP body
 # (measured with the simulator); 64 MiB leaves room for longer invoices and still bounds what a client can send.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -25,7 +25,7 @@ class Settings:
     session_busy_seconds: int = 120
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     min_client_version: str = "2.0.0.0"
-    auth_failure_delay_seconds: float = 1.0
+    auth_failure_delay_seconds: float = 10.0
     trust_proxy: int = 0
     login_session_minutes: int = 480
     log_level: str = "INFO"
@@ -45,7 +45,7 @@ class Settings:
             "session_busy_seconds": _int(env, "QBWC_SESSION_BUSY_SECONDS", 120),
             "max_body_bytes": _int(env, "QBWC_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
             "min_client_version": _version(env.get("QBWC_MIN_CLIENT_VERSION", "2.0.0.0")),
-            "auth_failure_delay_seconds": _float(env, "QBWC_AUTH_FAILURE_DELAY_SECONDS", 1.0),
+            "auth_failure_delay_seconds": _float(env, "QBWC_AUTH_FAILURE_DELAY_SECONDS", 10.0),
             "trust_proxy": _int(env, "QBWC_TRUST_PROXY", 0, maximum=5),
             "login_session_minutes": _int(env, "QBWC_LOGIN_SESSION_MINUTES", 480, minimum=1),
             "log_level": _log_level(env.get("QBWC_LOG_LEVEL", "INFO")),
