@@ -19,8 +19,8 @@ ATTRIBUTES = (
 
 
 def test_a_hundred_thousand_attributes_are_refused_while_server_version_still_answers(live):
-    # Given a server, and attackers posting a 1.1 MB element with 100,000 attributes (spyne reads them in
-    # quadratic time: tens of seconds of CPU each)
+    # Given a server, and more attackers than it has worker threads posting a 1.1 MB element with 100,000
+    # attributes (spyne reads them in quadratic time: tens of seconds of CPU each)
     harness = live()
     client = Client(harness.server.port)
     faults: list[str] = []
@@ -29,7 +29,7 @@ def test_a_hundred_thousand_attributes_are_refused_while_server_version_still_an
         answer = client.request("POST", "/qbwc", ATTRIBUTES, {**SOAP_HEADERS, "SOAPAction": f'"{NS}serverVersion"'})
         faults.append(answer.fault())
 
-    attackers = [threading.Thread(target=attack) for _ in range(3)]
+    attackers = [threading.Thread(target=attack) for _ in range(8)]
     for thread in attackers:
         thread.start()
     # When the Web Connector asks for the server's version during the attack
@@ -39,10 +39,10 @@ def test_a_hundred_thousand_attributes_are_refused_while_server_version_still_an
     for thread in attackers:
         thread.join(timeout=120)
     # Then it is answered (well within the Web Connector's patience), and each attack got a clear fault
-    print(f"serverVersion answered in {waited:.2f} s during three 100,000-attribute requests")
+    print(f"serverVersion answered in {waited:.2f} s during eight 100,000-attribute requests")
     assert version[0].startswith("qbwc-server")
     assert waited < 10, f"serverVersion waited {waited:.1f} s during the attack"
-    assert faults == ["An element has more than 32 attributes"] * 3
+    assert faults == ["An element has more than 32 attributes"] * 8
 
 
 def test_a_doctype_in_ebcdic_is_refused(live):
