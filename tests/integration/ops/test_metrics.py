@@ -6,7 +6,6 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from qbwc_server import clock
@@ -15,24 +14,15 @@ from qbwc_server.runtime import Runtime
 from qbwc_server.wsgi import make_wsgi_app
 from tests.harness import Harness
 from tests.live import LiveServer
-from tests.processes import fetch
+from tests.processes import fetch, metric_samples
 
 TOKEN = "metrics-token-for-tests"  # noqa: S105
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Parse a scrape into {(sample name, sorted labels): value}."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return found
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     status, body = fetch(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert status == 200, body
-    return samples(body.decode())
+    return metric_samples(body.decode())
 
 
 def with_settings(runtime: Runtime, **changes: object) -> Runtime:
