@@ -20,9 +20,11 @@ STOP_TIMEOUT = 60.0
 REPO = Path(__file__).resolve().parents[1]
 
 
-def fetch(url: str, headers: dict[str, str] | None = None, data: bytes | None = None) -> tuple[int, bytes]:
+def fetch(
+    url: str, headers: dict[str, str] | None = None, data: bytes | None = None, method: str | None = None
+) -> tuple[int, bytes]:
     """Return the status and body of one HTTP request, errors included."""
-    request = urllib.request.Request(url, data=data, headers=headers or {})
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read()
