@@ -27,5 +27,14 @@ SOAP_SECONDS = Histogram(
 
 def observe(method: str, outcome: str, seconds: float) -> None:
     """Count one answered SOAP call and its duration."""
-    SOAP_CALLS.labels(method=method, outcome=outcome).inc()
+    SOAP_CALLS.labels(method=method, outcome=outcome_label(outcome)).inc()
     SOAP_SECONDS.labels(method=method).observe(seconds)
+
+
+def outcome_label(outcome: str) -> str:
+    """Fold an outcome that carries a number (receiveResponseXML's progress) into a word: one series each."""
+    word, _, rest = outcome.partition(" ")
+    if word == "progress" and rest.lstrip("-").isdigit():
+        progress = int(rest)
+        return "finished" if progress >= 100 else "stopped" if progress < 0 else "more"
+    return outcome.replace(" ", "-")

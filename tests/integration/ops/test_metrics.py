@@ -72,6 +72,7 @@ def test_a_sync_and_an_import_show_in_the_metrics(runtime):
     # SOAP calls by method and outcome, with their latency histogram
     assert grew("qbwc_soap_calls_total", method="authenticate", outcome="work") == 1
     assert grew("qbwc_soap_calls_total", method="authenticate", outcome="none") == 1
+    assert grew("qbwc_soap_calls_total", method="receiveResponseXML", outcome="finished") == 1
     assert grew("qbwc_soap_call_duration_seconds_count", method="sendRequestXML") >= 2
     assert grew("qbwc_soap_call_duration_seconds_bucket", method="receiveResponseXML", le="+Inf") >= 1
     # Records by company, kind and sync state; records synced; QuickBooks' status codes
