@@ -10,6 +10,8 @@ from typing import Any
 
 # Read by prometheus_client; the same name as qbwc_server.metrics.exposition.MULTIPROCESS_DIR.
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# Passed from `serve` to the gunicorn master it becomes; not a setting.
+_OWN_DIR = "_QBWC_SERVE_METRICS_DIR"
 
 # gthread: each process answers with a pool of threads, as waitress does alone. The Web Connector's calls spend
 # most of their time waiting for the database or in scrypt (which releases the GIL), so threads overlap them;
@@ -27,8 +29,11 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int, grace_second
     """Replace this process by a gunicorn master with `workers` processes of `threads` threads each."""
     env = dict(os.environ)
     # prometheus_client picks its file-backed values when it is first imported: the variable must be set before.
-    env.setdefault(MULTIPROCESS_DIR, tempfile.mkdtemp(prefix="qbwc-metrics-"))
-    env["QBWC_OWN_METRICS_DIR"] = env[MULTIPROCESS_DIR] if MULTIPROCESS_DIR not in os.environ else ""
+    own = "" if os.environ.get(MULTIPROCESS_DIR) else tempfile.mkdtemp(prefix="qbwc-metrics-")
+    if own:
+        env[MULTIPROCESS_DIR] = own
+    # Only a folder made here is removed at exit; one the operator chose is theirs.
+    env[_OWN_DIR] = own
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     argv = [
         sys.executable,
@@ -71,6 +76,6 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 def on_exit(_server: Any) -> None:
     """Remove the metrics folder this server made for itself when it stops."""
-    own = os.environ.get("QBWC_OWN_METRICS_DIR")
+    own = os.environ.get(_OWN_DIR)
     if own:
         shutil.rmtree(own, ignore_errors=True)
