@@ -19,30 +19,36 @@ ATTRIBUTES = (
 
 
 def test_a_hundred_thousand_attributes_are_refused_while_server_version_still_answers(live):
-    # Given a server, and more attackers than it has worker threads posting a 1.1 MB element with 100,000
-    # attributes (spyne reads them in quadratic time: tens of seconds of CPU each)
+    # Given a server, and more attackers than it has worker threads, each posting 1.1 MB elements with 100,000
+    # attributes one after another (spyne reads them in quadratic time: tens of seconds of CPU each)
     harness = live()
     client = Client(harness.server.port)
     faults: list[str] = []
+    stop = threading.Event()
 
     def attack() -> None:
-        answer = client.request("POST", "/qbwc", ATTRIBUTES, {**SOAP_HEADERS, "SOAPAction": f'"{NS}serverVersion"'})
-        faults.append(answer.fault())
+        for _ in range(50):
+            if stop.is_set():
+                return
+            headers = {**SOAP_HEADERS, "SOAPAction": f'"{NS}serverVersion"'}
+            faults.append(client.request("POST", "/qbwc", ATTRIBUTES, headers).fault())
 
     attackers = [threading.Thread(target=attack) for _ in range(8)]
     for thread in attackers:
         thread.start()
-    # When the Web Connector asks for the server's version during the attack
+    time.sleep(1)
+    # When the Web Connector asks for the server's version in the middle of the attack
     started = time.monotonic()
     version = client.soap("serverVersion").result("serverVersion")
     waited = time.monotonic() - started
+    stop.set()
     for thread in attackers:
-        thread.join(timeout=120)
-    # Then it is answered (well within the Web Connector's patience), and each attack got a clear fault
-    print(f"serverVersion answered in {waited:.2f} s during eight 100,000-attribute requests")
+        thread.join(timeout=300)
+    # Then it is answered (well within the Web Connector's patience), and every attack got a clear fault
+    print(f"serverVersion answered in {waited:.2f} s while {len(faults)} 100,000-attribute requests were refused")
     assert version[0].startswith("qbwc-server")
     assert waited < 10, f"serverVersion waited {waited:.1f} s during the attack"
-    assert faults == ["An element has more than 32 attributes"] * 8
+    assert len(faults) >= 8 and set(faults) == {"An element has more than 32 attributes"}
 
 
 def test_a_doctype_in_ebcdic_is_refused(live):
