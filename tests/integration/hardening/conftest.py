@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,7 @@ class Client:
         return token.group(1)
 
 
-def raw_exchange(port: int, head: bytes, body_chunks: list[bytes] = (), timeout: float = 20) -> bytes:  # type: ignore[assignment]
+def raw_exchange(port: int, head: bytes, body_chunks: Sequence[bytes] = (), timeout: float = 20) -> bytes:
     """Send raw request bytes (headers, then body parts while the server reads them) and return the whole reply."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(head)
