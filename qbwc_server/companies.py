@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import company_settings, passwords, queue
+from qbwc_server import company_settings, passwords
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company
+from qbwc_server.sync import queue
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # qbXML versions whose schemas the project is built and tested against.

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Company, Record, RecordKind
+from qbwc_server.models import Company, Record, RecordKind, SentInfo
+from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.lifecycle import Event, ItemEvent
+from qbwc_server.sync.policy import quickbooks_error
 
 _numbers = itertools.count(1)
 
@@ -36,3 +39,20 @@ def make_record(db: Session, company: Company, kind: RecordKind, external_id: st
     db.add(record)
     db.flush()
     return record
+
+
+def refuse(db: Session, record: Record, status_code: int, message: str) -> None:
+    """Fail a queued record as QuickBooks' refusal would: its open item ends and the record shows the error."""
+    item = queue.open_item(db, record)
+    error = quickbooks_error(status_code, message, record.kind.value)
+    if item is not None:
+        lifecycle.move_item(item, ItemEvent.FAIL, error=error.message)
+    lifecycle.move(db, record, Event.FAIL, error)
+
+
+def claim(db: Session, record: Record, ticket: str) -> bool:
+    """Hand a record's open item to a session, as sendRequestXML does."""
+    item = queue.open_item(db, record)
+    assert item is not None
+    info = SentInfo(rq_type=f"{record.kind.value.title()}AddRq", add=record.qb_id is None, version=record.version)
+    return lifecycle.claim(db, item, ticket, info)

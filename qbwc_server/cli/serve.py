@@ -17,7 +17,7 @@ _WAITRESS_HEADROOM = 1024 * 1024
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: QBWC_PORT or 8080).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
 @click.pass_obj
-def serve(obj, host: str | None, port: int | None, threads: int) -> None:  # type: ignore[no-untyped-def]
+def serve(obj, host: str | None, port: int | None, threads: int) -> None:
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)
@@ -26,7 +26,7 @@ def serve(obj, host: str | None, port: int | None, threads: int) -> None:  # typ
     run_waitress(runtime, host, port, threads)
 
 
-def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:
     """Configure logging, check the schema is migrated, and settle the address to listen on."""
     configure(runtime.settings.log_level)
     if database.current_revision(runtime.engine) is None:
@@ -34,7 +34,7 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
     return host or runtime.settings.host, port or runtime.settings.port
 
 
-def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+def run_waitress(runtime, host: str, port: int, threads: int) -> None:
     """Serve the composed app with waitress until interrupted."""
     import waitress
 

@@ -216,8 +216,9 @@ class ImportExtension:
         newest = cursor.get("max_seen")
         runs.advance_watermark(db, company, run.kind, parse_time(newest))
         when = parse_time(newest)
-        if when is not None and when.utcoffset() is not None:
-            cursor["tz"] = _offset_text(when.utcoffset())  # QuickBooks' local offset, for the next run's filter
+        offset = when.utcoffset() if when is not None else None
+        if offset is not None:
+            cursor["tz"] = _offset_text(offset)  # QuickBooks' local offset, for the next run's filter
         run.cursor = cursor
         runs.finish(run, ImportStatus.DONE)
         log.info(

@@ -101,9 +101,10 @@ def _plan(
         return plan
     for elem in add.findall("AppliedToTxnAdd"):
         data: dict[str, Any] = to_value(elem)
-        invoice = invoice_for_payment(company, data.get("TxnID", ""))
-        if invoice is None or invoice["CustomerRef"]["ListID"] not in family:
+        paid = invoice_for_payment(company, data.get("TxnID", ""))
+        if paid is None or paid["CustomerRef"]["ListID"] not in family:
             raise object_not_found(data.get("TxnID", ""))
+        invoice = paid
         given = data.get("PaymentAmount")
         amount = money(given) if given is not None else money(invoice["BalanceRemaining"])
         if amount > money(invoice["BalanceRemaining"]):

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import company_settings, queue, tokens
+from qbwc_server import company_settings, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import store
 from qbwc_server.status import company_status
+from qbwc_server.sync import queue
 from qbwc_server.web import db_session, runtime_of
 
 log = logging.getLogger(__name__)

@@ -114,7 +114,7 @@ class PageUser(UserMixin):
         self._active = bool(user.active)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self._active
 
     @property

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qbwc_server import clock, queue
+from qbwc_server import clock
 from qbwc_server.company_settings import DEFAULTS, effective, validate
 from qbwc_server.errors import InvalidInput
+from qbwc_server.sync import queue
 from qbwc_server.web import db_session
 from qbwc_server.web.auth import role_required
 from qbwc_server.web.pages.common import company_or_404

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from qbwc_server import synclog
-from qbwc_server.models import Company, LogEvent, QbListEntry, Record, RecordKind, Role, SyncState
+from qbwc_server.models import Company, LogEvent, Note, QbListEntry, Record, RecordKind, Role, SyncState
 from qbwc_server.runtime import Runtime
 from qbwc_server.web import create_app
 from qbwc_server.web.auth import create_user
@@ -86,8 +86,8 @@ def make_record(rt: Runtime) -> Callable[..., int]:
         external_id: str,
         data: dict[str, Any] | None = None,
         state: SyncState = SyncState.QUEUED,
-        error: dict[str, Any] | None = None,
-        log: list[tuple[LogEvent, str, dict[str, Any]]] = (),  # type: ignore[assignment]
+        error: Note | dict[str, Any] | None = None,
+        log: tuple[tuple[LogEvent, str, dict[str, Any]], ...] = (),
         **columns: Any,
     ) -> int:
         with rt.transaction() as db:
@@ -97,7 +97,7 @@ def make_record(rt: Runtime) -> Callable[..., int]:
                 external_id=external_id,
                 data=data or {"name": external_id},
                 sync_state=state,
-                last_error=error,
+                last_error=Note.from_json(error) if isinstance(error, dict) else error,
                 **columns,
             )
             db.add(record)
