@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from qbwc_server import companies
 from qbwc_server.models import Company, Record, RecordKind, SentInfo
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.lifecycle import Event, ItemEvent
@@ -15,20 +16,41 @@ from qbwc_server.sync.policy import quickbooks_error
 _numbers = itertools.count(1)
 
 
-def make_company(db: Session, slug: str | None = None, **settings: Any) -> Company:
-    """Insert a company with fixed GUIDs and the given sync settings."""
+def make_company(
+    db: Session,
+    slug: str | None = None,
+    *,
+    name: str | None = None,
+    qbwc_username: str | None = None,
+    password: str | None = None,
+    columns: dict[str, Any] | None = None,
+    **settings: Any,
+) -> Company:
+    """Insert a company with unique GUIDs and the given sync settings; every conftest's company comes from here.
+
+    With a password the company is created as the CLI creates it (a real Web Connector password hash); other
+    columns (paused, owner_id, …) go in `columns`.
+    """
     n = next(_numbers)
     slug = slug or f"company-{n}"
-    company = Company(
-        slug=slug,
-        name=slug.title(),
-        qbwc_username=f"user-{slug}",
-        password_hash="not-a-real-hash",
-        owner_id=f"{{00000000-0000-4000-8000-{n:012d}}}",
-        file_id=f"{{00000000-0000-4000-9000-{n:012d}}}",
-        settings=dict(settings),
-    )
-    db.add(company)
+    name = name or slug.replace("-", " ").title()
+    username = qbwc_username or f"user-{slug}"
+    if password is not None:
+        company = companies.create_company(db, slug, name, username, password)
+    else:
+        company = Company(
+            slug=slug,
+            name=name,
+            qbwc_username=username,
+            password_hash="not-a-real-hash",
+            owner_id=f"{{00000000-0000-4000-8000-{n:012d}}}",
+            file_id=f"{{00000000-0000-4000-9000-{n:012d}}}",
+        )
+        db.add(company)
+    if settings:
+        company.settings = {**(company.settings or {}), **settings}
+    for key, value in (columns or {}).items():
+        setattr(company, key, value)
     db.flush()
     return company
 
