@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from qbwc_server.models import Role
-from qbwc_server.web.auth import MIN_PASSWORD_LENGTH, create_user, list_users
+from qbwc_server.users import MIN_PASSWORD_LENGTH, create_user, list_users
 
 
 @click.group("user")

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from qbwc_server import synclog
 from qbwc_server.models import LogEvent, Note, QbListEntry, Record, RecordKind, Role, SyncState
 from qbwc_server.runtime import Runtime
+from qbwc_server.users import create_user
 from qbwc_server.web import create_app
-from qbwc_server.web.auth import create_user
 from tests import factories
 
 PASSWORD = "correct horse battery"
