@@ -313,3 +313,18 @@ def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version
 def rename(record: Record, full_name: str) -> None:
     """Follow a rename QuickBooks made (a job's full name changes with its customer's)."""
     record.qb_full_name = full_name
+
+
+def describe_moves() -> str:
+    """Return the record and queue-item tables as Markdown (the README shows this text, checked by a test)."""
+    lines = ["| event | from | to |", "| --- | --- | --- |"]
+    for event, (starts, end) in RECORD_RULES.items():
+        names = "any state but sent" if starts == _IDLE else ", ".join(s.value for s in SyncState if s in starts)
+        if starts == _IDLE | {S}:
+            names = "any state"
+        lines.append(f"| {event.value} | {names} | {end.value} |")
+    lines += ["", "| queue item event | from | to |", "| --- | --- | --- |"]
+    for item_event, (item_starts, item_end) in ITEM_RULES.items():
+        names = ", ".join(s.value for s in QueueStatus if s in item_starts)
+        lines.append(f"| {item_event.value} | {names} | {item_end.value} |")
+    return "\n".join(lines)
