@@ -3,7 +3,7 @@
 from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, User, user_companies
 from qbwc_server.models.base import Base
 from qbwc_server.models.company import Company
-from qbwc_server.models.imports import ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
 from qbwc_server.models.notes import Actor, Fix, Note, NoteKind
 from qbwc_server.models.queue import OPEN_STATUSES, QueueAction, QueueItem, QueueStatus, SentInfo
 from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
@@ -21,6 +21,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Company",
+    "ImportCursor",
     "ImportRun",
     "ImportStatus",
     "ImportWatermark",
