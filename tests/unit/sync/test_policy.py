@@ -66,7 +66,7 @@ def test_a_missing_account_is_fixed_in_the_settings():
     assert quickbooks_error(3140, message, "invoice").who_must_act is Actor.BOOKKEEPER_IN_SETTINGS
 
 
-def test_a_3140_message_names_what_is_missing(fixtures_dir):
+def test_a_3140_message_names_what_is_missing():
     message = (
         'There is an invalid reference to QuickBooks Customer "Joe Smith" in the SalesOrder.  '
         "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
