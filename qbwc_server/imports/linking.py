@@ -19,13 +19,11 @@ from qbwc_server.sync import lifecycle
 from qbwc_server.sync.builders.names import qb_name
 from qbwc_server.sync.builders.types import RecordProblem
 
-LIST_RECORD_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
-
 
 def baseline(record: Record, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Return the record's data as QuickBooks last got it from us (with the name as we sent it)."""
     data = dict(record.data or {})
-    if record.kind in LIST_RECORD_KINDS:
+    if record.kind.is_list:
         if record.qb_full_name:
             data["name"] = record.qb_full_name.rsplit(":", 1)[-1]
         else:

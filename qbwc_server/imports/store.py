@@ -33,8 +33,6 @@ from qbwc_server.sync import lifecycle, queue
 
 log = logging.getLogger(__name__)
 
-LIST_RECORD_KINDS = linking.LIST_RECORD_KINDS
-
 
 class Counts:
     """What a chunk did: objects seen, records or entries created and updated."""
@@ -309,7 +307,7 @@ class Store:
 
 def _label(entry: Entry) -> str:
     kind = entry.record_kind.value if entry.record_kind else "object"
-    if entry.record_kind in LIST_RECORD_KINDS:
+    if entry.record_kind is not None and entry.record_kind.is_list:
         return f"{kind} '{entry.full_name}'"
     return f"{kind} {entry.name}"
 
@@ -334,5 +332,5 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
 
 def _identity(entry: Entry) -> lifecycle.Identity:
     """Return the identity QuickBooks gave an imported object (full names only for list records)."""
-    full_name = entry.full_name if entry.record_kind in LIST_RECORD_KINDS else None
+    full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
     return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))

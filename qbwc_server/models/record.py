@@ -35,6 +35,11 @@ class RecordKind(enum.Enum):
         """Tell whether QuickBooks identifies it by TxnID (else ListID)."""
         return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL}
 
+    @property
+    def is_list(self) -> bool:
+        """Tell whether it is a QuickBooks list record (customer, job, item, vendor), known by ListID and FullName."""
+        return not self.is_transaction
+
     @classmethod
     def from_resource(cls, resource: str) -> RecordKind:
         """Return the kind for a REST resource name such as 'customers'."""

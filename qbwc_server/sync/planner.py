@@ -32,9 +32,6 @@ def display_name(record: Record) -> str:
     return record.external_id
 
 
-LIST_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
-
-
 class WouldQueue(Exception):
     """Raised while planning without writing, when planning would queue a pending prerequisite (so there is work)."""
 
@@ -61,7 +58,7 @@ def waiting_reason(
         prerequisite = found.get((ref_kind, external_id))
         if prerequisite is None:
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
-        if prerequisite.qb_id or (ref_kind in LIST_KINDS and (ref_kind, external_id) in in_batch):
+        if prerequisite.qb_id or (ref_kind.is_list and (ref_kind, external_id) in in_batch):
             continue
         name = display_name(prerequisite)
         state = prerequisite.sync_state
@@ -155,7 +152,7 @@ def plan_batch(
                 grouped += 1
             else:
                 counted += 1
-            if item.action is QueueAction.SEND and record.qb_id is None and record.kind in LIST_KINDS:
+            if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
     return batch
 

@@ -16,8 +16,6 @@ from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, Refusal, Result, Transition, identity
 from qbwc_server.sync.steps.common import answer_part, article, failed
 
-LIST_KINDS = frozenset({"customer", "job", "item", "vendor"})
-
 
 class SendStep:
     """Send the record: an Add when QuickBooks does not know it yet, else a Mod with the current EditSequence."""
@@ -36,7 +34,7 @@ class SendStep:
                 ProblemKind.QUICKBOOKS,
             )
         built = builders.build(inp, str(item.id))
-        if inp.qb is None and record.kind.value in LIST_KINDS:
+        if inp.qb is None and record.kind.is_list:
             name = builders.full_name(inp)
             if name:
                 ctx.predicted[(record.kind.value, record.external_id)] = builders.QbRef(id="", full_name=name)
@@ -64,7 +62,7 @@ class SendStep:
         if action is Action.SUCCEED and rs.rets:
             inp = request_input(ctx.db, ctx.company, record)
             found = identity(builders.identity_from_ret(inp, rs.rets[0]))
-            shown = (found.full_name if record.kind.value in LIST_KINDS else None) or record.qb_full_name or found.id
+            shown = found.full_name or record.qb_full_name or found.id
             lines = [
                 LogLine(
                     LogEvent.SYNCED,
