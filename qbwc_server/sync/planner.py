@@ -112,7 +112,7 @@ def plan_batch(
     counted = grouped = scanned_when_full = 0
     offset = 0
     while offset < MAX_SCAN:
-        chunk = queue.candidates(db, company, CHUNK, lock=True, offset=offset)
+        chunk = queue.candidates(db, company, CHUNK, lock=write, offset=offset)  # a question locks nothing
         if not chunk:
             break
         offset += len(chunk)

@@ -97,6 +97,7 @@ def show(slug: str, record_id: int) -> Any:
         record=record,
         name=display_name(record),
         error=error,
+        who_must_act=WHO_MUST_ACT,
         item=item,
         busy=item is not None and item.status is QueueStatus.SENT,
         entries=synclog.entries(db, record),
@@ -105,6 +106,15 @@ def show(slug: str, record_id: int) -> Any:
         link_lists=LINK_LISTS.get(record.kind, ()),
         find=find,
     )
+
+
+# Who must act on an error, in the bookkeeper's words.
+WHO_MUST_ACT = {
+    "bookkeeper_in_quickbooks": "you, in QuickBooks",
+    "bookkeeper_in_settings": "you, in this server's settings",
+    "app": "the app that sends the records (its data, or its developer)",
+    "nobody": "nobody: the server tries again by itself",
+}
 
 
 @bp.route("/c/<slug>/records/<int:record_id>/<action>", methods=["POST"])
