@@ -209,8 +209,7 @@ class SyncEngine:
                     # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
                     again(db, item, record)
                     continue
-                change = self.steps[item.action].handle(ctx, item, record, answer)
-                apply(db, company, wc_session.ticket, item, record, change, outcome)
+                self._file(ctx, item, record, answer, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
         return self.progress(db, company, wc_session)
@@ -220,6 +219,15 @@ class SyncEngine:
         log.info("session %s ended: %s", wc_session.ticket[:8], reason)
 
     # --- internals ---------------------------------------------------------------------------------------------
+
+    def _file(self, ctx: Answering, item: QueueItem, record: Record, answer: parse.RsItem, outcome: Outcome) -> None:
+        """Hand one answer to its item's step and carry out the transition the step returns."""
+        change = self.steps[item.action].handle(ctx, item, record, answer)
+        apply(ctx.db, ctx.company, ctx.ticket, item, record, change, outcome)
+
+    def _render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+        """Render one item's request through its step (a lookup may keep it for a shared query)."""
+        return self.steps[item.action].render(ctx, item, record)
 
     def _render_batch(self, db: Session, company: Company, limit: int) -> list[Outgoing]:
         started = time.perf_counter()
@@ -232,7 +240,7 @@ class SyncEngine:
             if failed.intersection(prerequisites(record.kind, record.data or {})):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
-                out = self.steps[item.action].render(ctx, item, record)
+                out = self._render(ctx, item, record)
             except builders.RecordProblem as problem:
                 failed.add((record.kind, record.external_id))
                 self._cannot_send(db, item, record, f"{problem.field}: {problem.message}", problem.problem)
