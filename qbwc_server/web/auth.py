@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock, passwords
 from qbwc_server.models import Company, LoginThrottle, Role, User
+from qbwc_server.users import create_user as create_user  # page logins live in users.py; kept importable here
 from qbwc_server.users import normalise_email
 
 log = logging.getLogger(__name__)
