@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from qbwc_server import __version__, clock, hcp, passwords, throttle
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
-from qbwc_server.imports import ImportExtension
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
@@ -45,7 +44,7 @@ class Conversation:
 
     def __init__(self, runtime: Runtime, engine: SyncEngine | None = None) -> None:
         self.runtime = runtime
-        self.engine = engine if engine is not None else SyncEngine(runtime.settings, extensions=[ImportExtension()])
+        self.engine = engine if engine is not None else runtime.sync_engine()
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
     # --- the calls without a session -------------------------------------------------------------------------
@@ -276,6 +275,7 @@ class Conversation:
             if self._busy(db, company):
                 call.outcome = BUSY
                 return ["", BUSY]
+            self.engine.plan(db, company)  # the one moment planning writes, before the question below
             if not self.engine.has_work(db, company):
                 call.outcome = NONE
                 return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE]

@@ -29,7 +29,7 @@ GRACE_SECONDS = 30
     help="Server processes (gunicorn; Linux and PostgreSQL only, otherwise one waitress process).",
 )
 @click.pass_obj
-def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:  # type: ignore[no-untyped-def]
+def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)
@@ -57,7 +57,7 @@ def single_process_reason(database_url: str) -> str | None:
     return None
 
 
-def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:
     """Configure logging, check the schema is migrated, and settle the address to listen on."""
     configure(runtime.settings.log_level)
     if database.current_revision(runtime.engine) is None:
@@ -75,7 +75,7 @@ def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: 
     serve_until_stopped(server, GRACE_SECONDS)
 
 
-def serve_until_stopped(server, grace_seconds: float) -> None:  # type: ignore[no-untyped-def]
+def serve_until_stopped(server, grace_seconds: float) -> None:
     """Run a waitress server; on SIGTERM or SIGINT stop accepting, finish and send what is in progress, then exit."""
     from waitress import wasyncore
     from waitress.server import BaseWSGIServer
