@@ -30,6 +30,10 @@ class Unauthorized(Error):
 
 
 class _GuardedParser(HTTPRequestParser):
+    # waitress sets these in its own untyped code.
+    error: Error | None
+    completed: bool
+
     def received(self, data: bytes) -> int:
         consumed: int = super().received(data)
         if self.headers_finished and not self.error and not self.completed and self._unauthenticated_api_body():

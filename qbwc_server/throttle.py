@@ -37,7 +37,7 @@ def locked_seconds(db: Session, door: str, name: str, address: str) -> int:
     waits = [0.0]
     for row in _rows(db, door, name, address, for_update=False):
         if row.locked_until is not None:
-            waits.append((clock.aware(row.locked_until) - now).total_seconds())  # type: ignore[operator]
+            waits.append((clock.aware(row.locked_until) - now).total_seconds())
     return max(0, int(max(waits) + 0.999))
 
 
@@ -47,7 +47,7 @@ def note_failure(db: Session, door: str, name: str, address: str, step_seconds: 
     login_scope, address_scope = _DOORS[door]
     for scope, key, free in ((login_scope, _key(name), FREE_FAILURES), (address_scope, "", FREE_ADDRESS_FAILURES)):
         row = _row(db, scope, key, address)
-        if row.last_failure_at is not None and now - clock.aware(row.last_failure_at) > FORGET_AFTER:  # type: ignore[operator]
+        if row.last_failure_at is not None and now - clock.aware(row.last_failure_at) > FORGET_AFTER:
             row.failures = 0
         row.failures = (row.failures or 0) + 1
         row.last_failure_at = now

@@ -36,4 +36,4 @@ def make_wsgi_app(runtime: Runtime, engine: SyncEngine | None = None) -> WsgiApp
     if not hops:
         return composed
     # Behind a TLS proxy the client's address and scheme arrive in X-Forwarded-* headers; only then trust them.
-    return ProxyFix(composed, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[return-value]
+    return ProxyFix(composed, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

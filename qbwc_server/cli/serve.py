@@ -5,13 +5,16 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qbwc_server import db as database
 from qbwc_server.errors import ConfigError
 from qbwc_server.logging_setup import configure
+
+if TYPE_CHECKING:
+    from qbwc_server.runtime import Runtime
 
 # How long a stopping server lets the requests in progress finish.
 GRACE_SECONDS = 30
@@ -65,7 +68,7 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
     return host or runtime.settings.host, port or runtime.settings.port
 
 
-def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve the composed app with waitress until SIGTERM or Ctrl-C, then let requests in progress finish."""
     from qbwc_server.serving import make_server
     from qbwc_server.wsgi import make_wsgi_app
