@@ -17,7 +17,7 @@ from qbwc_server.sync.linking import link_record
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
 from qbwc_server.web import db_session
-from qbwc_server.web.pages.common import company_or_404
+from qbwc_server.web.pages.common import WHO_MUST_ACT, company_or_404
 
 bp = Blueprint("records", __name__)
 
@@ -106,15 +106,6 @@ def show(slug: str, record_id: int) -> Any:
         link_lists=LINK_LISTS.get(record.kind, ()),
         find=find,
     )
-
-
-# Who must act on an error, in the bookkeeper's words.
-WHO_MUST_ACT = {
-    "bookkeeper_in_quickbooks": "you, in QuickBooks",
-    "bookkeeper_in_settings": "you, in this server's settings",
-    "app": "the app that sends the records (its data, or its developer)",
-    "nobody": "nobody: the server tries again by itself",
-}
 
 
 @bp.route("/c/<slug>/records/<int(max=2147483647):record_id>/<action>", methods=["POST"])
