@@ -1,7 +1,8 @@
 """Read qbXML from QuickBooks with a hardened parser: no DTDs, no entities, no network.
 
 ``parse_response`` reads a whole response; ``iter_response`` streams a large one element by element so memory
-stays flat during multi-megabyte imports; ``parse_hcp`` reads the host/company/preferences answer the Web
+stays flat during multi-megabyte imports; ``Answers`` hands each request its answer, streaming a large response
+unless someone asks for its objects as a list; ``parse_hcp`` reads the host/company/preferences answer the Web
 Connector sends with the first ``sendRequestXML`` of a session.
 """
 
@@ -11,6 +12,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lxml import etree
 
@@ -46,6 +48,35 @@ class RsItem:
     rets: list[etree._Element] = field(default_factory=list)
     iterator_id: str | None = None
     iterator_remaining: int | None = None
+
+    def stream(self) -> Iterator[etree._Element]:
+        """Yield the returned objects one by one."""
+        return iter(self.rets)
+
+
+class Answer(Protocol):
+    """QuickBooks' answer to one request: its status, and its returned objects as a list or as a stream."""
+
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def rs_type(self) -> str: ...
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def iterator_id(self) -> str | None: ...
+    @property
+    def iterator_remaining(self) -> int | None: ...
+    @property
+    def rets(self) -> list[etree._Element]: ...
+
+    def stream(self) -> Iterator[etree._Element]:
+        """Yield the returned objects one at a time; each is valid only until the next is taken."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -249,3 +280,67 @@ def parse_hcp(xml: str | bytes) -> HostInfo:
         company_name=text_of(company, "CompanyName"),
         file_ids=file_ids,
     )
+
+
+# Responses up to this size are read into a tree at once; larger ones (import pages) are streamed.
+STREAM_ABOVE = 1_000_000
+
+
+class Answers:
+    """The answers to one message set, found by requestID; a large response is never read into a tree unasked."""
+
+    def __init__(self, response: str | bytes) -> None:
+        self._data = _as_bytes(response)
+        self._items: dict[str, RsItem] | None = None
+        self._headers: dict[str, RsHeader] | None = None
+        if len(self._data) <= STREAM_ABOVE:
+            self._read_tree()
+
+    def get(self, request_id: str) -> Answer | None:
+        """Return the answer to a request, or None when the response has none."""
+        if self._items is not None:
+            return self._items.get(request_id)
+        header = self._read_headers().get(request_id)
+        return _Streamed(self, header) if header is not None else None
+
+    def stream(self, request_id: str) -> Iterator[etree._Element]:
+        """Yield the objects answering one request, reading the response as a stream."""
+        for header, ret in iter_response(self._data):
+            if header.request_id == request_id and ret is not None:
+                yield ret
+
+    def listed(self, request_id: str) -> list[etree._Element]:
+        """Return the objects answering one request as a list (reads the whole response into a tree)."""
+        found = self._read_tree().get(request_id)
+        return found.rets if found is not None else []
+
+    def _read_tree(self) -> dict[str, RsItem]:
+        if self._items is None:
+            self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
+        return self._items
+
+    def _read_headers(self) -> dict[str, RsHeader]:
+        if self._headers is None:
+            self._headers = {str(header.request_id): header for header, _ in iter_response(self._data)}
+        return self._headers
+
+
+class _Streamed:
+    """The answer to one request of a large response: its status now, its objects when asked for."""
+
+    def __init__(self, answers: Answers, header: RsHeader) -> None:
+        self._answers = answers
+        self.request_id = header.request_id
+        self.rs_type = header.rs_type
+        self.status_code = header.status_code
+        self.severity = header.severity
+        self.message = header.message
+        self.iterator_id = header.iterator_id
+        self.iterator_remaining = header.iterator_remaining
+
+    @property
+    def rets(self) -> list[etree._Element]:
+        return self._answers.listed(str(self.request_id))
+
+    def stream(self) -> Iterator[etree._Element]:
+        return self._answers.stream(str(self.request_id))
