@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from qbwc_server.config import Settings
 from qbwc_server.db import make_engine, make_session_factory, transaction
-from qbwc_server.imports import ImportExtension
+from qbwc_server.imports import ImportPageStep
 from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.sync.steps import STEPS
 
 
 @dataclass
@@ -39,8 +40,9 @@ class Runtime:
             yield session
 
     def sync_engine(self) -> SyncEngine:
-        """Build the sync engine with its extensions (imports go before the queue's records)."""
-        return SyncEngine(self.settings, extensions=[ImportExtension()])
+        """Build the sync engine with every step: the sync core's record steps, and the import page."""
+        # The import page is registered here, not in `sync.steps`: imports build on the sync core, not the reverse.
+        return SyncEngine(self.settings, steps={**STEPS, ImportPageStep.action: ImportPageStep()})
 
     def close(self) -> None:
         """Release the database connections."""

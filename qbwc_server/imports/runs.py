@@ -1,7 +1,8 @@
 """Import runs: queue, cancel and report them; the only code that changes an ImportRun's status.
 
 At most one run per company and kind is active (queued or running). A new run starts from the kind's
-watermark minus a safety overlap, so a repeated import only reads what changed since the last one.
+watermark minus a safety overlap, so a repeated import only reads what changed since the last one. Each active
+run has one open queue item of action IMPORT: the sync engine sends it once per page, through the import step.
 """
 
 from __future__ import annotations
@@ -17,13 +18,27 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
-from qbwc_server.models import Company, ImportCursor, ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models import (
+    OPEN_STATUSES,
+    Company,
+    ImportCursor,
+    ImportRun,
+    ImportStatus,
+    ImportWatermark,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+)
+from qbwc_server.sync import lifecycle
+from qbwc_server.sync.lifecycle import ItemEvent
 
 log = logging.getLogger(__name__)
 
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 # QuickBooks compares FromModifiedDate in local time and can be an hour off around daylight-saving changes.
 SAFETY_OVERLAP = timedelta(hours=1)
+# Import pages go before the records in the queue (whose priorities are 10 and up): subtracted from the kind's order.
+PAGES_FIRST = 100
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,8 @@ def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = F
             )
         )
         if existing is not None:
+            if page_item(db, existing) is None:
+                _queue_pages(db, existing)  # a run queued before its pages were queue items
             runs.append(existing)
             continue
         run = ImportRun(
@@ -84,6 +101,7 @@ def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = F
         )
         db.add(run)
         db.flush()
+        _queue_pages(db, run)
         log.info("import of %s queued for %s (run %s)", kind.name, company.slug, run.id)
         runs.append(run)
     return runs
@@ -96,8 +114,31 @@ def cancel(db: Session, company: Company, kinds: Iterable[str] | None = None) ->
     for run in active_runs(db, company):
         if names is None or run.kind in names:
             finish(run, ImportStatus.CANCELLED, error="Cancelled.")
+            item = page_item(db, run)
+            if item is not None:
+                lifecycle.move_item(item, ItemEvent.CANCEL)  # a page in flight: its late answer is nobody's
             cancelled.append(run)
     return cancelled
+
+
+def page_item(db: Session, run: ImportRun) -> QueueItem | None:
+    """Return the run's open queue item (ready for its next page, or sent), if any."""
+    return db.scalar(select(QueueItem).where(QueueItem.import_id == run.id, QueueItem.status.in_(OPEN_STATUSES)))
+
+
+def _queue_pages(db: Session, run: ImportRun) -> None:
+    """Queue the run's item; imports go before the queue's records, lists before the transactions."""
+    kind = KINDS[run.kind]
+    db.add(
+        QueueItem(
+            company_id=run.company_id,
+            import_id=run.id,
+            action=QueueAction.IMPORT,
+            status=QueueStatus.READY,
+            priority=kind.order - PAGES_FIRST,
+        )
+    )
+    db.flush()
 
 
 def status(db: Session, company: Company, *, limit: int = 50) -> list[RunStatus]:

@@ -1,16 +1,17 @@
-"""The sync engine's import hook: send the next page query of the active import and file its answer.
+"""The import page step: one page of an import run is one queue item (action IMPORT), sent and answered like any other.
 
-One import request goes per round trip, with request IDs "imp-<run id>-<n>". Paging uses QuickBooks iterators
-where the query has them. An iterator dies with its session, so the run's cursor remembers where the data
-stopped: the newest TimeModified seen (QuickBooks answers in TimeModified order) and the ids seen at exactly
-that time. The next session starts a new iterator from there, skipping those ids: no gaps and no duplicates.
+Each page goes alone in its message set and its answer is streamed, so a page of thousands of objects never sits in
+memory as a tree. Its request ID is "imp-<run id>-<n>". Paging uses QuickBooks iterators where the query has them.
+An iterator dies with its session, so the run's cursor remembers where the data stopped: the newest TimeModified
+seen (QuickBooks answers in TimeModified order) and the ids seen at exactly that time. A page rendered in another
+session starts a new iterator from there, skipping those ids: no gaps and no duplicates.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,10 +22,24 @@ from qbwc_server.imports.kinds import KINDS, ImportKind
 from qbwc_server.imports.mapping import Entry, map_ret
 from qbwc_server.imports.reference_lists import parse_time
 from qbwc_server.imports.store import Store
-from qbwc_server.models import Company, ImportCursor, ImportRun, ImportStatus, RecordKind, WcSession
-from qbwc_server.qbxml import parse
+from qbwc_server.models import (
+    Company,
+    ImportCursor,
+    ImportRun,
+    ImportStatus,
+    QueueAction,
+    QueueItem,
+    Record,
+    RecordKind,
+    WcSession,
+)
 from qbwc_server.qbxml.errors import XmlError
+from qbwc_server.qbxml.parse import Answer
+from qbwc_server.sync import lifecycle
 from qbwc_server.sync.builders.lists import build_list_query
+from qbwc_server.sync.lifecycle import ItemEvent
+from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.steps import Answering, Drafting, Result, Transition
 
 log = logging.getLogger(__name__)
 
@@ -37,54 +52,45 @@ RECORD_KINDS: dict[str, tuple[RecordKind, ...]] = {
 }
 NO_MATCH = (1,)  # "A query request did not find a matching object in QuickBooks"
 MAX_FAILURES = 3
+CHUNK = 200  # objects mapped and stored together
 
 
-class ImportExtension:
-    """Plug imports into `SyncEngine(settings, extensions=[ImportExtension()])`."""
+class ImportPageStep:
+    """Ask QuickBooks for the next page of an import run, and file the page it answers."""
 
-    def __init__(self, chunk_size: int = 200) -> None:
+    action: ClassVar[QueueAction] = QueueAction.IMPORT
+
+    def __init__(self, chunk_size: int = CHUNK) -> None:
         self.chunk_size = chunk_size
-        self.timings: dict[str, float] = {"handle": 0.0}
-        self.objects = 0
 
-    # --- the four calls the engine makes -------------------------------------------------------------------
-
-    def has_work(self, db: Session, company: Company) -> bool:
-        """Tell whether the company has a queued or running import."""
-        found = db.scalar(
-            select(func.count())
-            .select_from(ImportRun)
-            .where(ImportRun.company_id == company.id, ImportRun.status.in_(runs.ACTIVE))
-        )
-        return bool(found)
-
-    def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
-        """Forget iterators and unanswered requests of earlier sessions: those runs resume from their cursor."""
-        for run in runs.active_runs(db, company):
-            cursor = _cursor(run)
-            if run.iterator_ticket != wc_session.ticket:
-                run.iterator_id = run.iterator_ticket = None
-            if cursor.pending and cursor.pending_ticket != wc_session.ticket:
-                cursor.pending = cursor.pending_ticket = None
-                run.cursor = cursor
-
-    def next_requests(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
-        """Return the next import query (one at a time), or an empty list when no import is waiting."""
-        active = runs.active_runs(db, company)
-        if not active:
-            return []
-        run = active[0]
+    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+        """Return the query for the run's next page: the iterator's next one, or a new iterator from the cursor."""
+        run = ctx.db.get(ImportRun, item.import_id) if item.import_id is not None else None
+        if run is None or run.status not in runs.ACTIVE:
+            # Its run ended without it (cancelled, or removed): nobody needs the page any more.
+            lifecycle.move_item(item, ItemEvent.CANCEL)
+            return None
         kind = KINDS[run.kind]
         cursor = _cursor(run)
         if cursor.pending:
             # Asked again before an answer came: where that iterator stands is unknown, so start afresh.
             run.iterator_id = run.iterator_ticket = None
-        continuing = kind.pages and run.iterator_id and run.iterator_ticket == wc_session.ticket
+            if cursor.pending_ticket == ctx.ticket:
+                # This session's last answer did not include the query (a lost answer of an earlier session does
+                # not count: the Web Connector or the network lost it, not QuickBooks).
+                cursor.pending = cursor.pending_ticket = None
+                run.cursor = cursor
+                _failed_attempt(run, "QuickBooks' answer did not include the import query.", give_up=False)
+                if run.status not in runs.ACTIVE:
+                    lifecycle.move_item(item, ItemEvent.FAIL, error=run.error)
+                    return None
+                cursor = _cursor(run)
+        continuing = kind.pages and run.iterator_id and run.iterator_ticket == ctx.ticket
         if not continuing:
             _restart_point(run, cursor)
         number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
-        max_returned = int(effective(company.settings)["import_max_returned"])
+        max_returned = int(effective(ctx.company.settings)["import_max_returned"])
         built = build_list_query(
             kind.name,
             request_id,
@@ -95,45 +101,46 @@ class ImportExtension:
             active_status="All",
             include_line_items=kind.include_line_items,
         )
-        cursor.n, cursor.pending, cursor.pending_ticket = number, request_id, wc_session.ticket
+        cursor.n, cursor.pending, cursor.pending_ticket = number, request_id, ctx.ticket
         cursor.continuing = bool(continuing)
         run.cursor = cursor
         runs.mark_running(run)
         log.debug("import %s: %s %s", run.id, built.rq_type, "continue" if continuing else "start")
-        return [built.xml]
+        # The answer carries the run's request ID, not the item's: the item finds it as its group's.
+        return Outgoing(item, None, built, is_add=False, group=request_id)
 
-    def handle(
-        self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
-    ) -> int | None:
-        """File the answer to our import query; None when the answer was not for an import."""
-        run = self._in_flight(db, company, wc_session)
-        if run is None:
-            return None
-        started = time.perf_counter()
+    def flush(self, ctx: Drafting) -> list[Outgoing]:
+        """Return nothing: every page is rendered on its own."""
+        return []
+
+    def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
+        """Stream the page into the records, then say whether the run goes on (again), is done, or failed."""
+        run = _run_of(ctx.db, item)
+        seen_before = run.seen
         cursor = _cursor(run)
-        request_id = cursor.pending
         cursor.pending = cursor.pending_ticket = None
         run.cursor = cursor
-        if hresult or not (response or "").strip():
-            text = f"QuickBooks could not run the import query ({hresult or 'no response'}): {message or 'no message'}"
-            self._failed_attempt(run, text, give_up=True)
-        else:
-            seen_before = run.seen
-            try:
-                self._file(db, company, wc_session, run, str(request_id), response)
-            except XmlError as exc:
-                self._failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
-            wc_session.imported = (wc_session.imported or 0) + max(0, run.seen - seen_before)
-        self.timings["handle"] += time.perf_counter() - started
-        return self.progress(db, company, wc_session)
+        try:
+            self._file(ctx, run, rs)
+        except XmlError as exc:
+            _failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
+        return _after(run, imported=max(0, run.seen - seen_before))
 
-    # --- progress ------------------------------------------------------------------------------------------
+    def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
+        """Fail the run: QuickBooks could not run the query, and asking the same again will not help."""
+        run = _run_of(ctx.db, item)
+        cursor = _cursor(run)
+        cursor.pending = cursor.pending_ticket = None
+        run.cursor = cursor
+        text = f"QuickBooks could not run the import query ({hresult or 'no response'}): {message or 'no message'}"
+        _failed_attempt(run, text, give_up=True)
+        return _after(run, imported=0)
 
-    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
-        """Return 100 when every import is done, else how far this session's imports are (0-99)."""
+    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int | None:
+        """Return how far this session's imports are (0-99), or None when no import is queued or running."""
         active = runs.active_runs(db, company)
         if not active:
-            return 100
+            return None
         finished_here = db.scalar(
             select(func.count())
             .select_from(ImportRun)
@@ -147,101 +154,101 @@ class ImportExtension:
         fraction = runs.percent(active[0]) / 100
         return max(0, min(99, int(100 * (finished + fraction) / (finished + len(active)))))
 
-    # --- internals -----------------------------------------------------------------------------------------
+    # --- filing a page -------------------------------------------------------------------------------------
 
-    def _in_flight(self, db: Session, company: Company, wc_session: WcSession) -> ImportRun | None:
-        for run in runs.active_runs(db, company):
-            cursor = run.cursor
-            if cursor is not None and cursor.pending and cursor.pending_ticket == wc_session.ticket:
-                return run
-        return None
-
-    def _file(
-        self, db: Session, company: Company, wc_session: WcSession, run: ImportRun, request_id: str, response: str
-    ) -> None:
+    def _file(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
         """Stream the answer: map and store its objects a chunk at a time, then move the run along."""
         kind = KINDS[run.kind]
         cursor = _cursor(run)
         tracker = _Tracker(cursor)
-        store = Store(db, company, RECORD_KINDS.get(kind.name, ()), ticket=wc_session.ticket)
+        store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
-        header: parse.RsHeader | None = None
-        for rs_header, ret in parse.iter_response(response):
-            if rs_header.request_id != request_id:
-                continue
-            header = rs_header
-            if ret is None or rs_header.status_code != 0:
-                continue
-            try:
-                entry = map_ret(kind.name, ret)
-            except ValueError as exc:
-                log.warning("import %s: skipped an object QuickBooks returned: %s", run.id, exc)
-                continue
-            if tracker.take(entry):
-                chunk.append(entry)
-            if len(chunk) >= self.chunk_size:
-                self._store(run, store, chunk)
-                chunk = []
+        if rs.status_code == 0:
+            for ret in rs.stream():
+                try:
+                    entry = map_ret(kind.name, ret)
+                except ValueError as exc:
+                    log.warning("import %s: skipped an object QuickBooks returned: %s", run.id, exc)
+                    continue
+                if tracker.take(entry):
+                    chunk.append(entry)
+                if len(chunk) >= self.chunk_size:
+                    _store(run, store, chunk)
+                    chunk = []
         if chunk:
-            self._store(run, store, chunk)
+            _store(run, store, chunk)
         tracker.save(cursor)
         run.cursor = cursor
-        if header is None:
-            self._failed_attempt(run, "QuickBooks' answer did not include the import query.", give_up=False)
-        elif header.status_code in NO_MATCH and cursor.continuing and (run.remaining or 0) > 0:
+        if rs.status_code in NO_MATCH and cursor.continuing and (run.remaining or 0) > 0:
             # QuickBooks said the rest is gone: the iterator ended early, so start a new one where the data stopped.
-            self._failed_attempt(run, f"QuickBooks ended the iterator early: {header.message}", give_up=False)
-        elif header.status_code in NO_MATCH or (header.status_code == 0 and not _more(kind, header)):
-            self._done(db, company, run)
-        elif header.status_code == 0:
-            run.iterator_id = header.iterator_id
-            run.iterator_ticket = wc_session.ticket
-            run.remaining = header.iterator_remaining
+            _failed_attempt(run, f"QuickBooks ended the iterator early: {rs.message}", give_up=False)
+        elif rs.status_code in NO_MATCH or (rs.status_code == 0 and not _more(kind, rs)):
+            _done(ctx.db, ctx.company, run)
+        elif rs.status_code == 0:
+            run.iterator_id = rs.iterator_id
+            run.iterator_ticket = ctx.ticket
+            run.remaining = rs.iterator_remaining
             cursor.failures = 0
             run.cursor = cursor
         else:
             # An iterator QuickBooks no longer knows, or a refused query (perhaps busy): ask again a few times.
-            text = f"QuickBooks answered {header.status_code}: {header.message}"
-            self._failed_attempt(run, text, give_up=False)
+            _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
 
-    def _store(self, run: ImportRun, store: Store, chunk: list[Entry]) -> None:
-        counts = store.apply(chunk)
-        run.seen += counts.seen
-        run.created += counts.created
-        run.updated += counts.updated
-        self.objects += counts.seen
 
-    def _done(self, db: Session, company: Company, run: ImportRun) -> None:
-        cursor = _cursor(run)
-        newest = cursor.max_seen
-        runs.advance_watermark(db, company, run.kind, parse_time(newest))
-        when = parse_time(newest)
-        offset = when.utcoffset() if when is not None else None
-        if offset is not None:
-            cursor.tz = _offset_text(offset)  # QuickBooks' local offset, for the next run's filter
-        run.cursor = cursor
-        runs.finish(run, ImportStatus.DONE)
-        log.info(
-            "import %s of %s for %s done: %s seen, %s new, %s updated",
-            run.id,
-            run.kind,
-            company.slug,
-            run.seen,
-            run.created,
-            run.updated,
-        )
+def _run_of(db: Session, item: QueueItem) -> ImportRun:
+    run = db.get(ImportRun, item.import_id) if item.import_id is not None else None
+    assert run is not None, "an import page's item belongs to a run"
+    return run
 
-    def _failed_attempt(self, run: ImportRun, text: str, *, give_up: bool) -> None:
-        """Drop the iterator; fail the run after repeated trouble (or at once when retrying cannot help)."""
-        cursor = _cursor(run)
-        cursor.failures += 1
-        failures = cursor.failures
-        cursor.last_error = text
-        run.cursor = cursor
-        run.iterator_id = run.iterator_ticket = None
-        log.warning("import %s of %s: %s", run.id, run.kind, text)
-        if give_up or failures >= MAX_FAILURES:
-            runs.finish(run, ImportStatus.FAILED, error=text)
+
+def _after(run: ImportRun, *, imported: int) -> Transition:
+    """Return the page item's transition: the run's next page, or the end of the run."""
+    if run.status is ImportStatus.DONE:
+        return Transition(Result.DONE, imported=imported)
+    if run.status in runs.ACTIVE:
+        return Transition(Result.AGAIN, imported=imported)
+    return Transition(Result.FAILED, item_error=run.error, imported=imported)
+
+
+def _store(run: ImportRun, store: Store, chunk: list[Entry]) -> None:
+    counts = store.apply(chunk)
+    run.seen += counts.seen
+    run.created += counts.created
+    run.updated += counts.updated
+
+
+def _done(db: Session, company: Company, run: ImportRun) -> None:
+    cursor = _cursor(run)
+    newest = cursor.max_seen
+    runs.advance_watermark(db, company, run.kind, parse_time(newest))
+    when = parse_time(newest)
+    offset = when.utcoffset() if when is not None else None
+    if offset is not None:
+        cursor.tz = _offset_text(offset)  # QuickBooks' local offset, for the next run's filter
+    run.cursor = cursor
+    runs.finish(run, ImportStatus.DONE)
+    log.info(
+        "import %s of %s for %s done: %s seen, %s new, %s updated",
+        run.id,
+        run.kind,
+        company.slug,
+        run.seen,
+        run.created,
+        run.updated,
+    )
+
+
+def _failed_attempt(run: ImportRun, text: str, *, give_up: bool) -> None:
+    """Drop the iterator; fail the run after repeated trouble (or at once when retrying cannot help)."""
+    cursor = _cursor(run)
+    cursor.failures += 1
+    failures = cursor.failures
+    cursor.last_error = text
+    run.cursor = cursor
+    run.iterator_id = run.iterator_ticket = None
+    log.warning("import %s of %s: %s", run.id, run.kind, text)
+    if give_up or failures >= MAX_FAILURES:
+        runs.finish(run, ImportStatus.FAILED, error=text)
 
 
 class _Tracker:
@@ -304,7 +311,7 @@ def _cursor(run: ImportRun) -> ImportCursor:
     return run.cursor.copy() if run.cursor is not None else ImportCursor()
 
 
-def _more(kind: ImportKind, header: parse.RsHeader) -> bool:
+def _more(kind: ImportKind, header: Answer) -> bool:
     return kind.pages and bool(header.iterator_id) and (header.iterator_remaining or 0) > 0
 
 

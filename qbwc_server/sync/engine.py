@@ -1,15 +1,15 @@
 """The sync engine's face to the Web Connector conversation: what to send next, and what to do with answers.
 
-Each queue item's action has one step (`sync.steps`); the engine renders a batch through them, claims it, and hands
-each answer to the step of its item, whose transition `sync.transitions` carries out.
+Each queue item's action has one step (`sync.steps`): a record's send, lookup or refresh, or a page of an import. The
+engine renders a batch through them, claims it, and hands each answer to the step of its item, whose transition
+`sync.transitions` carries out.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,31 +35,10 @@ from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
+from qbwc_server.sync.steps.base import refusal_text
 from qbwc_server.sync.transitions import Outcome, again, apply, fail
 
 log = logging.getLogger(__name__)
-
-
-class Extension(Protocol):
-    """Other work for QuickBooks that plugs into the engine (imports); it goes before the queue's records."""
-
-    def has_work(self, db: Session, company: Company) -> bool:
-        """Tell whether the extension has something for QuickBooks now (reads only)."""
-        ...
-
-    def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
-        """Recover what earlier sessions left unanswered."""
-        ...
-
-    def next_requests(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
-        """Return the extension's next requests, or an empty list."""
-        ...
-
-    def handle(
-        self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
-    ) -> int | None:
-        """File the answer when it was the extension's (return progress), else None."""
-        ...
 
 
 class SyncEngine:
@@ -68,11 +47,9 @@ class SyncEngine:
     def __init__(
         self,
         settings: Settings | None = None,
-        extensions: Sequence[Extension] = (),
         steps: Mapping[QueueAction, Step] = STEPS,
     ) -> None:
         self.schema_dir = settings.qbxml_schema_dir if settings is not None else None
-        self.extensions = list(extensions)
         self.steps = dict(steps)
         self.timings: dict[str, float] = {"render": 0.0, "parse": 0.0, "validate": 0.0}
 
@@ -82,8 +59,6 @@ class SyncEngine:
         """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise)."""
         if company.paused:
             return False
-        if any(ext.has_work(db, company) for ext in self.extensions):
-            return True
         in_flight = db.scalar(
             select(func.count())
             .select_from(QueueItem)
@@ -95,6 +70,10 @@ class SyncEngine:
         """Return honest progress: 100 only when the company has nothing more to send now."""
         if not self.has_work(db, company):
             return 100
+        for step in self.steps.values():
+            share = step.progress(db, company, wc_session)
+            if share is not None:
+                return share
         remaining = db.scalar(
             select(func.count())
             .select_from(QueueItem)
@@ -128,8 +107,6 @@ class SyncEngine:
                     ticket=wc_session.ticket,
                 )
             again(db, item, record, action=action, unknown_outcome=unknown)
-        for ext in self.extensions:
-            ext.begin_session(db, company, wc_session)
 
     def next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         """Claim and render the next qbXML message set, or return None when there is nothing."""
@@ -141,26 +118,24 @@ class SyncEngine:
                 f"This QuickBooks speaks qbXML {version}; qbwc-server needs qbXML 13.0 or newer (QuickBooks Desktop "
                 "2014 or later). Nothing was sent: update QuickBooks to sync."
             )
-        for ext in self.extensions:
-            requests = ext.next_requests(db, company, wc_session)
-            if requests:
-                wc_session.requests_sent += len(requests)
-                return render.message_set(requests, version, on_error="continueOnError")
         limit = int(effective(company.settings)["batch_size"])
         while True:
-            outgoing = self._render_batch(db, company, limit)
+            outgoing = self._render_batch(db, company, wc_session.ticket, limit)
             if not outgoing:
                 return None
-            outgoing = self._drop_invalid(db, outgoing, version)
+            outgoing = self._drop_invalid(db, company, outgoing, version)
             if outgoing:
                 break
         sent = []
         for out in outgoing:
-            request = lifecycle.Request(out.built.rq_type, out.is_add, out.record.version, out.edit_sequence, out.group)
+            carried = out.record.version if out.record is not None else 0
+            request = lifecycle.Request(out.built.rq_type, out.is_add, carried, out.edit_sequence, out.group)
             if lifecycle.claim(db, out.item, wc_session.ticket, lifecycle.sent_info(out.item, request)):
                 sent.append(out)
         # Claim every item first, then change the records and logs: the changes go to the database in one flush.
         for out in sent:
+            if out.record is None:
+                continue
             lifecycle.move(db, out.record, Event.SEND)
             synclog.append(
                 db,
@@ -184,23 +159,19 @@ class SyncEngine:
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
-        for ext in self.extensions:
-            progress = ext.handle(db, company, wc_session, response, hresult, message)
-            if progress is not None:
-                return progress if progress < 100 or not self.has_work(db, company) else 99
         items = queue.in_flight(db, company, wc_session.ticket)
         outcome = Outcome()
         if hresult or not response.strip():
-            self._whole_set_refused(db, items, hresult, message, outcome)
+            self._whole_set_refused(db, company, wc_session.ticket, items, hresult, message, outcome)
         else:
             started = time.perf_counter()
-            answers = {rs.request_id: rs for rs in parse.parse_response(response)}
+            answers = parse.Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
             ctx = Answering(db, company, wc_session.ticket)
             for item in items:
                 record = records.get(item.record_id) if item.record_id else None
-                if record is None:
+                if item.record_id and record is None:
                     lifecycle.move_item(item, ItemEvent.CANCEL)
                     continue
                 group = item.sent_info.group if item.sent_info else None
@@ -212,6 +183,7 @@ class SyncEngine:
                 self._file(ctx, item, record, answer, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
+        wc_session.imported = (wc_session.imported or 0) + outcome.imported
         return self.progress(db, company, wc_session)
 
     def end_session(self, db: Session, wc_session: WcSession, reason: str) -> None:
@@ -220,28 +192,31 @@ class SyncEngine:
 
     # --- internals ---------------------------------------------------------------------------------------------
 
-    def _file(self, ctx: Answering, item: QueueItem, record: Record, answer: parse.RsItem, outcome: Outcome) -> None:
+    def _file(
+        self, ctx: Answering, item: QueueItem, record: Record | None, answer: parse.Answer, outcome: Outcome
+    ) -> None:
         """Hand one answer to its item's step and carry out the transition the step returns."""
         change = self.steps[item.action].handle(ctx, item, record, answer)
         apply(ctx.db, ctx.company, ctx.ticket, item, record, change, outcome)
 
-    def _render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+    def _render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Render one item's request through its step (a lookup may keep it for a shared query)."""
         return self.steps[item.action].render(ctx, item, record)
 
-    def _render_batch(self, db: Session, company: Company, limit: int) -> list[Outgoing]:
+    def _render_batch(self, db: Session, company: Company, ticket: str, limit: int) -> list[Outgoing]:
         started = time.perf_counter()
-        ctx = Drafting(db, company)
+        ctx = Drafting(db, company, ticket)
         outgoing: list[Outgoing] = []
         failed: set[tuple[RecordKind, str]] = set()
         for item, record in planner.plan_batch(db, company, limit):
-            if record is None:
-                continue
-            if failed.intersection(prerequisites(record.kind, record.data or {})):
+            if item.action not in self.steps:
+                continue  # an action this engine was built without (a test's engine with record steps only)
+            if record is not None and failed.intersection(prerequisites(record.kind, record.data or {})):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
                 out = self._render(ctx, item, record)
             except builders.RecordProblem as problem:
+                assert record is not None, "only a record's request can have a problem with the record"
                 failed.add((record.kind, record.external_id))
                 self._cannot_send(db, item, record, f"{problem.field}: {problem.message}", problem.problem)
                 continue
@@ -252,7 +227,7 @@ class SyncEngine:
         self.timings["render"] += time.perf_counter() - started
         return outgoing
 
-    def _drop_invalid(self, db: Session, outgoing: list[Outgoing], version: str) -> list[Outgoing]:
+    def _drop_invalid(self, db: Session, company: Company, outgoing: list[Outgoing], version: str) -> list[Outgoing]:
         """Validate against Intuit's schema when it is configured; a request that fails never reaches QuickBooks."""
         if self.schema_dir is None:
             return outgoing
@@ -263,11 +238,17 @@ class SyncEngine:
         valid = []
         for out in outgoing:
             errors = schema.validate(render.message_set([out.built.xml], version), version, self.schema_dir)
-            if errors:
-                message = "the request does not match QuickBooks' schema: " + errors[0]
+            if not errors:
+                valid.append(out)
+                continue
+            message = "the request does not match QuickBooks' schema: " + errors[0]
+            if out.record is not None:
                 self._cannot_send(db, out.item, out.record, message, builders.ProblemKind.DATA)
             else:
-                valid.append(out)
+                # Not sent, so as good as refused: the item's step says what that means for its work.
+                ctx = Answering(db, company, "")
+                change = self.steps[out.item.action].refused(ctx, out.item, None, "not sent", message)
+                apply(db, company, "", out.item, None, change, Outcome())
         self.timings["validate"] += time.perf_counter() - started
         return valid
 
@@ -279,29 +260,34 @@ class SyncEngine:
         synclog.append(db, record, LogEvent.FAILED, error.message)
 
     def _whole_set_refused(
-        self, db: Session, items: list[QueueItem], hresult: str, message: str, outcome: Outcome
+        self,
+        db: Session,
+        company: Company,
+        ticket: str,
+        items: list[QueueItem],
+        hresult: str,
+        message: str,
+        outcome: Outcome,
     ) -> None:
         """QuickBooks refused the message set (e.g. 0x80040400): split it until the bad request is alone."""
-        text = f"QuickBooks rejected the request ({hresult or 'no response'}): {message or 'no message'}"
         records = queue.records_of(db, items)
         if len(items) == 1:
             item = items[0]
             record = records.get(item.record_id) if item.record_id else None
-            if record is None:
-                lifecycle.move_item(item, ItemEvent.FAIL, error=text)
+            if item.record_id and record is None:
+                lifecycle.move_item(item, ItemEvent.CANCEL)
                 return
-            fail(db, item, record, policy.quickbooks_error(None, text, record.kind.value, policy.REFUSED_SET), outcome)
-            synclog.append(db, record, LogEvent.FAILED, text)
+            change = self.steps[item.action].refused(Answering(db, company, ticket), item, record, hresult, message)
+            apply(db, company, ticket, item, record, change, outcome)
             return
+        text = refusal_text(hresult, message)
         half = max(1, (len(items) + 1) // 2)
         for item in items:
             lifecycle.split_batch(item, half)
             record = records.get(item.record_id) if item.record_id else None
-            if record is None:
-                lifecycle.move_item(item, ItemEvent.AGAIN, error=text)
-                continue
             again(db, item, record, error=text)
-            synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
+            if record is not None:
+                synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:

@@ -18,7 +18,7 @@ class Outgoing:
     """One rendered request and what is needed to file its answer."""
 
     item: QueueItem
-    record: Record
+    record: Record | None  # None for an item about no record (a page of an import)
     built: builders.Built
     is_add: bool
     group: str | None = None  # the requestID of a query shared with other items

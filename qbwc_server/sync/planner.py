@@ -126,9 +126,9 @@ def plan_batch(
                 if grouped >= grouped_lookups or scanned_when_full > CHUNK:
                     return batch
             if item.record_id is None:
-                if not full:
-                    batch.append((item, None))
-                    counted += 1
+                # An item about no record (a page of an import) goes alone: its answer may be large, and is streamed.
+                if not batch:
+                    return [(item, None)]
                 continue
             if item.record_id not in loaded:
                 # Load the records of the items ahead in one query rather than one by one.

@@ -18,12 +18,23 @@ class Outcome:
     def __init__(self) -> None:
         self.succeeded = 0
         self.failed = 0
+        self.imported = 0
 
 
 def apply(
-    db: Session, company: Company, ticket: str, item: QueueItem, record: Record, change: Transition, outcome: Outcome
+    db: Session,
+    company: Company,
+    ticket: str,
+    item: QueueItem,
+    record: Record | None,
+    change: Transition,
+    outcome: Outcome,
 ) -> None:
-    """Apply one answer's transition to its item and record."""
+    """Apply one answer's transition to its item and record (an item about no record only moves itself)."""
+    outcome.imported += change.imported
+    if record is None:
+        _apply_to_item(item, change)
+        return
     for line in change.log:
         synclog.append(
             db,
@@ -75,6 +86,24 @@ def apply(
     )
 
 
+def _apply_to_item(item: QueueItem, change: Transition) -> None:
+    """Move an item that is about no record: done, failed, or again after a delay."""
+    if change.result is Result.DONE:
+        lifecycle.move_item(item, ItemEvent.DONE)
+    elif change.result is Result.FAILED:
+        lifecycle.move_item(
+            item, ItemEvent.FAIL, error=change.item_error or (change.error.message if change.error else None)
+        )
+    else:
+        lifecycle.move_item(
+            item,
+            ItemEvent.AGAIN,
+            action=change.next_action,
+            delay_seconds=change.delay_seconds,
+            error=change.item_error,
+        )
+
+
 def confirm(db: Session, company: Company, record: Record) -> None:
     """Say QuickBooks has the record; when it changed meanwhile, queue the newer version."""
     if record.synced_version == record.version:
@@ -95,7 +124,7 @@ def fail(db: Session, item: QueueItem, record: Record, error: Note, outcome: Out
 def again(
     db: Session,
     item: QueueItem,
-    record: Record,
+    record: Record | None,
     *,
     action: QueueAction | None = None,
     unknown_outcome: bool | None = None,
@@ -106,5 +135,5 @@ def again(
     lifecycle.move_item(
         item, ItemEvent.AGAIN, action=action, unknown_outcome=unknown_outcome, delay_seconds=delay_seconds, error=error
     )
-    if record.sync_state is not SyncState.QUEUED:
+    if record is not None and record.sync_state is not SyncState.QUEUED:
         lifecycle.move(db, record, Event.REQUEUE)

@@ -1,4 +1,7 @@
-"""The shape every step has: render a queue item's request, and turn QuickBooks' answer into a transition."""
+"""The shape every step has: render a queue item's request, and turn QuickBooks' answer into a transition.
+
+Most items are about one record; an item of an import has none (`record` is None for it).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,9 @@ from typing import ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Company, LogEvent, Note, QueueAction, QueueItem, Record
-from qbwc_server.qbxml.parse import RsItem
-from qbwc_server.sync import builders
+from qbwc_server.models import Company, LogEvent, Note, QueueAction, QueueItem, Record, WcSession
+from qbwc_server.qbxml.parse import Answer
+from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
 
@@ -21,6 +24,7 @@ class Drafting:
 
     db: Session
     company: Company
+    ticket: str = ""  # the session the batch goes to (an import continues only its own session's iterator)
     # Full names of list records added earlier in the same message set (they have no ListID yet).
     predicted: Predicted = field(default_factory=dict)
     # Items a step keeps to render together at the end of the batch (lookups sharing one query).
@@ -81,6 +85,7 @@ class Transition:
     refusal: Refusal | None = None
     refused_with: int | None = None  # remembered for the next action's answer (3100: the name is in use)
     log: tuple[LogLine, ...] = ()
+    imported: int = 0  # objects read from QuickBooks (the session summary's "Imported N")
 
 
 class Step(Protocol):
@@ -88,17 +93,50 @@ class Step(Protocol):
 
     action: ClassVar[QueueAction]
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
-        """Return the item's request (None when it is kept to render with others); RecordProblem if it cannot go."""
+    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+        """Return the item's request (None when it is kept or cannot go now); RecordProblem if it never can."""
         ...
 
     def flush(self, ctx: Drafting) -> list[Outgoing]:
         """Return the requests of the items kept during the batch."""
         ...
 
-    def handle(self, ctx: Answering, item: QueueItem, record: Record, rs: RsItem) -> Transition:
-        """Return what QuickBooks' answer does to the item and its record (nothing is written here)."""
+    def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
+        """Return what QuickBooks' answer does to the item and its record (the record's data is not written here)."""
         ...
+
+    def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
+        """Return what it means when QuickBooks refused the item's message set and the item was alone in it."""
+        ...
+
+    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int | None:
+        """Return how far the step's own work is (0-99), or None when the queue's counts say it (reads only)."""
+        ...
+
+
+def refusal_text(hresult: str, message: str) -> str:
+    """Return the words for a message set QuickBooks refused as a whole."""
+    return f"QuickBooks rejected the request ({hresult or 'no response'}): {message or 'no message'}"
+
+
+def need(record: Record | None) -> Record:
+    """Return the record of a record step's item (every send, lookup and refresh item has one)."""
+    assert record is not None, "a record step was given an item without a record"
+    return record
+
+
+class RecordStep:
+    """What the record steps share: a refused message set fails the record, and the queue's counts are progress."""
+
+    def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
+        """Fail the record with QuickBooks' refusal (the set was split until this item was alone)."""
+        text = refusal_text(hresult, message)
+        error = policy.quickbooks_error(None, text, need(record).kind.value, policy.REFUSED_SET)
+        return Transition(Result.FAILED, error=error, log=(LogLine(LogEvent.FAILED, text),))
+
+    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int | None:
+        """Return None: the engine counts the queue's items."""
+        return None
 
 
 def identity(qb: builders.QbIdentity) -> Identity:

@@ -6,7 +6,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import policy
 from qbwc_server.sync.steps.base import LogLine, Refusal, Result, Transition
 
@@ -24,7 +24,7 @@ def failed(
     return Transition(Result.FAILED, error=error, item_error=error.message, refusal=refusal, log=log)
 
 
-def answer_part(rs: RsItem) -> str:
+def answer_part(rs: Answer) -> str:
     """Return only this request's answer, not the whole message set, so the log stays readable."""
     head = (
         f'<{rs.rs_type} requestID={quoteattr(str(rs.request_id))} statusCode="{rs.status_code}"'

@@ -12,13 +12,13 @@ from typing import ClassVar
 from lxml import etree
 
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
-from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
-from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, Result, Transition, identity
+from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
 from qbwc_server.sync.steps.common import answer_part, failed
 
 GROUP_SIZE = 50
@@ -29,13 +29,14 @@ def is_grouped(item: QueueItem, record: Record) -> bool:
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
 
 
-class LookupStep:
+class LookupStep(RecordStep):
     """Look a record up by name (lists) or by number, party, date and amount (transactions)."""
 
     action: ClassVar[QueueAction] = QueueAction.LOOKUP
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the record's query, or keep a first-sync invoice lookup to share a query with others."""
+        record = need(record)
         if is_grouped(item, record):
             ctx.kept.setdefault(self.action, []).append((item, record))
             return None
@@ -54,8 +55,9 @@ class LookupStep:
             outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
         return outgoing
 
-    def handle(self, ctx: Answering, item: QueueItem, record: Record, rs: RsItem) -> Transition:
+    def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Link what QuickBooks has, or send the record when QuickBooks has nothing."""
+        record = need(record)
         inp = request_input(ctx.db, ctx.company, record)
         kind = record.kind.value
         found = policy.meaning(rs.status_code, Request.LOOKUP)

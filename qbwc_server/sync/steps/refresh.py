@@ -9,22 +9,23 @@ from __future__ import annotations
 from typing import ClassVar
 
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
-from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.policy import Action, Request
-from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, Result, Transition, identity
+from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
 from qbwc_server.sync.steps.common import failed
 from qbwc_server.sync.steps.send import SendStep
 
 
-class RefreshStep:
+class RefreshStep(RecordStep):
     """Query the record by its ListID or TxnID."""
 
     action: ClassVar[QueueAction] = QueueAction.REFRESH
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the query by id; without an id there is nothing to read, so the record is sent instead."""
+        record = need(record)
         if not record.qb_id:
             return SendStep().render(ctx, item, record)
         built = builders.build_refresh(record.kind.value, record.qb_id, str(item.id))
@@ -34,8 +35,9 @@ class RefreshStep:
         """Return nothing: every refresh is rendered on its own."""
         return []
 
-    def handle(self, ctx: Answering, item: QueueItem, record: Record, rs: RsItem) -> Transition:
+    def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Take the current EditSequence and send again, unless QuickBooks already has our lost Mod."""
+        record = need(record)
         sent = item.sent_info
         if sent is not None and sent.add:
             return SendStep().handle(ctx, item, record, rs)  # it went as an Add (see render)

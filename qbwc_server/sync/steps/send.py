@@ -7,23 +7,34 @@ from typing import ClassVar
 from sqlalchemy.orm import Session
 
 from qbwc_server.models import Company, LogEvent, Origin, QueueAction, QueueItem, Record
-from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy, queue
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
-from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, Refusal, Result, Transition, identity
+from qbwc_server.sync.steps.base import (
+    Answering,
+    Drafting,
+    LogLine,
+    RecordStep,
+    Refusal,
+    Result,
+    Transition,
+    identity,
+    need,
+)
 from qbwc_server.sync.steps.common import answer_part, article, failed
 
 
-class SendStep:
+class SendStep(RecordStep):
     """Send the record: an Add when QuickBooks does not know it yet, else a Mod with the current EditSequence."""
 
     action: ClassVar[QueueAction] = QueueAction.SEND
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the Add or Mod for the record's current data."""
+        record = need(record)
         inp = request_input(ctx.db, ctx.company, record, ctx.predicted)
         if inp.qb is None and record.origin is Origin.QUICKBOOKS:
             # It came from QuickBooks and QuickBooks no longer has it: someone deleted it there on purpose.
@@ -45,8 +56,9 @@ class SendStep:
         """Return nothing: every send is rendered on its own."""
         return []
 
-    def handle(self, ctx: Answering, item: QueueItem, record: Record, rs: RsItem) -> Transition:
+    def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Apply the error policy to the answer of an Add or a Mod."""
+        record = need(record)
         sent = item.sent_info
         was_add = bool(sent and sent.add)
         rq_type = sent.rq_type if sent else None

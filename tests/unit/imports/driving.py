@@ -1,4 +1,4 @@
-"""Drive the import hook the way a Web Connector session does, against any QuickBooks stand-in."""
+"""Drive the sync engine's import step the way a Web Connector session does, against any QuickBooks stand-in."""
 
 from __future__ import annotations
 
@@ -8,14 +8,57 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from qbwc_server.imports import ImportExtension
-from qbwc_server.models import Company, WcSession
+from sqlalchemy.orm import Session as DbSession
+
+from qbwc_server.imports import ImportPageStep
+from qbwc_server.models import Company, QueueAction, WcSession
 from qbwc_server.qbxml import render
 from qbwc_server.runtime import Runtime
+from qbwc_server.sync import queue
+from qbwc_server.sync.engine import SyncEngine
 
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared"
 RESPONSES = SHARED / "fixtures" / "qbxml" / "responses"
 SCHEMA_DIR = SHARED / "qbxml-xsd"
+
+
+class Hook:
+    """A session's import work as the engine does it, asked one import request at a time (no SOAP, no HTTP).
+
+    Its engine has the import step only: the records the tests queue stay in the queue, as the import left them.
+    """
+
+    def __init__(self) -> None:
+        self.engine = SyncEngine(None, steps={QueueAction.IMPORT: ImportPageStep()})
+
+    def has_work(self, db: DbSession, company: Company) -> bool:
+        """Tell whether the engine has work (an import page, here)."""
+        return self.engine.has_work(db, company)
+
+    def begin_session(self, db: DbSession, company: Company, wc: WcSession) -> None:
+        """Recover what earlier sessions left in flight."""
+        self.engine.begin_session(db, company, wc)
+
+    def next_requests(self, db: DbSession, company: Company, wc: WcSession) -> list[str]:
+        """Return the requests of the engine's next message set, without the envelope (none when it has nothing)."""
+        message_set = self.engine.next_request(db, company, wc)
+        if message_set is None:
+            return []
+        found = re.search(r"<QBXMLMsgsRq[^>]*>(.*)</QBXMLMsgsRq>", message_set, re.S)
+        assert found, message_set
+        return [found.group(1).strip()]
+
+    def handle(
+        self, db: DbSession, company: Company, wc: WcSession, response: str, hresult: str, message: str
+    ) -> int | None:
+        """Hand the engine the answer when an import page of this session is in flight; None when none is."""
+        if not any(item.action is QueueAction.IMPORT for item in queue.in_flight(db, company, wc.ticket)):
+            return None
+        return self.engine.handle_response(db, company, wc, response, hresult, message)
+
+    def progress(self, db: DbSession, company: Company, wc: WcSession) -> int:
+        """Return the engine's progress for the session."""
+        return self.engine.progress(db, company, wc)
 
 
 @dataclass
@@ -35,13 +78,13 @@ class Session:
 
 
 class Driver:
-    """Run sessions of the import hook against any `answer(qbxml) -> qbxml` function."""
+    """Run sessions of the engine's import step against any `answer(qbxml) -> qbxml` function."""
 
     def __init__(self, runtime: Runtime, company_id: int, answer) -> None:  # type: ignore[no-untyped-def]
         self.runtime = runtime
         self.company_id = company_id
         self.answer = answer
-        self.ext = ImportExtension()
+        self.ext = Hook()
 
     def session(self, max_trips: int = 1000, before_each=None) -> Session:  # type: ignore[no-untyped-def]
         """Open a session, send import requests until none is left (or `max_trips`), and return what happened."""

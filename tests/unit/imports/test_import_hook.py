@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from qbwc_server.imports import ImportExtension, runs
+from qbwc_server.imports import runs
 from qbwc_server.imports.kinds import KINDS
 from qbwc_server.models import Company, ImportRun, ImportStatus, WcSession
 from qbwc_server.qbxml import render, schema
 from tests.factories import make_company
+from tests.unit.imports.driving import Hook
 
 
 def _session(db, company, ticket="t-1"):  # type: ignore[no-untyped-def]
@@ -27,7 +28,7 @@ def _run(db, company):  # type: ignore[no-untyped-def]
 def test_every_kind_asks_quickbooks_with_a_request_its_schema_accepts(sqlite_runtime, schema_path, version):
     if schema_path is None:
         pytest.skip("../shared/qbxml-xsd is not beside this checkout")
-    ext = ImportExtension()
+    ext = Hook()
     with sqlite_runtime.transaction() as db:
         company = make_company(db)
         wc = _session(db, company)
@@ -40,7 +41,7 @@ def test_every_kind_asks_quickbooks_with_a_request_its_schema_accepts(sqlite_run
 
 
 def test_an_answer_to_a_sync_request_is_left_to_the_engine(sqlite_runtime):
-    ext = ImportExtension()
+    ext = Hook()
     with sqlite_runtime.transaction() as db:
         company = make_company(db)
         wc = _session(db, company)
@@ -54,7 +55,7 @@ def test_an_answer_to_a_sync_request_is_left_to_the_engine(sqlite_runtime):
 
 
 def test_a_message_set_quickbooks_refuses_fails_the_run_with_its_reason(sqlite_runtime):
-    ext = ImportExtension()
+    ext = Hook()
     with sqlite_runtime.transaction() as db:
         company = make_company(db)
         wc = _session(db, company)
@@ -72,7 +73,7 @@ def test_a_message_set_quickbooks_refuses_fails_the_run_with_its_reason(sqlite_r
 
 
 def test_an_error_status_is_retried_from_the_cursor_then_fails_the_run(sqlite_runtime):
-    ext = ImportExtension()
+    ext = Hook()
     answer = (
         '<?xml version="1.0"?><QBXML><QBXMLMsgsRs><CustomerQueryRs requestID="{rid}" statusCode="3170" '
         'statusSeverity="Error" statusMessage="busy"/></QBXMLMsgsRs></QBXML>'
@@ -93,7 +94,7 @@ def test_an_error_status_is_retried_from_the_cursor_then_fails_the_run(sqlite_ru
 
 
 def test_a_new_session_forgets_the_old_iterator_and_unanswered_request(sqlite_runtime):
-    ext = ImportExtension()
+    ext = Hook()
     with sqlite_runtime.transaction() as db:
         company = make_company(db)
         old = _session(db, company, "old")
@@ -111,7 +112,7 @@ def test_a_new_session_forgets_the_old_iterator_and_unanswered_request(sqlite_ru
 
 
 def test_paused_or_empty_companies_have_no_import_work(sqlite_runtime):
-    ext = ImportExtension()
+    ext = Hook()
     with sqlite_runtime.transaction() as db:
         company = make_company(db)
         wc = _session(db, company)

@@ -8,11 +8,12 @@ import tracemalloc
 import pytest
 from sqlalchemy import func, select
 
-from qbwc_server.imports import ImportExtension, runs
+from qbwc_server.imports import runs
 from qbwc_server.models import Record, WcSession
 from qbwc_server.qbxml import render
 from qbwc_server.simulator import FakeCompany
 from tests.factories import make_company
+from tests.unit.imports.driving import Hook
 
 MB = 1_000_000
 
@@ -20,7 +21,7 @@ MB = 1_000_000
 def _file_one_answer(runtime, customers: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     """Import `customers` customers from one answer; return (answer bytes, peak traced bytes, traced bytes after)."""
     fake = FakeCompany.generate(customers, jobs_per=0, items=1, vendors=1, seed=5)
-    ext = ImportExtension()
+    ext = Hook()
     with runtime.transaction() as db:
         company = make_company(db, import_max_returned=customers)
         wc = WcSession(ticket=secrets.token_hex(8), company_id=company.id)
