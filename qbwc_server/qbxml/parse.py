@@ -282,8 +282,9 @@ def parse_hcp(xml: str | bytes) -> HostInfo:
     )
 
 
-# Responses up to this size are read into a tree at once; larger ones (import pages) are streamed.
-STREAM_ABOVE = 1_000_000
+# Responses up to this size are read into a tree at once (a batch of records); larger ones (import pages) are
+# streamed, and read into a tree only when a step asks for its objects as a list.
+STREAM_ABOVE = 64 * 1024
 
 
 class Answers:
@@ -292,7 +293,8 @@ class Answers:
     def __init__(self, response: str | bytes) -> None:
         self._data = _as_bytes(response)
         self._items: dict[str, RsItem] | None = None
-        self._headers: dict[str, RsHeader] | None = None
+        self._headers: dict[str, RsHeader] = {}
+        self._all_headers = False
         if len(self._data) <= STREAM_ABOVE:
             self._read_tree()
 
@@ -300,7 +302,7 @@ class Answers:
         """Return the answer to a request, or None when the response has none."""
         if self._items is not None:
             return self._items.get(request_id)
-        header = self._read_headers().get(request_id)
+        header = self._find_header(request_id)
         return _Streamed(self, header) if header is not None else None
 
     def stream(self, request_id: str) -> Iterator[etree._Element]:
@@ -319,10 +321,16 @@ class Answers:
             self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
         return self._items
 
-    def _read_headers(self) -> dict[str, RsHeader]:
-        if self._headers is None:
-            self._headers = {str(header.request_id): header for header, _ in iter_response(self._data)}
-        return self._headers
+    def _find_header(self, request_id: str) -> RsHeader | None:
+        """Read the stream only as far as the request's answer (an import page's is the first and only one)."""
+        if request_id in self._headers or self._all_headers:
+            return self._headers.get(request_id)
+        for header, _ in iter_response(self._data):
+            self._headers.setdefault(str(header.request_id), header)
+            if header.request_id == request_id:
+                return header
+        self._all_headers = True
+        return None
 
 
 class _Streamed:

@@ -175,7 +175,8 @@ class SyncEngine:
                     lifecycle.move_item(item, ItemEvent.CANCEL)
                     continue
                 group = item.sent_info.group if item.sent_info else None
-                answer = answers.get(str(item.id)) or (answers.get(group) if group else None)
+                # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
+                answer = answers.get(group) if group else answers.get(str(item.id))
                 if answer is None:
                     # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
                     again(db, item, record)
