@@ -294,7 +294,7 @@ class Answers:
         self._data = _as_bytes(response)
         self._items: dict[str, RsItem] | None = None
         self._headers: dict[str, RsHeader] = {}
-        self._all_headers = False
+        self._scan: Iterator[tuple[RsHeader, etree._Element | None]] | None = None
         if len(self._data) <= STREAM_ABOVE:
             self._read_tree()
 
@@ -323,13 +323,15 @@ class Answers:
 
     def _find_header(self, request_id: str) -> RsHeader | None:
         """Read the stream only as far as the request's answer (an import page's is the first and only one)."""
-        if request_id in self._headers or self._all_headers:
-            return self._headers.get(request_id)
-        for header, _ in iter_response(self._data):
+        if request_id in self._headers:
+            return self._headers[request_id]
+        if self._scan is None:
+            self._scan = iter_response(self._data)
+        # Go on from where the last search stopped: the whole response is read at most once.
+        for header, _ in self._scan:
             self._headers.setdefault(str(header.request_id), header)
             if header.request_id == request_id:
                 return header
-        self._all_headers = True
         return None
 
 

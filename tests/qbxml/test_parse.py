@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from qbwc_server.qbxml import parse
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import iter_response, parse_hcp, parse_response, text_of
 
@@ -104,3 +105,30 @@ def test_malformed_responses_raise_xml_error(bad):
 def test_hcp_without_host_or_company_is_refused():
     with pytest.raises(XmlError):
         parse_hcp("<QBXML><QBXMLMsgsRs/></QBXML>")
+
+
+def _customers_answer(request_id: str, count: int) -> str:
+    rets = "".join(
+        f"<CustomerRet><ListID>{n}</ListID><Name>Customer {n:05d}</Name></CustomerRet>" for n in range(count)
+    )
+    return (
+        f'<QBXML><QBXMLMsgsRs><CustomerAddRs requestID="1" statusCode="0" statusSeverity="Info" statusMessage="ok"/>'
+        f'<CustomerQueryRs requestID="{request_id}" statusCode="0" statusSeverity="Info" statusMessage="ok" '
+        f'iteratorRemainingCount="7" iteratorID="{{it}}">{rets}</CustomerQueryRs></QBXMLMsgsRs></QBXML>'
+    )
+
+
+def test_answers_to_a_large_response_are_found_by_request_id_and_streamed():
+    answers = parse.Answers(_customers_answer("imp-1-1", 2000))  # well over the size read into a tree at once
+    page = answers.get("imp-1-1")
+    assert page is not None and (page.status_code, page.iterator_remaining, page.iterator_id) == (0, 7, "{it}")
+    assert sum(1 for _ in page.stream()) == 2000
+    assert answers.get("1") is not None and answers.get("2") is None  # found from what was read, or not there
+    assert len(page.rets) == 2000  # a step may still ask for the objects as a list
+
+
+def test_answers_to_a_small_response_come_from_one_tree():
+    answers = parse.Answers(_customers_answer("imp-1-1", 3))
+    page = answers.get("imp-1-1")
+    assert page is not None and [parse.text_of(ret, "ListID") for ret in page.stream()] == ["0", "1", "2"]
+    assert answers.get("nope") is None
