@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import company_settings, passwords, queue
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company
+from qbwc_server.webhooks import outbox
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # qbXML versions whose schemas the project is built and tested against.
@@ -178,6 +179,7 @@ def set_paused(db: Session, slug: str, paused: bool) -> Company:
     company = get_company(db, slug)
     company.paused = paused
     db.flush()
+    outbox.connection_checked(db, company)
     return company
 
 

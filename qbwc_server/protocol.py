@@ -26,6 +26,7 @@ from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ class Conversation:
             wc.company_file = company.company_file or ""
             db.add(wc)
             db.flush()
+            outbox.connection_checked(db, company)
             call.ticket = wc.ticket
             call.outcome = "work"
             return [wc.ticket, company.company_file or ""], 0.0
@@ -405,6 +407,9 @@ class Conversation:
         except Exception:
             # The session still ends; its unanswered requests are recovered by the next begin_session.
             log.exception("ending session %s… failed in the sync engine", wc.ticket[:8])
+        company = db.get(Company, wc.company_id)
+        if company is not None:
+            outbox.connection_checked(db, company)
 
 
 def summarize(wc: WcSession) -> str:

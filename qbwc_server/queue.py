@@ -28,6 +28,7 @@ from qbwc_server.models import (
 )
 from qbwc_server.sync.dependencies import PRIORITY, prerequisites
 from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -349,10 +350,12 @@ def orphaned(db: Session, company: Company, current_ticket: str) -> list[QueueIt
 
 
 def set_state(db: Session, record: Record, state: SyncState, *, error: dict[str, Any] | None) -> None:
-    """Change a record's sync state (and its last error) — the one place that does."""
+    """Change a record's sync state (and its last error) — the one place that does — and tell the webhooks."""
+    previous = record.sync_state
     record.sync_state = state
     record.last_error = error
     record.updated_at = clock.now()
+    outbox.record_event(db, record, previous)
 
 
 def counts(db: Session, company: Company) -> dict[str, int]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
 from qbwc_server.models import Company, ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ def finish(run: ImportRun, status: ImportStatus, *, error: str | None = None) ->
     run.finished_at = clock.now()
     if status is ImportStatus.DONE:
         run.remaining = 0
+    outbox.import_finished(run)
 
 
 def advance_watermark(db: Session, company: Company, kind: str, through: datetime | None) -> None:

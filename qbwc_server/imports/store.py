@@ -29,6 +29,7 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ class Store:
         if not had_unsent_changes:
             record.synced_version = record.version  # QuickBooks already has it: nothing to send back
         self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
+        outbox.record_event(self.db, record, record.sync_state, changed_fields=sorted(changes.changed_fields(found)))
         return "updated"
 
     def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:

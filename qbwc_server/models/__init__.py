@@ -9,12 +9,14 @@ from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
 from qbwc_server.models.reference import QbListEntry
 from qbwc_server.models.synclog import LogEvent, SyncLogEntry
 from qbwc_server.models.wc_session import SessionState, WcSession
+from qbwc_server.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "OPEN_STATUSES",
     "ApiToken",
     "Base",
     "Company",
+    "DeliveryStatus",
     "ImportRun",
     "ImportStatus",
     "ImportWatermark",
@@ -33,5 +35,8 @@ __all__ = [
     "SyncState",
     "User",
     "WcSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "user_companies",
 ]
