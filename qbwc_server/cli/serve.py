@@ -35,19 +35,25 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
 
 
 def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
-    """Serve the composed app with waitress until interrupted."""
+    """Serve the composed app with waitress until interrupted, delivering webhooks in the background."""
     import waitress
 
+    from qbwc_server.webhooks.delivery import Deliverer
     from qbwc_server.wsgi import make_wsgi_app
 
-    waitress.serve(
-        make_wsgi_app(runtime),
-        host=host,
-        port=port,
-        threads=threads,
-        max_request_body_size=max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
-        ident="qbwc-server",
-    )
+    # Webhooks go out from a thread of their own, never from a request: a dead endpoint cannot slow a session.
+    deliverer = Deliverer(runtime).start()
+    try:
+        waitress.serve(
+            make_wsgi_app(runtime),
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
+            ident="qbwc-server",
+        )
+    finally:
+        deliverer.stop()
 
 
 COMMANDS = [serve]

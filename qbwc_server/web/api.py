@@ -12,11 +12,11 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import company_settings, queue, tokens
+from qbwc_server import company_settings, openapi, queue, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
-from qbwc_server.records import store
+from qbwc_server.records import batch, store
 from qbwc_server.status import company_status
 from qbwc_server.web import db_session, runtime_of
 
@@ -38,8 +38,14 @@ def _exempt_from_csrf(state: Any) -> None:
 # --- authentication and errors ------------------------------------------------------------------------------------
 
 
+# Answered without a token, so a host app can generate its client before it has one.
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
+
+
 @api.before_request
 def _authenticate() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     scheme, _, plain = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not plain.strip():
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
@@ -145,6 +151,24 @@ def put_record(resource: str, external_id: str) -> Response:
     body = _record_json(db, record)
     db.commit()
     return _json(body, 201 if created else 200)
+
+
+@api.put("/<resource>")
+def put_records(resource: str) -> Response:
+    """Create or update up to 1,000 records in one request; each record's result, and invalid ones are not stored."""
+    kind = _kind(resource)
+    items = batch.check_batch(_json_body())
+    db = db_session()
+    result = batch.save_many(db, _company(), kind, items)
+    db.commit()
+    log.info("Batch of %d %s for %s: %s", len(items), resource, _company().slug, result.counts)
+    return _json(result.as_dict())
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Response:
+    """Return the OpenAPI 3 description of this API, built from the schemas it validates with."""
+    return _json(openapi.document())
 
 
 @api.get("/<resource>/<external_id>")
