@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from decimal import Decimal
 from typing import IO, Any
@@ -33,9 +34,7 @@ def load(obj, slug: str, kind: str, file: IO[str], as_json: bool) -> None:  # ty
     lines = [(number, text) for number, text in enumerate(file, start=1) if text.strip()]
     counts: Counter[str] = Counter()
     refused: list[dict[str, Any]] = []
-    with click.progressbar(
-        length=len(lines), label=f"Loading {record_kind.resource}", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=len(lines), label=f"Loading {record_kind.resource}", file=sys.stderr) as bar:
         for start in range(0, len(lines), MAX_BATCH):
             chunk = lines[start : start + MAX_BATCH]
             parsed = []

@@ -54,6 +54,7 @@ def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, pa
     and only then does the queue hear about it (an unchanged PUT does not retry a record in error).
     """
     record, outcome = save(db, company, kind, external_id, payload)
+    log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return record, outcome is Outcome.CREATED
 
 
@@ -80,7 +81,6 @@ def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payl
         synclog.append(db, record, LogEvent.STORED, "Received from the app.")
     queue.record_changed(db, company, record)
     db.flush()
-    log.info("Stored %s %s for %s (version %d)", kind.value, external_id, company.slug, record.version)
     return record, Outcome.CREATED if created else Outcome.UPDATED
 
 
