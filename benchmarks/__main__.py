@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import machine, many_companies, per_record, profiling, round_trips, tables
+from benchmarks import batch_upserts, machine, many_companies, per_record, profiling, round_trips, tables
 from qbwc_server.simulator.postgres import NoPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -25,6 +25,7 @@ FULL = {
     "company_size": {"customers": 30, "invoices": 15, "payments": 10},
     "client_processes": 4,
     "profile": 150,
+    "batch": 1000,
 }
 QUICK = {
     "per_record": 10,
@@ -34,6 +35,7 @@ QUICK = {
     "company_size": {"customers": 3, "invoices": 2, "payments": 1},
     "client_processes": 1,
     "profile": 10,
+    "batch": 50,
 }
 
 
@@ -46,6 +48,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
             sizes["companies"], sizes["company_size"], clients=sizes["client_processes"]
         ),
         "profile": lambda: profiling.run(sizes["profile"]),
+        "batch": lambda: batch_upserts.run(sizes["batch"], databases),
     }
     try:
         from benchmarks import imports
@@ -56,7 +59,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
     return found
 
 
-NAMES = ("per_record", "round_trips", "import", "many_companies", "profile")
+NAMES = ("per_record", "round_trips", "import", "many_companies", "profile", "batch")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -26,6 +26,7 @@ def render(results: dict[str, Any]) -> str:
         "import": _import,
         "many_companies": _many_companies,
         "profile": _profile,
+        "batch": _batch,
     }
     for name, outcome in results["scenarios"].items():
         if "skipped" in outcome or "failed" in outcome:
@@ -89,3 +90,14 @@ def _profile(r: dict[str, Any]) -> str:
     stages = table(["stage (cumulative)", "ms per record"], [[k, v] for k, v in r["stages_ms_per_record"].items()])
     layers = table(["layer (self time)", "ms per record"], [[k, v] for k, v in r["layers_ms_per_record"].items()])
     return f"{r['records']} records, {r['profiled_ms_per_record']} ms per record under cProfile\n\n{stages}\n\n{layers}"
+
+
+def _batch(r: dict[str, Any]) -> str:
+    rows = []
+    for db, f in r["databases"].items():
+        rows.append(
+            [db, r["records"], f["single_put_server_ms_per_record"], f["batch_server_ms_per_record"]]
+            + [f["single_put_wall_ms_per_record"], f["batch_wall_ms_per_record"], f"{f['server_speedup']}x"]
+        )
+    headers = ["database", "records", "single PUT server ms", "batch server ms", "single PUT wall ms"]
+    return table([*headers, "batch wall ms", "server speed-up"], rows)
