@@ -198,6 +198,8 @@ class Deliverer:
             body = json.dumps(delivery.event.payload, ensure_ascii=False, separators=(",", ":")).encode()
         attempt = self._post(delivery_id, url, message_id, body, keys)
         self._record(attempt)
+        with self._lock:
+            self._busy.discard(endpoint.id)
         return attempt
 
     def _post(self, delivery_id: int, url: str, message_id: str, body: bytes, keys: list[str]) -> Attempt:
