@@ -128,3 +128,23 @@ def test_an_error_event_carries_quickbooks_message_and_the_hint(harness, receive
     error = events[0]["data"]["error"]
     assert error["message"] and error["hint"]
     assert events[0]["record"]["external_id"] == "i1"
+
+
+def test_an_import_and_the_connection_state_are_announced(harness, receiver, deliverer):
+    # Given an endpoint for imports and the connection state
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url, events=["import.finished", "connection.state_changed"])
+    deliverer(harness.runtime)
+    # When an import of customers is queued and the Web Connector runs it
+    status, _ = harness.call("POST", "/api/v1/imports", {"kinds": ["customers"]})
+    assert status == 202
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and len(hooks.accepted()) >= 3, timeout=30)
+    # Then the host app heard the import finish with its counts, and the connection go syncing, then connected
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    finished = [e["data"]["import"] for e in events if e["type"] == "import.finished"]
+    assert [(run["kind"], run["status"]) for run in finished] == [("customers", "done")]
+    assert finished[0]["created"] > 0
+    states = [e["data"]["state"] for e in events if e["type"] == "connection.state_changed"]
+    assert states[0] == "syncing" and states[-1] == "connected"
+    assert all(a != b for a, b in zip(states, states[1:], strict=False))
