@@ -72,6 +72,7 @@ def add(
     )
     db.add(endpoint)
     db.flush()
+    outbox.forget_endpoints(db)
     return NewEndpoint(endpoint, secret)
 
 
@@ -100,6 +101,7 @@ def remove(db: Session, company: Company, endpoint_id: Any) -> None:
     """Remove an endpoint; its deliveries go with it."""
     db.delete(get(db, company, endpoint_id))
     db.flush()
+    outbox.forget_endpoints(db)
 
 
 def rotate(db: Session, company: Company, endpoint_id: Any) -> NewEndpoint:

@@ -6,8 +6,8 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from qbwc_server import clock
 from qbwc_server.models import (
@@ -24,6 +24,8 @@ from qbwc_server.models import (
     WebhookEvent,
 )
 from qbwc_server.webhooks.events import EventType, error_view, record_view
+
+_ENDPOINTS = "webhook_endpoints"  # the key of the per-transaction cache in Session.info
 
 _BY_STATE = {
     SyncState.SYNCED: EventType.RECORD_SYNCED,
@@ -42,6 +44,7 @@ def record_event(
         return
     if record.sync_state is previous:
         return
+    endpoints: list[WebhookEndpoint] | None = None  # looked up once, and only when an event may be due
     if previous is SyncState.SENT:
         # Leaving "sent" is where a lost answer shows: either one is found unknown now, or an earlier one is settled.
         endpoints = _subscribers(db, record.company_id)
@@ -58,7 +61,7 @@ def record_event(
     if event_type is None:
         return
     data = {"error": error_view(record)} if event_type is not EventType.RECORD_SYNCED else {}
-    _emit_for_record(db, record, event_type, data)
+    _emit_for_record(db, record, event_type, data, endpoints)
 
 
 def import_finished(run: ImportRun) -> None:
@@ -155,10 +158,26 @@ def _emit_for_record(
 
 
 def _subscribers(db: Session, company_id: int, event_type: EventType | None = None) -> list[WebhookEndpoint]:
-    """Return the company's endpoints (those wanting `event_type`, when given)."""
-    with db.no_autoflush:
-        endpoints = list(db.scalars(select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id)).all())
+    """Return the company's endpoints (those wanting `event_type`, when given), read once per transaction."""
+    known: dict[int, list[WebhookEndpoint]] = db.info.setdefault(_ENDPOINTS, {})
+    if company_id not in known:
+        with db.no_autoflush:
+            query = select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id)
+            known[company_id] = list(db.scalars(query).all())
+    endpoints = known[company_id]
     return _wanting(endpoints, event_type) if event_type is not None else endpoints
+
+
+def forget_endpoints(db: Session) -> None:
+    """Drop the endpoints this session has read, after someone added or removed one."""
+    db.info.pop(_ENDPOINTS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Each transaction reads the endpoints afresh, so one added by another process is seen by the next one.
+    if transaction.parent is None:
+        forget_endpoints(session)
 
 
 def _wanting(endpoints: Sequence[WebhookEndpoint], event_type: EventType) -> list[WebhookEndpoint]:
