@@ -18,15 +18,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import __version__, clock, hcp, passwords
+from qbwc_server import __version__, clock, hcp, passwords, status
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
-from qbwc_server.imports import ImportExtension
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
-from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ class Conversation:
         self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.runtime = runtime
-        self.engine = engine if engine is not None else SyncEngine(runtime.settings, extensions=[ImportExtension()])
+        self.engine = engine if engine is not None else runtime.sync_engine()
         self._sleep = sleep
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
@@ -280,6 +278,7 @@ class Conversation:
             if self._busy(db, company):
                 call.outcome = BUSY
                 return ["", BUSY], 0.0
+            self.engine.plan(db, company)  # the one moment planning writes, before the question below
             if not self.engine.has_work(db, company):
                 call.outcome = NONE
                 return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE], 0.0
@@ -287,7 +286,7 @@ class Conversation:
             wc.company_file = company.company_file or ""
             db.add(wc)
             db.flush()
-            outbox.connection_checked(db, company)
+            status.announce(db, company)
             call.ticket = wc.ticket
             call.outcome = "work"
             return [wc.ticket, company.company_file or ""], 0.0
@@ -409,7 +408,7 @@ class Conversation:
             log.exception("ending session %s… failed in the sync engine", wc.ticket[:8])
         company = db.get(Company, wc.company_id)
         if company is not None:
-            outbox.connection_checked(db, company)
+            status.announce(db, company)
 
 
 def summarize(wc: WcSession) -> str:

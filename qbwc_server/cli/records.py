@@ -28,7 +28,7 @@ def records_group() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and each refused line as JSON.")
 @click.pass_obj
-def load(obj, slug: str, kind: str, file: IO[str], as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def load(obj, slug: str, kind: str, file: IO[str], as_json: bool) -> None:
     """Store each line of FILE (one JSON object with its external_id per line); refused lines are listed."""
     record_kind = RecordKind(kind) if kind in {k.value for k in RecordKind} else RecordKind.from_resource(kind)
     lines = [(number, text) for number, text in enumerate(file, start=1) if text.strip()]

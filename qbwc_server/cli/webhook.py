@@ -28,7 +28,7 @@ def webhook_group() -> None:
 @click.option("--description", default="", help="What the endpoint is, for the list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the endpoint and its secret as JSON.")
 @click.pass_obj
-def add(obj, slug: str, url: str, events: tuple[str, ...], description: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def add(obj, slug: str, url: str, events: tuple[str, ...], description: str, as_json: bool) -> None:
     """Add an endpoint and print its signing secret (shown this once)."""
     with obj.runtime.transaction() as db:
         made = endpoints.add(db, find_company(db, slug), url, list(events), description)
@@ -48,7 +48,7 @@ def add(obj, slug: str, url: str, events: tuple[str, ...], description: str, as_
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print the endpoints as JSON.")
 @click.pass_obj
-def list_(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(obj, slug: str, as_json: bool) -> None:
     """List a company's endpoints with their deliveries by status."""
     with obj.runtime.transaction() as db:
         rows = [endpoints.describe(db, e) for e in endpoints.list_endpoints(db, find_company(db, slug))]
@@ -67,7 +67,7 @@ def list_(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def
 @click.argument("slug")
 @click.argument("endpoint_id")
 @click.pass_obj
-def remove(obj, slug: str, endpoint_id: str) -> None:  # type: ignore[no-untyped-def]
+def remove(obj, slug: str, endpoint_id: str) -> None:
     """Remove an endpoint; nothing more is sent to it."""
     with obj.runtime.transaction() as db:
         endpoints.remove(db, find_company(db, slug), endpoint_id)
@@ -78,7 +78,7 @@ def remove(obj, slug: str, endpoint_id: str) -> None:  # type: ignore[no-untyped
 @click.argument("slug")
 @click.argument("endpoint_id")
 @click.pass_obj
-def rotate(obj, slug: str, endpoint_id: str) -> None:  # type: ignore[no-untyped-def]
+def rotate(obj, slug: str, endpoint_id: str) -> None:
     """Print a new secret for an endpoint; deliveries carry both signatures for a day."""
     with obj.runtime.transaction() as db:
         made = endpoints.rotate(db, find_company(db, slug), endpoint_id)
@@ -90,7 +90,7 @@ def rotate(obj, slug: str, endpoint_id: str) -> None:  # type: ignore[no-untyped
 @click.argument("slug")
 @click.argument("endpoint_id", required=False)
 @click.pass_obj
-def test(obj, slug: str, endpoint_id: str | None) -> None:  # type: ignore[no-untyped-def]
+def test(obj, slug: str, endpoint_id: str | None) -> None:
     """Send a test event to an endpoint (the only one when none is named) now, and say what it answered."""
     with obj.runtime.transaction() as db:
         company = find_company(db, slug)

@@ -15,20 +15,29 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from qbwc_server.runtime import Runtime
 from qbwc_server.webhooks import signing
 
 log = logging.getLogger(__name__)
 
 HISTORY_KEPT = 20  # attempts remembered per delivery
+
+
+class Database(Protocol):
+    """What delivery needs of the server's runtime: a transaction at a time."""
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """Run a block in one database transaction."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ class Deliverer:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: Database,
         *,
         schedule: RetrySchedule | None = None,
         timeout_seconds: float = 10.0,
@@ -174,9 +183,10 @@ class Deliverer:
                         WebhookDelivery.attempts == attempts,
                     )
                     .values(status=DeliveryStatus.SENDING, claimed_at=now)
+                    .returning(WebhookDelivery.id)
                     .execution_options(synchronize_session=False)
-                ).rowcount
-                if taken:
+                ).first()
+                if taken is not None:
                     claimed.append((delivery_id, endpoint_id))
                     busy.add(endpoint_id)
         with self._lock:

@@ -176,7 +176,7 @@ def describe(db: Session, endpoint: WebhookEndpoint) -> dict[str, Any]:
         "url": endpoint.url,
         "events": list(endpoint.event_types or []) or ["*"],
         "description": endpoint.description,
-        "created_at": clock.aware(endpoint.created_at).isoformat(),  # type: ignore[union-attr]
+        "created_at": clock.aware(endpoint.created_at).isoformat(),
         "previous_secret_valid_until": expires.isoformat() if expires and expires > clock.now() else None,
         "deliveries": delivery_counts(db, endpoint),
     }

@@ -46,10 +46,7 @@ def record_view(record: Record) -> dict[str, Any]:
 
 
 def error_view(record: Record) -> dict[str, Any]:
-    """Return a record's error as events carry it: QuickBooks' code, the message and the hint."""
-    error = record.last_error or {}
-    return {
-        "status_code": error.get("status_code"),
-        "message": error.get("message"),
-        "hint": error.get("hint"),
-    }
+    """Return a record's note as events carry it: the API's structured error, or why it waits, with its message."""
+    note = record.last_error
+    # A waiting reason has no code or hint; the keys stay, so a host app reads every event the same way.
+    return {"status_code": None, "message": None, "hint": None, **(note.to_json() if note is not None else {})}

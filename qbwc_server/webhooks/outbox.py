@@ -14,9 +14,6 @@ from qbwc_server.models import (
     Company,
     DeliveryStatus,
     ImportRun,
-    QueueAction,
-    QueueItem,
-    QueueStatus,
     Record,
     SyncState,
     WebhookDelivery,
@@ -34,58 +31,53 @@ _BY_STATE = {
 }
 
 
-def record_event(
-    db: Session, record: Record, previous: SyncState | None, *, changed_fields: Sequence[str] = ()
-) -> None:
-    """Write the events a record's move from `previous` to its current state means (or its QuickBooks-side edits)."""
-    if changed_fields:
-        data = {"changed_fields": sorted(changed_fields)}
-        _emit_for_record(db, record, EventType.RECORD_CHANGED_IN_QUICKBOOKS, data)
-        return
-    if record.sync_state is previous:
-        return
-    endpoints: list[WebhookEndpoint] | None = None  # looked up once, and only when an event may be due
-    if previous is SyncState.SENT:
-        # Leaving "sent" is where a lost answer shows: either one is found unknown now, or an earlier one is settled.
-        endpoints = _subscribers(db, record.company_id)
-        if endpoints:
-            was_unknown = _last_outcome_event(db, record) == EventType.RECORD_OUTCOME_UNKNOWN.value
-            unknown = record.sync_state is SyncState.QUEUED and _outcome_unknown(db, record)
-            if unknown and not was_unknown:
-                data = {"message": "The Web Connector never reported QuickBooks' answer; QuickBooks is checked next."}
-                _emit_for_record(db, record, EventType.RECORD_OUTCOME_UNKNOWN, data, endpoints)
-            elif was_unknown and not unknown:
-                data = {"found_in_quickbooks": record.qb_id is not None}
-                _emit_for_record(db, record, EventType.RECORD_OUTCOME_RESOLVED, data, endpoints)
+def record_moved(db: Session, record: Record, previous: SyncState | None) -> None:
+    """Write the event a record's move from `previous` to its current state means (synced, in error or blocked)."""
     event_type = _BY_STATE.get(record.sync_state)
-    if event_type is None:
+    if event_type is None or record.sync_state is previous:
         return
     data = {"error": error_view(record)} if event_type is not EventType.RECORD_SYNCED else {}
-    _emit_for_record(db, record, event_type, data, endpoints)
+    _emit_for_record(db, record, event_type, data)
 
 
-def import_finished(run: ImportRun) -> None:
-    """Write an `import.finished` event for a run that has just ended (done, failed or cancelled)."""
-    from qbwc_server.imports import runs  # the imports package writes through this module
+def outcome_unknown(db: Session, record: Record) -> None:
+    """Write that a send's answer was lost, so QuickBooks is checked before the record goes again."""
+    data = {"message": "The Web Connector never reported QuickBooks' answer; QuickBooks is checked next."}
+    _emit_for_record(db, record, EventType.RECORD_OUTCOME_UNKNOWN, data)
 
+
+def outcome_resolved(db: Session, record: Record) -> None:
+    """Write that the check of a lost answer ended: QuickBooks has the record, or it is sent again."""
+    endpoints = subscribers(db, record.company_id, EventType.RECORD_OUTCOME_RESOLVED)
+    # Only a check the host app was told about is resolved (the server also looks records up on its own).
+    if endpoints and _last_outcome_event(db, record) == EventType.RECORD_OUTCOME_UNKNOWN.value:
+        data = {"found_in_quickbooks": record.qb_id is not None}
+        _emit_for_record(db, record, EventType.RECORD_OUTCOME_RESOLVED, data, endpoints)
+
+
+def changed_in_quickbooks(db: Session, record: Record, changed_fields: Sequence[str]) -> None:
+    """Write that an import brought QuickBooks-side edits of these fields into the record."""
+    data = {"changed_fields": sorted(changed_fields)}
+    _emit_for_record(db, record, EventType.RECORD_CHANGED_IN_QUICKBOOKS, data)
+
+
+def import_finished(run: ImportRun, view: dict[str, Any]) -> None:
+    """Write an `import.finished` event, carrying `view`, for a run that has just ended (done, failed or cancelled)."""
     db = object_session(run)
     if db is None:
         return
-    endpoints = _subscribers(db, run.company_id, EventType.IMPORT_FINISHED)
+    endpoints = subscribers(db, run.company_id, EventType.IMPORT_FINISHED)
     if endpoints:
         company = db.get(Company, run.company_id)
         assert company is not None
-        emit(db, company, EventType.IMPORT_FINISHED, None, {"import": runs.describe(run).as_dict()}, endpoints)
+        emit(db, company, EventType.IMPORT_FINISHED, None, {"import": view}, endpoints)
 
 
-def connection_checked(db: Session, company: Company) -> None:
-    """Write a `connection.state_changed` event when the company's connection state is not the one last announced."""
-    endpoints = _subscribers(db, company.id, EventType.CONNECTION_STATE_CHANGED)
+def connection_changed(db: Session, company: Company, state: str, label: str, message: str) -> None:
+    """Write a `connection.state_changed` event when `state` is not the connection state last announced."""
+    endpoints = subscribers(db, company.id, EventType.CONNECTION_STATE_CHANGED)
     if not endpoints:
         return
-    from qbwc_server.status import company_status  # status reads the queue, which writes through this module
-
-    status = company_status(db, company)
     last = db.scalar(
         select(WebhookEvent.payload)
         .where(WebhookEvent.company_id == company.id, WebhookEvent.type == EventType.CONNECTION_STATE_CHANGED.value)
@@ -93,10 +85,15 @@ def connection_checked(db: Session, company: Company) -> None:
         .limit(1)
     )
     previous = (last or {}).get("data", {}).get("state")
-    if previous == status.state:
+    if previous == state:
         return
-    data = {"state": status.state, "label": status.label, "message": status.explanation, "previous_state": previous}
+    data = {"state": state, "label": label, "message": message, "previous_state": previous}
     emit(db, company, EventType.CONNECTION_STATE_CHANGED, None, data, endpoints)
+
+
+def wanted(db: Session, company: Company, event_type: EventType) -> bool:
+    """Tell whether any endpoint of the company wants events of this type (read once per transaction)."""
+    return bool(subscribers(db, company.id, event_type))
 
 
 def emit(
@@ -149,7 +146,7 @@ def _emit_for_record(
     data: dict[str, Any],
     endpoints: Sequence[WebhookEndpoint] | None = None,
 ) -> None:
-    wanted = _wanting(endpoints if endpoints is not None else _subscribers(db, record.company_id), event_type)
+    wanted = _wanting(endpoints if endpoints is not None else subscribers(db, record.company_id), event_type)
     if not wanted:
         return
     company = db.get(Company, record.company_id)
@@ -157,7 +154,7 @@ def _emit_for_record(
     emit(db, company, event_type, record, data, wanted)
 
 
-def _subscribers(db: Session, company_id: int, event_type: EventType | None = None) -> list[WebhookEndpoint]:
+def subscribers(db: Session, company_id: int, event_type: EventType | None = None) -> list[WebhookEndpoint]:
     """Return the company's endpoints (those wanting `event_type`, when given), read once per transaction."""
     known: dict[int, list[WebhookEndpoint]] = db.info.setdefault(_ENDPOINTS, {})
     if company_id not in known:
@@ -191,13 +188,3 @@ def _last_outcome_event(db: Session, record: Record) -> str | None:
         .order_by(WebhookEvent.id.desc())
         .limit(1)
     )
-
-
-def _outcome_unknown(db: Session, record: Record) -> bool:
-    """Tell whether the record's open item is a check of a send whose answer was lost."""
-    item = db.scalar(
-        select(QueueItem).where(
-            QueueItem.record_id == record.id, QueueItem.status.in_([QueueStatus.READY, QueueStatus.SENT])
-        )
-    )
-    return item is not None and item.unknown_outcome and item.action is QueueAction.LOOKUP

@@ -5,15 +5,28 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from qbwc_server import queue
 from qbwc_server.companies import create_company
-from qbwc_server.models import Record, RecordKind, SyncState, WebhookDelivery, WebhookEvent
+from qbwc_server.models import Actor, Fix, Note, NoteKind, Record, RecordKind, WebhookDelivery, WebhookEvent
 from qbwc_server.records import store
+from qbwc_server.sync import lifecycle
+from qbwc_server.sync.lifecycle import Event
 from qbwc_server.webhooks import endpoints
 
 
 class Boom(Exception):
     """Raised to roll a transaction back."""
+
+
+REFUSED = Note(
+    NoteKind.ERROR,
+    "QuickBooks error 3140: QuickBooks said no",
+    status_code=3140,
+    qb_message="QuickBooks said no",
+    hint="Fix it",
+    who_must_act=Actor.BOOKKEEPER_IN_QUICKBOOKS,
+    fix=Fix.CREATE_IN_QUICKBOOKS,
+    retryable=True,
+)
 
 
 def _count(runtime, model, *where) -> int:
@@ -35,7 +48,7 @@ def test_a_rolled_back_change_writes_no_event(runtime, company_with_two_endpoint
     # When a record goes into error in a transaction that is then rolled back
     with pytest.raises(Boom), runtime.transaction() as db:
         record = db.scalars(select(Record)).one()
-        queue.set_state(db, record, SyncState.ERROR, error={"message": "QuickBooks said no", "hint": "Fix it"})
+        lifecycle.move(db, record, Event.FAIL, REFUSED)
         db.flush()
         raise Boom
     # Then nothing is waiting to be announced
@@ -44,20 +57,33 @@ def test_a_rolled_back_change_writes_no_event(runtime, company_with_two_endpoint
 
 
 def test_a_committed_change_writes_its_event_for_each_endpoint_that_wants_it(runtime, company_with_two_endpoints):
+    # When the one writer of sync states moves a record into error
     with runtime.transaction() as db:
         record = db.scalars(select(Record)).one()
-        queue.set_state(db, record, SyncState.ERROR, error={"message": "QuickBooks said no", "hint": "Fix it"})
+        lifecycle.move(db, record, Event.FAIL, REFUSED)
+    # Then its event carries the structured error: who must act, the fix, and whether trying again helps
     [event] = _events(runtime)
     assert event.type == "record.error"
-    assert event.payload["data"]["error"] == {"status_code": None, "message": "QuickBooks said no", "hint": "Fix it"}
+    error = event.payload["data"]["error"]
+    assert (error["status_code"], error["message"], error["hint"]) == (3140, REFUSED.message, "Fix it")
+    assert (error["who_must_act"], error["fix"], error["retryable"]) == (
+        "bookkeeper_in_quickbooks",
+        "create_in_quickbooks",
+        True,
+    )
     assert event.payload["record"]["external_id"] == "c1"
     # Only the endpoint taking every type gets it; the one for synced records does not
     assert _count(runtime, WebhookDelivery) == 1
-    # And setting the same state again announces nothing new
-    with runtime.transaction() as db:
-        record = db.scalars(select(Record)).one()
-        queue.set_state(db, record, SyncState.ERROR, error={"message": "QuickBooks said no", "hint": "Fix it"})
-    assert len(_events(runtime)) == 1
+
+
+def test_a_move_that_keeps_the_state_announces_nothing_new(runtime, company_with_two_endpoints):
+    # When a record is confirmed twice (a lookup found what QuickBooks already had)
+    for _ in range(2):
+        with runtime.transaction() as db:
+            lifecycle.move(db, db.scalars(select(Record)).one(), Event.CONFIRM)
+    # Then one record.synced event went to both endpoints
+    assert [e.type for e in _events(runtime)] == ["record.synced"]
+    assert _count(runtime, WebhookDelivery) == 2
 
 
 def _events(runtime) -> list[WebhookEvent]:
