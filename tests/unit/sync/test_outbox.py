@@ -6,10 +6,20 @@ import pytest
 from sqlalchemy import func, select
 
 from qbwc_server.companies import create_company
-from qbwc_server.models import Actor, Fix, Note, NoteKind, Record, RecordKind, WebhookDelivery, WebhookEvent
+from qbwc_server.models import (
+    Actor,
+    Fix,
+    Note,
+    NoteKind,
+    Record,
+    RecordKind,
+    SentInfo,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from qbwc_server.records import store
-from qbwc_server.sync import lifecycle
-from qbwc_server.sync.lifecycle import Event
+from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.webhooks import endpoints
 
 
@@ -89,3 +99,34 @@ def test_a_move_that_keeps_the_state_announces_nothing_new(runtime, company_with
 def _events(runtime) -> list[WebhookEvent]:
     with runtime.transaction() as db:
         return list(db.scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
+
+
+def test_a_lost_answer_and_its_check_are_announced_once_each(runtime, company_with_two_endpoints):
+    # Given a customer's Add handed to a session
+    with runtime.transaction() as db:
+        record = db.scalars(select(Record)).one()
+        item = queue.open_item(db, record)
+        assert lifecycle.claim(db, item, "ticket-1", SentInfo("CustomerAddRq", add=True, version=record.version))
+        lifecycle.move(db, record, Event.SEND)
+    # When its answer is lost, twice (the lookup's answer is lost too)
+    for ticket in ("ticket-2", "ticket-3"):
+        with runtime.transaction() as db:
+            record = db.scalars(select(Record)).one()
+            item = queue.open_item(db, record)
+            action, unknown = lifecycle.lost_answer(item)
+            lifecycle.move_item(item, ItemEvent.AGAIN, action=action, unknown_outcome=unknown)
+            lifecycle.move(db, record, Event.REQUEUE)
+            assert lifecycle.claim(
+                db, item, ticket, lifecycle.sent_info(item, lifecycle.Request("CustomerQueryRq", False, 1))
+            )
+            lifecycle.move(db, record, Event.SEND)
+    # And the lookup then finds it in QuickBooks
+    with runtime.transaction() as db:
+        record = db.scalars(select(Record)).one()
+        lifecycle.store_identity(record, lifecycle.Identity("80000001-1", "1"), record.version)
+        lifecycle.move_item(queue.open_item(db, record), ItemEvent.DONE)
+        lifecycle.move(db, record, Event.CONFIRM)
+    # Then the host app heard: unknown once, resolved (found) once, then synced
+    events = _events(runtime)
+    assert [e.type for e in events] == ["record.outcome_unknown", "record.outcome_resolved", "record.synced"]
+    assert events[1].payload["data"] == {"found_in_quickbooks": True}
