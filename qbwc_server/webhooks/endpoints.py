@@ -36,13 +36,13 @@ def check_url(url: Any) -> str:
     """Return an http(s) URL with a host; raise InvalidInput saying what is wrong."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput({"url": "must be the http(s) address of your endpoint"})
-    url = url.strip()
-    parts = urlsplit(url)
+    text: str = url.strip()
+    parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput({"url": "must start with https:// (or http://) and name a host"})
-    if len(url) > 2000:
+    if len(text) > 2000:
         raise InvalidInput({"url": "must be at most 2000 characters"})
-    return url
+    return text
 
 
 def check_event_types(values: Any) -> list[str]:
