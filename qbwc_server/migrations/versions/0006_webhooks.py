@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0006_webhooks'
-down_revision = '0002'
+down_revision = '0004_harden'
 branch_labels = None
 depends_on = None
 

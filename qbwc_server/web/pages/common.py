@@ -196,3 +196,12 @@ def _api_error(error: HTTPException) -> Any:
 
 def _error_page(code: int, title: str, message: str) -> Any:
     return render_template("error.html", title=title, message=message, code=code), code
+
+
+# Who must act on an error, in the bookkeeper's words.
+WHO_MUST_ACT = {
+    "bookkeeper_in_quickbooks": "you, in QuickBooks",
+    "bookkeeper_in_settings": "you, in this server's settings",
+    "app": "the app that sends the records (its data, or its developer)",
+    "nobody": "nobody: the server tries again by itself",
+}

@@ -17,7 +17,7 @@ from qbwc_server.sync import queue
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
 from qbwc_server.web import db_session
-from qbwc_server.web.pages.common import NEEDS_A_PERSON, company_or_404
+from qbwc_server.web.pages.common import NEEDS_A_PERSON, WHO_MUST_ACT, company_or_404
 
 bp = Blueprint("errors", __name__)
 
@@ -34,6 +34,8 @@ class Cause:
     status_code: int | None
     message: str
     hint: str
+    who_must_act: str | None = None  # in the bookkeeper's words
+    retryable: bool | None = None
     records: list[Record] = field(default_factory=list)
 
     @property
@@ -66,6 +68,9 @@ def group_causes(db: Any, company: Company) -> list[Cause]:
             else:
                 advice = (error.hint if error else None) or hint(int(code or 0), message, record.kind.value)
             cause = causes[key] = Cause(key, record.sync_state, code, message, advice)
+            if error is not None and error.who_must_act is not None and record.sync_state is SyncState.ERROR:
+                cause.who_must_act = WHO_MUST_ACT[error.who_must_act.value]
+                cause.retryable = error.retryable
         cause.records.append(record)
     # Errors before blocked records (fixing an error unblocks others), then the largest groups.
     return sorted(causes.values(), key=lambda c: (c.state is SyncState.BLOCKED, -len(c.records), c.message))

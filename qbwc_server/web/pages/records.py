@@ -17,7 +17,7 @@ from qbwc_server.sync.linking import link_record
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
 from qbwc_server.web import db_session
-from qbwc_server.web.pages.common import company_or_404
+from qbwc_server.web.pages.common import WHO_MUST_ACT, company_or_404
 
 bp = Blueprint("records", __name__)
 
@@ -80,7 +80,7 @@ def index(slug: str) -> Any:
     )
 
 
-@bp.route("/c/<slug>/records/<int:record_id>")
+@bp.route("/c/<slug>/records/<int(max=2147483647):record_id>")
 @login_required
 def show(slug: str, record_id: int) -> Any:
     """Show a record: its fields, its QuickBooks identity, its sync timeline and the actions it allows."""
@@ -108,16 +108,7 @@ def show(slug: str, record_id: int) -> Any:
     )
 
 
-# Who must act on an error, in the bookkeeper's words.
-WHO_MUST_ACT = {
-    "bookkeeper_in_quickbooks": "you, in QuickBooks",
-    "bookkeeper_in_settings": "you, in this server's settings",
-    "app": "the app that sends the records (its data, or its developer)",
-    "nobody": "nobody: the server tries again by itself",
-}
-
-
-@bp.route("/c/<slug>/records/<int:record_id>/<action>", methods=["POST"])
+@bp.route("/c/<slug>/records/<int(max=2147483647):record_id>/<action>", methods=["POST"])
 @login_required
 def act(slug: str, record_id: int, action: str) -> Any:
     """Reprocess, sync, cancel, exclude or link a record, then show it again with what happened."""

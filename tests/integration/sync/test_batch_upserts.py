@@ -65,3 +65,20 @@ def test_a_batch_must_be_a_list_of_at_most_a_thousand(harness):
     status, answer = h.call("PUT", "/api/v1/customers", {"external_id": "c1"})
     assert status == 422
     assert _count(h, Record) == 0
+
+
+def test_a_record_with_text_no_database_can_hold_is_refused_alone(harness):
+    h = harness()
+    # Given a batch whose second record carries a lone surrogate and a NUL, written as JSON escapes
+    raw = (
+        '[{"external_id": "c1", "first_name": "Ann", "last_name": "Lee"},'
+        ' {"external_id": "c2", "first_name": "\\ud800", "last_name": "Lee\\u0000"},'
+        ' {"external_id": "c3", "first_name": "Bo", "last_name": "Lee"}]'
+    )
+    status, answer = h.call_raw("PUT", "/api/v1/customers", raw.encode())
+    # Then the other two are stored, and the bad one is refused with its fields
+    assert status == 200, answer
+    assert answer["counts"]["created"] == 2 and answer["counts"]["invalid"] == 1
+    [bad] = [r for r in answer["results"] if r["status"] == "invalid"]
+    assert bad["index"] == 1 and set(bad["errors"]) == {"first_name", "last_name"}
+    assert _count(h, Record) == 2

@@ -68,6 +68,9 @@ def test_errors_are_grouped_by_cause_with_the_message_and_what_to_do(signed_in, 
     assert "Create the payment method &#39;Zelle&#39; in QuickBooks, or stop syncing &#39;Zelle&#39; payments" in page
     assert "A vendor, employee or other name in QuickBooks already uses this name" in page
     assert "Fix and reprocess that one; these follow by themselves." in page
+    # Each cause says who must act, and whether reprocessing can help
+    assert page.count("<strong>Who:</strong> you, in QuickBooks") == 2
+    assert "Reprocess once it is fixed." in page
     # Each affected record links to its page; a synced one is not listed
     assert f'/c/acme/records/{failures["pay-2"]}"' in page
     assert "Fine" not in page
