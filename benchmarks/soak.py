@@ -369,7 +369,7 @@ def _check(runtime: Runtime, qb: FakeCompany, w: Workload, before: dict[str, set
         "bills": (bills, set(w.bill_totals)),
     }
     duplicates = {kind: sum(max(0, counts[key] - 1) for key in expected) for kind, (counts, expected) in found.items()}
-    missing = {kind: sorted(key for key in expected if counts[key] == 0)[:5] for kind, (counts, expected) in found.items()}
+    missing = {kind: sorted(k for k in expected if counts[k] == 0)[:5] for kind, (counts, expected) in found.items()}
     strangers = {kind: sorted(set(counts) - expected)[:5] for kind, (counts, expected) in found.items()}
     wrong_totals: list[str] = []
     for invoice in qb.state.txns["Invoice"].values():
