@@ -34,7 +34,7 @@ from benchmarks import payloads
 from benchmarks.databases import postgres, sqlite_url
 from benchmarks.servers import ServerProcess
 from benchmarks.site import PASSWORD, ApiClient, add_company, bench_settings
-from qbwc_server.models import OPEN_STATUSES, QueueItem, Record
+from qbwc_server.models import OPEN_STATUSES, QueueItem, Record, SyncLogEntry
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector
 from qbwc_server.simulator.errors import ServerUnreachableError
@@ -349,10 +349,19 @@ def _check(runtime: Runtime, qb: FakeCompany, w: Workload, before: dict[str, set
     with runtime.transaction() as db:
         states = Counter(r.value for r in db.scalars(select(Record.sync_state)))
         open_items = len(db.scalars(select(QueueItem.id).where(QueueItem.status.in_(OPEN_STATUSES))).all())
-        errors = [
-            f"{r.kind.value} {r.external_id}: {(r.last_error or {}).get('message')}"
-            for r in db.scalars(select(Record).where(Record.sync_state != "synced").limit(5))
-        ]
+        unsynced = list(db.scalars(select(Record).where(Record.sync_state != "synced").limit(5)))
+        errors = [f"{r.kind.value} {r.external_id}: {(r.last_error or {}).get('message')}" for r in unsynced]
+        # The first unsynced record's whole story, to read what went wrong.
+        story = (
+            [
+                f"{entry.event.value}: {entry.message}"
+                for entry in db.scalars(
+                    select(SyncLogEntry).where(SyncLogEntry.record_id == unsynced[0].id).order_by(SyncLogEntry.id)
+                )
+            ]
+            if unsynced
+            else []
+        )
     lists = qb.state.lists
     customers = Counter(n for n in _names(qb, "Customer") if n not in before["Customer"])
     items = Counter(i["Name"] for kind in ("ItemService", "ItemNonInventory") for i in lists[kind].values())
@@ -398,6 +407,7 @@ def _check(runtime: Runtime, qb: FakeCompany, w: Workload, before: dict[str, set
         "sync_states": dict(states),
         "not_synced": sum(number for state, number in states.items() if state != "synced"),
         "not_synced_examples": errors,
+        "first_not_synced_log": story,
         "open_queue_items": open_items,
         "duplicates": sum(duplicates.values()),
         "duplicates_by_kind": duplicates,
