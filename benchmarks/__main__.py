@@ -45,7 +45,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
         "per_record": lambda: per_record.run(sizes["per_record"], databases),
         "round_trips": lambda: round_trips.run(sizes["round_trips"]),
         "many_companies": lambda: many_companies.run(
-            sizes["companies"], sizes["company_size"], clients=sizes["client_processes"]
+            sizes["companies"], sizes["company_size"], workers=sizes["workers"], clients=sizes["client_processes"]
         ),
         "profile": lambda: profiling.run(sizes["profile"]),
         "soak": lambda: soak.run_all(sizes["soak"], databases),
@@ -72,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, help="customers imported by the import scenario (default 100000)")
     parser.add_argument("--companies", type=int, help="companies syncing at once (default 50)")
     parser.add_argument("--soak-records", type=int, help="mixed records synced through faults by soak (default 2000)")
+    parser.add_argument("--workers", type=int, default=3, help="server processes for many_companies (default 3)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL in per_record")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
     return parser.parse_args(argv)
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes[key] = getattr(args, option)
     if args.companies:
         sizes["companies"] = args.companies
+    sizes["workers"] = args.workers
     databases = ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql")
     available = scenarios(sizes, databases)
     chosen = args.only or list(NAMES)

@@ -1,9 +1,9 @@
 """Scenario 4: many companies' Web Connectors syncing at the same moment against several server processes.
 
-Three `qbwc-server serve` processes share one PostgreSQL database (as behind a load balancer); the connectors
-are spread over them. The connectors run in a few client processes so that the benchmark's own Python does not
-become the bottleneck. Afterwards both sides are checked: every record synced, each one sent once, and each
-QuickBooks company holding exactly one object per record.
+One `qbwc-server serve --workers 3` (a gunicorn master and three worker processes, as in production) on one
+PostgreSQL database; the connectors all call its one address. They run in a few client processes so that the
+benchmark's own Python does not become the bottleneck. Afterwards both sides are checked: every record synced,
+each one sent once, and each QuickBooks company holding exactly one object per record.
 """
 
 from __future__ import annotations
@@ -46,25 +46,22 @@ def company_records(size: dict[str, int]) -> list[tuple[str, str, dict[str, Any]
     return puts
 
 
-def run(companies: int, size: dict[str, int], servers: int = 3, threads: int = 8, clients: int = 4) -> dict[str, Any]:
-    """Sync `companies` companies at once through `servers` processes; return latencies, errors and the checks."""
+def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8, clients: int = 4) -> dict[str, Any]:
+    """Sync `companies` companies at once through `serve --workers`; return latencies, errors and the checks."""
     with postgres() as url:
         runtime = Runtime(bench_settings(url))
         procs: list[ServerProcess] = []
         try:
             sites = [add_company(runtime, f"co{n:03d}") for n in range(companies)]
-            # Started together, waited for together: each takes a few seconds to import and start.
-            procs = [ServerProcess(url, threads=threads, wait=False) for _ in range(servers)]
-            for proc in procs:
-                proc.wait_ready()
-            for n, site in enumerate(sites):
-                site["url"] = procs[n % servers].url
-            _warm_up(runtime, procs)
+            procs = [ServerProcess(url, threads=threads, workers=workers)]
+            for site in sites:
+                site["url"] = procs[0].url
+            _warm_up(runtime, procs, workers)
             put_seconds = _put_all(sites, company_records(size))
             cpu_before = sum(p.cpu_seconds() for p in procs)
             outcome = _sync_all(sites, size, clients)
             server_cpu = sum(p.cpu_seconds() for p in procs) - cpu_before
-            checks = _check_database(runtime, len(company_records(size)) * companies + len(WARM_UP) * servers)
+            checks = _check_database(runtime, len(company_records(size)) * companies + len(WARM_UP) * workers)
             version = postgres_version(url)
         finally:
             for proc in procs:
@@ -76,7 +73,8 @@ def run(companies: int, size: dict[str, int], servers: int = 3, threads: int = 8
     return {
         "companies": companies,
         "records_per_company": len(company_records(size)),
-        "server_processes": servers,
+        "server_processes": workers,
+        "served_by": f"qbwc-server serve --workers {workers} (gunicorn)" if workers > 1 else "qbwc-server serve",
         "threads_per_process": threads,
         "client_processes": clients,
         "database": version,
@@ -98,9 +96,9 @@ def run(companies: int, size: dict[str, int], servers: int = 3, threads: int = 8
 WARM_UP = company_records({"customers": 1, "invoices": 1, "payments": 1})
 
 
-def _warm_up(runtime: Runtime, procs: list[ServerProcess]) -> None:
-    """Put one company through each server first: loading schemas and templates is not what is measured."""
-    for n, proc in enumerate(procs):
+def _warm_up(runtime: Runtime, procs: list[ServerProcess], workers: int) -> None:
+    """Put a company per worker through first: loading schemas and templates is not what is measured."""
+    for n, proc in enumerate(procs * workers):
         site = add_company(runtime, f"warm{n}")
         api = ApiClient(proc.url, site["token"])
         for resource, external_id, body in WARM_UP:

@@ -19,7 +19,9 @@ START_TIMEOUT = 60.0
 class ServerProcess:
     """One `python -m qbwc_server serve` on a free loopback port; `pid` is the server itself."""
 
-    def __init__(self, database_url: str, threads: int = 8, log_file: Path | None = None, wait: bool = True) -> None:
+    def __init__(
+        self, database_url: str, threads: int = 8, log_file: Path | None = None, wait: bool = True, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
@@ -38,6 +40,8 @@ class ServerProcess:
             env["QBWC_QBXML_SCHEMA_DIR"] = str(schemas)
         self._log = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
         command = [sys.executable, "-m", "qbwc_server", "serve", "--port", str(self.port), "--threads", str(threads)]
+        # More than one worker: `serve` becomes a gunicorn master (same pid) with that many worker processes.
+        command += ["--workers", str(workers)] if workers > 1 else []
         self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self.process.pid
         if wait:
@@ -67,11 +71,22 @@ class ServerProcess:
                 values[key] = int(rest.split()[0])
         return values
 
+    def pids(self) -> list[int]:
+        """Return the server's process and its worker processes, if it has any."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [self.pid, *(int(p) for p in (children.read_text().split() if children.exists() else []))]
+
     def cpu_seconds(self) -> float:
-        """Return the CPU time (user + system) the process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        """Return the CPU time (user + system) the server and its live workers have used so far."""
         ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # a worker that just exited
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL if it lingers)."""

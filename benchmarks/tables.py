@@ -78,7 +78,7 @@ def _many_companies(r: dict[str, Any]) -> str:
         if method in lat
     ]
     head = (
-        f"{r['companies']} companies × {r['records_per_company']} records, {r['server_processes']} server processes "
+        f"{r['companies']} companies × {r['records_per_company']} records, {r['served_by']} "
         f"on {r['database']}: sync {r['sync_wall_seconds']} s, {r['soap_calls']} SOAP calls, "
         f"errors {r['errors']}, sent twice {r['sent_twice']} (items attempted twice {r['items_attempted_twice']}, "
         f"records with two Adds {r['records_with_two_adds']}, QuickBooks duplicates {r['qb_duplicates']})\n\n"

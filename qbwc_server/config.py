@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Settings:
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8080
+    metrics_token: str = ""
+    metrics_allow: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +50,8 @@ class Settings:
             "log_level": _log_level(env.get("QBWC_LOG_LEVEL", "INFO")),
             "host": env.get("QBWC_HOST", "127.0.0.1"),
             "port": _int(env, "QBWC_PORT", 8080, minimum=1, maximum=65535),
+            "metrics_token": env.get("QBWC_METRICS_TOKEN", ""),
+            "metrics_allow": _networks(env.get("QBWC_METRICS_ALLOW", "")),
         }
         values.update(overrides)
         if not values["secret_key"]:
@@ -130,6 +135,20 @@ def _schema_dir(raw: str | None) -> Path | None:
     if not (path / "v13" / "qbxmlops130.xsd").exists() and not (path / "v16" / "qbxmlops160.xsd").exists():
         raise ConfigError(f"QBWC_QBXML_SCHEMA_DIR has neither v13/qbxmlops130.xsd nor v16/qbxmlops160.xsd: {raw}")
     return path
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"QBWC_METRICS_ALLOW must list addresses or networks such as 10.0.0.0/8, not {part!r}"
+            ) from None
+    return tuple(networks)
 
 
 def parse_version(text: str) -> tuple[int, ...]:

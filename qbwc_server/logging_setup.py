@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from qbwc_server.metrics import calls
+
 CALL_LOGGER = "qbwc_server.soap.calls"
 QBXML_LOGGER = "qbwc_server.soap.qbxml"
 
@@ -58,7 +60,10 @@ def log_call(method: str, ticket: str | None = None) -> Iterator[CallRecord]:
         record.outcome = "exception"
         raise
     finally:
-        elapsed_ms = (time.perf_counter() - record.started) * 1000
+        elapsed = time.perf_counter() - record.started
+        elapsed_ms = elapsed * 1000
+        # Counted here too, so the metrics see exactly the calls the log shows, with the same outcome words.
+        calls.observe(record.method, record.outcome, elapsed)
         logging.getLogger(CALL_LOGGER).info(
             "%s company=%s ticket=%s ms=%.1f outcome=%s",
             record.method,

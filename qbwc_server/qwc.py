@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import Company
+from qbwc_server.resources import QWC_TEMPLATES, template_loader
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "qwc"
 TEMPLATE = "app.qwc.j2"
 CONTENT_TYPE = "application/x-qwc"
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
@@ -24,7 +23,7 @@ GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{
 def _environment() -> Environment:
     # autoescape=True escapes &, <, > and quotes in every value: names like "Smith & Sons" stay well-formed.
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=template_loader(QWC_TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,

@@ -16,6 +16,7 @@ CONNECTED = "connected"
 SYNCING = "syncing"
 ERROR = "error"
 PAUSED = "paused"
+NOT_CHECKING_IN = "not_checking_in"
 
 LABELS = {
     NEVER_CONNECTED: "Never connected",
@@ -23,10 +24,13 @@ LABELS = {
     SYNCING: "Syncing",
     ERROR: "Error",
     PAUSED: "Paused",
+    NOT_CHECKING_IN: "Not checking in",
 }
 
 RECENT_SESSIONS = 5
 SESSION_TIMEOUT = timedelta(minutes=30)
+# The Web Connector's schedule is a minimum, and a busy Windows machine runs late: three missed runs is an alarm.
+MISSED_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class CompanyStatus:
     wrong_file_message: str | None
     counts: dict[str, int]
     sessions: list[SessionSummary] = field(default_factory=list)
+    last_good_session_at: datetime | None = None
+    checks: list[str] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> int:
@@ -73,6 +79,9 @@ class CompanyStatus:
             "explanation": self.explanation,
             "last_checkin_at": _iso(self.last_checkin_at),
             "stale": self.stale,
+            "stale_after_minutes": self.stale_after_minutes,
+            "last_good_session_at": _iso(self.last_good_session_at),
+            "checks": list(self.checks),
             "quickbooks": {
                 "product": self.qb_product,
                 "version": self.qb_version,
@@ -110,8 +119,10 @@ def company_status(
     sessions = [_summarise(row) for row in rows]
     last_checkin = clock.aware(company.last_checkin_at)
     every = max(int(company.run_every_minutes or 0), 1)
-    stale_after = 2 * every
-    stale = last_checkin is not None and now - last_checkin > timedelta(minutes=stale_after)
+    stale_after = stale_after_minutes(company)
+    stale = is_stale(company, now)
+    last_good = last_good_session_at(db, company)
+    checks: list[str] = []
     latest = rows[0] if rows else None
     last_failed = latest is not None and latest.state is SessionState.FAILED
     in_error = counts.get("error", 0) + counts.get("blocked", 0)
@@ -127,6 +138,13 @@ def company_status(
         state, why = PAUSED, "Sync is paused: nothing is sent to QuickBooks until someone resumes it."
     elif last_checkin is None and latest is None:
         state, why = NEVER_CONNECTED, "The Web Connector has not checked in yet. Add the .qwc file to it to connect."
+    elif stale:
+        state = NOT_CHECKING_IN
+        why = (
+            f"The Web Connector has not started a session for {_duration(now - last_checkin)}"  # type: ignore[operator]
+            f" though it should every {every} minute{'s' if every != 1 else ''}."
+        )
+        checks = what_to_check(last_good)
     elif in_error or last_failed:
         if in_error:
             why = f"{in_error} record{'s' if in_error != 1 else ''} did not sync and "
@@ -141,7 +159,7 @@ def company_status(
         state, why = SYNCING, "The Web Connector is working with QuickBooks right now."
     else:
         state, why = CONNECTED, "QuickBooks is connected and everything queued has synced."
-    if company.wrong_file_message and state != PAUSED:
+    if company.wrong_file_message and state not in (PAUSED, NOT_CHECKING_IN):
         state, why = ERROR, company.wrong_file_message
 
     return CompanyStatus(
@@ -157,7 +175,54 @@ def company_status(
         wrong_file_message=company.wrong_file_message,
         counts=counts,
         sessions=sessions,
+        last_good_session_at=last_good,
+        checks=checks,
     )
+
+
+def stale_after_minutes(company: Company) -> int:
+    """Return after how many quiet minutes a company's Web Connector counts as not checking in."""
+    return MISSED_RUNS * max(int(company.run_every_minutes or 0), 1)
+
+
+def is_stale(company: Company, now: datetime) -> bool:
+    """Tell whether no session has started for three of the company's scheduled runs."""
+    # authenticate stamps last_checkin_at at every start, including the ones with nothing to do.
+    last_checkin = clock.aware(company.last_checkin_at)
+    return last_checkin is not None and now - last_checkin > timedelta(minutes=stale_after_minutes(company))
+
+
+def last_good_session_at(db: Session, company: Company) -> datetime | None:
+    """Return when the company's latest session that ended well started (a check-in with nothing to do counts)."""
+    started = db.scalar(
+        select(WcSession.created_at)
+        .where(WcSession.company_id == company.id, WcSession.state == SessionState.CLOSED)
+        .order_by(WcSession.created_at.desc())
+        .limit(1)
+    )
+    return clock.aware(started)
+
+
+def what_to_check(last_good: datetime | None) -> list[str]:
+    """Return, in a bookkeeper's words, what usually stops a Web Connector from checking in."""
+    when = f"{last_good:%Y-%m-%d %H:%M} UTC" if last_good is not None else "none yet"
+    return [
+        "Is the Windows computer with QuickBooks on, awake and online?",
+        "Is QuickBooks open with this company file (or allowed to open it for the Web Connector)?",
+        "Is the Web Connector running, with this company's application ticked for Auto-Run?",
+        "Is the Web Connector's password for this company saved (it asks again after a Windows update or a reinstall)?",
+        f"Last good session: {when}.",
+    ]
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hours"
+    return f"{hours // 24} days"
 
 
 def _summarise(row: WcSession) -> SessionSummary:

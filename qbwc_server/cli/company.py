@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from qbwc_server import companies
+from qbwc_server import companies, status
 from qbwc_server.errors import QbwcError
 
 
@@ -59,7 +59,7 @@ def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool) -> None
 def list_(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List the companies."""
     with obj.runtime.transaction() as db:
-        rows = [companies.describe(c) for c in companies.list_companies(db)]
+        rows = [_with_status(db, c) for c in companies.list_companies(db)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -67,9 +67,28 @@ def list_(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         click.echo("No companies yet. Create one with: qbwc-server company add SLUG --name NAME --qbwc-user USER")
         return
     for row in rows:
-        state = "paused" if row["paused"] else "active"
         seen = row["last_checkin_at"] or "never"
-        click.echo(f"{row['slug']:<20} {row['name']:<30} user={row['qbwc_user']:<16} {state:<7} last check-in: {seen}")
+        label = row["status"]["label"]
+        click.echo(f"{row['slug']:<20} {row['name']:<30} user={row['qbwc_user']:<16} {label:<16} last check-in: {seen}")
+        if row["status"]["checks"]:
+            click.echo(f"  {row['status']['explanation']}")
+            for check in row["status"]["checks"]:
+                click.echo(f"  - {check}")
+
+
+def _with_status(db, company) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Describe a company with its connection status, as the page shows it."""
+    found = status.company_status(db, company)
+    return {
+        **companies.describe(company),
+        "status": {
+            "state": found.state,
+            "label": found.label,
+            "explanation": found.explanation,
+            "checks": found.checks,
+            "last_good_session_at": found.as_dict()["last_good_session_at"],
+        },
+    }
 
 
 @company_group.command("show")

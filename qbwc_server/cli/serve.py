@@ -1,6 +1,11 @@
-"""`qbwc-server serve`: run the server (SOAP endpoint, page and REST API) with waitress."""
+"""`qbwc-server serve`: run the server (SOAP endpoint, page and REST API) with waitress, or gunicorn workers."""
 
 from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import Any
 
 import click
 
@@ -10,20 +15,48 @@ from qbwc_server.logging_setup import configure
 
 # Waitress' own limit only needs to sit above ours, so oversized bodies get our SOAP Fault instead of its page.
 _WAITRESS_HEADROOM = 1024 * 1024
+# How long a stopping server lets the requests in progress finish.
+GRACE_SECONDS = 30
 
 
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: QBWC_HOST or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: QBWC_PORT or 8080).")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per process.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes (gunicorn; Linux and PostgreSQL only, otherwise one waitress process).",
+)
 @click.pass_obj
-def serve(obj, host: str | None, port: int | None, threads: int) -> None:  # type: ignore[no-untyped-def]
+def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:  # type: ignore[no-untyped-def]
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)
     shown = f"[{host}]" if ":" in host else host
+    if workers > 1:
+        why_not = single_process_reason(runtime.settings.database_url)
+        if why_not is None:
+            click.echo(f"Serving on http://{shown}:{port}/ with {workers} processes of {threads} threads (gunicorn)")
+            # Each worker builds its own runtime after the fork: database connections are never shared.
+            runtime.close()
+            from qbwc_server import gunicorn_conf
+
+            gunicorn_conf.exec_gunicorn(host, port, workers, threads, GRACE_SECONDS)
+        click.echo(f"Note: --workers {workers} is ignored: {why_not}; serving with one waitress process.")
     click.echo(f"Serving on http://{shown}:{port}/ - Web Connector endpoint http://{shown}:{port}/qbwc")
     run_waitress(runtime, host, port, threads)
+
+
+def single_process_reason(database_url: str) -> str | None:
+    """Return why the server must stay one process here, or None when it may run several."""
+    if sys.platform == "win32":
+        return "several processes need Linux (gunicorn); on Windows waitress serves alone"
+    if not database_url.startswith("postgresql"):
+        return "SQLite lets one process write at a time; several processes need PostgreSQL"
+    return None
 
 
 def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
@@ -34,19 +67,59 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
     return host or runtime.settings.host, port or runtime.settings.port
 
 
+def waitress_options(runtime, threads: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Return the options every waitress server of this project runs with."""
+    return {
+        "threads": threads,
+        "max_request_body_size": max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
+        "ident": "qbwc-server",
+    }
+
+
 def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
-    """Serve the composed app with waitress until interrupted."""
+    """Serve the composed app with waitress until SIGTERM or Ctrl-C, then let requests in progress finish."""
     import waitress
 
     from qbwc_server.wsgi import make_wsgi_app
 
-    waitress.serve(
-        make_wsgi_app(runtime),
-        host=host,
-        port=port,
-        threads=threads,
-        max_request_body_size=max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
-        ident="qbwc-server",
+    server = waitress.create_server(make_wsgi_app(runtime), host=host, port=port, **waitress_options(runtime, threads))
+    serve_until_stopped(server, GRACE_SECONDS)
+
+
+def serve_until_stopped(server, grace_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Run a waitress server; on SIGTERM or SIGINT stop accepting, finish and send what is in progress, then exit."""
+    from waitress import wasyncore
+    from waitress.server import BaseWSGIServer
+
+    # One listening socket gives a server with its own map; several (a name with IPv4 and IPv6) share one map.
+    sockets = server.map if hasattr(server, "map") else server._map
+    stop: list[int] = []
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stop.append(signum)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop:
+            wasyncore.loop(timeout=0.5, map=sockets, count=1)
+        for listener in [d for d in sockets.values() if isinstance(d, BaseWSGIServer)]:
+            # The plain dispatcher close: the server's own would also close the loop's wake-up pipe.
+            wasyncore.dispatcher.close(listener)
+        deadline = time.monotonic() + grace_seconds
+        while _busy(sockets) and time.monotonic() < deadline:
+            wasyncore.loop(timeout=0.1, map=sockets, count=1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.task_dispatcher.shutdown(timeout=1)
+        wasyncore.close_all(sockets)
+
+
+def _busy(sockets: dict[int, Any]) -> bool:
+    """Tell whether any connection has a request being answered or an answer not yet sent."""
+    return any(
+        getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)
+        for channel in list(sockets.values())
     )
 
 

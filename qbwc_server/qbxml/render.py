@@ -1,18 +1,16 @@
-"""Render qbXML requests from the Jinja templates in ``qbxml_templates/`` and wrap them in a message set."""
+"""Render qbXML requests from the packaged Jinja templates (``qbxml_templates/``) and wrap them in a message set."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from qbwc_server.qbxml import values
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "qbxml_templates"
+from qbwc_server.resources import QBXML_TEMPLATES, template_loader
 
 ON_ERROR_CHOICES = ("continueOnError", "stopOnError", "rollbackOnError")
 _VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
@@ -22,7 +20,7 @@ _VERSION = re.compile(r"^\d{1,2}\.\d{1,2}$")
 def environment() -> Environment:
     """Return the one Jinja environment: XML-escaped output, errors on any undefined name."""
     env = Environment(  # noqa: S701 - autoescape is on for every template, they are all XML
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=template_loader(QBXML_TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

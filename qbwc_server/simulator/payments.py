@@ -1,4 +1,8 @@
-"""ReceivePaymentAdd: a customer payment applied to invoices, updating their balances."""
+"""ReceivePaymentAdd and ReceivePaymentMod: a customer payment applied to invoices, updating their balances.
+
+A Mod that lists AppliedToTxnMod aggregates replaces the payment's applications with those listed (an invoice left
+out is unapplied and its balance restored); a Mod without any keeps the applications it has.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,15 @@ from .answer import Answer
 from .errors import RequestError
 from .invoices import invoice_for_payment, recompute_invoice
 from .lists import object_not_found
-from .txncommon import default_account, header_fields, keep_ret_fields, refresh_customer_balance
+from .txncommon import default_account, header_fields, keep_ret_fields, refresh_customer_balance, txn_for_mod
 from .xmltools import fmt_money, money, to_value
 
 if TYPE_CHECKING:
     from .company import CompanyStore
 
 LINE_TAGS = {"AppliedToTxnAdd", "IsAutoApply"}
+MOD_LINE_TAGS = {"AppliedToTxnMod"}
+Plan = list[tuple[dict[str, Any], Decimal, str]]
 
 
 def overpaid(amount: str) -> RequestError:
@@ -43,11 +49,54 @@ def add_payment(company: CompanyStore, rq: etree._Element) -> Answer:
     fields.setdefault("TxnDate", company.today())
     fields["TotalAmount"] = fmt_money(total)
     fields.setdefault("DepositToAccountRef", default_account(company, "DefaultDepositAccount"))
-    applied_total = sum((amount for _, amount, _ in plan), Decimal(0))
-    fields["UnusedPayment"] = fmt_money(total - applied_total)
-    fields["UnusedCredits"] = "0.00"
     stored = keep_ret_fields("ReceivePaymentRet", {k: v for k, v in fields.items() if v is not None})
     record = company.insert_txn("ReceivePayment", stored)
+    _apply(company, record, plan)
+    refresh_customer_balance(company, customer_id)
+    return Answer(rets=[("ReceivePaymentRet", record)], change=("add", "ReceivePayment"))
+
+
+def mod_payment(company: CompanyStore, rq: etree._Element) -> Answer:
+    """Change a payment: its header, its amount and, when AppliedToTxnMod is given, the invoices it pays."""
+    mod = rq.find("ReceivePaymentMod")
+    fields = header_fields(mod, MOD_LINE_TAGS)
+    record = txn_for_mod(company, "ReceivePayment", fields)
+    old_customer = record["CustomerRef"]["ListID"]
+    if "CustomerRef" in fields:
+        fields["CustomerRef"] = refs.resolve(company, "CustomerRef", fields["CustomerRef"], "ReceivePayment")
+    refs.resolve_all(company, fields, "ReceivePayment")
+    customer_id = (fields.get("CustomerRef") or record["CustomerRef"])["ListID"]
+    total = money(fields.get("TotalAmount", record["TotalAmount"]))
+    current = _applications(company, record["TxnID"])
+    applications = mod.findall("AppliedToTxnMod")
+    if applications:
+        plan = _plan_applications(company, customer_id, applications, record["TxnID"])
+    else:
+        if customer_id != old_customer and current:
+            # The invoices it pays belong to the old customer: QuickBooks wants the applications restated.
+            raise object_not_found(next(iter(current)))
+        plan = [(invoice, amount, fmt_money(amount)) for invoice, amount in current.values()]
+    # Everything is checked: take this payment off its invoices, then apply it as planned.
+    for invoice, _ in current.values():
+        invoice.get("_applied", {}).pop(record["TxnID"], None)
+        invoice.get("_links", {}).pop(record["TxnID"], None)
+        recompute_invoice(company, invoice)
+    record.update(keep_ret_fields("ReceivePaymentRet", {k: v for k, v in fields.items() if v is not None}))
+    record["TotalAmount"] = fmt_money(total)
+    record.pop("AppliedToTxnRet", None)
+    _apply(company, record, plan)
+    company.touch(record)
+    refresh_customer_balance(company, customer_id)
+    if old_customer != customer_id:
+        refresh_customer_balance(company, old_customer)
+    return Answer(rets=[("ReceivePaymentRet", record)], change=("mod", "ReceivePayment"))
+
+
+def _apply(company: CompanyStore, record: dict[str, Any], plan: Plan) -> None:
+    """Apply the payment to the planned invoices and note the unused amount, as QuickBooks shows both."""
+    applied_total = sum((amount for _, amount, _ in plan), Decimal(0))
+    record["UnusedPayment"] = fmt_money(money(record["TotalAmount"]) - applied_total)
+    record["UnusedCredits"] = "0.00"
     applied_rets = []
     for invoice, amount, _ in plan:
         invoice.setdefault("_applied", {})[record["TxnID"]] = fmt_money(amount)
@@ -72,15 +121,20 @@ def add_payment(company: CompanyStore, rq: etree._Element) -> Answer:
         )
     if applied_rets:
         record["AppliedToTxnRet"] = applied_rets
-    refresh_customer_balance(company, customer_id)
-    return Answer(rets=[("ReceivePaymentRet", record)], change=("add", "ReceivePayment"))
 
 
-def _plan(
-    company: CompanyStore, customer_id: str, add: etree._Element, total: Decimal
-) -> list[tuple[dict[str, Any], Decimal, str]]:
+def _applications(company: CompanyStore, payment_id: str) -> dict[str, tuple[dict[str, Any], Decimal]]:
+    """Return the invoices a payment is applied to now, by TxnID, with the amount applied to each."""
+    return {
+        invoice["TxnID"]: (invoice, money(invoice["_applied"][payment_id]))
+        for invoice in company.state.txns["Invoice"].values()
+        if payment_id in invoice.get("_applied", {})
+    }
+
+
+def _plan(company: CompanyStore, customer_id: str, add: etree._Element, total: Decimal) -> Plan:
     """Check every application before changing anything, so an error leaves all invoices untouched."""
-    plan: list[tuple[dict[str, Any], Decimal, str]] = []
+    plan: Plan = []
     family = _customer_family(company, customer_id)
     if add.findtext("IsAutoApply") == "true":
         remaining = total
@@ -99,14 +153,26 @@ def _plan(
             plan.append((invoice, amount, fmt_money(amount)))
             remaining -= amount
         return plan
-    for elem in add.findall("AppliedToTxnAdd"):
+    return _plan_applications(company, customer_id, add.findall("AppliedToTxnAdd"))
+
+
+def _plan_applications(
+    company: CompanyStore, customer_id: str, elems: list[etree._Element], payment_id: str | None = None
+) -> Plan:
+    """Check each AppliedToTxnAdd/Mod against its invoice's open balance (what this payment pays already counts)."""
+    plan: Plan = []
+    family = _customer_family(company, customer_id)
+    for elem in elems:
         data: dict[str, Any] = to_value(elem)
         invoice = invoice_for_payment(company, data.get("TxnID", ""))
         if invoice is None or invoice["CustomerRef"]["ListID"] not in family:
             raise object_not_found(data.get("TxnID", ""))
+        open_balance = money(invoice["BalanceRemaining"])
+        if payment_id is not None:
+            open_balance += money(invoice.get("_applied", {}).get(payment_id, "0"))
         given = data.get("PaymentAmount")
-        amount = money(given) if given is not None else money(invoice["BalanceRemaining"])
-        if amount > money(invoice["BalanceRemaining"]):
+        amount = money(given) if given is not None else open_balance
+        if amount > open_balance:
             raise overpaid(given or fmt_money(amount))
         plan.append((invoice, amount, given or fmt_money(amount)))
     return plan

@@ -57,6 +57,16 @@ class ThrowawayPostgres:
         out = subprocess.run([str(self.bindir / "postgres"), "--version"], capture_output=True, text=True, check=False)
         return out.stdout.strip()
 
+    def halt(self) -> None:
+        """Shut the server down and keep its files, as an outage would (`resume` brings it back)."""
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server again on the same port and data after `halt`."""
+        self._run(
+            "pg_ctl", "-D", str(self.dir / "data"), "-o", self.options, "-l", str(self.dir / "log"), "-w", "start"
+        )
+
     def stop(self) -> None:
         """Stop the cluster and delete its files."""
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "stop", check=False)

@@ -34,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     "InvoiceAddRq": invoices.add_invoice,
     "InvoiceModRq": invoices.mod_invoice,
     "ReceivePaymentAddRq": payments.add_payment,
+    "ReceivePaymentModRq": payments.mod_payment,
     "BillAddRq": bills.add_bill,
     "BillModRq": bills.mod_bill,
 }

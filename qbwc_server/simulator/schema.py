@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 
 from lxml import etree
 
 SCHEMA_ENV = "QBWC_QBXML_SCHEMA_DIR"
 _ROOTS = {"v13": "v13/qbxmlops130.xsd", "v16": "v16/qbxmlops160.xsd"}
+# libxml2 sets its built-in schema types up on first use without a lock, and a compiled schema keeps its error
+# log on itself: simulated companies in several threads (the many-companies benchmark) take turns.
+_lock = threading.Lock()
 
 
 def schema_dir_from_env() -> Path | None:
@@ -24,9 +28,14 @@ def schema_key(version: str) -> str:
     return "v16" if major >= 16 else "v13"
 
 
-@functools.lru_cache(maxsize=8)
 def load_schema(schema_dir: str, key: str) -> etree.XMLSchema:
     """Load and cache one qbXML schema; loading takes a noticeable fraction of a second."""
+    with _lock:
+        return _load(schema_dir, key)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(schema_dir: str, key: str) -> etree.XMLSchema:
     path = Path(schema_dir) / _ROOTS[key]
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.XMLSchema(etree.parse(str(path), parser))
@@ -35,6 +44,7 @@ def load_schema(schema_dir: str, key: str) -> etree.XMLSchema:
 def validation_errors(schema_dir: Path, version: str, doc: etree._Element) -> list[str]:
     """Validate a parsed document against the schema for `version`; return the error messages."""
     schema = load_schema(str(schema_dir), schema_key(version))
-    if schema.validate(doc):
-        return []
-    return [f"line {err.line}: {err.message}" for err in schema.error_log]
+    with _lock:
+        if schema.validate(doc):
+            return []
+        return [f"line {err.line}: {err.message}" for err in schema.error_log]

@@ -59,9 +59,10 @@ def _protect_forms(app: Flask) -> None:
 
 def _blueprints() -> list[Any]:
     from qbwc_server.web.api import api
+    from qbwc_server.web.ops import ops
     from qbwc_server.web.pages import BLUEPRINTS
 
-    return [api, *BLUEPRINTS]
+    return [api, ops, *BLUEPRINTS]
 
 
 def runtime_of(app: Flask) -> Runtime:

@@ -258,10 +258,13 @@ def connection_status(db: Session, company: Company, session_timeout: timedelta)
     return {
         "company": {"slug": company.slug, "name": company.name},
         "state": status.state,
+        "label": status.label,
         "message": status.explanation,
         "paused": company.paused,
         "last_checkin_at": body["last_checkin_at"],
         "stale": status.stale,
+        "checks": body["checks"],
+        "last_good_session_at": body["last_good_session_at"],
         "quickbooks": body["quickbooks"],
         "queue": dict(status.counts),
         "sessions": body["sessions"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lxml import etree
+
 from qbwc_server.simulator import FakeCompany
 
 from .helpers import one, status
@@ -147,3 +149,53 @@ def test_bill_amount_due_from_expense_and_item_lines(company: FakeCompany) -> No
         "<AccountRef><FullName>Nope</FullName></AccountRef><Amount>1.00</Amount></ExpenseLineAdd></BillAdd></BillAddRq>",
     )
     assert status(bad)[0] == 3140
+
+
+def mod_payment(company: FakeCompany, payment: etree._Element, body: str, sequence: str | None = None) -> object:
+    return one(
+        company,
+        f"<ReceivePaymentModRq><ReceivePaymentMod><TxnID>{payment.findtext('TxnID')}</TxnID>"
+        f"<EditSequence>{sequence or payment.findtext('EditSequence')}</EditSequence>{body}"
+        "</ReceivePaymentMod></ReceivePaymentModRq>",
+    )
+
+
+def test_a_payment_mod_moves_its_applications_and_refuses_more_than_is_due(company: FakeCompany) -> None:
+    txn_id, _, _ = add_invoice(company)
+    payment = pay(company, txn_id, "100.00").find("ReceivePaymentRet")
+    invoice = company.state.txns["Invoice"][txn_id]
+    due = float(invoice["BalanceRemaining"]) + 100
+
+    # A lower amount applied: the invoice's balance grows back by the difference
+    rs = mod_payment(
+        company,
+        payment,
+        f"<TotalAmount>60.00</TotalAmount><AppliedToTxnMod><TxnID>{txn_id}</TxnID>"
+        "<PaymentAmount>60.00</PaymentAmount></AppliedToTxnMod>",
+    )
+    assert status(rs)[0] == 0, status(rs)
+    changed = rs.find("ReceivePaymentRet")
+    assert changed.findtext("TotalAmount") == "60.00"
+    assert changed.findtext("AppliedToTxnRet/Amount") == "-60.00"
+    assert float(invoice["BalanceRemaining"]) == round(due - 60, 2)
+
+    # What the payment already pays counts as open: the whole amount due may be applied, not a cent more
+    over = f"{due + 0.01:.2f}"
+    rs = mod_payment(
+        company,
+        changed,
+        f"<TotalAmount>{over}</TotalAmount><AppliedToTxnMod><TxnID>{txn_id}</TxnID>"
+        f"<PaymentAmount>{over}</PaymentAmount></AppliedToTxnMod>",
+    )
+    assert status(rs)[0] == 3210
+    assert float(invoice["BalanceRemaining"]) == round(due - 60, 2), "a refused Mod changes nothing"
+
+    # A stale EditSequence is 3200, as for every Mod
+    rs = mod_payment(company, changed, "<Memo>late</Memo>", sequence=payment.findtext("EditSequence"))
+    assert status(rs)[0] == 3200
+
+    # Without AppliedToTxnMod the applications stay as they are
+    rs = mod_payment(company, changed, "<Memo>Paid at the door</Memo>")
+    assert status(rs)[0] == 0
+    assert rs.find("ReceivePaymentRet").findtext("AppliedToTxnRet/Amount") == "-60.00"
+    assert float(invoice["BalanceRemaining"]) == round(due - 60, 2)

@@ -60,6 +60,8 @@ def test_a_session_abandoned_long_ago_is_not_syncing(client, auth, runtime):
     with runtime.transaction() as db:
         company = db.scalar(select(Company))
         company.last_checkin_at = clock.now() - timedelta(hours=3)
+        # A schedule of two hours: three hours of quiet is not yet an alarm.
+        company.run_every_minutes = 120
         db.add(
             WcSession(
                 ticket="t" * 36,
@@ -69,6 +71,23 @@ def test_a_session_abandoned_long_ago_is_not_syncing(client, auth, runtime):
             )
         )
     assert status(client, auth)["state"] == "connected"
+
+
+def test_status_raises_the_alarm_when_the_web_connector_stops_checking_in(client, auth, runtime):
+    with runtime.transaction() as db:
+        company = db.scalar(select(Company))
+        company.last_checkin_at = clock.now() - timedelta(hours=2)
+        started = clock.now().replace(microsecond=0) - timedelta(hours=2)
+        db.add(WcSession(ticket="t" * 36, company_id=company.id, state=SessionState.CLOSED, created_at=started))
+    body = status(client, auth)
+    assert (body["state"], body["label"]) == ("not_checking_in", "Not checking in")
+    assert body["stale"] is True
+    assert (
+        body["message"] == "The Web Connector has not started a session for 2 hours though it should every 15 minutes."
+    )
+    assert body["last_good_session_at"] == started.isoformat()
+    assert any("Windows computer" in check for check in body["checks"])
+    assert body["checks"][-1] == f"Last good session: {started:%Y-%m-%d %H:%M} UTC."
 
 
 def test_status_counts_records_by_state_and_flags_errors(client, auth, runtime):

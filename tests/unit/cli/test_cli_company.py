@@ -118,3 +118,28 @@ def test_unknown_company(cli):
     result = cli("company", "show", "ghost")
     assert result.exit_code == 1
     assert "no company with the slug 'ghost'" in result.output
+
+
+def test_list_calls_out_a_company_whose_web_connector_stopped_checking_in(cli):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from qbwc_server import clock
+    from qbwc_server.models import Company
+    from qbwc_server.runtime import Runtime
+
+    _add(cli)
+    assert "Never connected" in cli("company", "list").output
+    runtime = Runtime.from_env(database_url=cli.url, secret_key="test")
+    with runtime.transaction() as db:
+        db.scalar(select(Company)).last_checkin_at = clock.now() - timedelta(hours=1)
+    runtime.close()
+
+    plain = cli("company", "list").output
+    assert "Not checking in" in plain
+    assert "has not started a session for 60 minutes though it should every 15 minutes" in plain
+    assert "- Is the Web Connector's password for this company saved" in plain
+    assert "- Last good session: none yet." in plain
+    listed = json.loads(cli("company", "list", "--json").output)
+    assert listed[0]["status"]["state"] == "not_checking_in"

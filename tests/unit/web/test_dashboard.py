@@ -60,7 +60,10 @@ def test_a_connected_company_shows_the_check_in_quickbooks_and_sessions(rt, sign
 def test_a_silent_web_connector_is_called_out(signed_in, make_company):
     make_company("acme", last_checkin_at=clock.now() - timedelta(hours=2), run_every_minutes=15)
     page = signed_in.get("/c/acme/").get_data(as_text=True)
-    assert "The Web Connector has not checked in for more than 30 minutes." in page
+    assert ">Not checking in<" in page
+    assert "The Web Connector has not checked in for more than 45 minutes" in page
+    assert "Is the Windows computer with QuickBooks on" in page
+    assert "Last good session: none yet." in page
 
 
 def test_counts_by_state_link_to_the_filtered_list(signed_in, make_company, make_record):

@@ -101,14 +101,50 @@ def test_paused_wins_over_everything(runtime):
     assert (status.state, status.label) == ("paused", "Paused")
 
 
-@pytest.mark.parametrize(("minutes_ago", "stale"), [(29, False), (31, True)])
-def test_stale_after_twice_the_schedule(runtime, minutes_ago, stale):
+@pytest.mark.parametrize(("minutes_ago", "state"), [(44, "connected"), (46, "not_checking_in")])
+def test_not_checking_in_after_three_missed_runs(runtime, minutes_ago, state):
     now = clock.now()
     with runtime.transaction() as db:
         company = _company(db, last_checkin_at=now - timedelta(minutes=minutes_ago), run_every_minutes=15)
         status = company_status(db, company, now=now)
-    assert status.stale is stale
-    assert status.stale_after_minutes == 30
+    assert status.state == state
+    assert status.stale is (state == "not_checking_in")
+    assert status.stale_after_minutes == 45
+
+
+def test_not_checking_in_says_what_to_check_and_when_the_last_good_session_was(runtime):
+    now = clock.now()
+    with runtime.transaction() as db:
+        company = _company(db, last_checkin_at=now - timedelta(hours=5), run_every_minutes=30)
+        good = now.replace(microsecond=0) - timedelta(hours=6)
+        db.add(WcSession(ticket="good", company_id=company.id, state=SessionState.CLOSED, created_at=good))
+        db.add(
+            WcSession(
+                ticket="bad", company_id=company.id, state=SessionState.FAILED, created_at=now - timedelta(hours=5)
+            )
+        )
+        _records(db, company, SyncState.ERROR)
+        status = company_status(db, company, now=now)
+    assert (status.state, status.label) == ("not_checking_in", "Not checking in")
+    assert (
+        status.explanation
+        == "The Web Connector has not started a session for 5 hours though it should every 30 minutes."
+    )
+    assert status.last_good_session_at == good
+    checks = " ".join(status.checks)
+    assert "Windows computer with QuickBooks on" in checks
+    assert "QuickBooks open" in checks
+    assert "password for this company saved" in checks
+    assert f"Last good session: {good:%Y-%m-%d %H:%M} UTC." in checks
+
+
+def test_a_paused_company_is_paused_even_when_its_web_connector_is_quiet(runtime):
+    now = clock.now()
+    with runtime.transaction() as db:
+        company = _company(db, last_checkin_at=now - timedelta(days=3), paused=True)
+        status = company_status(db, company, now=now)
+    assert status.state == "paused"
+    assert status.stale and not status.checks
 
 
 def test_the_session_list_shows_the_latest_five_with_a_summary(runtime):
@@ -135,7 +171,8 @@ def test_the_session_list_shows_the_latest_five_with_a_summary(runtime):
 def test_syncing_while_a_session_is_running_even_with_nothing_queued(runtime):
     now = clock.now()
     with runtime.transaction() as db:
-        company = _company(db, last_checkin_at=now)
+        # Scheduled every hour, so two hours later the Web Connector is late but not yet missing.
+        company = _company(db, last_checkin_at=now, run_every_minutes=60)
         db.add(WcSession(ticket="live", company_id=company.id, state=SessionState.OPEN, last_seen_at=now))
         running = company_status(db, company, now=now)
         later = company_status(db, company, now=now + timedelta(hours=2))

@@ -1,0 +1,1 @@
+"""The qbXML request templates, shipped in the package as qbwc_server.qbxml_templates."""

@@ -1,0 +1,97 @@
+"""`qbwc-server serve` as an operator runs it: one waitress process or gunicorn workers, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from qbwc_server.companies import create_company
+from qbwc_server.models import LoginThrottle
+from qbwc_server.runtime import Runtime
+from qbwc_server.simulator import FakeCompany, FakeWebConnector
+from tests.conftest import make_settings, wait_for
+from tests.processes import InFlight, ServeProcess, fetch, metric_samples, soap
+
+PASSWORD = "correct horse battery staple"
+TOKEN = "metrics-token-for-tests"  # noqa: S105
+# A failed login is answered after this many seconds: long enough to stop the server while it waits.
+SLOW_LOGIN_SECONDS = "3"
+
+
+def _env(url: str, tmp_path) -> dict[str, str]:
+    return {
+        "QBWC_DATABASE_URL": url,
+        "QBWC_SECRET_KEY": "test-secret-key",
+        "QBWC_INSTANCE_DIR": str(tmp_path / "instance"),
+        "QBWC_AUTH_FAILURE_DELAY_SECONDS": SLOW_LOGIN_SECONDS,
+        "QBWC_SESSION_BUSY_SECONDS": "0",
+        "QBWC_METRICS_TOKEN": TOKEN,
+        "QBWC_LOG_LEVEL": "WARNING",
+    }
+
+
+def _stop_during_a_slow_login(server: ServeProcess, runtime: Runtime) -> tuple[int, str]:
+    """Send SIGTERM while a failed login waits out its delay; return the exit code and the login's answer."""
+    login = InFlight(lambda: soap(server.url, "authenticate", strUserName="acme-qbwc", strPassword="wrong"))
+    assert wait_for(lambda: _failures(runtime) > 0, timeout=30), server.output()
+    code = server.terminate()
+    return code, login.wait()
+
+
+def _failures(runtime: Runtime) -> int:
+    with runtime.transaction() as db:
+        row = db.get(LoginThrottle, "acme-qbwc")
+        return row.failures if row is not None else 0
+
+
+def _company(runtime: Runtime) -> dict[str, str]:
+    with runtime.transaction() as db:
+        company = create_company(db, "acme", "Acme", "acme-qbwc", PASSWORD)
+        return {"owner_id": company.owner_id, "file_id": company.file_id}
+
+
+def test_with_sqlite_one_waitress_process_serves_and_stops_gracefully(sqlite_template, tmp_path):
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    shutil.copyfile(sqlite_template, tmp_path / "serve.sqlite3")
+    runtime = Runtime(make_settings(url))
+    _company(runtime)
+    server = ServeProcess(_env(url, tmp_path), tmp_path / "serve.log", "--workers", "3")
+    try:
+        assert "--workers 3 is ignored: SQLite lets one process write at a time" in server.output()
+        assert server.children() == []
+
+        # When SIGTERM arrives while a request is being answered, the answer still arrives, then the server exits
+        code, answer = _stop_during_a_slow_login(server, runtime)
+        assert ">nvu<" in answer
+        assert code == 0, server.output()
+    finally:
+        server.kill()
+        runtime.close()
+
+
+@pytest.mark.postgres
+def test_with_postgres_several_workers_share_the_work_and_the_metrics(pg_runtime, tmp_path):
+    url = pg_runtime.settings.database_url
+    ids = _company(pg_runtime)
+    server = ServeProcess(_env(url, tmp_path), tmp_path / "serve.log", "--workers", "3", "--threads", "2")
+    try:
+        assert "with 3 processes of 2 threads (gunicorn)" in server.output()
+        assert wait_for(lambda: len(server.children()) == 3, timeout=60), server.output()
+
+        # Sessions land on whichever worker accepts them; the scrape adds up every worker's counts
+        sessions = 6
+        for _ in range(sessions):
+            connector = FakeWebConnector(server.url + "/qbwc", "acme-qbwc", PASSWORD, FakeCompany.demo(), **ids)
+            assert connector.run_session().outcome == "no_work"
+        status, body = fetch(server.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert status == 200
+        found = metric_samples(body.decode())
+        assert found[("qbwc_soap_calls_total", (("method", "authenticate"), ("outcome", "none")))] == sessions
+        assert found[("qbwc_soap_call_duration_seconds_count", (("method", "serverVersion"),))] == sessions
+
+        code, answer = _stop_during_a_slow_login(server, pg_runtime)
+        assert ">nvu<" in answer
+        assert code == 0, server.output()
+    finally:
+        server.kill()

@@ -1,0 +1,174 @@
+"""Every request the server can build reaches the simulator and is answered as QuickBooks would, including a
+payment edited after it was applied."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from qbwc_server.simulator import FakeCompany
+from qbwc_server.simulator.webconnector import Faults
+
+TEMPLATES = Path(__file__).resolve().parents[3] / "qbxml_templates"
+
+
+class RecordingCompany(FakeCompany):
+    """The demo company, noting each request type it answered and the status code it answered with."""
+
+    answered: list[tuple[str, int]]
+
+    def process_detailed(self, request_xml: str):  # type: ignore[no-untyped-def]
+        result = super().process_detailed(request_xml)
+        self.answered.extend((outcome.request, outcome.code) for outcome in result.outcomes)
+        return result
+
+
+def _request_types_of_templates() -> set[str]:
+    """Return the qbXML request each Add/Mod template builds ('customer_add.xml.j2' -> 'CustomerAddRq')."""
+    types = set()
+    for path in TEMPLATES.glob("*_add.xml.j2"):
+        types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
+    for path in TEMPLATES.glob("*_mod.xml.j2"):
+        types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
+    return types
+
+
+def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(harness):
+    qb = RecordingCompany.demo()
+    qb.answered = []
+    h = harness(qb=qb)
+    # Given one record of every kind, whose first answers are lost so that each is looked up before it is re-sent
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith", "phone": "555-0100"})
+    h.put("jobs", "j1", {"customer": "c1", "number": "1001", "address": {"line1": "5 Elm St"}})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    h.put("items", "i2", {"name": "PVC pipe", "type": "non_inventory", "price": "4.50", "category": "materials"})
+    h.put("items", "i3", {"name": "After-hours fee", "type": "other_charge", "price": "25.00"})
+    h.put("vendors", "v1", {"name": "Ferguson Supply", "is_1099": False})
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    h.sync()
+    invoice = {
+        "customer": "c1",
+        "job": "j1",
+        "number": "1001",
+        "date": "2026-11-02",
+        "status": "sent",
+        "lines": [{"id": "a", "item": "i1", "quantity": "2", "rate": "95.00"}],
+    }
+    h.put("invoices", "inv1", invoice)
+    bill = {
+        "vendor": "v1",
+        "number": "F-1",
+        "date": "2026-11-03",
+        "expense_lines": [{"account": "Job Materials", "amount": "40.00"}],
+        "item_lines": [{"item": "i2", "quantity": "2", "cost": "3.10", "amount": "6.20"}],
+    }
+    h.put("bills", "b1", bill)
+    h.sync()
+    payment = {
+        "customer": "c1",
+        "date": "2026-11-05",
+        "amount": "190.00",
+        "method": "Check",
+        "reference": "CHK-1",
+        "applied_to": [{"invoice": "inv1", "amount": "190.00"}],
+    }
+    h.put("payments", "p1", payment)
+    h.sync()
+    # When the app edits every record once
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith", "phone": "555-0199"})
+    h.put("jobs", "j1", {"customer": "c1", "number": "1001", "address": {"line1": "5 Elm St"}, "description": "x"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "99.00", "category": "labor"})
+    h.put("items", "i2", {"name": "PVC pipe", "type": "non_inventory", "price": "4.75", "category": "materials"})
+    h.put("items", "i3", {"name": "After-hours fee", "type": "other_charge", "price": "30.00"})
+    h.put("vendors", "v1", {"name": "Ferguson Supply", "is_1099": True})
+    h.put("invoices", "inv1", {**invoice, "memo": "Second visit"})
+    h.put("bills", "b1", {**bill, "memo": "Pipes"})
+    h.put("payments", "p1", {**payment, "amount": "120.00", "applied_to": [{"invoice": "inv1", "amount": "120.00"}]})
+    h.sync()
+
+    # Then every Add and Mod template was sent, lists and transactions were queried, and none was "not supported"
+    sent = {request for request, _ in qb.answered}
+    assert _request_types_of_templates() <= sent, _request_types_of_templates() - sent
+    assert any(re.fullmatch(r"(Customer|Vendor|Item\w*)QueryRq", request) for request in sent), sent
+    assert "InvoiceQueryRq" in sent
+    assert [pair for pair in qb.answered if pair[1] == 1030] == []
+    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills"):
+        for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
+            assert record["sync"]["state"] == "synced", (kind, record["sync"])
+
+
+def test_a_payment_edited_after_it_was_applied_moves_the_invoice_balance_in_quickbooks(harness):
+    h = harness()
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    lines = [{"id": "a", "item": "i1", "quantity": "2", "rate": "100.00"}]
+    for n in (1, 2):
+        h.put(
+            "invoices",
+            f"inv{n}",
+            {"customer": "c1", "number": f"10{n}", "date": "2026-11-02", "status": "sent", "lines": lines},
+        )
+    h.put(
+        "payments",
+        "p1",
+        {
+            "customer": "c1",
+            "date": "2026-11-05",
+            "amount": "200.00",
+            "method": "Check",
+            "reference": "CHK-7",
+            "applied_to": [{"invoice": "inv1", "amount": "200.00"}],
+        },
+    )
+    h.sync()
+    invoices = {i["RefNumber"]: i for i in h.qb_txns("Invoice")}
+    total = Decimal(invoices["101"]["Subtotal"]) + Decimal(invoices["101"]["SalesTaxTotal"])
+    assert Decimal(invoices["101"]["BalanceRemaining"]) == total - Decimal("200.00")
+    [qb_payment] = h.qb_txns("ReceivePayment")
+    txn_id = qb_payment["TxnID"]
+
+    # When the app lowers the payment, pays part of the second invoice with it, and changes the method
+    h.put(
+        "payments",
+        "p1",
+        {
+            "customer": "c1",
+            "date": "2026-11-05",
+            "amount": "150.00",
+            "method": "Cash",
+            "reference": "CHK-7",
+            "applied_to": [{"invoice": "inv1", "amount": "100.00"}, {"invoice": "inv2", "amount": "50.00"}],
+        },
+    )
+    h.sync()
+
+    # Then QuickBooks still has one payment, changed in place, and both invoices' balances follow it
+    [qb_payment] = h.qb_txns("ReceivePayment")
+    assert qb_payment["TxnID"] == txn_id
+    assert qb_payment["TotalAmount"] == "150.00"
+    assert h.qb.name_of(qb_payment["PaymentMethodRef"]["ListID"]) == "Cash"
+    invoices = {i["RefNumber"]: i for i in h.qb_txns("Invoice")}
+    assert Decimal(invoices["101"]["BalanceRemaining"]) == total - Decimal("100.00")
+    assert Decimal(invoices["102"]["BalanceRemaining"]) == total - Decimal("50.00")
+    assert h.get("payments", "p1")["sync"]["state"] == "synced"
+
+    # When the app applies it to the first invoice only again
+    h.put(
+        "payments",
+        "p1",
+        {
+            "customer": "c1",
+            "date": "2026-11-05",
+            "amount": "150.00",
+            "method": "Cash",
+            "reference": "CHK-7",
+            "applied_to": [{"invoice": "inv1", "amount": "150.00"}],
+        },
+    )
+    h.sync()
+
+    # Then the second invoice is open in full again
+    invoices = {i["RefNumber"]: i for i in h.qb_txns("Invoice")}
+    assert Decimal(invoices["102"]["BalanceRemaining"]) == total
+    assert Decimal(invoices["101"]["BalanceRemaining"]) == total - Decimal("150.00")
