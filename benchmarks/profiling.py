@@ -22,11 +22,11 @@ from benchmarks.stats import ms
 STAGES = {
     "API PUT (validate JSON, store, queue)": ("qbwc_server/web/api.py", "put_record"),
     "plan the batch (queue + prerequisites)": ("qbwc_server/sync/planner.py", "plan_batch"),
-    "render qbXML (builders)": ("qbwc_server/sync/outgoing.py", "render"),
+    "render qbXML (steps and builders)": ("qbwc_server/sync/engine.py", "_render"),
     "schema check (lxml XMLSchema)": ("qbwc_server/sync/engine.py", "_drop_invalid"),
-    "mark sent + sync log": ("qbwc_server/queue.py", "mark_sent"),
+    "claim (compare-and-set)": ("qbwc_server/sync/lifecycle.py", "claim"),
     "parse QuickBooks' answer": ("qbwc_server/qbxml/parse.py", "parse_response"),
-    "file answers (handlers)": ("qbwc_server/sync/handlers.py", "handle"),
+    "file answers (steps and transitions)": ("qbwc_server/sync/engine.py", "_file"),
     "progress / has_work": ("qbwc_server/sync/engine.py", "progress"),
     "commit (flush + COMMIT)": ("sqlalchemy/orm/session.py", "commit"),
 }

@@ -16,12 +16,10 @@ from sqlalchemy import select
 from qbwc_server import tokens
 from qbwc_server.companies import create_company
 from qbwc_server.config import Settings
-from qbwc_server.imports import ImportExtension
 from qbwc_server.models import Company
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
 from qbwc_server.simulator.loopback import LoopbackServer
-from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.wsgi import make_wsgi_app
 
 PASSWORD = "correct horse battery staple"
@@ -150,7 +148,7 @@ class Site:
     def __init__(self, url: str, slug: str = "bench", threads: int = 4, **company_settings: Any) -> None:
         self.runtime = Runtime(bench_settings(url))
         # The engine as the server builds it (imports plugged in), kept here to read its timings.
-        self.engine = SyncEngine(self.runtime.settings, extensions=[ImportExtension()])
+        self.engine = self.runtime.sync_engine()
         self.app = TimedApp(make_wsgi_app(self.runtime, engine=self.engine))
         self.server = LoopbackServer(self.app, threads=threads)
         self.company = add_company(self.runtime, slug, **company_settings)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import company_settings, passwords, queue
+from qbwc_server import clock, company_settings, passwords
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company
+from qbwc_server.sync import queue
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # qbXML versions whose schemas the project is built and tested against.
@@ -148,6 +150,36 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, Any]:
     return changes
 
 
+@dataclass(frozen=True)
+class SettingsChange:
+    """What changing a company's sync settings did: the settings whose value changed, and the records moved."""
+
+    changed: list[str]
+    moved: int
+
+
+def change_settings(db: Session, company: Company, changes: Mapping[str, Any]) -> SettingsChange:
+    """Validate and store changed sync settings (all or none), then decide held-back records again.
+
+    Only values that differ from the defaults are stored, so a default is written in one place. The CLI, the API
+    and the page all change settings through here.
+    """
+    clean = company_settings.validate(changes)
+    before = company_settings.effective(company.settings)
+    defaults = company_settings.DEFAULTS
+    stored = {k: v for k, v in (company.settings or {}).items() if k in defaults and k not in clean}
+    stored.update({k: v for k, v in clean.items() if v != defaults[k]})
+    after = company_settings.effective(stored)
+    changed = sorted(k for k in defaults if before.get(k) != after.get(k))
+    # A new dict, so the JSON column is seen as changed.
+    company.settings = stored
+    company.updated_at = clock.now()
+    db.flush()
+    # Records the old settings held back or filtered out are decided again under the new ones.
+    moved = queue.settings_changed(db, company) if changed else 0
+    return SettingsChange(changed, moved)
+
+
 def update_company(db: Session, slug: str, changes: Mapping[str, Any], *, schema_dir: Path | None = None) -> Company:
     """Apply changes to a company's columns and sync settings, all or nothing; raise InvalidInput naming bad keys."""
     company = get_company(db, slug)
@@ -165,10 +197,7 @@ def update_company(db: Session, slug: str, changes: Mapping[str, Any], *, schema
     for key, value in clean_columns.items():
         setattr(company, key, value)
     if clean_settings:
-        # Assign a new dict so the JSON column is seen as changed.
-        company.settings = {**(company.settings or {}), **clean_settings}
-        db.flush()
-        queue.settings_changed(db, company)
+        change_settings(db, company, clean_settings)
     db.flush()
     return company
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,58 +13,91 @@ from qbwc_server.errors import InvalidInput
 ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 
-DEFAULTS: dict[str, Any] = {
-    "auto_sync": True,
-    "sync_kinds": list(ALL_KINDS),
-    "batch_size": 25,
-    "max_attempts": 5,
-    "customer_name_format": "{last_name}, {first_name}",
-    "job_name_format": "{number} - {address.line1}",
-    "uppercase_names": False,
-    "sync_start_date": None,
-    "invoice_sync_statuses": ["sent", "finished", "paid"],
-    "payment_methods": None,
-    "to_be_printed": False,
-    "link_existing_invoices": True,
-    "income_account_default": "Sales",
-    "income_account_labor": "Labor Income",
-    "income_account_materials": "Materials Income",
-    "expense_account_default": "Cost of Goods Sold",
-    "deposit_account": "Undeposited Funds",
-    "ar_account": None,
-    "ap_account": None,
-    "tax_mapping": {},
-    "sales_tax_code_taxable": "Tax",
-    "sales_tax_code_non_taxable": "Non",
-    "import_max_returned": 500,
-}
 
-DESCRIPTIONS: dict[str, str] = {
-    "auto_sync": "Queue records as soon as they arrive (off: only when someone presses sync)",
-    "sync_kinds": "Which kinds of record sync",
-    "batch_size": "Requests per Web Connector round trip",
-    "max_attempts": "How many times a record is tried before it waits for a person",
-    "customer_name_format": "How a customer's QuickBooks name is made",
-    "job_name_format": "How a job's QuickBooks name is made",
-    "uppercase_names": "Send customer, job and vendor names in capitals",
-    "sync_start_date": "Customers, invoices and payments created before this date do not sync",
-    "invoice_sync_statuses": "Invoice statuses that send an invoice to QuickBooks",
-    "payment_methods": "Payment methods that sync (empty: all)",
-    "to_be_printed": "Mark new invoices 'to be printed' in QuickBooks",
-    "link_existing_invoices": "Before adding an invoice for a customer QuickBooks already has, link an invoice "
-    "there with the same number instead",
-    "income_account_default": "Income account for new items",
-    "income_account_labor": "Income account for labor items",
-    "income_account_materials": "Income account for materials items",
-    "expense_account_default": "Expense account for item costs and bill lines without one",
-    "deposit_account": "Account payments are deposited to",
-    "ar_account": "Accounts receivable account (empty: QuickBooks' default)",
-    "ap_account": "Accounts payable account (empty: QuickBooks' default)",
-    "tax_mapping": "Your tax rate names mapped to QuickBooks sales tax items",
-    "sales_tax_code_taxable": "QuickBooks sales tax code for taxable lines",
-    "sales_tax_code_non_taxable": "QuickBooks sales tax code for non-taxable lines",
-    "import_max_returned": "Records per page when importing from QuickBooks",
-}
+class Kind(enum.Enum):
+    """What sort of value a setting holds, which decides how it is checked and shown."""
+
+    FLAG = "flag"  # true or false
+    NUMBER = "number"  # a whole number within limits
+    KINDS = "kinds"  # a list of record kinds
+    STATUSES = "statuses"  # a list of invoice statuses
+    NAMES = "names"  # a list of QuickBooks names, or none for all
+    DATE = "date"  # a date, or none
+    MAPPING = "mapping"  # app names mapped to QuickBooks names
+    NAME_FORMAT = "name_format"  # a format such as {last_name}, {first_name}
+    TEXT = "text"  # a QuickBooks name (account, tax code); empty only where the default is empty
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One company setting: its key, its default (written here only), what it does, and its sort of value."""
+
+    key: str
+    default: Any
+    description: str
+    kind: Kind
+    limits: tuple[int, int] | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("auto_sync", True, "Queue records as soon as they arrive (off: only when someone presses sync)", Kind.FLAG),
+    Setting("sync_kinds", list(ALL_KINDS), "Which kinds of record sync", Kind.KINDS),
+    Setting("batch_size", 25, "Requests per Web Connector round trip", Kind.NUMBER, limits=(1, 500)),
+    Setting(
+        "max_attempts",
+        5,
+        "How many times QuickBooks may refuse a record before it waits for a person (a lost answer is no refusal)",
+        Kind.NUMBER,
+        limits=(1, 50),
+    ),
+    Setting(
+        "customer_name_format",
+        "{last_name}, {first_name}",
+        "How a customer's QuickBooks name is made",
+        Kind.NAME_FORMAT,
+    ),
+    Setting("job_name_format", "{number} - {address.line1}", "How a job's QuickBooks name is made", Kind.NAME_FORMAT),
+    Setting("uppercase_names", False, "Send customer, job and vendor names in capitals", Kind.FLAG),
+    Setting(
+        "sync_start_date", None, "Customers, invoices and payments created before this date do not sync", Kind.DATE
+    ),
+    Setting(
+        "invoice_sync_statuses",
+        ["sent", "finished", "paid"],
+        "Invoice statuses that send an invoice to QuickBooks",
+        Kind.STATUSES,
+    ),
+    Setting("payment_methods", None, "Payment methods that sync (empty: all)", Kind.NAMES),
+    Setting("to_be_printed", False, "Mark new invoices 'to be printed' in QuickBooks", Kind.FLAG),
+    Setting(
+        "link_existing_invoices",
+        True,
+        "Before adding an invoice for a customer QuickBooks already has, link an invoice there with the same number "
+        "instead",
+        Kind.FLAG,
+    ),
+    Setting("income_account_default", "Sales", "Income account for new items", Kind.TEXT),
+    Setting("income_account_labor", "Labor Income", "Income account for labor items", Kind.TEXT),
+    Setting("income_account_materials", "Materials Income", "Income account for materials items", Kind.TEXT),
+    Setting(
+        "expense_account_default",
+        "Cost of Goods Sold",
+        "Expense account for item costs and bill lines without one",
+        Kind.TEXT,
+    ),
+    Setting("deposit_account", "Undeposited Funds", "Account payments are deposited to", Kind.TEXT),
+    Setting("ar_account", None, "Accounts receivable account (empty: QuickBooks' default)", Kind.TEXT),
+    Setting("ap_account", None, "Accounts payable account (empty: QuickBooks' default)", Kind.TEXT),
+    Setting("tax_mapping", {}, "Your tax rate names mapped to QuickBooks sales tax items", Kind.MAPPING),
+    Setting("sales_tax_code_taxable", "Tax", "QuickBooks sales tax code for taxable lines", Kind.TEXT),
+    Setting("sales_tax_code_non_taxable", "Non", "QuickBooks sales tax code for non-taxable lines", Kind.TEXT),
+    Setting(
+        "import_max_returned", 500, "Records per page when importing from QuickBooks", Kind.NUMBER, limits=(10, 10000)
+    ),
+)
+DEFAULTS: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
+DESCRIPTIONS: dict[str, str] = {setting.key: setting.description for setting in SETTINGS}
+_BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTINGS}
 
 _NAME_FIELDS = {
     "customer_name_format": {"first_name", "last_name", "company_name", "name", "email", "phone"},
@@ -108,17 +143,18 @@ _BOOLEAN_WORDS = {
 
 def parse_cli_value(key: str, raw: str) -> Any:
     """Turn the text after KEY= on the command line into the setting's type."""
-    default = DEFAULTS.get(key)
-    if raw.lower() in {"", "none", "null"} and key not in {"customer_name_format", "job_name_format"}:
+    setting = _BY_KEY.get(key)
+    kind = setting.kind if setting is not None else Kind.TEXT
+    if raw.lower() in {"", "none", "null"} and kind is not Kind.NAME_FORMAT:
         return None
-    if isinstance(default, bool):
+    if kind is Kind.FLAG:
         # Unknown words stay text, so validation names the setting and says what it wants.
         return _BOOLEAN_WORDS.get(raw.lower(), raw)
-    if isinstance(default, int):
+    if kind is Kind.NUMBER:
         return raw
-    if isinstance(default, list) or key == "payment_methods":
+    if kind in (Kind.KINDS, Kind.STATUSES, Kind.NAMES):
         return [part.strip() for part in raw.split(",") if part.strip()]
-    if isinstance(default, dict):
+    if kind is Kind.MAPPING:
         mapping: dict[str, str] = {}
         for pair in raw.split(","):
             if pair.strip():
@@ -131,27 +167,28 @@ def parse_cli_value(key: str, raw: str) -> Any:
 
 
 def _check(key: str, value: Any) -> Any:
-    default = DEFAULTS[key]
-    if key in {"auto_sync", "uppercase_names", "to_be_printed", "link_existing_invoices"}:
+    setting = _BY_KEY[key]
+    kind = setting.kind
+    if kind is Kind.FLAG:
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value
-    if key in {"batch_size", "max_attempts", "import_max_returned"}:
-        limits = {"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)}[key]
+    if kind is Kind.NUMBER:
+        low, high = setting.limits or (0, 10**9)
         try:
             number = int(value)
         except (TypeError, ValueError):
             raise ValueError("must be a whole number") from None
-        if not limits[0] <= number <= limits[1]:
-            raise ValueError(f"must be between {limits[0]} and {limits[1]}")
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
         return number
-    if key == "sync_kinds":
+    if kind is Kind.KINDS:
         kinds = _string_list(value)
         unknown = [k for k in kinds if k not in ALL_KINDS]
         if unknown:
             raise ValueError(f"unknown kind {unknown[0]!r}; choose from {', '.join(ALL_KINDS)}")
         return kinds
-    if key == "invoice_sync_statuses":
+    if kind is Kind.STATUSES:
         statuses = _string_list(value)
         unknown = [s for s in statuses if s not in INVOICE_STATUSES]
         if unknown:
@@ -159,26 +196,26 @@ def _check(key: str, value: Any) -> Any:
         if "draft" in statuses:
             raise ValueError("drafts never sync to QuickBooks")
         return statuses
-    if key == "payment_methods":
+    if kind is Kind.NAMES:
         return None if value in (None, [], "") else _string_list(value)
-    if key == "sync_start_date":
+    if kind is Kind.DATE:
         if value in (None, ""):
             return None
         try:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
             raise ValueError("must be a date written YYYY-MM-DD") from None
-    if key == "tax_mapping":
+    if kind is Kind.MAPPING:
         if not isinstance(value, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
         ):
             raise ValueError("must map tax rate names to QuickBooks sales tax item names")
         return dict(value)
-    if key in _NAME_FIELDS:
+    if kind is Kind.NAME_FORMAT:
         return _check_format(key, value)
     # Account and tax-code names: text, or empty for QuickBooks' default where that is allowed.
     if value in (None, ""):
-        if default is not None:
+        if setting.default is not None:
             raise ValueError("must not be empty")
         return None
     if not isinstance(value, str):

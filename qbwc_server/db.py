@@ -21,7 +21,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):
             # isolation_level=None lets SQLAlchemy's "begin" event issue BEGIN IMMEDIATE below.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
@@ -31,7 +31,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+        def _sqlite_begin(connection):
             # Take the write lock at the start of every transaction: a read-then-write never fails half way.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -244,7 +244,7 @@ def page_login(runtime: Runtime) -> tuple[str, str]:
     """Give the demo's page login (an admin) a fresh password and return the email and password."""
     from qbwc_server import passwords
     from qbwc_server.models import User
-    from qbwc_server.web.auth import create_user
+    from qbwc_server.users import create_user
 
     email = "admin@demo.local"
     password = secrets.token_urlsafe(12)

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from qbwc_server import __version__, clock, hcp, passwords
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
-from qbwc_server.imports import ImportExtension
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
@@ -49,7 +48,7 @@ class Conversation:
         self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.runtime = runtime
-        self.engine = engine if engine is not None else SyncEngine(runtime.settings, extensions=[ImportExtension()])
+        self.engine = engine if engine is not None else runtime.sync_engine()
         self._sleep = sleep
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
@@ -279,6 +278,7 @@ class Conversation:
             if self._busy(db, company):
                 call.outcome = BUSY
                 return ["", BUSY], 0.0
+            self.engine.plan(db, company)  # the one moment planning writes, before the question below
             if not self.engine.has_work(db, company):
                 call.outcome = NONE
                 return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE], 0.0

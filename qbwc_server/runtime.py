@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from qbwc_server.config import Settings
 from qbwc_server.db import make_engine, make_session_factory, transaction
+from qbwc_server.imports import ImportExtension
+from qbwc_server.sync.engine import SyncEngine
 
 
 @dataclass
@@ -28,13 +30,17 @@ class Runtime:
     @classmethod
     def from_env(cls, **overrides: object) -> Runtime:
         """Build the runtime from QBWC_* environment variables."""
-        return cls(Settings.from_env(**overrides))
+        return cls(Settings.from_env(None, **overrides))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Run a block in one database transaction."""
         with transaction(self.sessions) as session:
             yield session
+
+    def sync_engine(self) -> SyncEngine:
+        """Build the sync engine with its extensions (imports go before the queue's records)."""
+        return SyncEngine(self.settings, extensions=[ImportExtension()])
 
     def close(self) -> None:
         """Release the database connections."""

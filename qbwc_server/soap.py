@@ -45,9 +45,9 @@ def _modernise_six_importer() -> None:
         def exec_module(self: Any, module: Any) -> None:
             return None
 
-        cls.find_spec = find_spec
-        cls.create_module = create_module
-        cls.exec_module = exec_module
+        cls.find_spec = find_spec  # type: ignore[method-assign]
+        cls.create_module = create_module  # type: ignore[attr-defined]
+        cls.exec_module = exec_module  # type: ignore[attr-defined]
 
 
 _modernise_six_importer()
@@ -155,5 +155,5 @@ def make_soap_app(conversation: Conversation) -> WsgiApplication:
         in_protocol=in_protocol,
         out_protocol=Soap11(),
     )
-    application.conversation = conversation  # type: ignore[attr-defined]
+    application.conversation = conversation
     return WsgiApplication(application)

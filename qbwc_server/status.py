@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, queue
+from qbwc_server import clock
 from qbwc_server.models import Company, SessionState, WcSession
+from qbwc_server.sync import queue
 
 NEVER_CONNECTED = "never_connected"
 CONNECTED = "connected"
@@ -132,7 +133,7 @@ def company_status(
         latest is not None
         and latest.state is SessionState.OPEN
         and now - clock.aware(latest.last_seen_at) < session_timeout
-    )  # type: ignore[operator]
+    )
 
     if company.paused:
         state, why = PAUSED, "Sync is paused: nothing is sent to QuickBooks until someone resumes it."
@@ -231,7 +232,7 @@ def _summarise(row: WcSession) -> SessionSummary:
         f"{row.succeeded} synced, {row.failed} failed"
     )
     return SessionSummary(
-        started_at=clock.aware(row.created_at),  # type: ignore[arg-type]
+        started_at=clock.aware(row.created_at),
         ended_at=clock.aware(row.closed_at),
         state=row.state.value,
         requests_sent=row.requests_sent,

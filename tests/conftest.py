@@ -32,6 +32,21 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("QBWC_INSTANCE_DIR", tempfile.mkdtemp(prefix="qbwc-instance-"))
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests were skipped and why, grouped by reason, so a missing part is never silent."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    terminalreporter.section(f"{len(skipped)} tests skipped")
+    for reason, count in sorted(reasons.items(), key=lambda pair: -pair[1]):
+        terminalreporter.write_line(f"{count:5d}  {reason}")
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """Return the folder of real Web Connector and QuickBooks traffic, skipping when it is absent."""

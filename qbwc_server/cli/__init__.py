@@ -28,7 +28,7 @@ class CliContext:
 class QbwcGroup(click.Group):
     """A group that turns the project's own errors into one line and a non-zero exit code."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except QbwcError as exc:

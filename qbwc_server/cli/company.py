@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ def read_password(from_stdin: bool) -> str:
 @click.option("--qbwc-user", "qbwc_user", required=True, help="The user name typed into the Web Connector.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
 @click.pass_obj
-def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool) -> None:  # type: ignore[no-untyped-def]
+def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool) -> None:
     """Create a company with its Web Connector user (OwnerID and FileID are generated once)."""
     password = read_password(password_stdin)
     runtime = obj.runtime
@@ -56,7 +57,7 @@ def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool) -> None
 @company_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def list_(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(obj, as_json: bool) -> None:
     """List the companies."""
     with obj.runtime.transaction() as db:
         rows = [_with_status(db, c) for c in companies.list_companies(db)]
@@ -76,7 +77,7 @@ def list_(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
                 click.echo(f"  - {check}")
 
 
-def _with_status(db, company) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _with_status(db, company) -> dict[str, Any]:
     """Describe a company with its connection status, as the page shows it."""
     found = status.company_status(db, company)
     return {
@@ -95,7 +96,7 @@ def _with_status(db, company) -> dict[str, object]:  # type: ignore[no-untyped-d
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def show(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def show(obj, slug: str, as_json: bool) -> None:
     """Show one company's details and settings (never its password)."""
     with obj.runtime.transaction() as db:
         data = companies.describe(companies.get_company(db, slug))
@@ -115,7 +116,7 @@ def show(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 @click.argument("slug")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @click.pass_obj
-def set_(obj, slug: str, assignments: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def set_(obj, slug: str, assignments: tuple[str, ...]) -> None:
     """Change columns (name, company_file, run_every_minutes, qbxml_version_cap) or sync settings."""
     runtime = obj.runtime
     changes = companies.parse_assignments(assignments)
@@ -127,7 +128,7 @@ def set_(obj, slug: str, assignments: tuple[str, ...]) -> None:  # type: ignore[
 @company_group.command("pause")
 @click.argument("slug")
 @click.pass_obj
-def pause(obj, slug: str) -> None:  # type: ignore[no-untyped-def]
+def pause(obj, slug: str) -> None:
     """Pause all syncing: the Web Connector is told there is nothing to do."""
     with obj.runtime.transaction() as db:
         companies.set_paused(db, slug, True)
@@ -137,7 +138,7 @@ def pause(obj, slug: str) -> None:  # type: ignore[no-untyped-def]
 @company_group.command("resume")
 @click.argument("slug")
 @click.pass_obj
-def resume(obj, slug: str) -> None:  # type: ignore[no-untyped-def]
+def resume(obj, slug: str) -> None:
     """Resume syncing after a pause."""
     with obj.runtime.transaction() as db:
         companies.set_paused(db, slug, False)

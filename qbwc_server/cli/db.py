@@ -15,7 +15,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Migrate to this revision.")
 @click.pass_obj
-def upgrade(obj, revision: str) -> None:  # type: ignore[no-untyped-def]
+def upgrade(obj, revision: str) -> None:
     """Create or migrate the database's tables."""
     url = obj.runtime.settings.database_url
     database.upgrade(url, revision)

@@ -19,7 +19,7 @@ from qbwc_server.cli.serve import prepare_serving, run_waitress
     help="Seconds between simulated Web Connector sessions.",
 )
 @click.pass_obj
-def demo(obj, host: str | None, port: int | None, interval: float) -> None:  # type: ignore[no-untyped-def]
+def demo(obj, host: str | None, port: int | None, interval: float) -> None:
     """Serve, with the `demo` company synced to the built-in QuickBooks simulator on a timer."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)

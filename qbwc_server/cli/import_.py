@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 
@@ -19,7 +20,7 @@ FINISHED = {"done", "failed", "cancelled"}
 class ImportGroup(click.Group):
     """A group whose default command is `start`, so `qbwc-server import SLUG KIND…` queues an import."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+    def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["start", *args]
         return super().resolve_command(ctx, args)
@@ -43,7 +44,7 @@ def import_group() -> None:
 @click.option("--poll", type=click.FloatRange(min=0.01), default=1.0, hidden=True, help="Seconds between checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the queued (or, with --wait, finished) runs as JSON.")
 @click.pass_obj
-def start(obj, slug: str, kinds: tuple[str, ...], full: bool, wait: bool, timeout, poll, as_json) -> None:  # type: ignore[no-untyped-def]
+def start(obj, slug: str, kinds: tuple[str, ...], full: bool, wait: bool, timeout, poll, as_json) -> None:
     """Queue imports of KINDS for the company SLUG."""
     with obj.runtime.transaction() as db:
         company = get_company(db, slug)
@@ -75,7 +76,7 @@ def start(obj, slug: str, kinds: tuple[str, ...], full: bool, wait: bool, timeou
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_obj
-def status(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def status(obj, slug: str, as_json: bool) -> None:
     """Show the latest import of each kind for the company SLUG, with counts."""
     with obj.runtime.transaction() as db:
         rows = runs.status(db, get_company(db, slug))
@@ -93,7 +94,7 @@ def status(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-de
 @click.argument("slug")
 @click.argument("kinds", nargs=-1)
 @click.pass_obj
-def cancel(obj, slug: str, kinds: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def cancel(obj, slug: str, kinds: tuple[str, ...]) -> None:
     """Cancel the company's queued or running imports (of KINDS, or all of them)."""
     with obj.runtime.transaction() as db:
         cancelled = runs.cancel(db, get_company(db, slug), kinds or None)
@@ -101,12 +102,13 @@ def cancel(obj, slug: str, kinds: tuple[str, ...]) -> None:  # type: ignore[no-u
     click.echo(f"Cancelled: {', '.join(names)}." if names else "No import was waiting.")
 
 
-def _follow(runtime, ids: list[int], timeout: float | None, poll: float, quiet: bool) -> list[runs.RunStatus]:  # type: ignore[no-untyped-def]
+def _follow(runtime, ids: list[int], timeout: float | None, poll: float, quiet: bool) -> list[runs.RunStatus]:
     """Poll the runs until all have finished, feeding a progress bar; raise QbwcError on timeout."""
     deadline = time.monotonic() + timeout if timeout is not None else None
     label = "Importing " + ", ".join(_label(kind) for kind in _kinds(runtime, ids))
     shown = 0
-    with click.progressbar(length=100, label=label, file=None if not quiet else _Null(), show_pos=False) as bar:
+    sink: Any = None if not quiet else _Null()  # click wants a TextIO; _Null writes nowhere
+    with click.progressbar(length=100, label=label, file=sink, show_pos=False) as bar:
         while True:
             with runtime.transaction() as db:
                 current = [runs.describe(db.get(ImportRun, run_id)) for run_id in ids]
@@ -124,7 +126,7 @@ def _follow(runtime, ids: list[int], timeout: float | None, poll: float, quiet: 
             time.sleep(poll)
 
 
-def _kinds(runtime, ids: list[int]) -> list[str]:  # type: ignore[no-untyped-def]
+def _kinds(runtime, ids: list[int]) -> list[str]:
     with runtime.transaction() as db:
         return [db.get(ImportRun, run_id).kind for run_id in ids]
 

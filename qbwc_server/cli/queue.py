@@ -9,10 +9,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import queue
 from qbwc_server.cli.token import find_company
 from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.records import store
+from qbwc_server.sync import queue
 
 NOT_SYNCED = [SyncState.PENDING, SyncState.QUEUED, SyncState.SENT, SyncState.ERROR, SyncState.BLOCKED]
 STATE_CHOICES = [state.value for state in SyncState] + ["all"]
@@ -42,7 +42,7 @@ def queue_group() -> None:
 @click.option("--limit", default=500, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
 @click.pass_obj
-def list_(obj, slug: str, state: str | None, kind_name: str | None, limit: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(obj, slug: str, state: str | None, kind_name: str | None, limit: int, as_json: bool) -> None:
     """List records waiting for (or refused by) QuickBooks, with their queue item and last error."""
     kind = parse_kind(kind_name) if kind_name else None
     with obj.runtime.transaction() as db:
@@ -79,7 +79,7 @@ def _rows(db: Session, company: Company, state: str | None, kind: RecordKind | N
 
 
 def _row(record: Record, item: QueueItem | None, names: dict[int, Record]) -> dict[str, Any]:
-    reason = (record.last_error or {}).get("message")
+    reason = record.last_error.message if record.last_error else None
     queued: dict[str, Any] | None = None
     if item is not None:
         waiting = names.get(item.waiting_on) if item.waiting_on else None
@@ -109,7 +109,7 @@ def _row(record: Record, item: QueueItem | None, names: dict[int, Record]) -> di
 @click.argument("external_id", required=False)
 @click.option("--all-errors", is_flag=True, help="Retry every record of the company that is in error.")
 @click.pass_obj
-def retry(obj, slug: str, kind_name: str | None, external_id: str | None, all_errors: bool) -> None:  # type: ignore[no-untyped-def]
+def retry(obj, slug: str, kind_name: str | None, external_id: str | None, all_errors: bool) -> None:
     """Send a record in error again (after fixing the cause), or every record in error with --all-errors."""
     if all_errors and (kind_name or external_id):
         raise click.UsageError("give either KIND and EXTERNAL_ID or --all-errors, not both")
@@ -140,7 +140,7 @@ def retry(obj, slug: str, kind_name: str | None, external_id: str | None, all_er
 @click.argument("kind_name", metavar="KIND")
 @click.argument("external_id")
 @click.pass_obj
-def cancel(obj, slug: str, kind_name: str, external_id: str) -> None:  # type: ignore[no-untyped-def]
+def cancel(obj, slug: str, kind_name: str, external_id: str) -> None:
     """Take a record off the queue; it stays pending until it changes or someone syncs it."""
     kind = parse_kind(kind_name)
     with obj.runtime.transaction() as db:

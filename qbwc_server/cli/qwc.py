@@ -15,7 +15,7 @@ from qbwc_server.qwc import render_qwc
 @click.option("--url", required=True, help="The SOAP endpoint's public address, such as https://sync.example.com/qbwc.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.pass_obj
-def qwc_command(obj, slug: str, url: str, output: Path | None) -> None:  # type: ignore[no-untyped-def]
+def qwc_command(obj, slug: str, url: str, output: Path | None) -> None:
     """Write the .qwc file for a company (to standard output unless -o is given)."""
     with obj.runtime.transaction() as db:
         document = render_qwc(companies.get_company(db, slug), url)

@@ -31,7 +31,7 @@ GRACE_SECONDS = 30
     help="Server processes (gunicorn; Linux and PostgreSQL only, otherwise one waitress process).",
 )
 @click.pass_obj
-def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:  # type: ignore[no-untyped-def]
+def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)
@@ -59,7 +59,7 @@ def single_process_reason(database_url: str) -> str | None:
     return None
 
 
-def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, int]:
     """Configure logging, check the schema is migrated, and settle the address to listen on."""
     configure(runtime.settings.log_level)
     if database.current_revision(runtime.engine) is None:
@@ -67,7 +67,7 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
     return host or runtime.settings.host, port or runtime.settings.port
 
 
-def waitress_options(runtime, threads: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def waitress_options(runtime, threads: int) -> dict[str, Any]:
     """Return the options every waitress server of this project runs with."""
     return {
         "threads": threads,
@@ -76,7 +76,7 @@ def waitress_options(runtime, threads: int) -> dict[str, Any]:  # type: ignore[n
     }
 
 
-def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+def run_waitress(runtime, host: str, port: int, threads: int) -> None:
     """Serve the composed app with waitress until SIGTERM or Ctrl-C, then let requests in progress finish."""
     import waitress
 
@@ -86,7 +86,7 @@ def run_waitress(runtime, host: str, port: int, threads: int) -> None:  # type: 
     serve_until_stopped(server, GRACE_SECONDS)
 
 
-def serve_until_stopped(server, grace_seconds: float) -> None:  # type: ignore[no-untyped-def]
+def serve_until_stopped(server, grace_seconds: float) -> None:
     """Run a waitress server; on SIGTERM or SIGINT stop accepting, finish and send what is in progress, then exit."""
     from waitress import wasyncore
     from waitress.server import BaseWSGIServer

@@ -31,7 +31,7 @@ def token_group() -> None:
 @click.option("--name", default="", help="What the token is for, e.g. the host app's name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the token and its details as JSON.")
 @click.pass_obj
-def create(obj, slug: str, name: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def create(obj, slug: str, name: str, as_json: bool) -> None:
     """Print a new API token for a company; it is shown this once and stored only hashed."""
     with obj.runtime.transaction() as db:
         company = find_company(db, slug)
@@ -48,7 +48,7 @@ def create(obj, slug: str, name: str, as_json: bool) -> None:  # type: ignore[no
 @click.argument("slug")
 @click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
 @click.pass_obj
-def list_(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(obj, slug: str, as_json: bool) -> None:
     """List a company's tokens by prefix (the tokens themselves are not kept)."""
     with obj.runtime.transaction() as db:
         rows = [_describe(token) for token in tokens.list_tokens(db, find_company(db, slug))]
@@ -70,7 +70,7 @@ def list_(obj, slug: str, as_json: bool) -> None:  # type: ignore[no-untyped-def
 @click.argument("slug")
 @click.argument("prefix")
 @click.pass_obj
-def revoke(obj, slug: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+def revoke(obj, slug: str, prefix: str) -> None:
     """Revoke a company's token by its prefix; requests using it are refused from now on."""
     with obj.runtime.transaction() as db:
         revoked = tokens.revoke(db, find_company(db, slug), prefix)
@@ -81,7 +81,7 @@ def revoke(obj, slug: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _describe(token: ApiToken) -> dict[str, str | None]:
-    def when(value):  # type: ignore[no-untyped-def]
+    def when(value):
         return value.isoformat(timespec="seconds") if value else None
 
     return {

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from qbwc_server.models import Role
-from qbwc_server.web.auth import MIN_PASSWORD_LENGTH, create_user, list_users
+from qbwc_server.users import MIN_PASSWORD_LENGTH, create_user, list_users
 
 
 @click.group("user")
@@ -22,7 +23,7 @@ def user_group() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
 @click.option("--company", "companies", multiple=True, metavar="SLUG", help="A company a bookkeeper may see (repeat).")
 @click.pass_obj
-def add(obj, email: str, role: str, password_stdin: bool, companies: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def add(obj, email: str, role: str, password_stdin: bool, companies: tuple[str, ...]) -> None:
     """Add a login; bookkeepers see only the companies given with --company, admins see all."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -43,10 +44,10 @@ def add(obj, email: str, role: str, password_stdin: bool, companies: tuple[str, 
 @user_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the users as JSON.")
 @click.pass_obj
-def list_(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(obj, as_json: bool) -> None:
     """List the page's logins."""
     with obj.runtime.transaction() as db:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "email": u.email,
                 "role": u.role.value,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from qbwc_server.imports.kinds import KINDS, ImportKind
 from qbwc_server.imports.mapping import Entry, map_ret
 from qbwc_server.imports.reference_lists import parse_time
 from qbwc_server.imports.store import Store
-from qbwc_server.models import Company, ImportRun, ImportStatus, RecordKind, WcSession
+from qbwc_server.models import Company, ImportCursor, ImportRun, ImportStatus, RecordKind, WcSession
 from qbwc_server.qbxml import parse
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.sync.builders.lists import build_list_query
@@ -62,11 +61,11 @@ class ImportExtension:
     def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
         """Forget iterators and unanswered requests of earlier sessions: those runs resume from their cursor."""
         for run in runs.active_runs(db, company):
-            cursor = dict(run.cursor or {})
+            cursor = _cursor(run)
             if run.iterator_ticket != wc_session.ticket:
                 run.iterator_id = run.iterator_ticket = None
-            if cursor.get("pending") and cursor.get("pending_ticket") != wc_session.ticket:
-                cursor["pending"] = cursor["pending_ticket"] = None
+            if cursor.pending and cursor.pending_ticket != wc_session.ticket:
+                cursor.pending = cursor.pending_ticket = None
                 run.cursor = cursor
 
     def next_requests(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
@@ -76,14 +75,14 @@ class ImportExtension:
             return []
         run = active[0]
         kind = KINDS[run.kind]
-        cursor = dict(run.cursor or {})
-        if cursor.get("pending"):
+        cursor = _cursor(run)
+        if cursor.pending:
             # Asked again before an answer came: where that iterator stands is unknown, so start afresh.
             run.iterator_id = run.iterator_ticket = None
         continuing = kind.pages and run.iterator_id and run.iterator_ticket == wc_session.ticket
         if not continuing:
             _restart_point(run, cursor)
-        number = int(cursor.get("n") or 0) + 1
+        number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
         max_returned = int(effective(company.settings)["import_max_returned"])
         built = build_list_query(
@@ -92,11 +91,12 @@ class ImportExtension:
             iterator=("Continue" if continuing else "Start") if kind.pages else None,
             iterator_id=run.iterator_id if continuing else None,
             max_returned=max_returned if kind.pages else None,
-            from_modified=_as_datetime(cursor.get("iter_from")),
+            from_modified=_as_datetime(cursor.iter_from),
             active_status="All",
             include_line_items=kind.include_line_items,
         )
-        cursor.update(n=number, pending=request_id, pending_ticket=wc_session.ticket, continuing=bool(continuing))
+        cursor.n, cursor.pending, cursor.pending_ticket = number, request_id, wc_session.ticket
+        cursor.continuing = bool(continuing)
         run.cursor = cursor
         runs.mark_running(run)
         log.debug("import %s: %s %s", run.id, built.rq_type, "continue" if continuing else "start")
@@ -110,9 +110,9 @@ class ImportExtension:
         if run is None:
             return None
         started = time.perf_counter()
-        cursor = dict(run.cursor or {})
-        request_id = cursor.get("pending")
-        cursor["pending"] = cursor["pending_ticket"] = None
+        cursor = _cursor(run)
+        request_id = cursor.pending
+        cursor.pending = cursor.pending_ticket = None
         run.cursor = cursor
         if hresult or not (response or "").strip():
             text = f"QuickBooks could not run the import query ({hresult or 'no response'}): {message or 'no message'}"
@@ -151,8 +151,8 @@ class ImportExtension:
 
     def _in_flight(self, db: Session, company: Company, wc_session: WcSession) -> ImportRun | None:
         for run in runs.active_runs(db, company):
-            cursor = run.cursor or {}
-            if cursor.get("pending") and cursor.get("pending_ticket") == wc_session.ticket:
+            cursor = run.cursor
+            if cursor is not None and cursor.pending and cursor.pending_ticket == wc_session.ticket:
                 return run
         return None
 
@@ -161,7 +161,7 @@ class ImportExtension:
     ) -> None:
         """Stream the answer: map and store its objects a chunk at a time, then move the run along."""
         kind = KINDS[run.kind]
-        cursor = dict(run.cursor or {})
+        cursor = _cursor(run)
         tracker = _Tracker(cursor)
         store = Store(db, company, RECORD_KINDS.get(kind.name, ()), ticket=wc_session.ticket)
         chunk: list[Entry] = []
@@ -188,7 +188,7 @@ class ImportExtension:
         run.cursor = cursor
         if header is None:
             self._failed_attempt(run, "QuickBooks' answer did not include the import query.", give_up=False)
-        elif header.status_code in NO_MATCH and cursor.get("continuing") and (run.remaining or 0) > 0:
+        elif header.status_code in NO_MATCH and cursor.continuing and (run.remaining or 0) > 0:
             # QuickBooks said the rest is gone: the iterator ended early, so start a new one where the data stopped.
             self._failed_attempt(run, f"QuickBooks ended the iterator early: {header.message}", give_up=False)
         elif header.status_code in NO_MATCH or (header.status_code == 0 and not _more(kind, header)):
@@ -197,7 +197,7 @@ class ImportExtension:
             run.iterator_id = header.iterator_id
             run.iterator_ticket = wc_session.ticket
             run.remaining = header.iterator_remaining
-            cursor["failures"] = 0
+            cursor.failures = 0
             run.cursor = cursor
         else:
             # An iterator QuickBooks no longer knows, or a refused query (perhaps busy): ask again a few times.
@@ -212,12 +212,13 @@ class ImportExtension:
         self.objects += counts.seen
 
     def _done(self, db: Session, company: Company, run: ImportRun) -> None:
-        cursor = dict(run.cursor or {})
-        newest = cursor.get("max_seen")
+        cursor = _cursor(run)
+        newest = cursor.max_seen
         runs.advance_watermark(db, company, run.kind, parse_time(newest))
         when = parse_time(newest)
-        if when is not None and when.utcoffset() is not None:
-            cursor["tz"] = _offset_text(when.utcoffset())  # QuickBooks' local offset, for the next run's filter
+        offset = when.utcoffset() if when is not None else None
+        if offset is not None:
+            cursor.tz = _offset_text(offset)  # QuickBooks' local offset, for the next run's filter
         run.cursor = cursor
         runs.finish(run, ImportStatus.DONE)
         log.info(
@@ -232,10 +233,10 @@ class ImportExtension:
 
     def _failed_attempt(self, run: ImportRun, text: str, *, give_up: bool) -> None:
         """Drop the iterator; fail the run after repeated trouble (or at once when retrying cannot help)."""
-        cursor = dict(run.cursor or {})
-        failures = int(cursor.get("failures") or 0) + 1
-        cursor["failures"] = failures
-        cursor["last_error"] = text
+        cursor = _cursor(run)
+        cursor.failures += 1
+        failures = cursor.failures
+        cursor.last_error = text
         run.cursor = cursor
         run.iterator_id = run.iterator_ticket = None
         log.warning("import %s of %s: %s", run.id, run.kind, text)
@@ -246,16 +247,16 @@ class ImportExtension:
 class _Tracker:
     """Follow the TimeModified order of an answer: the newest time seen, the ids at that time, and the skips."""
 
-    def __init__(self, cursor: dict[str, Any]) -> None:
-        self.skip = set(cursor.get("skip") or [])
-        self.skip_at = _as_datetime(cursor.get("iter_from"))
-        self.frontier_text: str | None = cursor.get("frontier")
+    def __init__(self, cursor: ImportCursor) -> None:
+        self.skip = set(cursor.skip)
+        self.skip_at = _as_datetime(cursor.iter_from)
+        self.frontier_text: str | None = cursor.frontier
         self.frontier = _as_datetime(self.frontier_text)
-        self.frontier_ids: list[str] = list(cursor.get("frontier_ids") or [])
-        self.last = _as_datetime(cursor.get("last"))
-        self.last_text = cursor.get("last")
-        self.ordered = bool(cursor.get("ordered", True))
-        self.max_text: str | None = cursor.get("max_seen")
+        self.frontier_ids: list[str] = list(cursor.frontier_ids)
+        self.last = _as_datetime(cursor.last)
+        self.last_text = cursor.last
+        self.ordered = cursor.ordered
+        self.max_text: str | None = cursor.max_seen
         self.max_seen = _as_datetime(self.max_text)
 
     def take(self, entry: Entry) -> bool:
@@ -277,30 +278,30 @@ class _Tracker:
             self.max_seen, self.max_text = when, entry.time_modified
         return True
 
-    def save(self, cursor: dict[str, Any]) -> None:
-        cursor.update(
-            frontier=self.frontier_text,
-            frontier_ids=self.frontier_ids,
-            last=self.last_text,
-            ordered=self.ordered,
-            max_seen=self.max_text,
-        )
+    def save(self, cursor: ImportCursor) -> None:
+        cursor.frontier, cursor.frontier_ids, cursor.last = self.frontier_text, self.frontier_ids, self.last_text
+        cursor.ordered, cursor.max_seen = self.ordered, self.max_text
 
 
-def _restart_point(run: ImportRun, cursor: dict[str, Any]) -> None:
+def _restart_point(run: ImportRun, cursor: ImportCursor) -> None:
     """Choose where a new iterator (or a plain query) starts: where the data stopped, else the run's start."""
-    if cursor.get("frontier") and cursor.get("ordered", True):
-        cursor["iter_from"] = cursor["frontier"]
-        cursor["skip"] = list(cursor.get("frontier_ids") or [])
-        cursor["last"] = cursor["frontier"]
+    if cursor.frontier and cursor.ordered:
+        cursor.iter_from = cursor.frontier
+        cursor.skip = list(cursor.frontier_ids)
+        cursor.last = cursor.frontier
         return
     start = run.from_modified
     if start is not None:
-        offset = _parse_offset(cursor.get("tz"))
+        offset = _parse_offset(cursor.tz)
         start = start.astimezone(timezone(offset)) if offset is not None else start
-    cursor["iter_from"] = start.isoformat() if start is not None else None
-    cursor["skip"] = []
-    cursor["last"] = None
+    cursor.iter_from = start.isoformat() if start is not None else None
+    cursor.skip = []
+    cursor.last = None
+
+
+def _cursor(run: ImportRun) -> ImportCursor:
+    """Return a copy of the run's cursor to change and assign back."""
+    return run.cursor.copy() if run.cursor is not None else ImportCursor()
 
 
 def _more(kind: ImportKind, header: parse.RsHeader) -> bool:

@@ -15,16 +15,15 @@ from sqlalchemy.orm import Session
 
 from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import Origin, Record, RecordKind
+from qbwc_server.sync import lifecycle
 from qbwc_server.sync.builders.names import qb_name
 from qbwc_server.sync.builders.types import RecordProblem
-
-LIST_RECORD_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
 
 
 def baseline(record: Record, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Return the record's data as QuickBooks last got it from us (with the name as we sent it)."""
     data = dict(record.data or {})
-    if record.kind in LIST_RECORD_KINDS:
+    if record.kind.is_list:
         if record.qb_full_name:
             data["name"] = record.qb_full_name.rsplit(":", 1)[-1]
         else:
@@ -105,10 +104,10 @@ def repoint_jobs(db: Session, company_id: int, customer_full_name: str, old_exte
             job.data = {**job.data, "customer": new_external}
             snapshot = (job.qb_data or {}).get("snapshot")
             if snapshot is not None:
-                job.qb_data = {**job.qb_data, "snapshot": {**snapshot, "customer": new_external}}
+                job.qb_data = {**(job.qb_data or {}), "snapshot": {**snapshot, "customer": new_external}}
 
 
 def rename_jobs(db: Session, company_id: int, old_name: str, new_name: str) -> None:
     """A customer renamed in QuickBooks renames the FullName of its jobs too."""
     for job in _jobs_under(db, company_id, old_name):
-        job.qb_full_name = new_name + job.qb_full_name[len(old_name) :]
+        lifecycle.rename(job, new_name + (job.qb_full_name or "")[len(old_name) :])

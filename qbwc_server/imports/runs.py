@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
-from qbwc_server.models import Company, ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models import Company, ImportCursor, ImportRun, ImportStatus, ImportWatermark
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = F
             kind=kind.name,
             status=ImportStatus.QUEUED,
             from_modified=None if full else _incremental_start(db, company, kind),
-            cursor={"tz": _last_offset(db, company, kind)},
+            cursor=ImportCursor(tz=_last_offset(db, company, kind)),
             created_at=clock.now(),
         )
         db.add(run)
@@ -185,7 +185,7 @@ def _last_offset(db: Session, company: Company, kind: ImportKind) -> str | None:
         .order_by(ImportRun.id.desc())
         .limit(1)
     )
-    return (run.cursor or {}).get("tz") if run is not None else None
+    return run.cursor.tz if run is not None and run.cursor is not None else None
 
 
 def _iso(value: datetime | None) -> str | None:

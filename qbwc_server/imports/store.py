@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, queue, synclog
+from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.imports import changes, linking, reference_lists
 from qbwc_server.imports.mapping import Entry
@@ -29,10 +29,9 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
+from qbwc_server.sync import lifecycle, queue
 
 log = logging.getLogger(__name__)
-
-LIST_RECORD_KINDS = linking.LIST_RECORD_KINDS
 
 
 class Counts:
@@ -100,7 +99,7 @@ class Store:
                 if not any((kind, qb_id) in self._by_qb_id for kind in kinds):
                     wanted.setdefault(qb_id, set()).update(kinds)
         if wanted:
-            kinds = {kind for group in wanted.values() for kind in group}
+            kinds = tuple({kind for group in wanted.values() for kind in group})
             rows = self.db.scalars(
                 select(Record).where(
                     Record.company_id == self.company.id, Record.kind.in_(kinds), Record.qb_id.in_(set(wanted))
@@ -195,17 +194,13 @@ class Store:
             data=data,
             origin=Origin.QUICKBOOKS,
             version=1,
-            synced_version=1,
-            qb_id=entry.qb_id,
-            qb_edit_sequence=entry.edit_sequence,
-            qb_full_name=entry.full_name if entry.record_kind in LIST_RECORD_KINDS else None,
-            qb_line_ids=_line_ids(data),
             qb_data=self._qb_data(entry, data),
-            sync_state=SyncState.SYNCED,
+            sync_state=SyncState.SYNCED,  # created from QuickBooks' own copy: it starts in sync
             synced_at=now,
             created_at=now,
             updated_at=now,
         )
+        lifecycle.adopt(record, _identity(entry), line_ids=True, confirm_version=True)
         self.db.add(record)
         self._remember(record)
         self._logs.append((record, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
@@ -219,10 +214,7 @@ class Store:
         if item is not None and item.status is QueueStatus.SENT:
             return "unchanged"  # its own request is with QuickBooks right now; the sync links it
         old_external = f"qb-{entry.qb_id}"
-        record.qb_id = entry.qb_id
-        record.qb_edit_sequence = entry.edit_sequence
-        if entry.record_kind in LIST_RECORD_KINDS:
-            record.qb_full_name = entry.full_name
+        lifecycle.adopt(record, _identity(entry), line_ids=False, confirm_version=False)
         record.qb_data = self._qb_data(entry, data)
         record.updated_at = clock.now()
         self._remember(record)
@@ -246,13 +238,9 @@ class Store:
         previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
         old_full_name = record.qb_full_name
         had_unsent_changes = record.synced_version != record.version
-        record.qb_id = entry.qb_id
-        record.qb_edit_sequence = entry.edit_sequence
-        if entry.record_kind in LIST_RECORD_KINDS:
-            record.qb_full_name = entry.full_name
+        lines = record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE
+        lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
         record.qb_data = self._qb_data(entry, data)
-        if record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE:
-            record.qb_line_ids = _line_ids(data)
         record.updated_at = clock.now()
         if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
             linking.rename_jobs(self.db, self.company.id, old_full_name, entry.full_name)
@@ -272,7 +260,8 @@ class Store:
         record.data = new_data
         record.version += 1
         if not had_unsent_changes:
-            record.synced_version = record.version  # QuickBooks already has it: nothing to send back
+            # QuickBooks already has it: nothing to send back.
+            lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=True)
         self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
         return "updated"
 
@@ -318,7 +307,7 @@ class Store:
 
 def _label(entry: Entry) -> str:
     kind = entry.record_kind.value if entry.record_kind else "object"
-    if entry.record_kind in LIST_RECORD_KINDS:
+    if entry.record_kind is not None and entry.record_kind.is_list:
         return f"{kind} '{entry.full_name}'"
     return f"{kind} {entry.name}"
 
@@ -339,3 +328,9 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
         target[int(last)] = value
     else:
         target[last] = value
+
+
+def _identity(entry: Entry) -> lifecycle.Identity:
+    """Return the identity QuickBooks gave an imported object (full names only for list records)."""
+    full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
+    return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))

@@ -47,7 +47,7 @@ def _families(db: Session, now: datetime) -> Iterator[Metric]:
     yield from _imports(db, companies.values())
 
 
-def _company_gauges(companies, now: datetime) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+def _company_gauges(companies, now: datetime) -> Iterator[Metric]:
     since = GaugeMetricFamily(
         "qbwc_seconds_since_checkin",
         "Seconds since the company's Web Connector last started a session",
@@ -112,7 +112,7 @@ def _sync_log(db: Session, companies: dict[int, Company]) -> Iterator[Metric]:
     yield from (synced, failed, codes)
 
 
-def _imports(db: Session, companies) -> Iterator[Metric]:  # type: ignore[no-untyped-def]
+def _imports(db: Session, companies) -> Iterator[Metric]:
     seen = GaugeMetricFamily(
         "qbwc_import_seen_records", "Records read so far by each kind's latest import", labels=["company", "kind"]
     )

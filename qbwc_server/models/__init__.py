@@ -3,8 +3,9 @@
 from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, User, user_companies
 from qbwc_server.models.base import Base
 from qbwc_server.models.company import Company
-from qbwc_server.models.imports import ImportRun, ImportStatus, ImportWatermark
-from qbwc_server.models.queue import OPEN_STATUSES, QueueAction, QueueItem, QueueStatus
+from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models.notes import Actor, Fix, Note, NoteKind
+from qbwc_server.models.queue import OPEN_STATUSES, QueueAction, QueueItem, QueueStatus, SentInfo
 from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
 from qbwc_server.models.reference import QbListEntry
 from qbwc_server.models.synclog import LogEvent, SyncLogEntry
@@ -12,9 +13,15 @@ from qbwc_server.models.wc_session import SessionState, WcSession
 
 __all__ = [
     "OPEN_STATUSES",
+    "Actor",
+    "Fix",
+    "Note",
+    "NoteKind",
+    "SentInfo",
     "ApiToken",
     "Base",
     "Company",
+    "ImportCursor",
     "ImportRun",
     "ImportStatus",
     "ImportWatermark",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -21,6 +21,35 @@ NAMING = {
 }
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class JsonValue(Protocol):
+    """A typed value stored as a JSON object: it says how to write itself and how to read itself back."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+V = TypeVar("V", bound=JsonValue)
+
+
+class JsonOf(TypeDecorator[V]):
+    """A JSON column that hands back a typed value (a dataclass with `to_json` and a `from_json` class method)."""
+
+    impl = JsonType
+    cache_ok = True
+
+    def __init__(self, value_class: type[V]) -> None:
+        super().__init__()
+        self.value_class = value_class
+
+    def process_bind_param(self, value: V | None, dialect: Any) -> dict[str, Any] | None:
+        return value.to_json() if value is not None else None
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> V | None:
+        return self.value_class.from_json(value) if value is not None else None  # type: ignore[attr-defined]
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        return JsonType
 
 
 class UtcDateTime(TypeDecorator):

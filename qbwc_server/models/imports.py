@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, JsonType, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, JsonOf, UtcDateTime, enum_column
 
 
 class ImportStatus(enum.Enum):
@@ -21,6 +22,45 @@ class ImportStatus(enum.Enum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+@dataclass
+class ImportCursor:
+    """Where an import stands, so a new iterator can start where the data stopped when a session dies.
+
+    QuickBooks answers in TimeModified order: the newest time filed and the ids filed at exactly that time let the
+    next iterator start there without gaps or duplicates.
+    """
+
+    tz: str | None = None  # QuickBooks' local UTC offset, seen in its last answer ("-05:00")
+    n: int = 0  # requests sent for the run (the request ID's last part)
+    pending: str | None = None  # the request ID sent and not answered yet
+    pending_ticket: str | None = None  # the session that sent it
+    continuing: bool = False  # the pending request continues an iterator
+    iter_from: str | None = None  # the FromModifiedDate the current iterator started at
+    skip: list[str] = field(default_factory=list)  # ids filed at exactly `iter_from` before
+    last: str | None = None  # the TimeModified of the last object filed
+    frontier: str | None = None  # the newest TimeModified filed …
+    frontier_ids: list[str] = field(default_factory=list)  # … and the ids filed at that time
+    ordered: bool = True  # False once QuickBooks answered out of TimeModified order: restart from the run's start
+    max_seen: str | None = None  # the newest TimeModified seen (the watermark when the run is done)
+    failures: int = 0  # failed attempts in a row
+    last_error: str | None = None
+
+    def copy(self) -> ImportCursor:
+        """Return a copy to change and assign back (so the column is seen as changed)."""
+        return replace(self, skip=list(self.skip), frontier_ids=list(self.frontier_ids))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the value as stored."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportCursor:
+        """Read a stored value (unknown keys are ignored, missing ones take their defaults)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known and v is not None}
+        return cls(**values)
 
 
 class ImportRun(Base):
@@ -35,7 +75,7 @@ class ImportRun(Base):
     from_modified: Mapped[datetime | None] = mapped_column(UtcDateTime)
     iterator_id: Mapped[str | None] = mapped_column(String(60))
     iterator_ticket: Mapped[str | None] = mapped_column(String(64))
-    cursor: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    cursor: Mapped[ImportCursor | None] = mapped_column(JsonOf(ImportCursor))
     remaining: Mapped[int | None] = mapped_column(Integer)
     seen: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)

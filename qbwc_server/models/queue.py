@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +11,11 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, JsonType, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, JsonOf, UtcDateTime, enum_column
 
 
 class QueueStatus(enum.Enum):
-    """Where a queue item is; only `qbwc_server.queue` changes it."""
+    """Where a queue item is; only `qbwc_server.sync.lifecycle` changes it."""
 
     READY = "ready"  # may be sent once its prerequisites are in QuickBooks
     SENT = "sent"  # in a batch handed to the Web Connector, outcome not known yet
@@ -33,6 +34,45 @@ class QueueAction(enum.Enum):
     LOOKUP = "lookup"  # find what QuickBooks already has (an Add of unknown outcome, or a 3100)
     REFRESH = "refresh"  # re-read the EditSequence after a 3200
     IMPORT = "import"  # one page of an import
+
+
+@dataclass(frozen=True)
+class SentInfo:
+    """What the last request of an item carried, so its answer (or its loss) can be reconciled."""
+
+    rq_type: str
+    add: bool  # an Add: QuickBooks may hold it already when the answer is lost
+    version: int  # the record version the request carried
+    edit_sequence: str | None = None  # the EditSequence a Mod carried
+    split: int | None = None  # after a refused message set: at most this many items per set
+    group: str | None = None  # the requestID of a query shared with other items
+    # The version of an Add whose outcome is unknown, kept through any number of lookups and lost answers.
+    add_version: int | None = None
+    # The version and EditSequence of a Mod whose outcome is unknown, kept until QuickBooks is read again.
+    mod_version: int | None = None
+    mod_edit_sequence: str | None = None
+    # The status code of the QuickBooks refusal that turned this item into a lookup (3100: the name is in use).
+    refused_with: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the value as stored."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SentInfo:
+        """Read a stored value (unknown keys of older rows are ignored)."""
+        return cls(
+            rq_type=str(data.get("rq_type") or ""),
+            add=bool(data.get("add")),
+            version=int(data.get("version") or 0),
+            edit_sequence=data.get("edit_sequence"),
+            split=data.get("split"),
+            group=data.get("group"),
+            add_version=data.get("add_version"),
+            mod_version=data.get("mod_version"),
+            mod_edit_sequence=data.get("mod_edit_sequence"),
+            refused_with=data.get("refused_with"),
+        )
 
 
 class QueueItem(Base):
@@ -59,12 +99,12 @@ class QueueItem(Base):
     status: Mapped[QueueStatus] = mapped_column(enum_column(QueueStatus), default=QueueStatus.READY)
     # Lower sends first: lists before the transactions that reference them.
     priority: Mapped[int] = mapped_column(Integer, default=50)
+    # QuickBooks' refusals of this item; a lost answer is not one (max_attempts counts these).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
     waiting_on: Mapped[int | None] = mapped_column(ForeignKey("records.id", ondelete="SET NULL"))
     ticket: Mapped[str | None] = mapped_column(String(64))
-    # What was sent, so a lost response can be reconciled: rq_type, whether it was an Add, the record version.
-    sent_info: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    sent_info: Mapped[SentInfo | None] = mapped_column(JsonOf(SentInfo))
     unknown_outcome: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)

@@ -10,7 +10,8 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, JsonType, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, JsonOf, JsonType, UtcDateTime, enum_column
+from qbwc_server.models.notes import Note
 
 
 class RecordKind(enum.Enum):
@@ -33,6 +34,11 @@ class RecordKind(enum.Enum):
     def is_transaction(self) -> bool:
         """Tell whether QuickBooks identifies it by TxnID (else ListID)."""
         return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL}
+
+    @property
+    def is_list(self) -> bool:
+        """Tell whether it is a QuickBooks list record (customer, job, item, vendor), known by ListID and FullName."""
+        return not self.is_transaction
 
     @classmethod
     def from_resource(cls, resource: str) -> RecordKind:
@@ -89,7 +95,8 @@ class Record(Base):
     qb_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
     sync_state: Mapped[SyncState] = mapped_column(enum_column(SyncState), default=SyncState.PENDING)
-    last_error: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).
+    last_error: Mapped[Note | None] = mapped_column(JsonOf(Note))
     synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)

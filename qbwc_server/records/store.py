@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
-from qbwc_server import clock, queue, synclog
+from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
 from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
 from qbwc_server.records.validation import validate
+from qbwc_server.sync import queue
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
         },
         "sync": {
             "state": record.sync_state.value,
-            "last_error": record.last_error,
+            "last_error": record.last_error.to_json() if record.last_error else None,
             "log": [
                 {
                     "at": entry.at.isoformat() if entry.at else None,

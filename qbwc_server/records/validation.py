@@ -110,7 +110,7 @@ def _is_email(value: object) -> bool:
     return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
 
 
-def _decimal_check(fmt: str):  # type: ignore[no-untyped-def]
+def _decimal_check(fmt: str):
     def check(value: object) -> bool:
         if value is not None:
             to_decimal(value, fmt)

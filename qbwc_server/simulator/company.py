@@ -283,10 +283,10 @@ class CompanyStore:
         if data.get("format") != STATE_FORMAT:
             raise ValueError(f"unsupported company file format {data.get('format')!r}")
         info = CompanyInfo(**{**data["info"], "versions": tuple(data["info"]["versions"])})
-        lists = {kind: {} for kind in LIST_KINDS}
+        lists: dict[str, dict[str, Any]] = {kind: {} for kind in LIST_KINDS}
         for kind, records in data["lists"].items():
             lists[kind] = {record["ListID"]: record for record in records}
-        txns = {kind: {} for kind in TXN_KINDS}
+        txns: dict[str, dict[str, Any]] = {kind: {} for kind in TXN_KINDS}
         for kind, records in data["txns"].items():
             txns[kind] = {record["TxnID"]: record for record in records}
         return CompanyState(

@@ -164,9 +164,10 @@ def _plan_applications(
     family = _customer_family(company, customer_id)
     for elem in elems:
         data: dict[str, Any] = to_value(elem)
-        invoice = invoice_for_payment(company, data.get("TxnID", ""))
-        if invoice is None or invoice["CustomerRef"]["ListID"] not in family:
+        paid = invoice_for_payment(company, data.get("TxnID", ""))
+        if paid is None or paid["CustomerRef"]["ListID"] not in family:
             raise object_not_found(data.get("TxnID", ""))
+        invoice = paid
         open_balance = money(invoice["BalanceRemaining"])
         if payment_id is not None:
             open_balance += money(invoice.get("_applied", {}).get(payment_id, "0"))

@@ -38,9 +38,18 @@ HANDLERS: dict[str, Handler] = {
     "BillAddRq": bills.add_bill,
     "BillModRq": bills.mod_bill,
 }
+
+
+def _for_kind(handle: Callable[[CompanyStore, str, etree._Element], Answer], kind: str) -> Handler:
+    def handler(company: CompanyStore, rq: etree._Element) -> Answer:
+        return handle(company, kind, rq)
+
+    return handler
+
+
 for _kind in lists.ADDABLE:
-    HANDLERS[f"{_kind}AddRq"] = lambda company, rq, kind=_kind: lists.add_list(company, kind, rq)
-    HANDLERS[f"{_kind}ModRq"] = lambda company, rq, kind=_kind: lists.mod_list(company, kind, rq)
+    HANDLERS[f"{_kind}AddRq"] = _for_kind(lists.add_list, _kind)
+    HANDLERS[f"{_kind}ModRq"] = _for_kind(lists.mod_list, _kind)
 
 
 @dataclass

@@ -161,7 +161,9 @@ def _answer(
     """Build the answer for matched (kind, id) pairs, or statusCode 1 when there are none."""
     rets = []
     for kind, obj_id in found:
-        record = (company.by_list_id.get(obj_id) or company.by_txn_id.get(obj_id))[1]
+        found_at = company.by_list_id.get(obj_id) or company.by_txn_id.get(obj_id)
+        assert found_at is not None  # `found` holds only ids the company has
+        record = found_at[1]
         rets.append((f"{kind}Ret", record))
     if not rets:
         return Answer(code=1, severity="Info", message=NO_MATCH)

@@ -84,7 +84,7 @@ def build_reference_lists(company: CompanyStore) -> None:
         fields = {"Name": name, "AccountType": account_type}
         if special:
             fields["SpecialAccountType"] = special
-        add(company, "Account", **fields, Balance="0.00", TotalBalance="0.00")
+        add(company, "Account", None, **fields, Balance="0.00", TotalBalance="0.00")
     for name, method_type in PAYMENT_METHODS:
         add(company, "PaymentMethod", Name=name, PaymentMethodType=method_type)
     for name, days in TERMS:

@@ -1,14 +1,20 @@
-"""The sync engine's face to the Web Connector conversation: what to send next, and what to do with answers."""
+"""The sync engine's face to the Web Connector conversation: what to send next, and what to do with answers.
+
+Each queue item's action has one step (`sync.steps`); the engine renders a batch through them, claims it, and hands
+each answer to the step of its item, whose transition `sync.transitions` carries out.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import queue, synclog
+from qbwc_server import synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.config import Settings
 from qbwc_server.errors import CannotSync
@@ -21,51 +27,99 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
-    SyncState,
     WcSession,
 )
 from qbwc_server.qbxml import parse, render, schema
-from qbwc_server.sync import builders
+from qbwc_server.sync import builders, lifecycle, planner, policy, queue
 from qbwc_server.sync.dependencies import prerequisites
-from qbwc_server.sync.handlers import Outcome, handle
-from qbwc_server.sync.outgoing import Outgoing, render_grouped_lookups
-from qbwc_server.sync.outgoing import render as render_item
-from qbwc_server.sync.planner import is_grouped_lookup, plan_batch
-from qbwc_server.sync.policy import plain_error
+from qbwc_server.sync.lifecycle import Event, ItemEvent
+from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
+from qbwc_server.sync.transitions import Outcome, again, apply, fail
 
 log = logging.getLogger(__name__)
+
+
+class Extension(Protocol):
+    """Other work for QuickBooks that plugs into the engine (imports); it goes before the queue's records."""
+
+    def has_work(self, db: Session, company: Company) -> bool:
+        """Tell whether the extension has something for QuickBooks now (reads only)."""
+        ...
+
+    def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
+        """Recover what earlier sessions left unanswered."""
+        ...
+
+    def next_requests(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
+        """Return the extension's next requests, or an empty list."""
+        ...
+
+    def handle(
+        self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
+    ) -> int | None:
+        """File the answer when it was the extension's (return progress), else None."""
+        ...
 
 
 class SyncEngine:
     """Decide the work of one Web Connector session; `protocol` calls it, it knows nothing of SOAP."""
 
-    def __init__(self, settings: Settings | None = None, extensions: list[object] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        extensions: Sequence[Extension] = (),
+        steps: Mapping[QueueAction, Step] = STEPS,
+    ) -> None:
         self.schema_dir = settings.qbxml_schema_dir if settings is not None else None
-        # Other kinds of work (imports) plug in here: objects with has_work / next_requests / handle.
-        self.extensions = list(extensions or [])
+        self.extensions = list(extensions)
+        self.steps = dict(steps)
         self.timings: dict[str, float] = {"render": 0.0, "parse": 0.0, "validate": 0.0}
+
+    # --- questions: they read and change nothing ------------------------------------------------------------
 
     def has_work(self, db: Session, company: Company) -> bool:
         """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise)."""
         if company.paused:
             return False
-        if any(ext.has_work(db, company) for ext in self.extensions):  # type: ignore[attr-defined]
+        if any(ext.has_work(db, company) for ext in self.extensions):
             return True
         in_flight = db.scalar(
             select(func.count())
             .select_from(QueueItem)
             .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT)
         )
-        return bool(in_flight) or bool(plan_batch(db, company, 1, grouped_lookups=1))
+        return bool(in_flight) or planner.has_sendable(db, company)
+
+    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
+        """Return honest progress: 100 only when the company has nothing more to send now."""
+        if not self.has_work(db, company):
+            return 100
+        remaining = db.scalar(
+            select(func.count())
+            .select_from(QueueItem)
+            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.READY)
+        )
+        done = wc_session.succeeded + wc_session.failed
+        total = done + (remaining or 0)
+        return max(0, min(99, int(100 * done / total))) if total else 99
+
+    # --- the moments that change things -----------------------------------------------------------------------
+
+    def plan(self, db: Session, company: Company) -> None:
+        """Plan the queue when the Web Connector checks in: queue missing prerequisites, note why records wait."""
+        if not company.paused:
+            planner.plan(db, company)
 
     def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
         """Recover work that earlier sessions left in flight, before this session sends anything."""
         for item in queue.orphaned(db, company, wc_session.ticket):
             record = db.get(Record, item.record_id) if item.record_id else None
-            was_add = bool((item.sent_info or {}).get("add"))
-            if record is not None and (was_add or item.unknown_outcome):
-                # QuickBooks may have applied it before the answer was lost: look before adding again.
-                queue.back_to_ready(item, action=QueueAction.LOOKUP, unknown_outcome=True)
+            if record is None:
+                lifecycle.move_item(item, ItemEvent.AGAIN)
+                continue
+            action, unknown = lifecycle.lost_answer(item)
+            if unknown:
                 synclog.append(
                     db,
                     record,
@@ -73,15 +127,12 @@ class SyncEngine:
                     "The Web Connector never reported QuickBooks' answer; checking QuickBooks before sending it again.",
                     ticket=wc_session.ticket,
                 )
-            else:
-                queue.back_to_ready(item)
-            if record is not None:
-                queue.set_state(db, record, SyncState.QUEUED, error=None)
+            again(db, item, record, action=action, unknown_outcome=unknown)
         for ext in self.extensions:
-            ext.begin_session(db, company, wc_session)  # type: ignore[attr-defined]
+            ext.begin_session(db, company, wc_session)
 
     def next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
-        """Return the next qbXML message set to send, or None when there is nothing."""
+        """Claim and render the next qbXML message set, or return None when there is nothing."""
         if company.paused:
             return None
         version = wc_session.qbxml_version or company.qbxml_version_cap
@@ -91,7 +142,7 @@ class SyncEngine:
                 "2014 or later). Nothing was sent: update QuickBooks to sync."
             )
         for ext in self.extensions:
-            requests = ext.next_requests(db, company, wc_session)  # type: ignore[attr-defined]
+            requests = ext.next_requests(db, company, wc_session)
             if requests:
                 wc_session.requests_sent += len(requests)
                 return render.message_set(requests, version, on_error="continueOnError")
@@ -105,21 +156,12 @@ class SyncEngine:
                 break
         sent = []
         for out in outgoing:
-            previous = out.item.sent_info or {}
-            info = {
-                "rq_type": out.built.rq_type,
-                "add": out.is_add,
-                "version": out.record.version,
-                "split": previous.get("split"),
-                "group": out.group,
-                # Which version an Add of unknown outcome carried, so a lookup that finds it knows if it is current.
-                "add_version": previous.get("version") if out.item.unknown_outcome and previous.get("add") else None,
-            }
-            if queue.mark_sent(db, out.item, wc_session.ticket, info):
+            request = lifecycle.Request(out.built.rq_type, out.is_add, out.record.version, out.edit_sequence, out.group)
+            if lifecycle.claim(db, out.item, wc_session.ticket, lifecycle.sent_info(out.item, request)):
                 sent.append(out)
         # Claim every item first, then change the records and logs: the changes go to the database in one flush.
         for out in sent:
-            queue.set_state(db, out.record, SyncState.SENT, error=None)
+            lifecycle.move(db, out.record, Event.SEND)
             synclog.append(
                 db,
                 out.record,
@@ -143,41 +185,34 @@ class SyncEngine:
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
         for ext in self.extensions:
-            progress = ext.handle(db, company, wc_session, response, hresult, message)  # type: ignore[attr-defined]
+            progress = ext.handle(db, company, wc_session, response, hresult, message)
             if progress is not None:
                 return progress if progress < 100 or not self.has_work(db, company) else 99
         items = queue.in_flight(db, company, wc_session.ticket)
         outcome = Outcome()
         if hresult or not response.strip():
-            self._whole_set_rejected(db, items, hresult, message, outcome)
+            self._whole_set_refused(db, items, hresult, message, outcome)
         else:
             started = time.perf_counter()
             answers = {rs.request_id: rs for rs in parse.parse_response(response)}
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
+            ctx = Answering(db, company, wc_session.ticket)
             for item in items:
                 record = records.get(item.record_id) if item.record_id else None
                 if record is None:
-                    queue.finish(item, QueueStatus.CANCELLED)
+                    lifecycle.move_item(item, ItemEvent.CANCEL)
                     continue
-                answer = answers.get(str(item.id)) or answers.get((item.sent_info or {}).get("group"))
-                handle(db, company, wc_session, item, record, answer, outcome)
+                group = item.sent_info.group if item.sent_info else None
+                answer = answers.get(str(item.id)) or (answers.get(group) if group else None)
+                if answer is None:
+                    # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
+                    again(db, item, record)
+                    continue
+                self._file(ctx, item, record, answer, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
         return self.progress(db, company, wc_session)
-
-    def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
-        """Return honest progress: 100 only when the company has nothing more to send now."""
-        if not self.has_work(db, company):
-            return 100
-        remaining = db.scalar(
-            select(func.count())
-            .select_from(QueueItem)
-            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.READY)
-        )
-        done = wc_session.succeeded + wc_session.failed
-        total = done + (remaining or 0)
-        return max(0, min(99, int(100 * done / total))) if total else 99
 
     def end_session(self, db: Session, wc_session: WcSession, reason: str) -> None:
         """Note that a session ended; its unanswered requests stay SENT and are reconciled by the next session."""
@@ -185,26 +220,35 @@ class SyncEngine:
 
     # --- internals ---------------------------------------------------------------------------------------------
 
+    def _file(self, ctx: Answering, item: QueueItem, record: Record, answer: parse.RsItem, outcome: Outcome) -> None:
+        """Hand one answer to its item's step and carry out the transition the step returns."""
+        change = self.steps[item.action].handle(ctx, item, record, answer)
+        apply(ctx.db, ctx.company, ctx.ticket, item, record, change, outcome)
+
+    def _render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+        """Render one item's request through its step (a lookup may keep it for a shared query)."""
+        return self.steps[item.action].render(ctx, item, record)
+
     def _render_batch(self, db: Session, company: Company, limit: int) -> list[Outgoing]:
         started = time.perf_counter()
+        ctx = Drafting(db, company)
         outgoing: list[Outgoing] = []
-        predicted: dict = {}
         failed: set[tuple[RecordKind, str]] = set()
-        lookups: list[tuple[QueueItem, Record]] = []
-        for item, record in plan_batch(db, company, limit):
+        for item, record in planner.plan_batch(db, company, limit):
             if record is None:
-                continue
-            if is_grouped_lookup(item, record):
-                lookups.append((item, record))
                 continue
             if failed.intersection(prerequisites(record.kind, record.data or {})):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
-                outgoing.append(render_item(db, company, item, record, predicted))
+                out = self._render(ctx, item, record)
             except builders.RecordProblem as problem:
                 failed.add((record.kind, record.external_id))
-                self._cannot_send(db, item, record, f"{problem.field}: {problem.message}")
-        outgoing.extend(render_grouped_lookups(db, company, lookups))
+                self._cannot_send(db, item, record, f"{problem.field}: {problem.message}", problem.problem)
+                continue
+            if out is not None:
+                outgoing.append(out)
+        for step in self.steps.values():
+            outgoing.extend(step.flush(ctx))
         self.timings["render"] += time.perf_counter() - started
         return outgoing
 
@@ -220,54 +264,44 @@ class SyncEngine:
         for out in outgoing:
             errors = schema.validate(render.message_set([out.built.xml], version), version, self.schema_dir)
             if errors:
-                self._cannot_send(
-                    db, out.item, out.record, "the request does not match QuickBooks' schema: " + errors[0]
-                )
+                message = "the request does not match QuickBooks' schema: " + errors[0]
+                self._cannot_send(db, out.item, out.record, message, builders.ProblemKind.DATA)
             else:
                 valid.append(out)
         self.timings["validate"] += time.perf_counter() - started
         return valid
 
-    def _cannot_send(self, db: Session, item: QueueItem, record: Record, message: str) -> None:
-        queue.finish(item, QueueStatus.FAILED, error=message)
-        error = {"status_code": None, "message": f"Cannot be sent to QuickBooks: {message}", "hint": _fix_hint(message)}
-        queue.set_state(db, record, SyncState.ERROR, error=error)
-        synclog.append(db, record, LogEvent.FAILED, error["message"])
+    def _cannot_send(
+        self, db: Session, item: QueueItem, record: Record, message: str, problem: builders.ProblemKind
+    ) -> None:
+        error = policy.cannot_send(message, problem)
+        fail(db, item, record, error, Outcome())
+        synclog.append(db, record, LogEvent.FAILED, error.message)
 
-    def _whole_set_rejected(
+    def _whole_set_refused(
         self, db: Session, items: list[QueueItem], hresult: str, message: str, outcome: Outcome
     ) -> None:
         """QuickBooks refused the message set (e.g. 0x80040400): split it until the bad request is alone."""
         text = f"QuickBooks rejected the request ({hresult or 'no response'}): {message or 'no message'}"
+        records = queue.records_of(db, items)
         if len(items) == 1:
             item = items[0]
-            record = db.get(Record, item.record_id) if item.record_id else None
-            queue.finish(item, QueueStatus.FAILED, error=text)
-            if record is not None:
-                error = plain_error(None, text, record.kind.value)
-                error["hint"] = "QuickBooks could not read this record's request; check its text fields and reprocess."
-                queue.set_state(db, record, SyncState.ERROR, error=error)
-                synclog.append(db, record, LogEvent.FAILED, text)
-            outcome.failed += 1
+            record = records.get(item.record_id) if item.record_id else None
+            if record is None:
+                lifecycle.move_item(item, ItemEvent.FAIL, error=text)
+                return
+            fail(db, item, record, policy.quickbooks_error(None, text, record.kind.value, policy.REFUSED_SET), outcome)
+            synclog.append(db, record, LogEvent.FAILED, text)
             return
         half = max(1, (len(items) + 1) // 2)
         for item in items:
-            info = dict(item.sent_info or {})
-            info["split"] = half
-            item.sent_info = info
-            queue.back_to_ready(item, error=text)
-            record = db.get(Record, item.record_id) if item.record_id else None
-            if record is not None:
-                queue.set_state(db, record, SyncState.QUEUED, error=None)
-                synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
-
-
-def _fix_hint(message: str) -> str:
-    if "tax rate" in message.lower():
-        return "Map the tax rate to a QuickBooks sales tax item in the settings, then reprocess."
-    if "long" in message.lower():
-        return "Shorten the field in your app (QuickBooks' limit is shown above), then reprocess."
-    return "Correct the record in your app, then reprocess it."
+            lifecycle.split_batch(item, half)
+            record = records.get(item.record_id) if item.record_id else None
+            if record is None:
+                lifecycle.move_item(item, ItemEvent.AGAIN, error=text)
+                continue
+            again(db, item, record, error=text)
+            synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:

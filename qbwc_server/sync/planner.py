@@ -1,12 +1,19 @@
-"""Choose the next batch: ready items in priority order whose prerequisites are already in QuickBooks."""
+"""Choose the next batch: ready items in priority order whose prerequisites are already in QuickBooks.
+
+Planning writes (it queues missing prerequisites and notes why records wait) only when asked to: `plan` at a Web
+Connector check-in and `plan_batch` when a batch is claimed. `has_sendable` asks the same question and writes nothing.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from qbwc_server import queue
-from qbwc_server.models import Company, QueueAction, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.company_settings import effective
+from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.dependencies import prerequisites
+from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
 MAX_SCAN = 5000
@@ -25,11 +32,17 @@ def display_name(record: Record) -> str:
     return record.external_id
 
 
-LIST_KINDS = {RecordKind.CUSTOMER, RecordKind.JOB, RecordKind.ITEM, RecordKind.VENDOR}
+class WouldQueue(Exception):
+    """Raised while planning without writing, when planning would queue a pending prerequisite (so there is work)."""
 
 
 def waiting_reason(
-    db: Session, company: Company, record: Record, in_batch: set[tuple[RecordKind, str]] | frozenset = frozenset()
+    db: Session,
+    company: Company,
+    record: Record,
+    in_batch: set[tuple[RecordKind, str]] | frozenset[tuple[RecordKind, str]] = frozenset(),
+    *,
+    write: bool = True,
 ) -> tuple[SyncState, str, int | None] | None:
     """Say why a record cannot go yet (state QUEUED: waiting; BLOCKED: a prerequisite needs a person), or None.
 
@@ -45,18 +58,21 @@ def waiting_reason(
         prerequisite = found.get((ref_kind, external_id))
         if prerequisite is None:
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
-        if prerequisite.qb_id or (ref_kind in LIST_KINDS and (ref_kind, external_id) in in_batch):
+        if prerequisite.qb_id or (ref_kind.is_list and (ref_kind, external_id) in in_batch):
             continue
         name = display_name(prerequisite)
         state = prerequisite.sync_state
         if state is SyncState.ERROR:
-            reason = (prerequisite.last_error or {}).get("message", "see its log")
+            reason = prerequisite.last_error.message if prerequisite.last_error else "see its log"
             return SyncState.BLOCKED, f"waiting for {label} '{name}', which failed: {reason}", prerequisite.id
-        if state is SyncState.PENDING:
+        if state is SyncState.PENDING and not write:
+            if decide(prerequisite, effective(company.settings), explicit=True).verdict is Verdict.SEND:
+                raise WouldQueue
+        elif state is SyncState.PENDING:
             queue.request_sync(db, company, prerequisite)
             state = prerequisite.sync_state
         if state in (SyncState.EXCLUDED, SyncState.PENDING):
-            why = (prerequisite.last_error or {}).get("message", "it is excluded from sync")
+            why = prerequisite.last_error.message if prerequisite.last_error else "it is excluded from sync"
             return SyncState.BLOCKED, f"waiting for {label} '{name}', which is not synced: {why}", prerequisite.id
         return SyncState.QUEUED, f"waiting for {label} '{name}' to reach QuickBooks", prerequisite.id
     return None
@@ -70,8 +86,21 @@ def is_grouped_lookup(item: QueueItem, record: Record) -> bool:
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
 
 
+def plan(db: Session, company: Company) -> None:
+    """Plan the queue without sending: queue pending prerequisites and note why each waiting record waits."""
+    plan_batch(db, company, 1, grouped_lookups=1)
+
+
+def has_sendable(db: Session, company: Company) -> bool:
+    """Tell whether a batch could go now; reads only."""
+    try:
+        return bool(plan_batch(db, company, 1, grouped_lookups=1, write=False))
+    except WouldQueue:
+        return True
+
+
 def plan_batch(
-    db: Session, company: Company, limit: int, *, grouped_lookups: int = GROUPED_LOOKUPS
+    db: Session, company: Company, limit: int, *, grouped_lookups: int = GROUPED_LOOKUPS, write: bool = True
 ) -> list[tuple[QueueItem, Record | None]]:
     """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait.
 
@@ -83,7 +112,7 @@ def plan_batch(
     counted = grouped = scanned_when_full = 0
     offset = 0
     while offset < MAX_SCAN:
-        chunk = queue.candidates(db, company, CHUNK, lock=True, offset=offset)
+        chunk = queue.candidates(db, company, CHUNK, lock=write, offset=offset)  # a question locks nothing
         if not chunk:
             break
         offset += len(chunk)
@@ -112,31 +141,33 @@ def plan_batch(
                 continue
             if item.action in (QueueAction.SEND, QueueAction.LOOKUP):
                 # A lookup names its parent by full name too, so it waits for the parent's identity.
-                wait = waiting_reason(db, company, record, in_batch if item.action is QueueAction.SEND else set())
+                seen = in_batch if item.action is QueueAction.SEND else set()
+                wait = waiting_reason(db, company, record, seen, write=write)
                 if wait is not None:
-                    _note_wait(db, item, record, wait)
+                    if write:
+                        _note_wait(db, item, record, wait)
                     continue
             batch.append((item, record))
             if grouped_lookup:
                 grouped += 1
             else:
                 counted += 1
-            if item.action is QueueAction.SEND and record.qb_id is None and record.kind in LIST_KINDS:
+            if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
     return batch
 
 
 def _split_limit(item: QueueItem) -> int:
     # After QuickBooks rejected a whole message set, its items go in smaller sets until the bad one is alone.
-    return int((item.sent_info or {}).get("split") or 10**6)
+    return item.sent_info.split if item.sent_info is not None and item.sent_info.split else 10**6
 
 
 def _note_wait(db: Session, item: QueueItem, record: Record, wait: tuple[SyncState, str, int | None]) -> None:
     state, message, waiting_on = wait
     item.waiting_on = waiting_on
-    error = {"kind": "waiting", "message": message[0].upper() + message[1:] + "."}
-    if record.sync_state is not state or record.last_error != error:
-        queue.set_state(db, record, state, error=error)
+    reason = Note(NoteKind.WAITING, message[0].upper() + message[1:] + ".")
+    if record.sync_state is not state or record.last_error != reason:
+        lifecycle.move(db, record, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
 
 
 def _label(kind: RecordKind) -> str:

@@ -1,4 +1,8 @@
-"""What to do with each QuickBooks status code, and how to say it to a bookkeeper."""
+"""What each QuickBooks status code means for a send, a lookup and a refresh, and how to say it to a bookkeeper.
+
+The table `CODES` is the policy: one row per code, the meaning for each kind of request beside the plain-language
+hint, who must act, the fix and whether a retry can help. A new code is one row.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,142 @@ import enum
 import re
 from dataclasses import dataclass
 
+from qbwc_server.models import Actor, Fix, Note, NoteKind
+from qbwc_server.sync.builders.types import ProblemKind
+
 
 class Action(enum.Enum):
-    """The engine's answer to a status code on a request."""
+    """What an answer with a given status code means for the request it answers."""
 
     SUCCEED = "succeed"
+    NOT_FOUND = "not_found"  # a query found nothing (1, 500)
     LINK_EXISTING = "link_existing"  # 3100 on an Add: find the QuickBooks record with that name and link it
     REFRESH = "refresh"  # 3200: re-read the EditSequence, then send again
     PREREQUISITE = "prerequisite"  # 3140: something referenced is missing in QuickBooks
     RETRY_LATER = "retry_later"  # 3170-3180: someone else is editing in QuickBooks
-    RESYNC = "resync"  # 3120: the object we hold an id for is gone
+    RESYNC = "resync"  # 3120 (or a refresh that finds nothing): the object we hold an id for is gone
     FAIL = "fail"
 
 
-TRANSIENT = {3170, 3175, 3176, 3180}
+class Request(enum.Enum):
+    """The kinds of request whose answers the policy interprets."""
+
+    SEND = "send"
+    LOOKUP = "lookup"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One status code: its meaning per request, and what a bookkeeper reads when it becomes an error."""
+
+    send: Action
+    lookup: Action
+    refresh: Action
+    hint: str
+    who: Actor
+    fix: Fix
+    retryable: bool
+
+
+_B_QB, _B_SET, _APP, _NOBODY = (
+    Actor.BOOKKEEPER_IN_QUICKBOOKS,
+    Actor.BOOKKEEPER_IN_SETTINGS,
+    Actor.APP,
+    Actor.NOBODY,
+)
+_BUSY = "QuickBooks was busy (someone is editing in multi-user mode). It will be retried automatically."
+_GONE = "The record was deleted in QuickBooks. Reprocess to create it again, or exclude it."
+_PERMISSIONS = (
+    "QuickBooks does not allow this for the connected user or edition; check the Web Connector's permissions."
+)
+_NOT_FOUND = Rule(Action.FAIL, Action.NOT_FOUND, Action.RESYNC, _GONE, _B_QB, Fix.REPROCESS, False)
+
+CODES: dict[int, Rule] = {
+    0: Rule(Action.SUCCEED, Action.SUCCEED, Action.SUCCEED, "", _NOBODY, Fix.NONE, False),
+    1: _NOT_FOUND,
+    500: _NOT_FOUND,
+    3100: Rule(
+        Action.LINK_EXISTING,
+        Action.FAIL,
+        Action.FAIL,
+        "This name is already used in QuickBooks. Rename one of them, or link this record to the existing one.",
+        _B_QB,
+        Fix.RENAME,
+        False,
+    ),
+    3120: Rule(Action.RESYNC, Action.FAIL, Action.RESYNC, _GONE, _B_QB, Fix.REPROCESS, False),
+    3140: Rule(
+        Action.PREREQUISITE,
+        Action.FAIL,
+        Action.FAIL,
+        "QuickBooks does not have '{name}' that this {kind} refers to; sync or create it first, then reprocess.",
+        _B_QB,
+        Fix.CREATE_IN_QUICKBOOKS,
+        True,
+    ),
+    3170: Rule(Action.RETRY_LATER, Action.FAIL, Action.FAIL, _BUSY, _NOBODY, Fix.NONE, True),
+    3175: Rule(Action.RETRY_LATER, Action.FAIL, Action.FAIL, _BUSY, _NOBODY, Fix.NONE, True),
+    3176: Rule(Action.RETRY_LATER, Action.FAIL, Action.FAIL, _BUSY, _NOBODY, Fix.NONE, True),
+    3180: Rule(Action.RETRY_LATER, Action.FAIL, Action.FAIL, _BUSY, _NOBODY, Fix.NONE, True),
+    3200: Rule(
+        Action.REFRESH,
+        Action.FAIL,
+        Action.FAIL,
+        "Someone changed this record in QuickBooks at the same time; reprocess to send it again.",
+        _NOBODY,
+        Fix.REPROCESS,
+        True,
+    ),
+    3210: Rule(
+        Action.FAIL,
+        Action.FAIL,
+        Action.FAIL,
+        "QuickBooks refused a value in this record; correct it and reprocess.",
+        _APP,
+        Fix.CORRECT_IN_APP,
+        False,
+    ),
+    3250: Rule(Action.FAIL, Action.FAIL, Action.FAIL, _PERMISSIONS, _B_QB, Fix.CHECK_PERMISSIONS, False),
+    3260: Rule(Action.FAIL, Action.FAIL, Action.FAIL, _PERMISSIONS, _B_QB, Fix.CHECK_PERMISSIONS, False),
+    3261: Rule(Action.FAIL, Action.FAIL, Action.FAIL, _PERMISSIONS, _B_QB, Fix.CHECK_PERMISSIONS, False),
+}
+_INFO = CODES[0]  # status codes below 1000 are information and warnings: the request succeeded
+_UNKNOWN = Rule(
+    Action.FAIL, Action.FAIL, Action.FAIL, "Correct the record, then reprocess it.", _APP, Fix.CORRECT_IN_APP, False
+)
+# QuickBooks refused a whole message set (0x80040400): the set is split until the bad request is alone.
+REFUSED_SET = Rule(
+    Action.FAIL,
+    Action.FAIL,
+    Action.FAIL,
+    "QuickBooks could not read this record's request; check its text fields and reprocess.",
+    _APP,
+    Fix.CORRECT_IN_APP,
+    False,
+)
+TRANSIENT = frozenset(code for code, rule in CODES.items() if rule.send is Action.RETRY_LATER)
 RETRY_BASE_SECONDS = 60
+
+
+def rule(status_code: int | None) -> Rule:
+    """Return the row for a status code (information codes succeed, unknown errors fail)."""
+    if status_code is None:
+        return _UNKNOWN
+    if status_code in CODES:
+        return CODES[status_code]
+    return _INFO if status_code < 1000 else _UNKNOWN
+
+
+def meaning(status_code: int, request: Request) -> Action:
+    """Return what a status code means for one kind of request."""
+    row = rule(status_code)
+    return {Request.SEND: row.send, Request.LOOKUP: row.lookup, Request.REFRESH: row.refresh}[request]
+
+
+def retry_delay(refusals: int) -> float:
+    """Seconds to wait before retrying a transient failure: doubling from one minute, at most an hour."""
+    return float(min(RETRY_BASE_SECONDS * 2 ** max(refusals - 1, 0), 3600))
 
 
 @dataclass(frozen=True)
@@ -31,103 +156,113 @@ class MissingReference:
     name: str
 
 
-def classify(status_code: int, *, was_add: bool) -> Action:
-    """Choose the action for a status code."""
-    if status_code < 1000 and status_code not in (500,):
-        return Action.SUCCEED
-    if status_code == 3100 and was_add:
-        return Action.LINK_EXISTING
-    if status_code == 3200:
-        return Action.REFRESH
-    if status_code == 3140:
-        return Action.PREREQUISITE
-    if status_code in TRANSIENT:
-        return Action.RETRY_LATER
-    if status_code == 3120:
-        return Action.RESYNC
-    return Action.FAIL
-
-
-def retry_delay(attempts: int) -> float:
-    """Seconds to wait before retrying a transient failure: doubling from one minute, at most an hour."""
-    return float(min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
-
-
 _REFERENCE = re.compile(r'invalid reference to QuickBooks (?P<list>[A-Za-z ]+?) "(?P<name>[^"]*)"')
 
 
 def missing_reference(message: str) -> MissingReference | None:
-    """Read the list and name out of a 3140 message."""
+    """Read the list and name out of a 3140 message (QuickBooks gives them nowhere else)."""
     match = _REFERENCE.search(message.replace("&quot;", '"'))
     if not match:
         return None
     return MissingReference(match.group("list").strip(), match.group("name"))
 
 
-_HINTS: list[tuple[re.Pattern[str], str]] = [
+# The list a 3140 names decides the advice, and whether the fix is in QuickBooks or in the settings.
+_MISSING_LISTS: list[tuple[tuple[str, ...], str, Actor]] = [
     (
-        re.compile(r"QuickBooks PaymentMethod|payment method", re.I),
+        ("PaymentMethod",),
         "Create the payment method '{name}' in QuickBooks, or stop syncing '{name}' payments in the settings.",
+        _B_QB,
     ),
     (
-        re.compile(r"QuickBooks Account", re.I),
+        ("Account",),
         "Create the account '{name}' in QuickBooks, or choose another account in the settings' account mappings.",
+        _B_SET,
     ),
+    (("Terms", "StandardTerms"), "Create the terms '{name}' in QuickBooks or change them on the invoice.", _B_QB),
+    (("Class",), "Create the class '{name}' in QuickBooks or remove it from the record.", _B_QB),
     (
-        re.compile(r"QuickBooks (Standard)?Terms", re.I),
-        "Create the terms '{name}' in QuickBooks or change them on the invoice.",
-    ),
-    (re.compile(r"QuickBooks Class", re.I), "Create the class '{name}' in QuickBooks or remove it from the record."),
-    (
-        re.compile(r"QuickBooks (ItemSalesTax|Sales ?Tax)", re.I),
+        ("ItemSalesTax", "SalesTax", "Sales Tax"),
         "Create the sales tax item '{name}' in QuickBooks, or map the tax rate to an existing one in the settings.",
+        _B_SET,
     ),
 ]
+_NAME_IN_USE = {
+    "vendor": "A customer, employee or other name in QuickBooks already uses this name, and QuickBooks names must be "
+    "unique across all of them. Rename the vendor (for example 'Name (vendor)'), then reprocess.",
+    "customer": "A vendor, employee or other name in QuickBooks already uses this name, and QuickBooks names must be "
+    "unique across all of them. Rename one of them, then reprocess.",
+}
+_NAME_IN_USE["job"] = _NAME_IN_USE["customer"]
+
+
+def _advice(status_code: int, message: str, kind: str) -> tuple[str, Actor]:
+    row = rule(status_code)
+    if status_code == 3140:
+        missing = missing_reference(message)
+        name = missing.name if missing else "it"
+        for lists, text, who in _MISSING_LISTS:
+            if missing is not None and missing.list_name in lists:
+                return text.format(name=name), who
+        return row.hint.format(name=name, kind=kind), row.who
+    if status_code == 3100:
+        return _NAME_IN_USE.get(kind, row.hint), row.who
+    if status_code == 3210 and "more than the amount due" in message:
+        return "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied.", _APP
+    return row.hint, row.who
 
 
 def hint(status_code: int, message: str, kind: str = "record") -> str:
     """Return a plain-language suggestion of what to fix for a QuickBooks error."""
-    if status_code == 3140:
-        missing = missing_reference(message)
-        name = missing.name if missing else "it"
-        for pattern, text in _HINTS:
-            if pattern.search(message):
-                return text.format(name=name)
-        return f"QuickBooks does not have '{name}' that this {kind} refers to; sync or create it first, then reprocess."
-    if status_code == 3100:
-        if kind == "vendor":
-            return (
-                "A customer, employee or other name in QuickBooks already uses this name, and QuickBooks names must "
-                "be unique across all of them. Rename the vendor (for example 'Name (vendor)'), then reprocess."
-            )
-        if kind in ("customer", "job"):
-            return (
-                "A vendor, employee or other name in QuickBooks already uses this name, and QuickBooks names must "
-                "be unique across all of them. Rename one of them, then reprocess."
-            )
-        return "This name is already used in QuickBooks. Rename one of them, or link this record to the existing one."
-    if status_code == 3210:
-        if "more than the amount due" in message:
-            return "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied."
-        return "QuickBooks refused a value in this record; correct it and reprocess."
-    if status_code == 3200:
-        return "Someone changed this record in QuickBooks at the same time; reprocess to send it again."
-    if status_code in TRANSIENT:
-        return "QuickBooks was busy (someone is editing in multi-user mode). It will be retried automatically."
-    if status_code == 3120:
-        return "The record was deleted in QuickBooks. Reprocess to create it again, or exclude it."
-    if status_code in (3250, 3260, 3261):
-        return (
-            "QuickBooks does not allow this for the connected user or edition; check the Web Connector's permissions."
-        )
-    return "Correct the record, then reprocess it."
+    return _advice(status_code, message, kind)[0]
 
 
-def plain_error(status_code: int | None, message: str, kind: str = "record") -> dict[str, object]:
-    """Build the `last_error` a record shows: QuickBooks' code and message, and what to do."""
+def quickbooks_error(status_code: int | None, message: str, kind: str = "record", row: Rule | None = None) -> Note:
+    """Build the error a record shows for a QuickBooks answer: its code and text, what to do and who must do it."""
     text = (message or "").replace("&quot;", '"').strip()
-    return {
-        "status_code": status_code,
-        "message": f"QuickBooks error {status_code}: {text}" if status_code is not None else text,
-        "hint": hint(status_code or 0, text, kind),
-    }
+    row = row or rule(status_code)
+    advice, who = _advice(status_code or 0, text, kind) if row is not REFUSED_SET else (row.hint, row.who)
+    return Note(
+        kind=NoteKind.ERROR,
+        message=f"QuickBooks error {status_code}: {text}" if status_code is not None else text,
+        status_code=status_code,
+        qb_message=text if status_code is not None else None,
+        hint=advice,
+        who_must_act=who,
+        fix=row.fix,
+        retryable=row.retryable,
+    )
+
+
+_PROBLEMS: dict[ProblemKind, tuple[str, Actor, Fix]] = {
+    ProblemKind.DATA: ("Correct the record in your app, then reprocess it.", _APP, Fix.CORRECT_IN_APP),
+    ProblemKind.TOO_LONG: (
+        "Shorten the field in your app (QuickBooks' limit is shown above), then reprocess.",
+        _APP,
+        Fix.CORRECT_IN_APP,
+    ),
+    ProblemKind.SETTINGS: (
+        "Correct the company's settings as said above, then reprocess.",
+        _B_SET,
+        Fix.CHANGE_SETTINGS,
+    ),
+    ProblemKind.TAX_MAPPING: (
+        "Map the tax rate to a QuickBooks sales tax item in the settings, then reprocess.",
+        _B_SET,
+        Fix.CHANGE_SETTINGS,
+    ),
+    ProblemKind.QUICKBOOKS: ("Import again, or exclude it.", _B_QB, Fix.REPROCESS),
+}
+
+
+def cannot_send(message: str, problem: ProblemKind) -> Note:
+    """Build the error of a record that cannot be sent as it is (checked before QuickBooks sees it)."""
+    advice, who, fix = _PROBLEMS[problem]
+    return Note(
+        kind=NoteKind.ERROR,
+        message=f"Cannot be sent to QuickBooks: {message}",
+        hint=advice,
+        who_must_act=who,
+        fix=fix,
+        retryable=False,
+    )

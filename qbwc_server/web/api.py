@@ -12,12 +12,13 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import company_settings, queue, tokens
+from qbwc_server import companies, company_settings, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import store
 from qbwc_server.status import company_status
+from qbwc_server.sync import queue
 from qbwc_server.web import db_session, runtime_of
 
 log = logging.getLogger(__name__)
@@ -287,12 +288,9 @@ def patch_settings() -> Response:
     changes = _json_body()
     if not isinstance(changes, dict):
         raise InvalidInput({"body": "must be a JSON object of settings to change"})
-    clean = company_settings.validate(changes)
     db = db_session()
     company = _company()
-    # A new dict, so the JSON column sees the change.
-    company.settings = {**(company.settings or {}), **clean}
-    queue.settings_changed(db, company)
+    result = companies.change_settings(db, company, changes)
     db.commit()
-    log.info("Settings of %s changed: %s", company.slug, ", ".join(sorted(clean)))
+    log.info("Settings of %s changed: %s", company.slug, ", ".join(result.changed) or "none")
     return _json({"settings": company_settings.effective(company.settings)})

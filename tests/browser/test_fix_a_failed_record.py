@@ -12,7 +12,7 @@ from qbwc_server.records import store
 from qbwc_server.simulator import samples
 from qbwc_server.simulator.quickbooks import FakeCompany
 from qbwc_server.simulator.webconnector import FakeWebConnector
-from qbwc_server.web.auth import create_user
+from qbwc_server.users import create_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

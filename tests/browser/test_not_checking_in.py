@@ -12,7 +12,7 @@ from qbwc_server import clock, companies
 from qbwc_server.models import Role
 from qbwc_server.simulator.quickbooks import FakeCompany
 from qbwc_server.simulator.webconnector import FakeWebConnector
-from qbwc_server.web.auth import create_user
+from qbwc_server.users import create_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

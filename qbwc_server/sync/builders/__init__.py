@@ -19,6 +19,7 @@ from qbwc_server.sync.builders.types import (
     KINDS,
     LIST_KINDS,
     Built,
+    ProblemKind,
     QbIdentity,
     QbRef,
     RecordProblem,
@@ -28,6 +29,7 @@ from qbwc_server.sync.builders.types import (
 __all__ = [
     "KINDS",
     "Built",
+    "ProblemKind",
     "QbIdentity",
     "QbRef",
     "RecordProblem",
@@ -71,12 +73,14 @@ def _module(kind: str) -> ModuleType:
 
 def build(inp: RequestInput, request_id: str) -> Built:
     """Return the Add request (no QuickBooks identity yet) or the Mod request for a record."""
-    return _module(inp.kind).build(inp, check_request_id(request_id))
+    built: Built = _module(inp.kind).build(inp, check_request_id(request_id))
+    return built
 
 
 def build_lookup(inp: RequestInput, request_id: str) -> Built:
     """Return the query that finds what QuickBooks may already hold for this record (before re-sending an Add)."""
-    return _module(inp.kind).build_lookup(inp, check_request_id(request_id))
+    built: Built = _module(inp.kind).build_lookup(inp, check_request_id(request_id))
+    return built
 
 
 def pick_match(inp: RequestInput, rets: list[etree._Element]) -> etree._Element | None:

@@ -18,7 +18,7 @@ from qbwc_server.sync.builders.types import Built, RequestInput
 EXPENSE, ITEM = "e:", "i:"
 
 
-def _billable_to(d: Draft, line: dict[str, Any], where: str) -> dict | None:
+def _billable_to(d: Draft, line: dict[str, Any], where: str) -> dict[str, Any] | None:
     if not blank(line.get("job")):
         return d.record_ref("job", line["job"], f"{where}.job")
     if not blank(line.get("customer")):
@@ -26,7 +26,7 @@ def _billable_to(d: Draft, line: dict[str, Any], where: str) -> dict | None:
     return None
 
 
-def _expense_lines(d: Draft, known: Any) -> list[dict]:
+def _expense_lines(d: Draft, known: Any) -> list[dict[str, Any]]:
     lines = []
     for index, line in enumerate(d.data.get("expense_lines") or []):
         where, label = f"expense_lines.{index}", f"Expense line {index + 1}"
@@ -45,7 +45,7 @@ def _expense_lines(d: Draft, known: Any) -> list[dict]:
     return lines
 
 
-def _item_lines(d: Draft, known: Any) -> list[dict]:
+def _item_lines(d: Draft, known: Any) -> list[dict[str, Any]]:
     lines = []
     for index, line in enumerate(d.data.get("item_lines") or []):
         where, label = f"item_lines.{index}", f"Item line {index + 1}"
@@ -109,7 +109,7 @@ def _dec(value: Any) -> Decimal | None:
     return None if blank(value) else values.to_decimal(value)
 
 
-def _entity(inp: RequestInput) -> dict | None:
+def _entity(inp: RequestInput) -> dict[str, Any] | None:
     ref = inp.refs.get(("vendor", str(inp.data.get("vendor"))))
     return None if ref is None else {"list_id": ref.id, "full_name": ref.full_name}
 

@@ -9,7 +9,7 @@ from typing import Any
 from qbwc_server.qbxml import limits, values
 from qbwc_server.qbxml.errors import FieldTooLong
 from qbwc_server.qbxml.text import fit, require_fit
-from qbwc_server.sync.builders.types import RecordProblem, RequestInput
+from qbwc_server.sync.builders.types import ProblemKind, RecordProblem, RequestInput
 
 DEFAULT_SETTINGS: Mapping[str, Any] = {
     "customer_name_format": "{last_name}, {first_name}",
@@ -73,7 +73,7 @@ class Draft:
         try:
             text, warnings = require_fit(value, limit, label)
         except FieldTooLong as exc:
-            raise RecordProblem(field, f"{exc} Shorten it in the app and sync again.") from None
+            raise RecordProblem(field, f"{exc} Shorten it in the app and sync again.", ProblemKind.TOO_LONG) from None
         self.warnings.extend(warnings)
         return text or None
 

@@ -13,7 +13,7 @@ from qbwc_server.qbxml.parse import text_of
 from qbwc_server.qbxml.render import render
 from qbwc_server.sync.builders.drafting import Draft, blank
 from qbwc_server.sync.builders.lists import txn_query
-from qbwc_server.sync.builders.types import Built, RecordProblem, RequestInput
+from qbwc_server.sync.builders.types import Built, ProblemKind, RecordProblem, RequestInput
 
 CENT = Decimal("0.01")
 
@@ -58,7 +58,9 @@ def _sales_tax_item(d: Draft) -> dict[str, str | None] | None:
     mapped = (d.setting("tax_mapping") or {}).get(str(tax_rate))
     if blank(mapped):
         raise RecordProblem(
-            "tax_rate", f"Map the tax rate '{tax_rate}' to a QuickBooks sales tax item in the settings."
+            "tax_rate",
+            f"Map the tax rate '{tax_rate}' to a QuickBooks sales tax item in the settings.",
+            ProblemKind.TAX_MAPPING,
         )
     if isinstance(mapped, Mapping):
         if mapped.get("list_id"):
@@ -161,7 +163,7 @@ def build_lookup_many(inps: list[RequestInput], request_id: str) -> Built:
     return Built(xml, "InvoiceQueryRq", [])
 
 
-def same_entity(inp: RequestInput, ret: etree._Element, ref_path: str, entity: dict | None) -> bool:
+def same_entity(inp: RequestInput, ret: etree._Element, ref_path: str, entity: dict[str, Any] | None) -> bool:
     """Tell whether the returned transaction's customer/vendor is ours (unknown on our side counts as a match)."""
     if entity is None:
         return True

@@ -10,7 +10,7 @@ from qbwc_server.qbxml import limits
 from qbwc_server.qbxml.errors import FieldTooLong
 from qbwc_server.qbxml.text import require_fit
 from qbwc_server.sync.builders.drafting import blank, setting
-from qbwc_server.sync.builders.types import RecordProblem, RequestInput
+from qbwc_server.sync.builders.types import ProblemKind, RecordProblem, RequestInput
 
 NAME_LIMITS = {
     "customer": limits.CUSTOMER_NAME,
@@ -39,7 +39,9 @@ def format_name(template: str, data: Mapping[str, Any]) -> str:
     try:
         pieces = list(string.Formatter().parse(template))
     except ValueError:
-        raise RecordProblem("name_format", f"The name format '{template}' is not valid.") from None
+        raise RecordProblem(
+            "name_format", f"The name format '{template}' is not valid.", ProblemKind.SETTINGS
+        ) from None
     out: list[str] = []
     any_value = False
     last_had_value = False
@@ -92,6 +94,7 @@ def name_with_warnings(kind: str, data: Mapping[str, Any], settings: Mapping[str
             "name",
             f"The QuickBooks name '{exc.value}' is {len(exc.value)} characters long; QuickBooks allows at most "
             f"{exc.limit} for a {kind} name. Give the {kind} a shorter name.",
+            ProblemKind.TOO_LONG,
         ) from None
     if not name:
         raise RecordProblem("name", f"This {kind} has no name to use in QuickBooks; give it a name.")

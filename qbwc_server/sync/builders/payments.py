@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from qbwc_server.qbxml import limits, values
@@ -13,7 +15,7 @@ from qbwc_server.sync.builders.lists import txn_query
 from qbwc_server.sync.builders.types import Built, RecordProblem, RequestInput
 
 
-def _applied(d: Draft) -> list[dict]:
+def _applied(d: Draft) -> list[dict[str, Any]]:
     applied = []
     for index, application in enumerate(d.data.get("applied_to") or []):
         where = f"applied_to.{index}"
@@ -60,7 +62,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
     return Built(xml, "ReceivePaymentModRq", d.warnings)
 
 
-def _entity(inp: RequestInput) -> dict | None:
+def _entity(inp: RequestInput) -> dict[str, Any] | None:
     ref = inp.refs.get(("customer", str(inp.data.get("customer"))))
     return None if ref is None else {"list_id": ref.id, "full_name": ref.full_name}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,21 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
+class ProblemKind(enum.Enum):
+    """Why a record cannot be rendered, which decides who must fix it."""
+
+    DATA = "data"  # the app's data does not fit QuickBooks
+    TOO_LONG = "too_long"  # a field is over QuickBooks' limit
+    SETTINGS = "settings"  # a format in the company's settings is wrong
+    TAX_MAPPING = "tax_mapping"  # the settings map no QuickBooks sales tax item to the record's tax rate
+    QUICKBOOKS = "quickbooks"  # QuickBooks no longer has what the record came from
+
+
 class RecordProblem(QbwcError):
     """Raised when a record cannot be sent as it is; ``message`` tells the bookkeeper what to fix."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, problem: ProblemKind = ProblemKind.DATA):
         self.field = field
         self.message = message
+        self.problem = problem
         super().__init__(message)

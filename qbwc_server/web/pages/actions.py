@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
 
-from qbwc_server import companies, queue
+from qbwc_server import companies
 from qbwc_server.errors import QbwcError
+from qbwc_server.sync import queue
 from qbwc_server.web import db_session
 from qbwc_server.web.pages.common import company_or_404
 

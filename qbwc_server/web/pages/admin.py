@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from qbwc_server.errors import AlreadyExists, InvalidInput
 from qbwc_server.models import Company, Role, User
+from qbwc_server.users import create_user, list_users
 from qbwc_server.web import db_session
-from qbwc_server.web.auth import create_user, list_users, role_required
+from qbwc_server.web.auth import role_required
 
 log = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ def when(value: datetime | None) -> str:
     if value is None:
         return "never"
     value = clock.aware(value)
-    return value.strftime("%d %b %Y, %H:%M UTC")  # type: ignore[union-attr]
+    return value.strftime("%d %b %Y, %H:%M UTC")
 
 
 @bp.app_template_filter("ago")
@@ -105,7 +105,7 @@ def ago(value: datetime | None) -> str:
     """Say how long ago a moment was, in words."""
     if value is None:
         return "never"
-    seconds = int((clock.now() - clock.aware(value)).total_seconds())  # type: ignore[operator]
+    seconds = int((clock.now() - clock.aware(value)).total_seconds())
     if seconds < 60:
         return "just now"
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):

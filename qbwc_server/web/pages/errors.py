@@ -11,9 +11,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from qbwc_server import queue
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import Company, Record, SyncState
+from qbwc_server.sync import queue
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
 from qbwc_server.web import db_session
@@ -55,16 +55,16 @@ def group_causes(db: Any, company: Company) -> list[Cause]:
     ).all()
     causes: dict[str, Cause] = {}
     for record in rows:
-        error = record.last_error or {}
-        code = error.get("status_code")
-        message = str(error.get("message") or "No message was recorded.")
+        error = record.last_error
+        code = error.status_code if error else None
+        message = (error.message if error else "") or "No message was recorded."
         key = cause_key(record.sync_state, code, message)
         cause = causes.get(key)
         if cause is None:
             if record.sync_state is SyncState.BLOCKED:
                 advice = BLOCKED_HINT
             else:
-                advice = str(error.get("hint") or hint(int(code or 0), message, record.kind.value))
+                advice = (error.hint if error else None) or hint(int(code or 0), message, record.kind.value)
             cause = causes[key] = Cause(key, record.sync_state, code, message, advice)
         cause.records.append(record)
     # Errors before blocked records (fixing an error unblocks others), then the largest groups.

@@ -9,14 +9,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import String, cast, func, or_, select
 
-from qbwc_server import queue, synclog
+from qbwc_server import synclog
 from qbwc_server.errors import InvalidInput, QbwcError
 from qbwc_server.models import QbListEntry, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.sync import queue
+from qbwc_server.sync.linking import link_record
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
 from qbwc_server.web import db_session
 from qbwc_server.web.pages.common import company_or_404
-from qbwc_server.web.pages.linking import link_record
 
 bp = Blueprint("records", __name__)
 
@@ -87,7 +88,7 @@ def show(slug: str, record_id: int) -> Any:
     company = company_or_404(slug)
     record = _record(company.id, record_id)
     item = queue.open_item(db, record)
-    error = dict(record.last_error or {})
+    error = record.last_error.to_json() if record.last_error else {}
     if error and not error.get("hint") and error.get("status_code"):
         error["hint"] = hint(int(error["status_code"]), str(error.get("message", "")), record.kind.value)
     find = request.args.get("find", "").strip()
@@ -96,6 +97,7 @@ def show(slug: str, record_id: int) -> Any:
         record=record,
         name=display_name(record),
         error=error,
+        who_must_act=WHO_MUST_ACT,
         item=item,
         busy=item is not None and item.status is QueueStatus.SENT,
         entries=synclog.entries(db, record),
@@ -104,6 +106,15 @@ def show(slug: str, record_id: int) -> Any:
         link_lists=LINK_LISTS.get(record.kind, ()),
         find=find,
     )
+
+
+# Who must act on an error, in the bookkeeper's words.
+WHO_MUST_ACT = {
+    "bookkeeper_in_quickbooks": "you, in QuickBooks",
+    "bookkeeper_in_settings": "you, in this server's settings",
+    "app": "the app that sends the records (its data, or its developer)",
+    "nobody": "nobody: the server tries again by itself",
+}
 
 
 @bp.route("/c/<slug>/records/<int:record_id>/<action>", methods=["POST"])

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qbwc_server import clock, queue
-from qbwc_server.company_settings import DEFAULTS, effective, validate
+from qbwc_server import companies
+from qbwc_server.company_settings import effective
 from qbwc_server.errors import InvalidInput
 from qbwc_server.web import db_session
 from qbwc_server.web.auth import role_required
@@ -31,19 +31,13 @@ def edit(slug: str) -> Any:
     if request.method == "POST":
         submitted = parse_form(request.form, request.form.getlist)
         try:
-            clean = validate(submitted)
+            result = companies.change_settings(db, company, submitted)
         except InvalidInput as exc:
             fields = build_fields(db, company.id, {**current, **submitted}, exc.errors)
             flash("Nothing was saved: correct the fields marked below.", "error")
             page = render_template("settings.html", sections=group_fields(fields), tax_rows=tax_rows, errors=exc.errors)
             return page, 422
-        stored = {k: v for k, v in (company.settings or {}).items() if k not in DEFAULTS}
-        stored.update({k: v for k, v in clean.items() if v != DEFAULTS[k]})
-        changed = sorted(k for k in DEFAULTS if current.get(k) != effective(stored).get(k))
-        company.settings = stored
-        company.updated_at = clock.now()
-        # Records the old settings held back or filtered out are decided again under the new ones.
-        moved = queue.settings_changed(db, company)
+        changed, moved = result.changed, result.moved
         db.commit()
         log.info("settings of %s changed by %s: %s", company.slug, current_user.email, ", ".join(changed) or "none")
         if changed:

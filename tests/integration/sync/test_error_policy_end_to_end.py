@@ -3,34 +3,30 @@ busy in multi-user mode is retried later rather than reported as a failure."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-from qbwc_server.simulator import FakeCompany
-from qbwc_server.sync import builders
-from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.simulator import FakeCompany, QuickBooksParseError
 
 
 def _customer(n: int) -> dict:
     return {"first_name": f"Ann{n}", "last_name": f"Smith{n}"}
 
 
-def test_one_request_quickbooks_cannot_parse_never_blocks_the_rest(harness, monkeypatch):
-    h = harness()
-    # Given the server's own schema check is off and one record's request is one QuickBooks cannot parse
-    monkeypatch.setattr(SyncEngine, "_drop_invalid", lambda self, db, outgoing, version: outgoing)
-    real_build = builders.build
+class ChokesOnOneRecord(FakeCompany):
+    """A QuickBooks that cannot parse the request of one customer: it refuses every message set holding it."""
 
-    def build(inp, request_id):
-        built = real_build(inp, request_id)
-        if inp.external_id == "c3":
-            built = dataclasses.replace(built, xml=built.xml.replace("<Name>", "<Bogus/><Name>", 1))
-        return built
+    def process_detailed(self, request_xml: str):  # type: ignore[no-untyped-def]
+        if "Smith3" in request_xml:
+            raise QuickBooksParseError(detail="QuickBooks cannot read the request for Smith3")
+        return super().process_detailed(request_xml)
 
-    monkeypatch.setattr(builders, "build", build)
+
+def test_one_request_quickbooks_cannot_parse_never_blocks_the_rest(harness):
+    # Given a QuickBooks that refuses any message set holding one record's request (0x80040400)
+    h = harness(qb=ChokesOnOneRecord.demo())
     for n in range(8):
         h.put("customers", f"c{n}", _customer(n))
-    # When the Web Connector runs (QuickBooks rejects the whole message set with 0x80040400)
+    # When the Web Connector runs
     h.sync()
     # Then the set is split until the bad request is alone: it alone is in error, the other seven are synced
     states = {f"c{n}": h.get("customers", f"c{n}")["sync"]["state"] for n in range(8)}
@@ -38,6 +34,7 @@ def test_one_request_quickbooks_cannot_parse_never_blocks_the_rest(harness, monk
     assert set(states.values()) == {"synced"}
     error = h.get("customers", "c3")["sync"]["last_error"]
     assert "0x80040400" in error["message"]
+    assert error["who_must_act"] == "app" and error["retryable"] is False
     assert len([c for c in h.qb.state.lists["Customer"].values() if ", Ann" in c["Name"]]) == 7
 
 

@@ -7,6 +7,7 @@ import pytest
 from qbwc_server import tokens
 from qbwc_server.models import Company
 from qbwc_server.web import create_app
+from tests import factories
 
 
 @pytest.fixture
@@ -25,20 +26,8 @@ def make_company(runtime):
     """Return a factory that inserts a company and returns its id."""
 
     def make(slug: str = "acme", **columns) -> int:
-        number = sum(ord(char) for char in slug)
         with runtime.transaction() as db:
-            company = Company(
-                slug=slug,
-                name=slug.title(),
-                qbwc_username=f"{slug}-qbwc",
-                password_hash="x",
-                owner_id=f"{{00000000-0000-0000-0000-{number:012d}}}",
-                file_id=f"{{00000000-0000-0000-0001-{number:012d}}}",
-                **columns,
-            )
-            db.add(company)
-            db.flush()
-            return company.id
+            return factories.make_company(db, slug, name=slug.title(), qbwc_username=f"{slug}-qbwc", columns=columns).id
 
     return make
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from qbwc_server import queue
-from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind
+from tests.factories import refuse
 
 CUSTOMER = {"first_name": "Ann", "last_name": "Lee", "billing_address": {"line1": "1 Main St", "city": "Springfield"}}
 
@@ -129,10 +129,12 @@ def test_list_filters_by_sync_state_and_pages(client, auth, runtime, make_compan
         client.put(f"/api/v1/customers/c-{number}", json=CUSTOMER, headers=auth)
     with runtime.transaction() as db:
         record = db.scalar(select(Record).where(Record.external_id == "c-1"))
-        queue.set_state(db, record, SyncState.ERROR, error={"message": "There is an invalid reference", "code": 3140})
+        refuse(db, record, 3140, "There is an invalid reference")
     errors = client.get("/api/v1/customers?sync_state=error", headers=auth).get_json()
     assert [r["external_id"] for r in errors["data"]] == ["c-1"]
-    assert errors["data"][0]["sync"]["last_error"]["code"] == 3140
+    error = errors["data"][0]["sync"]["last_error"]
+    assert (error["status_code"], error["quickbooks"]["code"], error["retryable"]) == (3140, 3140, True)
+    assert error["who_must_act"] == "bookkeeper_in_quickbooks" and error["fix"] == "create_in_quickbooks"
     first = client.get("/api/v1/customers?limit=2", headers=auth).get_json()
     rest = client.get(f"/api/v1/customers?limit=2&cursor={first['next_cursor']}", headers=auth).get_json()
     assert [r["external_id"] for r in first["data"] + rest["data"]] == ["c-0", "c-1", "c-2"]

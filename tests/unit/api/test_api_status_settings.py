@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from qbwc_server import clock, queue
+from qbwc_server import clock
 from qbwc_server.company_settings import DEFAULTS
-from qbwc_server.models import Company, Record, SessionState, SyncState, WcSession
+from qbwc_server.models import Company, Record, SessionState, WcSession
+from tests.factories import refuse
 
 
 def set_company(runtime, slug: str, **values) -> None:
@@ -99,7 +100,7 @@ def test_status_counts_records_by_state_and_flags_errors(client, auth, runtime):
     assert (counts["queued"], counts["pending"], counts["error"], counts["synced"]) == (2, 1, 0, 0)
     with runtime.transaction() as db:
         record = db.scalar(select(Record).where(Record.external_id == "c-2"))
-        queue.set_state(db, record, SyncState.ERROR, error={"message": "The name is already in use"})
+        refuse(db, record, 3100, "The name is already in use")
     body = status(client, auth)
     assert body["state"] == "error"
     assert body["message"].startswith("1 record did not sync")

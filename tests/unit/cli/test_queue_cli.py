@@ -8,10 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from qbwc_server import queue
 from qbwc_server.cli import main
-from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.records import store
+from qbwc_server.sync import queue
+from tests.factories import claim, refuse
 
 
 @pytest.fixture
@@ -34,10 +35,7 @@ def company(sqlite_runtime, monkeypatch):
         job, _ = store.upsert(db, acme, RecordKind.JOB, "j-1", {"customer": "c-1", "number": "J-1"})
         store.upsert(db, acme, RecordKind.INVOICE, "inv-1", {"customer": "c-1", "status": "draft"})
         refused, _ = store.upsert(db, acme, RecordKind.CUSTOMER, "c-2", {"last_name": "Ng"})
-        queue.finish(queue.open_item(db, refused), QueueStatus.FAILED, "3100")
-        queue.set_state(
-            db, refused, SyncState.ERROR, error={"message": 'The name "Ng" of the list element is already in use.'}
-        )
+        refuse(db, refused, 3100, 'The name "Ng" of the list element is already in use.')
         customer = store.get(db, acme, RecordKind.CUSTOMER, "c-1")
         queue.open_item(db, job).waiting_on = customer.id
     return sqlite_runtime
@@ -108,7 +106,7 @@ def test_cancel_takes_a_record_off_the_queue(company):
 def test_cancel_refuses_a_record_in_flight_and_unknown_records(company):
     with company.transaction() as db:
         record = db.scalar(select(Record).where(Record.external_id == "c-1"))
-        assert queue.mark_sent(db, queue.open_item(db, record), "ticket-1", {"rq_type": "CustomerAddRq"})
+        assert claim(db, record, "ticket-1")
     code, _, err = run("queue", "cancel", "acme", "customer", "c-1")
     assert code == 1
     assert "is being sent to QuickBooks right now" in err

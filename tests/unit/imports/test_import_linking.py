@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from qbwc_server import queue
 from qbwc_server.imports import runs
 from qbwc_server.models import (
     LogEvent,
@@ -21,6 +20,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.simulator import FakeCompany, set_clock
+from qbwc_server.sync import queue
 from tests.factories import make_company, make_record
 from tests.unit.imports.driving import Driver, Ticker, qbxml
 

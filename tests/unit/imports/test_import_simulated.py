@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from qbwc_server import queue
 from qbwc_server.imports import ImportExtension, runs
 from qbwc_server.models import (
     ImportRun,
@@ -21,6 +20,7 @@ from qbwc_server.models import (
 )
 from qbwc_server.simulator import FakeCompany, set_clock
 from qbwc_server.simulator.samples import add
+from qbwc_server.sync import queue
 from qbwc_server.sync.engine import SyncEngine
 from tests.factories import make_company
 from tests.unit.imports.driving import Driver, Ticker, qbxml

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from qbwc_server import companies
 from qbwc_server.models import Company
 from qbwc_server.protocol import Conversation
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
+from tests import factories
 
 PASSWORD = "correct horse battery"
 
@@ -55,10 +55,14 @@ def make_company(runtime: Runtime) -> Callable[..., Company]:
 
     def factory(slug: str = "acme", user: str | None = None, password: str = PASSWORD, **columns: Any) -> Company:
         with runtime.transaction() as db:
-            company = companies.create_company(db, slug, slug.title() + " Plumbing", user or f"{slug}-wc", password)
-            for key, value in columns.items():
-                setattr(company, key, value)
-        return company
+            return factories.make_company(
+                db,
+                slug,
+                name=slug.title() + " Plumbing",
+                qbwc_username=user or f"{slug}-wc",
+                password=password,
+                columns=columns,
+            )
 
     return factory
 

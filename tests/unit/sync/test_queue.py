@@ -6,8 +6,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from qbwc_server import queue
-from qbwc_server.models import QueueItem, QueueStatus, RecordKind, SyncState
+from qbwc_server.models import Note, NoteKind, QueueItem, QueueStatus, RecordKind, SentInfo, SyncState
+from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.planner import plan_batch
 from tests.factories import make_company, make_record
 
@@ -56,7 +56,7 @@ def test_a_payment_waits_until_its_invoice_has_a_txnid(runtime):
         batch = plan_batch(db, company, 25)
         assert [record.external_id for _, record in batch] == ["c1", "inv1"]
         assert payment.sync_state is SyncState.QUEUED
-        assert payment.last_error["message"] == "Waiting for invoice '1001' to reach QuickBooks."
+        assert payment.last_error.message == "Waiting for invoice '1001' to reach QuickBooks."
         assert invoice.sync_state is SyncState.QUEUED
 
 
@@ -65,7 +65,7 @@ def test_a_dependant_of_a_failed_record_is_blocked_with_the_reason(runtime):
         company = make_company(db)
         item = make_record(db, company, RecordKind.ITEM, "i1", name="Drain cleaning", type="service")
         item.sync_state = SyncState.ERROR
-        item.last_error = {"message": "QuickBooks error 3140: no such account"}
+        item.last_error = Note(NoteKind.ERROR, "QuickBooks error 3140: no such account")
         invoice = make_record(
             db, company, RecordKind.INVOICE, "inv1", status="sent", lines=[{"item": "i1", "amount": "10.00"}]
         )
@@ -73,7 +73,7 @@ def test_a_dependant_of_a_failed_record_is_blocked_with_the_reason(runtime):
         queue.record_changed(db, company, invoice)
         plan_batch(db, company, 25)
         assert invoice.sync_state is SyncState.BLOCKED
-        assert "Waiting for item 'Drain cleaning', which failed: QuickBooks error 3140" in invoice.last_error["message"]
+        assert "Waiting for item 'Drain cleaning', which failed: QuickBooks error 3140" in invoice.last_error.message
 
 
 def test_drafts_stay_pending_and_filtered_payments_are_excluded(runtime):
@@ -84,7 +84,7 @@ def test_drafts_stay_pending_and_filtered_payments_are_excluded(runtime):
         queue.record_changed(db, company, draft)
         queue.record_changed(db, company, zelle)
         assert draft.sync_state is SyncState.PENDING
-        assert "draft" in draft.last_error["message"]
+        assert "draft" in draft.last_error.message
         assert zelle.sync_state is SyncState.EXCLUDED
         assert _open_items(db, zelle) == 0
 
@@ -111,14 +111,17 @@ def test_manual_sync_waits_for_a_person_then_force_sync_queues_everything(runtim
         assert {r.sync_state for r in records} == {SyncState.QUEUED}
 
 
+SENT = SentInfo(rq_type="CustomerAddRq", add=True, version=1)
+
+
 def test_a_claim_is_compare_and_set(runtime):
     with runtime.transaction() as db:
         company = make_company(db)
         record = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="A")
         item = queue.enqueue(db, company, record)
-        assert queue.mark_sent(db, item, "ticket-1", {"add": True})
+        assert lifecycle.claim(db, item, "ticket-1", SENT)
         # A second session that read the same row earlier loses the race cleanly.
-        assert not queue.mark_sent(db, item, "ticket-2", {"add": True})
+        assert not lifecycle.claim(db, item, "ticket-2", SENT)
         assert item.ticket == "ticket-1"
 
 
@@ -140,7 +143,7 @@ def test_two_sessions_claiming_at_once_never_get_the_same_item(runtime):
                 with runtime.transaction() as db:
                     company = db.get(Company, company_id)
                     batch = plan_batch(db, company, 7)
-                    got = [item.id for item, _ in batch if queue.mark_sent(db, item, f"ticket-{name}", {})]
+                    got = [item.id for item, _ in batch if lifecycle.claim(db, item, f"ticket-{name}", SENT)]
                 if not batch:
                     return
                 claimed[name].extend(got)

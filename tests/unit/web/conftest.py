@@ -10,10 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from qbwc_server import synclog
-from qbwc_server.models import Company, LogEvent, QbListEntry, Record, RecordKind, Role, SyncState
+from qbwc_server.models import LogEvent, Note, QbListEntry, Record, RecordKind, Role, SyncState
 from qbwc_server.runtime import Runtime
+from qbwc_server.users import create_user
 from qbwc_server.web import create_app
-from qbwc_server.web.auth import create_user
+from tests import factories
 
 PASSWORD = "correct horse battery"
 
@@ -47,23 +48,9 @@ def client(app: Flask) -> Iterator[FlaskClient]:
 
 @pytest.fixture
 def make_company(rt: Runtime) -> Callable[..., int]:
-    counter = iter(range(1, 1000))
-
     def make(slug: str, name: str | None = None, **columns: Any) -> int:
-        number = next(counter)
         with rt.transaction() as db:
-            company = Company(
-                slug=slug,
-                name=name or slug.replace("-", " ").title(),
-                qbwc_username=f"qbwc-{slug}",
-                password_hash="x",
-                owner_id=f"{{{number:08d}-0000-0000-0000-000000000001}}",
-                file_id=f"{{{number:08d}-0000-0000-0000-000000000002}}",
-                **columns,
-            )
-            db.add(company)
-            db.flush()
-            return company.id
+            return factories.make_company(db, slug, name=name, qbwc_username=f"qbwc-{slug}", columns=columns).id
 
     return make
 
@@ -86,8 +73,8 @@ def make_record(rt: Runtime) -> Callable[..., int]:
         external_id: str,
         data: dict[str, Any] | None = None,
         state: SyncState = SyncState.QUEUED,
-        error: dict[str, Any] | None = None,
-        log: list[tuple[LogEvent, str, dict[str, Any]]] = (),  # type: ignore[assignment]
+        error: Note | dict[str, Any] | None = None,
+        log: tuple[tuple[LogEvent, str, dict[str, Any]], ...] = (),
         **columns: Any,
     ) -> int:
         with rt.transaction() as db:
@@ -97,7 +84,7 @@ def make_record(rt: Runtime) -> Callable[..., int]:
                 external_id=external_id,
                 data=data or {"name": external_id},
                 sync_state=state,
-                last_error=error,
+                last_error=Note.from_json(error) if isinstance(error, dict) else error,
                 **columns,
             )
             db.add(record)

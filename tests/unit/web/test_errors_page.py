@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from qbwc_server.models import Record, SyncState
-from qbwc_server.sync.policy import plain_error
+from qbwc_server.sync.policy import quickbooks_error
 
-ZELLE = plain_error(
+ZELLE = quickbooks_error(
     3140,
     'There is an invalid reference to QuickBooks PaymentMethod "Zelle" in the ReceivePayment.  '
     "QuickBooks error message: Invalid argument.  The specified record does not exist in the list.",
     "payment",
 )
-NAME_TAKEN = plain_error(3100, 'The name "Smith, Jo" of the list element is already in use.', "customer")
+NAME_TAKEN = quickbooks_error(3100, 'The name "Smith, Jo" of the list element is already in use.', "customer")
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def failures(company, make_record):
             f"pay-{number}",
             {"customer": "c-1", "amount": "10.00", "method": "Zelle"},
             state=SyncState.ERROR,
-            error=dict(ZELLE),
+            error=ZELLE,
         )
     ids["cust"] = make_record(
         company, "customer", "c-9", {"last_name": "Smith", "first_name": "Jo"}, state=SyncState.ERROR, error=NAME_TAKEN

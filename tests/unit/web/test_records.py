@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, QueueStatus, Record, SyncLogEntry, SyncState
+from qbwc_server.sync.policy import quickbooks_error
 
 REQUEST = (
     '<ItemNonInventoryAddRq requestID="7"><ItemNonInventoryAdd><Name>Copper pipe</Name>'
@@ -228,3 +229,11 @@ def test_link_without_a_choice_says_what_to_do(signed_in, failed_item):
 
 def test_an_unknown_action_is_not_found(signed_in, failed_item):
     assert signed_in.post(f"/c/acme/records/{failed_item}/explode").status_code == 404
+
+
+def test_the_record_page_says_who_must_act_and_whether_trying_again_helps(signed_in, company, make_record):
+    error = quickbooks_error(3180, "This list has been modified by another user.", "customer")
+    record_id = make_record(company, "customer", "c-busy", {"last_name": "Lee"}, state=SyncState.QUEUED, error=error)
+    page = signed_in.get(f"/c/acme/records/{record_id}").get_data(as_text=True)
+    assert "Who:</strong> nobody: the server tries again by itself" in page
+    assert "Trying again can help." in page

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import queue, synclog
+from qbwc_server import synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.errors import InvalidInput, QbwcError
-from qbwc_server.models import Company, LogEvent, QueueAction, QueueStatus, Record, SyncState
+from qbwc_server.models import Company, LogEvent, QueueAction, QueueStatus, Record
+from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.planner import display_name
 
 MAX_ID_LENGTH = 50
@@ -38,17 +40,13 @@ def link_record(
     if item is not None:
         if item.status is QueueStatus.SENT:
             queue.raise_busy(record)
-        queue.finish(item, QueueStatus.CANCELLED)
-    record.qb_id = qb_id
-    record.qb_full_name = full_name or None
-    # Unknown until QuickBooks is asked: the first request reads the current EditSequence and line ids.
-    record.qb_edit_sequence = None
-    record.qb_line_ids = None
-    record.synced_version = None
+        lifecycle.move_item(item, ItemEvent.CANCEL)
+    # The EditSequence and line ids are unknown until QuickBooks is asked: the first request reads them.
+    lifecycle.link(record, qb_id, full_name)
     shown = f"'{full_name}' ({qb_id})" if full_name else qb_id
     who = f" by {by}" if by else ""
     synclog.append(db, record, LogEvent.LINKED, f"Linked{who} to {shown} in QuickBooks.")
-    queue.set_state(db, record, SyncState.PENDING, error=None)
+    lifecycle.move(db, record, Event.RESET)
     if decide(record, effective(company.settings), explicit=True).verdict is Verdict.SEND:
         queue.enqueue(db, company, record, action=QueueAction.REFRESH)
     else:

@@ -1,16 +1,13 @@
-"""The persistent queue: the only code that changes a queue item's status or a record's sync state."""
+"""The persistent queue: what goes to QuickBooks, in which order; the moves themselves go through `lifecycle`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
@@ -19,6 +16,8 @@ from qbwc_server.models import (
     OPEN_STATUSES,
     Company,
     LogEvent,
+    Note,
+    NoteKind,
     QueueAction,
     QueueItem,
     QueueStatus,
@@ -26,8 +25,10 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
+from qbwc_server.sync import lifecycle
 from qbwc_server.sync.dependencies import PRIORITY, prerequisites
 from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.lifecycle import Event, ItemEvent
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,14 @@ def open_item(db: Session, record: Record) -> QueueItem | None:
     return db.scalar(select(QueueItem).where(QueueItem.record_id == record.id, QueueItem.status.in_(OPEN_STATUSES)))
 
 
+def excluded_by_person(record: Record) -> bool:
+    """Tell whether a person excluded the record (settings changes and edits do not bring it back)."""
+    return record.last_error is not None and record.last_error.kind is NoteKind.EXCLUDED_BY_PERSON
+
+
 def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False) -> None:
     """Decide what a new or changed record needs, and queue it when it should go to QuickBooks."""
-    if record.sync_state is SyncState.EXCLUDED and (record.last_error or {}).get("kind") == "manual" and not explicit:
+    if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
     item = open_item(db, record)
     if item is not None and item.status is QueueStatus.SENT:
@@ -50,20 +56,20 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
     decision = decide(record, settings, explicit=explicit)
     if decision.verdict is Verdict.EXCLUDE:
         _drop_ready_item(db, record)
-        reason = {"kind": "excluded", "message": f"Not synced: {decision.reason}."}
+        reason = Note(NoteKind.EXCLUDED, f"Not synced: {decision.reason}.")
         if record.sync_state is not SyncState.EXCLUDED or record.last_error != reason:
-            set_state(db, record, SyncState.EXCLUDED, error=reason)
-            synclog.append(db, record, LogEvent.EXCLUDED, reason["message"])
+            lifecycle.move(db, record, Event.EXCLUDE, reason)
+            synclog.append(db, record, LogEvent.EXCLUDED, reason.message)
         return
     if decision.verdict is Verdict.HOLD:
         _drop_ready_item(db, record)
-        if record.sync_state is not SyncState.PENDING:
-            set_state(db, record, SyncState.PENDING, error=None)
-        record.last_error = {"message": f"Not sent yet: {decision.reason}.", "kind": "hold"}
+        held = Note(NoteKind.HELD, f"Not sent yet: {decision.reason}.")
+        if record.sync_state is not SyncState.PENDING or record.last_error != held:
+            lifecycle.move(db, record, Event.HOLD, held)
         return
     if record.qb_id and record.synced_version == record.version:
         if record.sync_state is not SyncState.SYNCED:
-            set_state(db, record, SyncState.SYNCED, error=None)
+            lifecycle.move(db, record, Event.CONFIRM)
         return
     enqueue(db, company, record, existing=item)
 
@@ -97,8 +103,7 @@ def enqueue(
     if isinstance(existing, QueueItem):
         if action is QueueAction.LOOKUP and existing.status is QueueStatus.READY:
             # Asked to look it up first (QuickBooks may already hold it): the waiting item does that now.
-            existing.action = action
-            existing.unknown_outcome = True
+            lifecycle.move_item(existing, ItemEvent.AGAIN, action=action, unknown_outcome=True)
         return existing
     if action is QueueAction.SEND and _may_exist_already(db, company, record):
         action = QueueAction.LOOKUP
@@ -119,8 +124,7 @@ def enqueue(
         existing = open_item(db, record)
         assert existing is not None
         return existing
-    set_state(db, record, SyncState.QUEUED, error=record.last_error if record.last_error else None)
-    record.last_error = None
+    lifecycle.move(db, record, Event.QUEUE)
     synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     return item
 
@@ -150,7 +154,9 @@ def referenced_records(db: Session, company: Company, record: Record) -> list[Re
     return [found[ref] for ref in refs if ref in found]
 
 
-def find_records(db: Session, company_id: int, refs: Iterable[tuple[RecordKind, str]]) -> dict:
+def find_records(
+    db: Session, company_id: int, refs: Iterable[tuple[RecordKind, str]]
+) -> dict[tuple[RecordKind, str], Record]:
     """Look up records by (kind, external_id) in one query."""
     refs = list(refs)
     if not refs:
@@ -164,7 +170,7 @@ def find_records(db: Session, company_id: int, refs: Iterable[tuple[RecordKind, 
 def request_sync(db: Session, company: Company, record: Record) -> None:
     """Queue one record now because someone asked (API, CLI or page), even when automatic sync is off."""
     if record.sync_state in (SyncState.ERROR, SyncState.BLOCKED, SyncState.EXCLUDED):
-        set_state(db, record, SyncState.PENDING, error=None)
+        lifecycle.move(db, record, Event.RESET)
     record_changed(db, company, record, explicit=True)
 
 
@@ -192,7 +198,7 @@ def settings_changed(db: Session, company: Company) -> int:
     ).all()
     moved = 0
     for record in rows:
-        if record.sync_state is SyncState.EXCLUDED and (record.last_error or {}).get("kind") == "manual":
+        if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record):
             continue
         before = record.sync_state
         record_changed(db, company, record)
@@ -212,7 +218,7 @@ def cancel(db: Session, record: Record, reason: str = "Cancelled.") -> None:
     if item is not None and item.status is QueueStatus.SENT:
         raise_busy(record)
     _drop_ready_item(db, record)
-    set_state(db, record, SyncState.PENDING, error=None)
+    lifecycle.move(db, record, Event.RESET)
     synclog.append(db, record, LogEvent.CANCELLED, reason)
 
 
@@ -222,7 +228,7 @@ def exclude(db: Session, record: Record, reason: str) -> None:
     if item is not None and item.status is QueueStatus.SENT:
         raise_busy(record)
     _drop_ready_item(db, record)
-    set_state(db, record, SyncState.EXCLUDED, error={"kind": "manual", "message": f"Excluded by a person: {reason}"})
+    lifecycle.move(db, record, Event.EXCLUDE, Note(NoteKind.EXCLUDED_BY_PERSON, f"Excluded by a person: {reason}"))
     synclog.append(db, record, LogEvent.EXCLUDED, f"Excluded: {reason}")
 
 
@@ -236,7 +242,7 @@ def raise_busy(record: Record) -> None:
 def _drop_ready_item(db: Session, record: Record) -> None:
     item = open_item(db, record)
     if item is not None and item.status is QueueStatus.READY:
-        finish(item, QueueStatus.CANCELLED)
+        lifecycle.move_item(item, ItemEvent.CANCEL)
 
 
 # --- claiming and finishing --------------------------------------------------------------------------------
@@ -259,59 +265,6 @@ def candidates(db: Session, company: Company, limit: int, *, lock: bool, offset:
     if lock and db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.scalars(query).all())
-
-
-def mark_sent(db: Session, item: QueueItem, ticket: str, sent_info: dict[str, Any]) -> bool:
-    """Hand an item to a session; False when another session took it first (compare-and-set)."""
-    now = clock.now()
-    values: dict[str, Any] = {
-        "status": QueueStatus.SENT,
-        "ticket": ticket,
-        "sent_info": sent_info,
-        "sent_at": now,
-        "updated_at": now,
-    }
-    row = db.execute(
-        update(QueueItem)
-        .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.READY)
-        .values(**values, attempts=QueueItem.attempts + 1)
-        .returning(QueueItem.attempts)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if row is None:
-        return False
-    # The row now holds exactly these values: put them on the loaded item instead of reading the row back.
-    values["attempts"] = row[0]
-    for key, value in values.items():
-        set_committed_value(item, key, value)
-    return True
-
-
-def finish(item: QueueItem, status: QueueStatus, error: str | None = None) -> None:
-    """Close an item as done, failed or cancelled."""
-    item.status = status
-    item.last_error = error
-    item.finished_at = item.updated_at = clock.now()
-
-
-def back_to_ready(
-    item: QueueItem,
-    *,
-    delay_seconds: float = 0,
-    error: str | None = None,
-    action: QueueAction | None = None,
-    unknown_outcome: bool | None = None,
-) -> None:
-    """Put a sent item back in line, optionally not before a delay (backoff) or as a different action."""
-    item.status = QueueStatus.READY
-    item.ticket = None
-    item.last_error = error
-    if action is not None:
-        item.action = action
-    if unknown_outcome is not None:
-        item.unknown_outcome = unknown_outcome
-    item.not_before = clock.now() + timedelta(seconds=delay_seconds) if delay_seconds else None
-    item.updated_at = clock.now()
 
 
 def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
@@ -346,13 +299,6 @@ def orphaned(db: Session, company: Company, current_ticket: str) -> list[QueueIt
             .order_by(QueueItem.id)
         ).all()
     )
-
-
-def set_state(db: Session, record: Record, state: SyncState, *, error: dict[str, Any] | None) -> None:
-    """Change a record's sync state (and its last error) — the one place that does."""
-    record.sync_state = state
-    record.last_error = error
-    record.updated_at = clock.now()
 
 
 def counts(db: Session, company: Company) -> dict[str, int]:

@@ -1,0 +1,330 @@
+"""A record's and a queue item's lifecycle: the allowed moves written as data, and the one writer of each.
+
+`move` is the only code that changes a record's sync state (and its note); `move_item` and `claim` the only code
+that changes a queue item's status; the `*_identity` functions the only code that writes a record's QuickBooks
+identity (qb_id, EditSequence, full name, line ids, synced_version). A move that is not in the table raises
+`IllegalMove`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from qbwc_server import clock
+from qbwc_server.errors import QbwcError
+from qbwc_server.models import Note, QueueAction, QueueItem, QueueStatus, Record, SentInfo, SyncState
+
+log = logging.getLogger(__name__)
+
+
+class IllegalMove(QbwcError):
+    """Raised when code asks for a move the lifecycle table does not allow."""
+
+
+class Event(enum.Enum):
+    """What happens to a record; each event moves it from some states to one state."""
+
+    QUEUE = "queue"  # put in the queue for QuickBooks
+    WAIT = "wait"  # in the queue, waiting for a prerequisite to reach QuickBooks
+    BLOCK = "block"  # waiting for a prerequisite that needs a person
+    SEND = "send"  # handed to the Web Connector
+    REQUEUE = "requeue"  # answered or recovered, and going again (lookup, refresh, retry, lost answer)
+    CONFIRM = "confirm"  # QuickBooks has the record's current version
+    FAIL = "fail"  # QuickBooks refused it, or it cannot be sent: a person must act
+    HOLD = "hold"  # the settings keep it pending for now
+    EXCLUDE = "exclude"  # the settings or a person exclude it
+    RESET = "reset"  # back to pending: cancelled, reprocess asked, linked by a person, changed while sent
+
+
+P, Q, S, Y, E, B, X = (
+    SyncState.PENDING,
+    SyncState.QUEUED,
+    SyncState.SENT,
+    SyncState.SYNCED,
+    SyncState.ERROR,
+    SyncState.BLOCKED,
+    SyncState.EXCLUDED,
+)
+_IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT: QuickBooks is not running its request
+
+# event: (the states it may start from, the state it leads to)
+RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
+    Event.QUEUE: (_IDLE, Q),
+    Event.WAIT: (frozenset({Q, B}), Q),
+    Event.BLOCK: (frozenset({Q, B}), B),
+    Event.SEND: (frozenset({Q, B}), S),
+    Event.REQUEUE: (frozenset({S, Q, B}), Q),
+    Event.CONFIRM: (_IDLE | {S}, Y),
+    Event.FAIL: (frozenset({S, Q, B}), E),
+    Event.HOLD: (_IDLE, P),
+    Event.EXCLUDE: (_IDLE, X),
+    Event.RESET: (_IDLE | {S}, P),
+}
+# The same rules as a table of moves: (state, event) -> state.
+RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
+    (start, event): end for event, (starts, end) in RECORD_RULES.items() for start in starts
+}
+
+
+class ItemEvent(enum.Enum):
+    """What happens to a queue item."""
+
+    CLAIM = "claim"  # a session takes it (compare-and-set, so two sessions never both send it)
+    AGAIN = "again"  # back in line, perhaps as another action or after a delay
+    DONE = "done"  # QuickBooks has what it asked for
+    FAIL = "fail"  # it cannot succeed without a person
+    CANCEL = "cancel"  # nobody needs it any more
+
+
+R, SENT_, D, F, C = QueueStatus.READY, QueueStatus.SENT, QueueStatus.DONE, QueueStatus.FAILED, QueueStatus.CANCELLED
+ITEM_RULES: dict[ItemEvent, tuple[frozenset[QueueStatus], QueueStatus]] = {
+    ItemEvent.CLAIM: (frozenset({R}), SENT_),
+    ItemEvent.AGAIN: (frozenset({R, SENT_}), R),
+    ItemEvent.DONE: (frozenset({SENT_}), D),
+    ItemEvent.FAIL: (frozenset({R, SENT_}), F),
+    ItemEvent.CANCEL: (frozenset({R, SENT_}), C),
+}
+ITEM_MOVES: dict[tuple[QueueStatus, ItemEvent], QueueStatus] = {
+    (start, event): end for event, (starts, end) in ITEM_RULES.items() for start in starts
+}
+
+
+def next_state(state: SyncState, event: Event) -> SyncState:
+    """Return where an event takes a record in a state; IllegalMove when the table has no such move."""
+    try:
+        return RECORD_MOVES[(state, event)]
+    except KeyError:
+        raise IllegalMove(f"a record cannot go from {state.value} by {event.value}") from None
+
+
+def move(db: Session, record: Record, event: Event, note: Note | None = None) -> SyncState:
+    """Move a record by an event and set its note — the one place a record's sync state changes."""
+    record.sync_state = next_state(record.sync_state or SyncState.PENDING, event)
+    record.last_error = note
+    record.updated_at = clock.now()
+    return record.sync_state
+
+
+def note(record: Record, new: Note | None) -> None:
+    """Change a record's note without moving it (a waiting reason that got more precise)."""
+    record.last_error = new
+
+
+def next_status(status: QueueStatus, event: ItemEvent) -> QueueStatus:
+    """Return where an event takes a queue item; IllegalMove when the table has no such move."""
+    try:
+        return ITEM_MOVES[(status, event)]
+    except KeyError:
+        raise IllegalMove(f"a queue item cannot go from {status.value} by {event.value}") from None
+
+
+def move_item(
+    item: QueueItem,
+    event: ItemEvent,
+    *,
+    error: str | None = None,
+    action: QueueAction | None = None,
+    delay_seconds: float = 0,
+    unknown_outcome: bool | None = None,
+) -> None:
+    """Move a queue item by an event (not CLAIM: see `claim`)."""
+    if event is ItemEvent.CLAIM:
+        raise IllegalMove("a queue item is claimed with claim(), which compares and sets")
+    item.status = next_status(item.status, event)
+    item.last_error = error
+    now = clock.now()
+    item.updated_at = now
+    if event is ItemEvent.AGAIN:
+        item.ticket = None
+        if action is not None:
+            item.action = action
+        if unknown_outcome is not None:
+            item.unknown_outcome = unknown_outcome
+        item.not_before = now + timedelta(seconds=delay_seconds) if delay_seconds else None
+    else:
+        item.finished_at = now
+
+
+def count_refusal(item: QueueItem) -> int:
+    """Count one QuickBooks refusal of an item (lost answers never count); return how many there were."""
+    item.attempts = (item.attempts or 0) + 1
+    return item.attempts
+
+
+def mark_refused_with(item: QueueItem, status_code: int) -> None:
+    """Remember which refusal turned the item into another action, for the answer to that action."""
+    if item.sent_info is not None:
+        item.sent_info = replace(item.sent_info, refused_with=status_code)
+
+
+def split_batch(item: QueueItem, size: int) -> None:
+    """Send the item in message sets of at most `size` from now on (after QuickBooks refused a whole set)."""
+    if item.sent_info is not None:
+        item.sent_info = replace(item.sent_info, split=size)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a rendered request carries, for the sent information of its item."""
+
+    rq_type: str
+    add: bool
+    version: int
+    edit_sequence: str | None = None
+    group: str | None = None
+
+
+def sent_info(item: QueueItem, request: Request) -> SentInfo:
+    """Return the sent information for the next request of an item, carrying what must survive lost answers."""
+    previous = item.sent_info
+    carried: dict[str, Any] = {}
+    if previous is not None and item.unknown_outcome and item.action is QueueAction.LOOKUP:
+        # A lookup checks an Add whose outcome is unknown: keep that Add's version through any number of lookups.
+        carried["add_version"] = previous.version if previous.add else previous.add_version
+    if previous is not None and item.unknown_outcome and item.action is QueueAction.REFRESH:
+        # A refresh checks a Mod whose outcome is unknown: keep what that Mod carried until QuickBooks answers.
+        was_mod = not previous.add and previous.edit_sequence is not None
+        carried["mod_version"] = previous.version if was_mod else previous.mod_version
+        carried["mod_edit_sequence"] = previous.edit_sequence if was_mod else previous.mod_edit_sequence
+    if previous is not None and item.action is not QueueAction.SEND:
+        carried["refused_with"] = previous.refused_with
+    return SentInfo(
+        rq_type=request.rq_type,
+        add=request.add,
+        version=request.version,
+        edit_sequence=request.edit_sequence,
+        split=previous.split if previous is not None else None,
+        group=request.group,
+        **carried,
+    )
+
+
+def lost_answer(item: QueueItem) -> tuple[QueueAction, bool]:
+    """Return what an item whose answer was lost does next, and whether its outcome is unknown.
+
+    An Add may have been applied: look it up before adding again. A Mod may have been applied, which changes the
+    EditSequence: read QuickBooks' current one before sending again. Lookups and refreshes simply ask again.
+    A lost answer is not a refusal: it never counts against max_attempts.
+    """
+    info = item.sent_info
+    if item.action is QueueAction.SEND and info is not None:
+        return (QueueAction.LOOKUP if info.add else QueueAction.REFRESH), True
+    return item.action, item.unknown_outcome
+
+
+def claim(db: Session, item: QueueItem, ticket: str, info: SentInfo) -> bool:
+    """Hand an item to a session; False when another session took it first (compare-and-set)."""
+    now = clock.now()
+    values: dict[str, Any] = {
+        "status": next_status(QueueStatus.READY, ItemEvent.CLAIM),  # the row is compared with READY below
+        "ticket": ticket,
+        "sent_info": info,
+        "sent_at": now,
+        "updated_at": now,
+    }
+    row = db.execute(
+        update(QueueItem)
+        .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.READY)
+        .values(**values)
+        .returning(QueueItem.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        return False
+    # The row now holds exactly these values: put them on the loaded item instead of reading the row back.
+    for key, value in values.items():
+        set_committed_value(item, key, value)
+    return True
+
+
+# --- the QuickBooks identity -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What QuickBooks calls a record: its ListID or TxnID, EditSequence, full name and our lines' TxnLineIDs."""
+
+    id: str
+    edit_sequence: str | None
+    full_name: str | None = None
+    line_ids: dict[str, str] | None = None
+
+
+def store_identity(record: Record, identity: Identity, version: int | None) -> None:
+    """Store what QuickBooks answered for the record, and which of its versions QuickBooks now has."""
+    record.qb_id = identity.id
+    record.qb_edit_sequence = identity.edit_sequence
+    if identity.full_name:
+        record.qb_full_name = identity.full_name
+    if identity.line_ids:
+        record.qb_line_ids = dict(identity.line_ids)
+    record.synced_version = version
+    record.synced_at = clock.now()
+
+
+def refresh_identity(record: Record, identity: Identity) -> None:
+    """Take QuickBooks' current EditSequence (and line ids) without saying it has our version."""
+    record.qb_edit_sequence = identity.edit_sequence
+    if identity.line_ids:
+        record.qb_line_ids = dict(identity.line_ids)
+
+
+def forget_identity(record: Record) -> None:
+    """Forget a QuickBooks id that no longer exists there, so the record is added again."""
+    record.qb_id = record.qb_edit_sequence = None
+    record.qb_line_ids = None
+
+
+def forget_synced_version(record: Record) -> None:
+    """Say QuickBooks may not have the record after all (it answered that it is missing)."""
+    record.qb_id = None
+    record.synced_version = None
+
+
+def link(record: Record, qb_id: str, full_name: str | None) -> None:
+    """Point a record at a QuickBooks object a person chose; its EditSequence and lines are read before sending."""
+    record.qb_id = qb_id
+    record.qb_full_name = full_name or None
+    record.qb_edit_sequence = None
+    record.qb_line_ids = None
+    record.synced_version = None
+
+
+def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version: bool) -> None:
+    """Take an imported object's identity: QuickBooks has it, so our copy of it needs no sending back."""
+    record.qb_id = identity.id
+    record.qb_edit_sequence = identity.edit_sequence
+    if identity.full_name is not None:
+        record.qb_full_name = identity.full_name
+    if line_ids:
+        record.qb_line_ids = dict(identity.line_ids or {}) or None
+    if confirm_version:
+        record.synced_version = record.version
+
+
+def rename(record: Record, full_name: str) -> None:
+    """Follow a rename QuickBooks made (a job's full name changes with its customer's)."""
+    record.qb_full_name = full_name
+
+
+def describe_moves() -> str:
+    """Return the record and queue-item tables as Markdown (the README shows this text, checked by a test)."""
+    lines = ["| event | from | to |", "| --- | --- | --- |"]
+    for event, (starts, end) in RECORD_RULES.items():
+        names = "any state but sent" if starts == _IDLE else ", ".join(s.value for s in SyncState if s in starts)
+        if starts == _IDLE | {S}:
+            names = "any state"
+        lines.append(f"| {event.value} | {names} | {end.value} |")
+    lines += ["", "| queue item event | from | to |", "| --- | --- | --- |"]
+    for item_event, (item_starts, item_end) in ITEM_RULES.items():
+        names = ", ".join(s.value for s in QueueStatus if s in item_starts)
+        lines.append(f"| {item_event.value} | {names} | {item_end.value} |")
+    return "\n".join(lines)

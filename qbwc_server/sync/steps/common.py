@@ -1,0 +1,39 @@
+"""Small pieces the steps share: the failed transition, the part of an answer kept on the log, an article."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+from lxml import etree
+
+from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.sync import policy
+from qbwc_server.sync.steps.base import LogLine, Refusal, Result, Transition
+
+
+def failed(
+    status_code: int | None,
+    message: str,
+    kind: str,
+    *,
+    refusal: Refusal | None = None,
+    log: tuple[LogLine, ...] = (),
+) -> Transition:
+    """Return the transition of an answer a person must act on."""
+    error = policy.quickbooks_error(status_code, message, kind)
+    return Transition(Result.FAILED, error=error, item_error=error.message, refusal=refusal, log=log)
+
+
+def answer_part(rs: RsItem) -> str:
+    """Return only this request's answer, not the whole message set, so the log stays readable."""
+    head = (
+        f'<{rs.rs_type} requestID={quoteattr(str(rs.request_id))} statusCode="{rs.status_code}"'
+        f" statusMessage={quoteattr(rs.message or '')}>"
+    )
+    rets = "".join(etree.tostring(ret, encoding="unicode") for ret in rs.rets[:5])
+    return f"{head}{rets}</{rs.rs_type}>"
+
+
+def article(word: str) -> str:
+    """Return the indefinite article for a word."""
+    return "an" if word[:1] in "aeiou" else "a"

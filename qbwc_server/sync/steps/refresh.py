@@ -1,0 +1,72 @@
+"""The refresh step: read a record's current EditSequence (and line ids) from QuickBooks before sending a Mod.
+
+It runs after a 3200 (the EditSequence was stale), after a person linked a record to a QuickBooks id, and after a
+Mod whose answer was lost: QuickBooks may have applied it, so the EditSequence it carried may be stale now.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
+from qbwc_server.qbxml.parse import RsItem
+from qbwc_server.sync import builders, policy
+from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.policy import Action, Request
+from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, Result, Transition, identity
+from qbwc_server.sync.steps.common import failed
+from qbwc_server.sync.steps.send import SendStep
+
+
+class RefreshStep:
+    """Query the record by its ListID or TxnID."""
+
+    action: ClassVar[QueueAction] = QueueAction.REFRESH
+
+    def render(self, ctx: Drafting, item: QueueItem, record: Record) -> Outgoing | None:
+        """Return the query by id; without an id there is nothing to read, so the record is sent instead."""
+        if not record.qb_id:
+            return SendStep().render(ctx, item, record)
+        built = builders.build_refresh(record.kind.value, record.qb_id, str(item.id))
+        return Outgoing(item, record, built, is_add=False)
+
+    def flush(self, ctx: Drafting) -> list[Outgoing]:
+        """Return nothing: every refresh is rendered on its own."""
+        return []
+
+    def handle(self, ctx: Answering, item: QueueItem, record: Record, rs: RsItem) -> Transition:
+        """Take the current EditSequence and send again, unless QuickBooks already has our lost Mod."""
+        sent = item.sent_info
+        if sent is not None and sent.add:
+            return SendStep().handle(ctx, item, record, rs)  # it went as an Add (see render)
+        found = policy.meaning(rs.status_code, Request.REFRESH)
+        if found is Action.SUCCEED and rs.rets:
+            inp = request_input(ctx.db, ctx.company, record)
+            current = identity(builders.identity_from_ret(inp, rs.rets[0]))
+            lost_mod = sent.mod_edit_sequence if sent is not None and item.unknown_outcome else None
+            if (
+                sent is not None
+                and lost_mod is not None
+                and current.edit_sequence != lost_mod
+                and sent.mod_version == record.version
+            ):
+                # QuickBooks moved on from the EditSequence our lost Mod carried: it applied that Mod, and the
+                # record has not changed since, so there is nothing to send again.
+                line = LogLine(
+                    LogEvent.SYNCED,
+                    "QuickBooks had already applied the change whose answer was lost; nothing to send again.",
+                    rs.status_code,
+                )
+                return Transition(Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,))
+            line = LogLine(
+                LogEvent.RETRIED, "Read QuickBooks' current version; sending the change again.", rs.status_code
+            )
+            return Transition(
+                Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, refreshed=current, log=(line,)
+            )
+        if found is Action.RESYNC:
+            line = LogLine(
+                LogEvent.RETRIED, "QuickBooks no longer has this record; it will be added again.", rs.status_code
+            )
+            return Transition(Result.AGAIN, next_action=QueueAction.LOOKUP, forget_identity=True, log=(line,))
+        return failed(rs.status_code, rs.message, record.kind.value)

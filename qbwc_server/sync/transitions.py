@@ -1,0 +1,110 @@
+"""Carry out what a step decided: identity, sync log, the item's and the record's moves, through `lifecycle`."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from qbwc_server import synclog
+from qbwc_server.company_settings import effective
+from qbwc_server.models import Company, Note, QueueAction, QueueItem, Record, SyncState
+from qbwc_server.sync import lifecycle, policy, queue
+from qbwc_server.sync.lifecycle import Event, ItemEvent
+from qbwc_server.sync.steps.base import Result, Transition
+
+
+class Outcome:
+    """Counts of what one response did, for the session's summary."""
+
+    def __init__(self) -> None:
+        self.succeeded = 0
+        self.failed = 0
+
+
+def apply(
+    db: Session, company: Company, ticket: str, item: QueueItem, record: Record, change: Transition, outcome: Outcome
+) -> None:
+    """Apply one answer's transition to its item and record."""
+    for line in change.log:
+        synclog.append(
+            db,
+            record,
+            line.event,
+            line.message,
+            status_code=line.status_code,
+            rq_type=line.rq_type,
+            response_xml=line.response_xml,
+            ticket=ticket,
+        )
+    if change.identity is not None:
+        lifecycle.store_identity(record, change.identity, change.synced_version)
+    if change.refreshed is not None:
+        lifecycle.refresh_identity(record, change.refreshed)
+    if change.forget_identity:
+        lifecycle.forget_identity(record)
+    if change.refusal is not None:
+        refusals = lifecycle.count_refusal(item)
+        max_attempts = int(effective(company.settings)["max_attempts"])
+        if change.result is Result.AGAIN and refusals >= max_attempts:
+            text = f"{change.refusal.message} (gave up after {refusals} attempts)"
+            fail(
+                db, item, record, policy.quickbooks_error(change.refusal.status_code, text, record.kind.value), outcome
+            )
+            return
+    if change.result is Result.DONE:
+        lifecycle.move_item(item, ItemEvent.DONE)
+        confirm(db, company, record)
+        outcome.succeeded += 1
+        return
+    if change.result is Result.FAILED:
+        assert change.error is not None
+        fail(db, item, record, change.error, outcome)
+        return
+    if change.look_up_first is not None:
+        lifecycle.forget_synced_version(change.look_up_first)
+        queue.enqueue(db, company, change.look_up_first, action=QueueAction.LOOKUP)
+    if change.refused_with is not None:
+        lifecycle.mark_refused_with(item, change.refused_with)
+    again(
+        db,
+        item,
+        record,
+        action=change.next_action,
+        unknown_outcome=change.unknown_outcome,
+        delay_seconds=change.delay_seconds,
+        error=change.item_error,
+    )
+
+
+def confirm(db: Session, company: Company, record: Record) -> None:
+    """Say QuickBooks has the record; when it changed meanwhile, queue the newer version."""
+    if record.synced_version == record.version:
+        lifecycle.move(db, record, Event.CONFIRM)
+    else:
+        # It changed while QuickBooks was busy with the previous version: send the newer one.
+        lifecycle.move(db, record, Event.RESET)
+        queue.record_changed(db, company, record)
+
+
+def fail(db: Session, item: QueueItem, record: Record, error: Note, outcome: Outcome) -> None:
+    """End an item that a person must act on, and show its error on the record."""
+    lifecycle.move_item(item, ItemEvent.FAIL, error=error.message)
+    lifecycle.move(db, record, Event.FAIL, error)
+    outcome.failed += 1
+
+
+def again(
+    db: Session,
+    item: QueueItem,
+    record: Record,
+    *,
+    action: QueueAction | None = None,
+    unknown_outcome: bool | None = None,
+    delay_seconds: float = 0,
+    error: str | None = None,
+) -> None:
+    """Put an item back in line (perhaps as another action) and show its record as queued."""
+    lifecycle.move_item(
+        item, ItemEvent.AGAIN, action=action, unknown_outcome=unknown_outcome, delay_seconds=delay_seconds, error=error
+    )
+    if record.sync_state is not SyncState.QUEUED:
+        lifecycle.move(db, record, Event.REQUEUE)
