@@ -220,7 +220,7 @@ def run(
         soak = _Soak(servers, company, qb, rng, fault_share)
         edits_at = {len(w.puts) // 3: w.edits[: len(w.edits) // 2], 2 * len(w.puts) // 3: w.edits[len(w.edits) // 2 :]}
         # The app keeps sending while the Web Connector runs: a slice of records between sessions.
-        step = max(1, len(w.puts) // 12)
+        step = max(1, len(w.puts) // 8)
         for begin in range(0, len(w.puts), step):
             api = ApiClient(servers.procs[0].url, company["token"])
             for resource, ext, body in w.puts[begin : begin + step]:
@@ -273,6 +273,7 @@ class _Soak:
         self.sessions = 0
         self.round_trips = 0
         self.faults: Counter[str] = Counter({kind: 0 for kind in FAULT_KINDS})
+        self.turn = 0
         self.last_outcome = ""
 
     def quiet(self) -> bool:
@@ -283,8 +284,9 @@ class _Soak:
         """Run one Web Connector session, perhaps with a fault; return its outcome."""
         self.sessions += 1
         n = self.sessions % len(self.servers.procs)
-        fault = self.rng.choice(FAULT_KINDS) if faults_allowed and self.rng.random() < self.share else None
-        at = self.rng.randint(1, SESSION_ROUND_TRIPS - 1)
+        # Faults take turns, and a fault that did not strike (the session ended before its round trip) comes again.
+        fault = FAULT_KINDS[self.turn % len(FAULT_KINDS)] if faults_allowed and self.rng.random() < self.share else None
+        at = self.rng.randint(1, 2)
         faults = Faults()
         if fault == "lost_answer":
             faults.drop_response_at = at
@@ -316,6 +318,7 @@ class _Soak:
         # A fault counts only when it struck (a session may end before the round trip it was set for).
         if fault is not None and outcome == FAULT_OUTCOMES[fault]:
             self.faults[fault] += 1
+            self.turn += 1
         self.servers.restart_dead()
         self.last_outcome = outcome
         return outcome

@@ -26,7 +26,7 @@ def test_every_record_syncs_once_through_lost_answers_abandoned_sessions_and_kil
     if database == "postgresql":
         _postgres_or_skip()
     # Given 160 mixed records sent while the Web Connector runs, with a fault in about half of its sessions
-    result = soak.run(160, database, fault_share=0.6, seed=3)
+    result = soak.run(160, database, fault_share=0.6, seed=3, batch_size=3)
 
     # Then faults of every kind struck, at least one round trip in ten
     assert all(result["faults"][kind] >= 1 for kind in soak.FAULT_KINDS), result["faults"]
