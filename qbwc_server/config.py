@@ -10,7 +10,9 @@ from pathlib import Path
 
 from qbwc_server.errors import ConfigError
 
-DEFAULT_MAX_BODY_BYTES = 200 * 1024 * 1024
+# QuickBooks' largest answers: an iterator page of 500 invoices with 40 lines each is 11.2 MiB as a SOAP body
+# (measured with the simulator); 64 MiB leaves room for longer invoices and still bounds what a client can send.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,8 @@ class Settings:
     session_busy_seconds: int = 120
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     min_client_version: str = "2.0.0.0"
-    auth_failure_delay_seconds: float = 1.0
+    auth_failure_delay_seconds: float = 10.0
+    trust_proxy: int = 0
     login_session_minutes: int = 480
     log_level: str = "INFO"
     host: str = "127.0.0.1"
@@ -45,7 +48,8 @@ class Settings:
             "session_busy_seconds": _int(env, "QBWC_SESSION_BUSY_SECONDS", 120),
             "max_body_bytes": _int(env, "QBWC_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
             "min_client_version": _version(env.get("QBWC_MIN_CLIENT_VERSION", "2.0.0.0")),
-            "auth_failure_delay_seconds": _float(env, "QBWC_AUTH_FAILURE_DELAY_SECONDS", 1.0),
+            "auth_failure_delay_seconds": _float(env, "QBWC_AUTH_FAILURE_DELAY_SECONDS", 10.0),
+            "trust_proxy": _int(env, "QBWC_TRUST_PROXY", 0, maximum=5),
             "login_session_minutes": _int(env, "QBWC_LOGIN_SESSION_MINUTES", 480, minimum=1),
             "log_level": _log_level(env.get("QBWC_LOG_LEVEL", "INFO")),
             "host": env.get("QBWC_HOST", "127.0.0.1"),
@@ -80,8 +84,10 @@ def _instance_secret() -> str:
 
     path = instance_dir() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # Created readable by the owner only from the first byte: chmod after writing would leave a window.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def make_engine(url: str, **kwargs: object) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so several threads can share it."""
     if url.startswith("sqlite"):
+        create_private_file(url)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
 
@@ -38,6 +40,19 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def create_private_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (SQLite gives its -wal and -shm files the same)."""
+    if not url.startswith("sqlite:///"):
+        return
+    name = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not name or name == ":memory:":
+        return
+    path = Path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -69,8 +84,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` up to `revision`."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from qbwc_server.models import Company
+from qbwc_server.xmlcheck import QBXML_LIMITS, XmlRefused, check_xml
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ def parse(text: str) -> HostInfo | None:
         return None
     body = _DECLARATION.sub("", text, count=1)
     try:
+        check_xml(body.encode("utf-8"), QBXML_LIMITS)
         root = etree.fromstring(body, hardened_parser())
-    except (etree.XMLSyntaxError, ValueError):
+    except (etree.XMLSyntaxError, ValueError, XmlRefused):
         log.warning("strHCPResponse is not XML; QuickBooks' details were not recorded")
         return None
     info = HostInfo()

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import __version__, clock, hcp, passwords
+from qbwc_server import __version__, clock, hcp, passwords, throttle
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
@@ -44,12 +42,9 @@ NOTHING_SUMMARY = "Nothing to sync"
 class Conversation:
     """Answer the Web Connector's calls for every company; state lives in the database, not here."""
 
-    def __init__(
-        self, runtime: Runtime, engine: SyncEngine | None = None, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, runtime: Runtime, engine: SyncEngine | None = None) -> None:
         self.runtime = runtime
         self.engine = engine if engine is not None else runtime.sync_engine()
-        self._sleep = sleep
         passwords.dummy_hash()  # computed now so the first unknown user is not measurably faster
 
     # --- the calls without a session -------------------------------------------------------------------------
@@ -72,19 +67,18 @@ class Conversation:
                 return f"O:{minimum}"
             return ""
 
-    def authenticate(self, username: str | None, password: str | None) -> list[str]:
-        """Check the Web Connector user and open a session: [ticket, ""|file], [ticket, none], ["", nvu|busy]."""
+    def authenticate(self, username: str | None, password: str | None, address: str = "") -> list[str]:
+        """Check the Web Connector user and open a session: [ticket, ""|file], [ticket, none], ["", nvu|busy].
+
+        `address` is the client's; a name locked after failed logins from it answers nvu at once, unchecked.
+        """
         with log_call("authenticate") as call:
-            delay = 0.0
             try:
-                answer, delay = self._authenticate(username or "", password or "", call)
+                return self._authenticate(username or "", password or "", address, call)
             except Exception:
                 log.exception("authenticate failed")
                 call.outcome = "error"
-                answer = ["", BUSY]
-            if delay > 0:
-                self._sleep(delay)
-            return answer
+                return ["", BUSY]
 
     # --- the calls on a session ------------------------------------------------------------------------------
 
@@ -252,43 +246,46 @@ class Conversation:
 
     # --- internals -------------------------------------------------------------------------------------------
 
-    def _authenticate(self, username: str, password: str, call: CallRecord) -> tuple[list[str], float]:
+    def _authenticate(self, username: str, password: str, address: str, call: CallRecord) -> list[str]:
         # Read the hash in a short transaction and verify outside it: scrypt is slow and must not hold locks.
         with self.runtime.transaction() as db:
+            if throttle.locked_seconds(db, "wc", username, address):
+                call.outcome = "locked"
+                return ["", NVU]
             stored = db.scalar(select(Company.password_hash).where(Company.qbwc_username == username))
         valid = passwords.verify_password(stored, password)
         with self.runtime.transaction() as db:
             if not valid:
-                failures = passwords.note_failure(db, username)
+                throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)
                 call.outcome = NVU
-                return ["", NVU], passwords.failure_delay(failures, self.runtime.settings.auth_failure_delay_seconds)
-            passwords.clear_failures(db, username)
+                return ["", NVU]
+            throttle.clear(db, "wc", username, address)
             # Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite
             # transactions are already serialised).
             company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
             if company is None:
                 call.outcome = NVU
-                return ["", NVU], 0.0
+                return ["", NVU]
             call.company = company.slug
             company.last_checkin_at = clock.now()
             self._expire_idle(db, company)
             if company.paused:
                 call.outcome = "paused"
-                return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE], 0.0
+                return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]
             if self._busy(db, company):
                 call.outcome = BUSY
-                return ["", BUSY], 0.0
+                return ["", BUSY]
             self.engine.plan(db, company)  # the one moment planning writes, before the question below
             if not self.engine.has_work(db, company):
                 call.outcome = NONE
-                return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE], 0.0
+                return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE]
             wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
             wc.company_file = company.company_file or ""
             db.add(wc)
             db.flush()
             call.ticket = wc.ticket
             call.outcome = "work"
-            return [wc.ticket, company.company_file or ""], 0.0
+            return [wc.ticket, company.company_file or ""]
 
     def _closed_session(self, db: Session, company: Company, summary: str, call: CallRecord) -> str:
         now = clock.now()

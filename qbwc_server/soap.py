@@ -87,7 +87,8 @@ class QBWebConnectorSvc(ServiceBase):
 
     @rpc(Unicode, Unicode, _returns=ArrayOfString)
     def authenticate(ctx, strUserName, strPassword):
-        return _safely(["", BUSY], lambda: _conversation(ctx).authenticate(strUserName, strPassword))
+        address = ctx.transport.req_env.get("REMOTE_ADDR", "")
+        return _safely(["", BUSY], lambda: _conversation(ctx).authenticate(strUserName, strPassword, address))
 
     @rpc(Unicode, Unicode, Unicode, Unicode, Integer32, Integer32, _returns=Unicode)
     def sendRequestXML(
@@ -156,4 +157,5 @@ def make_soap_app(conversation: Conversation) -> WsgiApplication:
         out_protocol=Soap11(),
     )
     application.conversation = conversation
-    return WsgiApplication(application)
+    # spyne's own 2 MiB default would refuse QuickBooks' large answers below the limit the server documents.
+    return WsgiApplication(application, max_content_length=conversation.runtime.settings.max_body_bytes)

@@ -117,12 +117,12 @@ def _truncate_all(runtime: Runtime) -> None:
 
 
 def make_settings(url: str, **overrides: object) -> Settings:
-    """Return test settings for a database URL: fast login throttle, schemas validated when present."""
+    """Return test settings for a database URL: a login lock of a minute, schemas validated when present."""
     values: dict[str, object] = {
         "database_url": url,
         "secret_key": "test-secret-key",
         "qbxml_schema_dir": SCHEMA_DIR if SCHEMA_DIR.is_dir() else None,
-        "auth_failure_delay_seconds": 0.0,
+        "auth_failure_delay_seconds": 60.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ class Harness:
         runtime = Runtime(dataclasses.replace(runtime.settings, session_busy_seconds=0))
         self.runtime = runtime
         self.qb = qb or FakeCompany.demo()
-        self.server = LiveServer(make_wsgi_app(runtime))
+        self.server = LiveServer(make_wsgi_app(runtime), settings=runtime.settings)
         self.slug = slug
         with runtime.transaction() as db:
             company = create_company(db, slug, slug.title(), f"{slug}-qbwc", PASSWORD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,8 +13,9 @@ from qbwc_server import db as database
 from qbwc_server.errors import ConfigError
 from qbwc_server.logging_setup import configure
 
-# Waitress' own limit only needs to sit above ours, so oversized bodies get our SOAP Fault instead of its page.
-_WAITRESS_HEADROOM = 1024 * 1024
+if TYPE_CHECKING:
+    from qbwc_server.runtime import Runtime
+
 # How long a stopping server lets the requests in progress finish.
 GRACE_SECONDS = 30
 
@@ -67,22 +68,13 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
     return host or runtime.settings.host, port or runtime.settings.port
 
 
-def waitress_options(runtime, threads: int) -> dict[str, Any]:
-    """Return the options every waitress server of this project runs with."""
-    return {
-        "threads": threads,
-        "max_request_body_size": max(runtime.settings.max_body_bytes + _WAITRESS_HEADROOM, 1024**3),
-        "ident": "qbwc-server",
-    }
-
-
-def run_waitress(runtime, host: str, port: int, threads: int) -> None:
+def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve the composed app with waitress until SIGTERM or Ctrl-C, then let requests in progress finish."""
-    import waitress
-
+    from qbwc_server.serving import make_server
     from qbwc_server.wsgi import make_wsgi_app
 
-    server = waitress.create_server(make_wsgi_app(runtime), host=host, port=port, **waitress_options(runtime, threads))
+    # Waitress refuses a body over QBWC_MAX_BODY_BYTES from its Content-Length, and cuts a chunked one off there.
+    server = make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings)
     serve_until_stopped(server, GRACE_SECONDS)
 
 

@@ -59,9 +59,19 @@ def simulate(
         reports.append(report)
     if as_json:
         click.echo(json.dumps([report.to_json() for report in reports], indent=2))
-        return
-    for number, report in enumerate(reports, start=1):
-        _print_report(number, report)
+    else:
+        for number, report in enumerate(reports, start=1):
+            _print_report(number, report)
+    refused = [report for report in reports if report.outcome in REFUSED_OUTCOMES]
+    if refused:
+        raise click.ClickException(REFUSED_OUTCOMES[refused[0].outcome])
+
+
+# Sessions whose Web Connector login or version was refused: the command failed at what it was asked to do.
+REFUSED_OUTCOMES = {
+    "invalid_user": "the server refused the Web Connector login (wrong user name or password)",
+    "client_version_rejected": "the server refused this Web Connector version",
+}
 
 
 def _load(state_file: Path | None) -> FakeCompany:

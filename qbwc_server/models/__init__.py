@@ -1,6 +1,6 @@
 """The ORM tables, one module per noun; import from here."""
 
-from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, User, user_companies
+from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, ThrottleScope, User, user_companies
 from qbwc_server.models.base import Base
 from qbwc_server.models.company import Company
 from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
@@ -27,6 +27,7 @@ __all__ = [
     "ImportWatermark",
     "LogEvent",
     "LoginThrottle",
+    "ThrottleScope",
     "Origin",
     "QbListEntry",
     "QueueAction",

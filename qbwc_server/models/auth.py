@@ -42,6 +42,8 @@ class User(Base):
     companies: Mapped[list[Company]] = relationship(secondary=user_companies, lazy="selectin")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Part of every session cookie; raised on sign-out so a copied cookie stops working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -59,11 +61,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ThrottleScope(enum.Enum):
+    """What a failed-login counter counts: one door (Web Connector or page), by name and address or address only."""
+
+    WC_LOGIN = "wc-login"
+    WC_ADDRESS = "wc-address"
+    PAGE_LOGIN = "page-login"
+    PAGE_ADDRESS = "page-address"
+
+
 class LoginThrottle(Base):
-    """Consecutive failed Web Connector logins per user name (known or not), to slow down guessing."""
+    """Consecutive failed logins at one door from one address (for one name, or for any name), and the lock."""
 
     __tablename__ = "login_throttle"
 
-    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[ThrottleScope] = mapped_column(enum_column(ThrottleScope), primary_key=True)
+    # Empty for the address-wide counters.
+    name: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

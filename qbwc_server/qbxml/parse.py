@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from qbwc_server.qbxml.errors import XmlError
+from qbwc_server.xmlcheck import DTD_REFUSED, QBXML_LIMITS, XmlRefused, check_xml
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-# A DTD is never part of qbXML; refusing it shuts out entity expansion and external entities alike.
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
 
 
@@ -77,9 +76,14 @@ def _as_bytes(xml: str | bytes) -> bytes:
 
 
 def _refuse_dtd(data: bytes) -> None:
-    prolog = data[: data.find(b"<QBXML")] if b"<QBXML" in data[:65536] else data[:65536]
-    if any(marker in prolog for marker in _DTD_MARKERS):
-        raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
+    # One linear pass over the whole document before any tree is built: a DTD anywhere, in any encoding (a comment
+    # holding "<QBXML" no longer hides one), or structure no QuickBooks answer has, is refused.
+    try:
+        check_xml(data, QBXML_LIMITS)
+    except XmlRefused as exc:
+        if str(exc) == DTD_REFUSED:
+            raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.") from None
+        raise XmlError(f"The qbXML document was refused: {exc}") from None
 
 
 def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, load_only
 from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
 from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
+from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
 from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue
@@ -21,6 +22,8 @@ from qbwc_server.sync import queue
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
+# The largest id an INTEGER column holds on PostgreSQL; a larger cursor or id cannot name a record.
+MAX_ID = 2**31 - 1
 MAX_PAGE = 500
 LOG_IN_ONE = 200  # log entries shown with one record
 LOG_IN_LIST = 20  # … and with each record of a list
@@ -93,7 +96,11 @@ def check_external_id(external_id: Any) -> str:
         raise InvalidInput({"external_id": "must not be empty"})
     if len(external_id) > EXTERNAL_ID:
         raise InvalidInput({"external_id": f"must be at most {EXTERNAL_ID} characters"})
-    if external_id != external_id.strip() or any(ord(char) < 32 for char in external_id):
+    if (
+        external_id != external_id.strip()
+        or any(ord(char) < 32 for char in external_id)
+        or UNSTORABLE.search(external_id)
+    ):
         raise InvalidInput({"external_id": "must not start or end with spaces or contain control characters"})
     return external_id
 
@@ -107,9 +114,10 @@ def find(db: Session, company: Company, kind: RecordKind, external_id: str) -> R
 
 def get(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record:
     """Return a company's record by kind and external_id; raise NotFound (another company's record is not found)."""
-    record = find(db, company, kind, external_id)
+    # An id holding text no record can have (NUL breaks PostgreSQL's query) is simply not found.
+    record = None if UNSTORABLE.search(external_id) else find(db, company, kind, external_id)
     if record is None:
-        raise NotFound(f"no {kind.value} with external_id {external_id!r}")
+        raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
     return record
 
 
@@ -136,7 +144,7 @@ def list_records(
 
 def parse_cursor(cursor: str) -> int:
     """Read a list cursor; raise InvalidInput when it is not one this server handed out."""
-    if not cursor.isdigit():
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 10 or int(cursor) > MAX_ID:
         raise InvalidInput({"cursor": "is not a cursor from a previous page"})
     return int(cursor)
 

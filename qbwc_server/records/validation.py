@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import RecordKind
+from qbwc_server.records.characters import bad_text_errors
 from qbwc_server.records.schemas import SCHEMAS, schema_for
 
 CENT = Decimal("0.01")
@@ -46,7 +47,9 @@ def validate(kind: RecordKind, payload: Any) -> dict[str, Any]:
     """Return the payload checked and normalised (decimal strings, trimmed text, no nulls); raise InvalidInput."""
     if not isinstance(payload, Mapping):
         raise InvalidInput({"body": f"must be a JSON object with the {kind.value}'s fields"})
-    errors: dict[str, str] = {}
+    errors = bad_text_errors(payload)
+    if errors:
+        raise InvalidInput(errors)
     for error in sorted(_validator(kind).iter_errors(payload), key=_sort_key):
         for path, message in _describe(error):
             errors.setdefault(path, message)

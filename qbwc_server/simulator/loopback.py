@@ -7,16 +7,18 @@ import logging
 import threading
 from typing import Any
 
-from waitress.server import create_server
+from qbwc_server.config import Settings
+from qbwc_server.serving import make_server
 
 
 class LoopbackServer:
-    """A waitress server on 127.0.0.1 in a background thread; `url` is its base address."""
+    """The waitress server `serve` runs, on 127.0.0.1 in a background thread; `url` is its base address."""
 
-    def __init__(self, app: Any, threads: int = 4, ident: str = "qbwc-server") -> None:
+    def __init__(self, app: Any, threads: int = 4, settings: Settings | None = None) -> None:
         # With few worker threads waitress warns about every queued request; that is expected here.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        self._server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident=ident)
+        # The body limit and proxy trust of `settings` (the defaults when none are given), as `serve` applies them.
+        self._server = make_server(app, "127.0.0.1", 0, threads, settings)
         self.port = self._server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stopping = False

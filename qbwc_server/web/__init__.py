@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+from werkzeug.wrappers import Response
 
+from qbwc_server.records.characters import readable
 from qbwc_server.runtime import Runtime
+
+# A browser that once reached the page over HTTPS keeps to HTTPS for a year.
+HSTS = "max-age=31536000"
 
 # Paths whose callers prove who they are with a bearer token or a SOAP ticket, never with a page session.
 CSRF_EXEMPT_PREFIXES = ("/api/v1", "/qbwc")
@@ -35,13 +42,39 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         if session is not None:
             session.close()
 
+    app.session_interface = _SessionCookies()
+    # Text stored before it was checked may hold a lone surrogate; shown replaced, it never breaks a page.
+    app.jinja_env.finalize = _readable
     _protect_forms(app)
+
+    @app.after_request
+    def _strict_transport(response: Response) -> Response:
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
     from qbwc_server.web import auth
 
     auth.init_app(app, runtime.settings.login_session_minutes)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     return app
+
+
+def _readable(value: Any) -> Any:
+    if isinstance(value, Markup):
+        # Already-safe markup stays safe: replacing a surrogate adds no tag or entity.
+        return Markup(readable(str(value)))  # noqa: S704
+    if isinstance(value, str):
+        return readable(value)
+    return value
+
+
+class _SessionCookies(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS (directly or through a trusted proxy)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
 def _protect_forms(app: Flask) -> None:

@@ -16,7 +16,8 @@ from qbwc_server import companies, company_settings, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
-from qbwc_server.records import store
+from qbwc_server.records import characters, store
+from qbwc_server.records.characters import MAX_DEPTH, readable_value
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue
 from qbwc_server.web import db_session, runtime_of
@@ -62,7 +63,9 @@ def _unauthorized(message: str) -> Response:
 
 def _json(body: Any, status: int = 200) -> Response:
     """Answer in JSON, keeping the order fields were put in (Flask's own encoder sorts them)."""
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    # Text stored before it was checked may hold a lone surrogate: shown replaced, it never breaks the answer.
+    text = json.dumps(readable_value(body), ensure_ascii=False)
+    return Response(text, status=status, mimetype="application/json")
 
 
 def _error(status: int, message: str) -> Response:
@@ -120,9 +123,17 @@ def _json_body() -> Any:
     """Parse the body exactly (decimals stay decimals); a body that is not JSON is a 400 with the reason."""
     raw = request.get_data(cache=False)
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels") from None
+    if characters.depth(body) > MAX_DEPTH:
+        raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels")
+    errors = characters.bad_text_errors(body)
+    if errors:
+        raise InvalidInput(errors)
+    return body
 
 
 def _no_constant(name: str) -> Any:
@@ -165,7 +176,13 @@ def list_records(resource: str) -> Response:
     state = _sync_state(request.args.get("sync_state"))
     limit = _limit(request.args.get("limit"))
     db = db_session()
-    page = store.list_records(db, _company(), kind, state, limit=limit, cursor=request.args.get("cursor"))
+    cursor = request.args.get("cursor")
+    if cursor:
+        try:
+            store.parse_cursor(cursor)
+        except InvalidInput as exc:
+            raise BadRequest(f"cursor {exc.errors['cursor']}") from None
+    page = store.list_records(db, _company(), kind, state, limit=limit, cursor=cursor)
     logs = store.log_entries(db, page.records, store.LOG_IN_LIST)
     body = {
         "data": [store.serialize(record, logs.get(record.id, [])) for record in page.records],

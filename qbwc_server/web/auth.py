@@ -9,24 +9,20 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_login import login_required as login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, passwords
-from qbwc_server.models import Company, LoginThrottle, Role, User
+from qbwc_server import clock, passwords, throttle
+from qbwc_server.models import Company, Role, User
 from qbwc_server.users import create_user as create_user  # page logins live in users.py; kept importable here
 from qbwc_server.users import normalise_email
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Failed page logins per email before each further try has to wait (doubling, at most 15 minutes).
-FREE_FAILURES = 5
-MAX_LOCK_SECONDS = 900
 
 bp = Blueprint("auth", __name__)
 
@@ -59,10 +55,15 @@ class PageUser(UserMixin):
 
     def __init__(self, user: User) -> None:
         self.id = user.id
+        self.generation = user.session_generation or 0
         self.email = user.email
         self.role = user.role
         self.company_ids = frozenset(company.id for company in user.companies)
         self._active = bool(user.active)
+
+    def get_id(self) -> str:
+        """Return what the session cookie holds: the user and the session generation it was signed in under."""
+        return f"{self.id}:{self.generation}"
 
     @property
     def is_active(self) -> bool:
@@ -96,11 +97,13 @@ def init_app(app: Flask, session_minutes: int) -> None:
     def _load(user_id: str) -> PageUser | None:
         from qbwc_server.web import db_session
 
+        number, _, generation = user_id.partition(":")
         try:
-            user = db_session().get(User, int(user_id))
-        except ValueError:
+            user = db_session().get(User, int(number))
+        except (ValueError, OverflowError):
             return None
-        if user is None or not user.active:
+        # A cookie from before the user's last sign-out carries an older generation: it no longer signs anyone in.
+        if user is None or not user.active or generation != str(user.session_generation or 0):
             return None
         return PageUser(user)
 
@@ -133,7 +136,7 @@ def role_required(role: str) -> Callable[[F], F]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Show the sign-in form and sign a user in."""
-    from qbwc_server.web import db_session
+    from qbwc_server.web import db_session, runtime_of
 
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -142,17 +145,21 @@ def login() -> Any:
         email = request.form.get("email", "")
         password = request.form.get("password", "")
         db = db_session()
-        wait = _locked_seconds(db, email)
+        address = request.remote_addr or ""
+        wait = throttle.locked_seconds(db, "page", email, address)
         if wait:
-            flash(f"Too many failed sign-ins for this email. Try again in {_minutes(wait)}.", "error")
+            # Answered at once without checking the password; other addresses are not held back.
+            db.rollback()
+            flash(f"Too many failed sign-ins from here. Try again in {_minutes(wait)}.", "error")
             return render_template("login.html", email=email), 429
         user = check_login(db, email, password)
         if user is None:
-            _note_failure(db, email)
+            step = runtime_of(current_app).settings.auth_failure_delay_seconds
+            throttle.note_failure(db, "page", email, address, step)
             db.commit()
             flash("That email and password do not match a user of this server.", "error")
             return render_template("login.html", email=email), 401
-        _clear_failures(db, email)
+        throttle.clear(db, "page", email, address)
         user.last_login_at = clock.now()
         db.commit()
         # A new session on sign-in: nothing set before (by anyone) carries over.
@@ -166,7 +173,15 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    """Sign out and forget the session."""
+    """Sign out: end every session of this user on the server, so a copied cookie stops working too."""
+    from qbwc_server.web import db_session
+
+    if current_user.is_authenticated:
+        db = db_session()
+        user = db.get(User, current_user.id)
+        if user is not None:
+            user.session_generation = (user.session_generation or 0) + 1
+            db.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -175,41 +190,12 @@ def logout() -> Any:
 
 def _safe_next(target: str | None) -> str | None:
     # Only paths on this server: never send someone to another site after signing in.
-    if not target:
+    if not target or any(ch in target for ch in "\r\n\t\\") or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def _throttle_key(email: str) -> str:
-    return ("page:" + normalise_email(email))[:100]
-
-
-def _locked_seconds(db: Session, email: str) -> int:
-    row = db.get(LoginThrottle, _throttle_key(email))
-    if row is None or row.failures < FREE_FAILURES or row.last_failure_at is None:
-        return 0
-    lock = min(2 ** (row.failures - FREE_FAILURES), MAX_LOCK_SECONDS)
-    waited = (clock.now() - clock.aware(row.last_failure_at)).total_seconds()  # type: ignore[operator]
-    return max(0, int(lock - waited))
-
-
-def _note_failure(db: Session, email: str) -> None:
-    key = _throttle_key(email)
-    row = db.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(username=key, failures=0)
-        db.add(row)
-    row.failures = (row.failures or 0) + 1
-    row.last_failure_at = clock.now()
-
-
-def _clear_failures(db: Session, email: str) -> None:
-    row = db.get(LoginThrottle, _throttle_key(email))
-    if row is not None:
-        db.delete(row)
 
 
 def _minutes(seconds: int) -> str:

@@ -57,7 +57,7 @@ def users() -> Any:
     ), (422 if errors else 200)
 
 
-@bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/admin/users/<int(max=2147483647):user_id>/active", methods=["POST"])
 @role_required("admin")
 def set_active(user_id: int) -> Any:
     """Let a user sign in again, or stop them from signing in."""

@@ -31,12 +31,22 @@ def index(slug: str) -> Any:
     return render_template("connect.html", url=request.args.get("url") or default_url(), errors={}, target=company)
 
 
-@bp.route("/c/<slug>/connect.qwc")
+@bp.route("/c/<slug>/connect.qwc", methods=["GET", "POST"])
 @role_required("admin")
 def download(slug: str) -> Any:
-    """Send the .qwc file, byte for byte what `qbwc-server qwc SLUG --url URL` writes."""
+    """Send the .qwc file, byte for byte what `qbwc-server qwc SLUG --url URL` writes.
+
+    A link alone only ever yields this server's own address; another address needs the form's POST (with its CSRF
+    token), so nobody can hand an admin a link that downloads a .qwc pointing the Web Connector elsewhere.
+    """
     company = company_or_404(slug)
-    url = request.args.get("url", "").strip() or default_url()
+    own = default_url()
+    if request.method == "POST":
+        url = request.form.get("url", "").strip() or own
+    else:
+        url = request.args.get("url", "").strip() or own
+        if url != own:
+            return render_template("connect.html", url=url, errors={}, target=company, confirm=True)
     try:
         document = render_qwc(company, url)
     except InvalidInput as exc:

@@ -80,7 +80,7 @@ def index(slug: str) -> Any:
     )
 
 
-@bp.route("/c/<slug>/records/<int:record_id>")
+@bp.route("/c/<slug>/records/<int(max=2147483647):record_id>")
 @login_required
 def show(slug: str, record_id: int) -> Any:
     """Show a record: its fields, its QuickBooks identity, its sync timeline and the actions it allows."""
@@ -117,7 +117,7 @@ WHO_MUST_ACT = {
 }
 
 
-@bp.route("/c/<slug>/records/<int:record_id>/<action>", methods=["POST"])
+@bp.route("/c/<slug>/records/<int(max=2147483647):record_id>/<action>", methods=["POST"])
 @login_required
 def act(slug: str, record_id: int, action: str) -> Any:
     """Reprocess, sync, cancel, exclude or link a record, then show it again with what happened."""

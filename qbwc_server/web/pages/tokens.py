@@ -35,7 +35,7 @@ def index(slug: str) -> Any:
     return render_template("tokens.html", tokens=tokens.list_tokens(db, company), created=created, scheme=tokens.SCHEME)
 
 
-@bp.route("/c/<slug>/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/c/<slug>/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
 @role_required("admin")
 def revoke(slug: str, token_id: int) -> Any:
     """Stop a token from working, at once and for good."""

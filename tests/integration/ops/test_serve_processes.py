@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from sqlalchemy import select
 
 from qbwc_server.companies import create_company
-from qbwc_server.models import LoginThrottle
+from qbwc_server.models import LoginThrottle, ThrottleScope
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector
 from tests.conftest import make_settings, wait_for
@@ -15,7 +16,7 @@ from tests.processes import InFlight, ServeProcess, fetch, metric_samples, soap
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "metrics-token-for-tests"  # noqa: S105
-# A failed login is answered after this many seconds: long enough to stop the server while it waits.
+# The lock after repeated failed logins (a failure itself is answered at once, without sleeping).
 SLOW_LOGIN_SECONDS = "3"
 
 
@@ -32,7 +33,7 @@ def _env(url: str, tmp_path) -> dict[str, str]:
 
 
 def _stop_during_a_slow_login(server: ServeProcess, runtime: Runtime) -> tuple[int, str]:
-    """Send SIGTERM while a failed login waits out its delay; return the exit code and the login's answer."""
+    """Send SIGTERM just after a failed login was counted; return the exit code and the login's answer."""
     login = InFlight(lambda: soap(server.url, "authenticate", strUserName="acme-qbwc", strPassword="wrong"))
     assert wait_for(lambda: _failures(runtime) > 0, timeout=30), server.output()
     code = server.terminate()
@@ -41,7 +42,11 @@ def _stop_during_a_slow_login(server: ServeProcess, runtime: Runtime) -> tuple[i
 
 def _failures(runtime: Runtime) -> int:
     with runtime.transaction() as db:
-        row = db.get(LoginThrottle, "acme-qbwc")
+        row = db.scalar(
+            select(LoginThrottle).where(
+                LoginThrottle.scope == ThrottleScope.WC_LOGIN, LoginThrottle.name == "acme-qbwc"
+            )
+        )
         return row.failures if row is not None else 0
 
 

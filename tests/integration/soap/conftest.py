@@ -89,7 +89,7 @@ def serve(runtime: Runtime) -> Iterator[Callable[..., LiveServer]]:
     servers: list[Server] = []
 
     def start(engine: SyncEngine | None = None) -> LiveServer:
-        server = Server(make_wsgi_app(runtime, engine=engine))
+        server = Server(make_wsgi_app(runtime, engine=engine), settings=runtime.settings)
         servers.append(server)
         return LiveServer("127.0.0.1", server.port)
 

@@ -81,8 +81,5 @@ def engine() -> ScriptedEngine:
 
 @pytest.fixture
 def conversation(runtime: Runtime, engine: ScriptedEngine) -> Conversation:
-    """The conversation under test, with the scripted engine and no real sleeping."""
-    sleeps: list[float] = []
-    conv = Conversation(runtime, engine=engine, sleep=sleeps.append)
-    conv.sleeps = sleeps  # type: ignore[attr-defined]
-    return conv
+    """The conversation under test, with the scripted engine."""
+    return Conversation(runtime, engine=engine)

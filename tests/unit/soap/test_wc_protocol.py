@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from qbwc_server.models import Company, LoginThrottle, SessionState, WcSession
+from qbwc_server.models import Company, LoginThrottle, SessionState, ThrottleScope, WcSession
 from qbwc_server.protocol import EXPIRED_MESSAGE, NO_MORE_WORK, Conversation
 
 HCP_FILE = "qbxml/hcp/strHCPResponse_QBPro2006_HostCompanyPreferences.xml"
@@ -93,18 +93,25 @@ def test_unknown_user_takes_as_long_as_a_wrong_password(runtime, make_company, c
     assert unknown_user > wrong_password * 0.5
 
 
-def test_repeated_failures_are_slowed_down_and_success_resets(runtime, make_company, conversation):
-    runtime.settings = dataclasses.replace(runtime.settings, auth_failure_delay_seconds=0.5)
+def test_failures_lock_the_name_at_that_address_only_and_success_resets(runtime, make_company, conversation):
+    runtime.settings = dataclasses.replace(runtime.settings, auth_failure_delay_seconds=60)
     make_company("acme")
-    for _ in range(10):
-        conversation.authenticate("acme-wc", "guess")
-    conversation.authenticate("ghost", "guess")
-    # Delays grow with each failure and stop growing at eight steps; unknown users are slowed the same way.
-    assert conversation.sleeps == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.0, 4.0, 0.5]
-    assert conversation.authenticate("acme-wc", PASSWORD)[1] == ""
+    for _ in range(6):
+        assert conversation.authenticate("acme-wc", "guess", "203.0.113.9") == ["", "nvu"]
+    # Locked from the guessing address: even the right password is not checked there...
+    assert conversation.authenticate("acme-wc", PASSWORD, "203.0.113.9") == ["", "nvu"]
+    # ...while the Web Connector that owns the name, elsewhere, signs in as usual.
+    ticket, status = conversation.authenticate("acme-wc", PASSWORD, "198.51.100.7")
+    assert ticket and status == ""
+    conversation.close_connection(ticket)
+    conversation.authenticate("ghost", "guess", "203.0.113.9")
     with runtime.transaction() as db:
-        assert db.get(LoginThrottle, "acme-wc") is None
-        assert db.get(LoginThrottle, "ghost").failures == 1
+        rows = {(row.scope, row.name, row.address): row.failures for row in db.scalars(select(LoginThrottle))}
+    assert rows == {
+        (ThrottleScope.WC_LOGIN, "acme-wc", "203.0.113.9"): 6,
+        (ThrottleScope.WC_LOGIN, "ghost", "203.0.113.9"): 1,
+        (ThrottleScope.WC_ADDRESS, "", "203.0.113.9"): 7,
+    }
 
 
 def test_second_session_for_the_same_company_is_busy(runtime, make_company, conversation):

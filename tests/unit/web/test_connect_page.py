@@ -27,7 +27,7 @@ def test_the_page_explains_the_steps_and_proposes_this_servers_address(admin):
 
 def test_the_download_is_byte_for_byte_what_the_command_writes(rt, admin, tmp_path):
     url = "https://sync.example.com/qbwc"
-    response = admin.get(f"/c/acme/connect.qwc?url={url}")
+    response = admin.post("/c/acme/connect.qwc", data={"url": url})
     assert response.status_code == 200
     assert response.mimetype == "application/x-qwc"
     assert response.headers["Content-Disposition"] == 'attachment; filename="acme.qwc"'
@@ -41,10 +41,10 @@ def test_the_download_is_byte_for_byte_what_the_command_writes(rt, admin, tmp_pa
     assert root.findtext("AppURL") == url
     assert root.findtext("UserName") == "qbwc-acme"
     # Two downloads are identical: the Web Connector recognises the same application
-    assert admin.get(f"/c/acme/connect.qwc?url={url}").data == response.data
+    assert admin.post("/c/acme/connect.qwc", data={"url": url}).data == response.data
 
 
 def test_a_plain_http_address_on_another_host_is_explained_not_downloaded(admin):
-    response = admin.get("/c/acme/connect.qwc?url=http://sync.example.com/qbwc")
+    response = admin.post("/c/acme/connect.qwc", data={"url": "http://sync.example.com/qbwc"})
     assert response.status_code == 422
     assert "only connects over https" in response.get_data(as_text=True)
