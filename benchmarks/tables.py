@@ -27,6 +27,7 @@ def render(results: dict[str, Any]) -> str:
         "many_companies": _many_companies,
         "profile": _profile,
         "batch": _batch,
+        "soak": _soak,
     }
     for name, outcome in results["scenarios"].items():
         if "skipped" in outcome or "failed" in outcome:
@@ -101,3 +102,18 @@ def _batch(r: dict[str, Any]) -> str:
         )
     headers = ["database", "records", "single PUT server ms", "batch server ms", "single PUT wall ms"]
     return table([*headers, "batch wall ms", "server speed-up"], rows)
+
+
+def _soak(r: dict[str, Any]) -> str:
+    rows = []
+    for db in ("sqlite", "postgresql"):
+        if db not in r:
+            continue
+        f = r[db]
+        faults = ", ".join(f"{kind} {count}" for kind, count in f["faults"].items())
+        rows.append(
+            [db, f["server_processes"], f["records"], f["round_trips"], f"{f['fault_total']} ({faults})"]
+            + [f["restarts"], f["duplicates"], f["lost"], f["not_synced"], f["wall_seconds"]]
+        )
+    headers = ["database", "servers", "records", "round trips", "faults", "restarts", "duplicates", "lost"]
+    return table([*headers, "not synced", "wall s"], rows)
