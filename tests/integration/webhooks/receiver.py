@@ -19,7 +19,7 @@ class Receiver:
         self.answered = 0
         self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self.server = LiveServer(self, threads=4, ident="receiver")
+        self.server = LiveServer(self, threads=4)
         self.url = self.server.url + "/hooks"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
