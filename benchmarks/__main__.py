@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import machine, many_companies, per_record, profiling, round_trips, tables
+from benchmarks import batch_upserts, machine, many_companies, per_record, profiling, round_trips, soak, tables
 from qbwc_server.simulator.postgres import NoPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -25,6 +25,8 @@ FULL = {
     "company_size": {"customers": 30, "invoices": 15, "payments": 10},
     "client_processes": 4,
     "profile": 150,
+    "batch": 1000,
+    "soak": 2000,
 }
 QUICK = {
     "per_record": 10,
@@ -34,6 +36,8 @@ QUICK = {
     "company_size": {"customers": 3, "invoices": 2, "payments": 1},
     "client_processes": 1,
     "profile": 10,
+    "batch": 50,
+    "soak": 40,
 }
 
 
@@ -46,6 +50,8 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
             sizes["companies"], sizes["company_size"], workers=sizes["workers"], clients=sizes["client_processes"]
         ),
         "profile": lambda: profiling.run(sizes["profile"]),
+        "batch": lambda: batch_upserts.run(sizes["batch"], databases),
+        "soak": lambda: soak.run_all(sizes["soak"], databases),
     }
     try:
         from benchmarks import imports
@@ -56,7 +62,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
     return found
 
 
-NAMES = ("per_record", "round_trips", "import", "many_companies", "profile")
+NAMES = ("per_record", "round_trips", "import", "many_companies", "profile", "batch", "soak")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,6 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mixed", type=int, help="mixed records for round_trips (default 1000)")
     parser.add_argument("--customers", type=int, help="customers imported by the import scenario (default 100000)")
     parser.add_argument("--companies", type=int, help="companies syncing at once (default 50)")
+    parser.add_argument("--soak-records", type=int, help="mixed records synced through faults by soak (default 2000)")
     parser.add_argument("--workers", type=int, default=3, help="server processes for many_companies (default 3)")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL in per_record")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
@@ -79,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     sizes = dict(QUICK if args.quick else FULL)
-    for option, key in (("records", "per_record"), ("mixed", "round_trips"), ("customers", "import")):
+    for option, key in (
+        ("records", "per_record"),
+        ("mixed", "round_trips"),
+        ("customers", "import"),
+        ("soak_records", "soak"),
+    ):
         if getattr(args, option):
             sizes[key] = getattr(args, option)
     if args.companies:

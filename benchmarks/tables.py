@@ -26,6 +26,8 @@ def render(results: dict[str, Any]) -> str:
         "import": _import,
         "many_companies": _many_companies,
         "profile": _profile,
+        "batch": _batch,
+        "soak": _soak,
     }
     for name, outcome in results["scenarios"].items():
         if "skipped" in outcome or "failed" in outcome:
@@ -89,3 +91,29 @@ def _profile(r: dict[str, Any]) -> str:
     stages = table(["stage (cumulative)", "ms per record"], [[k, v] for k, v in r["stages_ms_per_record"].items()])
     layers = table(["layer (self time)", "ms per record"], [[k, v] for k, v in r["layers_ms_per_record"].items()])
     return f"{r['records']} records, {r['profiled_ms_per_record']} ms per record under cProfile\n\n{stages}\n\n{layers}"
+
+
+def _batch(r: dict[str, Any]) -> str:
+    rows = []
+    for db, f in r["databases"].items():
+        rows.append(
+            [db, r["records"], f["single_put_server_ms_per_record"], f["batch_server_ms_per_record"]]
+            + [f["single_put_wall_ms_per_record"], f["batch_wall_ms_per_record"], f"{f['server_speedup']}x"]
+        )
+    headers = ["database", "records", "single PUT server ms", "batch server ms", "single PUT wall ms"]
+    return table([*headers, "batch wall ms", "server speed-up"], rows)
+
+
+def _soak(r: dict[str, Any]) -> str:
+    rows = []
+    for db in ("sqlite", "postgresql"):
+        if db not in r:
+            continue
+        f = r[db]
+        faults = ", ".join(f"{kind} {count}" for kind, count in f["faults"].items())
+        rows.append(
+            [db, f["server_processes"], f["records"], f["round_trips"], f"{f['fault_total']} ({faults})"]
+            + [f["restarts"], f["duplicates"], f["lost"], f["not_synced"], f["wall_seconds"]]
+        )
+    headers = ["database", "servers", "records", "round trips", "faults", "restarts", "duplicates", "lost"]
+    return table([*headers, "not synced", "wall s"], rows)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, company_settings, passwords
+from qbwc_server import clock, company_settings, passwords, status
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
 from qbwc_server.models import Company
 from qbwc_server.sync import queue
@@ -207,6 +207,7 @@ def set_paused(db: Session, slug: str, paused: bool) -> Company:
     company = get_company(db, slug)
     company.paused = paused
     db.flush()
+    status.announce(db, company)
     return company
 
 

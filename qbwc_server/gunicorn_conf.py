@@ -60,10 +60,13 @@ def application() -> Any:
     """Build the served app in a worker process from the QBWC_* settings."""
     from qbwc_server.logging_setup import configure
     from qbwc_server.runtime import Runtime
+    from qbwc_server.webhooks.delivery import Deliverer
     from qbwc_server.wsgi import make_wsgi_app
 
     runtime = Runtime.from_env()
     configure(runtime.settings.log_level)
+    # Each worker delivers webhooks from a thread of its own; claims (SKIP LOCKED) keep them from sending one twice.
+    Deliverer(runtime).start()
     return make_wsgi_app(runtime)
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import __version__, clock, hcp, passwords, throttle
+from qbwc_server import __version__, clock, hcp, passwords, status, throttle
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
@@ -283,6 +283,7 @@ class Conversation:
             wc.company_file = company.company_file or ""
             db.add(wc)
             db.flush()
+            status.announce(db, company)
             call.ticket = wc.ticket
             call.outcome = "work"
             return [wc.ticket, company.company_file or ""]
@@ -402,6 +403,9 @@ class Conversation:
         except Exception:
             # The session still ends; its unanswered requests are recovered by the next begin_session.
             log.exception("ending session %s… failed in the sync engine", wc.ticket[:8])
+        company = db.get(Company, wc.company_id)
+        if company is not None:
+            status.announce(db, company)
 
 
 def summarize(wc: WcSession) -> str:

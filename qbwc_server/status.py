@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.sync import queue
+from qbwc_server.webhooks import outbox
+from qbwc_server.webhooks.events import EventType
 
 NEVER_CONNECTED = "never_connected"
 CONNECTED = "connected"
@@ -179,6 +181,13 @@ def company_status(
         last_good_session_at=last_good,
         checks=checks,
     )
+
+
+def announce(db: Session, company: Company) -> None:
+    """Tell the company's webhooks when its connection state is not the one last announced."""
+    if outbox.wanted(db, company, EventType.CONNECTION_STATE_CHANGED):
+        status = company_status(db, company)
+        outbox.connection_changed(db, company, status.state, status.label, status.explanation)
 
 
 def stale_after_minutes(company: Company) -> int:

@@ -49,7 +49,10 @@ class Harness:
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Call the REST API with the company's token; return the status and the decoded JSON."""
-        data = None if body is None else json.dumps(body).encode()
+        return self.call_raw(method, path, None if body is None else json.dumps(body).encode())
+
+    def call_raw(self, method: str, path: str, data: bytes | None) -> tuple[int, Any]:
+        """Call the REST API with a body of exactly these bytes; return the status and the decoded JSON."""
         request = urllib.request.Request(self.server.url + path, data=data, method=method)
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Content-Type", "application/json")

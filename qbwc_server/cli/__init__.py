@@ -46,9 +46,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, demo, import_, queue, qwc, serve, simulate, token, user
+    from qbwc_server.cli import company, db, demo, import_, queue, qwc, records, serve, simulate, token, user, webhook
 
-    for module in (db, company, qwc, token, user, queue, import_, serve, simulate, demo):
+    for module in (db, company, qwc, token, user, queue, import_, records, serve, simulate, demo, webhook):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -69,13 +69,19 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
 
 
 def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
-    """Serve the composed app with waitress until SIGTERM or Ctrl-C, then let requests in progress finish."""
+    """Serve with waitress until SIGTERM or Ctrl-C, delivering webhooks in the background; let requests finish."""
     from qbwc_server.serving import make_server
+    from qbwc_server.webhooks.delivery import Deliverer
     from qbwc_server.wsgi import make_wsgi_app
 
     # Waitress refuses a body over QBWC_MAX_BODY_BYTES from its Content-Length, and cuts a chunked one off there.
     server = make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings)
-    serve_until_stopped(server, GRACE_SECONDS)
+    # Webhooks go out from a thread of their own, never from a request: a dead endpoint cannot slow a session.
+    deliverer = Deliverer(runtime).start()
+    try:
+        serve_until_stopped(server, GRACE_SECONDS)
+    finally:
+        deliverer.stop()
 
 
 def serve_until_stopped(server, grace_seconds: float) -> None:

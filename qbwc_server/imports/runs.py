@@ -31,6 +31,7 @@ from qbwc_server.models import (
 )
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.lifecycle import ItemEvent
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ def finish(run: ImportRun, status: ImportStatus, *, error: str | None = None) ->
     run.finished_at = clock.now()
     if status is ImportStatus.DONE:
         run.remaining = 0
+    outbox.import_finished(run, describe(run).as_dict())
 
 
 def advance_watermark(db: Session, company: Company, kind: str, through: datetime | None) -> None:

@@ -30,6 +30,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.sync import lifecycle, queue
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +264,7 @@ class Store:
             # QuickBooks already has it: nothing to send back.
             lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=True)
         self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
+        outbox.changed_in_quickbooks(self.db, record, sorted(changes.changed_fields(found)))
         return "updated"
 
     def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:

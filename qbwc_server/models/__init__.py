@@ -10,6 +10,7 @@ from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
 from qbwc_server.models.reference import QbListEntry
 from qbwc_server.models.synclog import LogEvent, SyncLogEntry
 from qbwc_server.models.wc_session import SessionState, WcSession
+from qbwc_server.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "OPEN_STATUSES",
@@ -21,6 +22,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Company",
+    "DeliveryStatus",
     "ImportCursor",
     "ImportRun",
     "ImportStatus",
@@ -41,5 +43,8 @@ __all__ = [
     "SyncState",
     "User",
     "WcSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "user_companies",
 ]

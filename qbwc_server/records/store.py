@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -42,12 +43,27 @@ class Page:
     next_cursor: str | None
 
 
+class Outcome(enum.Enum):
+    """What storing a record from the host app did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # the same data as stored: nothing re-queued
+
+
 def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, payload: Any) -> tuple[Record, bool]:
     """Create or replace a record from the host app; return it and whether it was new.
 
     Invalid input raises InvalidInput and stores nothing. The version goes up only when the data really changed,
     and only then does the queue hear about it (an unchanged PUT does not retry a record in error).
     """
+    record, outcome = save(db, company, kind, external_id, payload)
+    log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
+    return record, outcome is Outcome.CREATED
+
+
+def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
+    """Create or replace a record; return it and what was done. Everything is checked before anything is written."""
     external_id = check_external_id(external_id)
     data = validate(kind, payload)
     record = find(db, company, kind, external_id)
@@ -56,7 +72,7 @@ def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, pa
         record, created = _insert(db, company, kind, external_id, data)
     if not created:
         if record.data == data:
-            return record, False
+            return record, Outcome.UNCHANGED
         changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
         record.data = data
         record.version += 1
@@ -69,8 +85,7 @@ def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, pa
         synclog.append(db, record, LogEvent.STORED, "Received from the app.")
     queue.record_changed(db, company, record)
     db.flush()
-    log.info("Stored %s %s for %s (version %d)", kind.value, external_id, company.slug, record.version)
-    return record, created
+    return record, Outcome.CREATED if created else Outcome.UPDATED
 
 
 def _insert(

@@ -3,7 +3,7 @@
 `move` is the only code that changes a record's sync state (and its note); `move_item` and `claim` the only code
 that changes a queue item's status; the `*_identity` functions the only code that writes a record's QuickBooks
 identity (qb_id, EditSequence, full name, line ids, synced_version). A move that is not in the table raises
-`IllegalMove`.
+`IllegalMove`. The webhook events of a record's sync are written here too, in the transaction of the move.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import Note, QueueAction, QueueItem, QueueStatus, Record, SentInfo, SyncState
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,12 @@ def next_state(state: SyncState, event: Event) -> SyncState:
 
 
 def move(db: Session, record: Record, event: Event, note: Note | None = None) -> SyncState:
-    """Move a record by an event and set its note — the one place a record's sync state changes."""
-    record.sync_state = next_state(record.sync_state or SyncState.PENDING, event)
+    """Move a record by an event and set its note — the one place a record's sync state changes — and announce it."""
+    previous = record.sync_state
+    record.sync_state = next_state(previous or SyncState.PENDING, event)
     record.last_error = note
     record.updated_at = clock.now()
+    outbox.record_moved(db, record, previous)
     return record.sync_state
 
 
@@ -138,6 +141,7 @@ def move_item(
     """Move a queue item by an event (not CLAIM: see `claim`)."""
     if event is ItemEvent.CLAIM:
         raise IllegalMove("a queue item is claimed with claim(), which compares and sets")
+    answered, was_unknown = item.status is QueueStatus.SENT, item.unknown_outcome
     item.status = next_status(item.status, event)
     item.last_error = error
     now = clock.now()
@@ -151,6 +155,25 @@ def move_item(
         item.not_before = now + timedelta(seconds=delay_seconds) if delay_seconds else None
     else:
         item.finished_at = now
+    if answered:
+        _announce_outcome(item, event, was_unknown)
+
+
+def _announce_outcome(item: QueueItem, event: ItemEvent, was_unknown: bool) -> None:
+    """Announce a sent item whose answer was lost (now unknown), or the end of the check of one (resolved)."""
+    lost = event is ItemEvent.AGAIN and item.unknown_outcome and not was_unknown
+    # The check answered: QuickBooks has it (done, or linked and sent again as a Mod), or it goes again as new.
+    checked = was_unknown and (event in (ItemEvent.DONE, ItemEvent.FAIL) or not item.unknown_outcome)
+    db = object_session(item)
+    if not (lost or checked) or db is None or item.record_id is None:
+        return
+    record = db.get(Record, item.record_id)
+    if record is None:
+        return
+    if lost:
+        outbox.outcome_unknown(db, record)
+    else:
+        outbox.outcome_resolved(db, record)
 
 
 def count_refusal(item: QueueItem) -> int:

@@ -91,6 +91,7 @@ def _protect_forms(app: Flask) -> None:
 
 
 def _blueprints() -> list[Any]:
+    from qbwc_server.web import api_webhooks  # noqa: F401  (adds its routes to the API blueprint)
     from qbwc_server.web.api import api
     from qbwc_server.web.ops import ops
     from qbwc_server.web.pages import BLUEPRINTS

@@ -12,11 +12,11 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import companies, company_settings, tokens
+from qbwc_server import companies, company_settings, openapi, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
-from qbwc_server.records import characters, store
+from qbwc_server.records import batch, characters, store
 from qbwc_server.records.characters import MAX_DEPTH, readable_value
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue
@@ -40,8 +40,14 @@ def _exempt_from_csrf(state: Any) -> None:
 # --- authentication and errors ------------------------------------------------------------------------------------
 
 
+# Answered without a token, so a host app can generate its client before it has one.
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
+
+
 @api.before_request
 def _authenticate() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     scheme, _, plain = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not plain.strip():
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
@@ -119,8 +125,12 @@ def _kind(resource: str) -> RecordKind:
         raise NotFound(f"unknown resource {resource!r}; the resources are {RESOURCES}") from None
 
 
-def _json_body() -> Any:
-    """Parse the body exactly (decimals stay decimals); a body that is not JSON is a 400 with the reason."""
+def _json_body(*, check_text: bool = True) -> Any:
+    """Parse the body exactly (decimals stay decimals); a body that is not JSON is a 400 with the reason.
+
+    Text no database or QuickBooks can hold is a 422 with its path; a batch leaves that to each record's own check,
+    so one bad record does not refuse the others.
+    """
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
@@ -130,7 +140,7 @@ def _json_body() -> Any:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels") from None
     if characters.depth(body) > MAX_DEPTH:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels")
-    errors = characters.bad_text_errors(body)
+    errors = characters.bad_text_errors(body) if check_text else {}
     if errors:
         raise InvalidInput(errors)
     return body
@@ -157,6 +167,24 @@ def put_record(resource: str, external_id: str) -> Response:
     body = _record_json(db, record)
     db.commit()
     return _json(body, 201 if created else 200)
+
+
+@api.put("/<resource>")
+def put_records(resource: str) -> Response:
+    """Create or update up to 1,000 records in one request; each record's result, and invalid ones are not stored."""
+    kind = _kind(resource)
+    items = batch.check_batch(_json_body(check_text=False))
+    db = db_session()
+    result = batch.save_many(db, _company(), kind, items)
+    db.commit()
+    log.info("Batch of %d %s for %s: %s", len(items), resource, _company().slug, result.counts)
+    return _json(result.as_dict())
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Response:
+    """Return the OpenAPI 3 description of this API, built from the schemas it validates with."""
+    return _json(openapi.document())
 
 
 @api.get("/<resource>/<external_id>")

@@ -30,6 +30,8 @@ FIGURES = {
     ],
     "many_companies": ["soap_latency", "errors", "sent_twice", "items_attempted_twice", "records_with_two_adds"],
     "profile": ["stages_ms_per_record", "layers_ms_per_record", "top_functions", "profiled_ms_per_record"],
+    "batch": ["records", "databases"],
+    "soak": ["sqlite", "postgresql", "errors"],
 }
 PER_KIND = ["records", "median_ms", "p95_ms", "put_median_ms", "sync_median_ms", "round_trips"]
 
@@ -94,5 +96,11 @@ def test_quick_bench_runs_every_scenario_and_reports_every_figure(tmp_path):
     many = scenarios["many_companies"]
     assert many["errors"] == 0 and many["sent_twice"] == 0, many
     assert many["soap_latency"]["all"]["p99_ms"] > 0
+    # A batch stores the same records as single PUTs, and each way's time per record is reported.
+    for database in ("sqlite", "postgresql"):
+        figures = scenarios["batch"]["databases"][database]
+        assert figures["single_put_server_ms_per_record"] > 0 and figures["batch_server_ms_per_record"] > 0
+    # The fault soak: every record synced once, on both databases.
+    assert scenarios["soak"]["errors"] == 0, scenarios["soak"]
     # The table is printed too.
     assert "| database | kind |" in run.stdout

@@ -11,5 +11,17 @@ from qbwc_server.web.pages.errors import bp as errors_bp
 from qbwc_server.web.pages.records import bp as records_bp
 from qbwc_server.web.pages.settings import bp as settings_bp
 from qbwc_server.web.pages.tokens import bp as tokens_bp
+from qbwc_server.web.pages.webhooks import bp as webhooks_bp
 
-BLUEPRINTS = [common_bp, dashboard_bp, records_bp, errors_bp, actions_bp, settings_bp, admin_bp, tokens_bp, connect_bp]
+BLUEPRINTS = [
+    common_bp,
+    dashboard_bp,
+    records_bp,
+    errors_bp,
+    actions_bp,
+    settings_bp,
+    admin_bp,
+    tokens_bp,
+    webhooks_bp,
+    connect_bp,
+]

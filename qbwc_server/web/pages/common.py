@@ -48,7 +48,11 @@ STATE_HELP = {
 API_PREFIX = "/api/"
 
 # Admin pages per company, shown in the navigation when the features behind them are installed.
-ADMIN_COMPANY_LINKS = [("connect.index", "Connect QuickBooks"), ("tokens.index", "API tokens")]
+ADMIN_COMPANY_LINKS = [
+    ("connect.index", "Connect QuickBooks"),
+    ("tokens.index", "API tokens"),
+    ("webhooks.index", "Webhooks"),
+]
 
 # Read-only view of XML someone else produced: no entities, no network, no DTDs.
 _XML_PARSER = etree.XMLParser(

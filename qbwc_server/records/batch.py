@@ -1,0 +1,94 @@
+"""Store many records of one kind at once: each checked on its own, one bad record never stops the others."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from qbwc_server.errors import InvalidInput
+from qbwc_server.models import Company, RecordKind
+from qbwc_server.records import store
+
+MAX_BATCH = 1000
+INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one record of a batch: created, updated, unchanged, or invalid with its field errors."""
+
+    index: int
+    external_id: Any
+    status: str
+    errors: dict[str, str] | None = None
+    sync_state: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the result as the API shows it."""
+        body: dict[str, Any] = {"index": self.index, "external_id": self.external_id, "status": self.status}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        else:
+            body["sync_state"] = self.sync_state
+        return body
+
+
+@dataclass
+class BatchResult:
+    """Every record's result, in the order sent, and how many ended each way."""
+
+    results: list[ItemResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Return how many records were created, updated, unchanged and invalid."""
+        seen = Counter(result.status for result in self.results)
+        return {name: seen.get(name, 0) for name in (*(o.value for o in store.Outcome), INVALID)}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the batch's answer: counts first, then each record's result."""
+        return {"counts": self.counts, "results": [result.as_dict() for result in self.results]}
+
+
+def check_batch(body: Any) -> list[Any]:
+    """Return the list of records a batch carries; raise InvalidInput when the body is not such a list."""
+    if not isinstance(body, list) or not body:
+        raise InvalidInput({"body": "must be a JSON array of records, each with its external_id"})
+    if len(body) > MAX_BATCH:
+        raise InvalidInput(
+            {"body": f"must have at most {MAX_BATCH} records (it has {len(body)}); send several batches"}
+        )
+    return body
+
+
+def save_many(
+    db: Session, company: Company, kind: RecordKind, items: Iterable[Any], *, first_index: int = 0
+) -> BatchResult:
+    """Store each record (an object with `external_id` and the kind's fields); invalid ones are reported, not stored."""
+    result = BatchResult()
+    for index, item in enumerate(items, start=first_index):
+        if not isinstance(item, dict):
+            errors = {"body": f"must be a JSON object with the {kind.value}'s fields and its external_id"}
+            result.results.append(ItemResult(index, None, INVALID, errors))
+            continue
+        external_id = item.get("external_id")
+        fields = {key: value for key, value in item.items() if key != "external_id"}
+        try:
+            # Everything is checked before anything is written, so a refused record leaves nothing behind.
+            record, outcome = store.save(db, company, kind, _as_text(external_id), fields)
+        except InvalidInput as exc:
+            result.results.append(ItemResult(index, external_id, INVALID, exc.errors))
+            continue
+        result.results.append(ItemResult(index, record.external_id, outcome.value, sync_state=record.sync_state.value))
+    return result
+
+
+def _as_text(external_id: Any) -> Any:
+    # Host apps often number their records; in a URL the id is text, so it is here too.
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        return str(external_id)
+    return external_id

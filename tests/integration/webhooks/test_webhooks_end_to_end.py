@@ -1,0 +1,150 @@
+"""Webhooks over real HTTP: a host app hears about each record's outcome, signed, once, however its endpoint fails."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from qbwc_server.models import DeliveryStatus, WebhookDelivery
+from qbwc_server.simulator.webconnector import Faults
+from tests.conftest import wait_for
+
+CUSTOMER = {"first_name": "Ann", "last_name": "Lee", "billing_address": {"line1": "12 Oak St", "city": "Springfield"}}
+INVOICE = {
+    "customer": "c1",
+    "number": "1001",
+    "date": "2026-11-02",
+    "status": "sent",
+    "lines": [{"description": "Repair", "quantity": 1, "rate": "120.00", "amount": "120.00"}],
+}
+
+
+def _add_endpoint(harness, url: str, events: list[str] | None = None) -> dict:
+    status, endpoint = harness.call("POST", "/api/v1/webhooks", {"url": url, "events": events or []})
+    assert status == 201, endpoint
+    assert endpoint["secret"].startswith("whsec_")
+    return endpoint
+
+
+def _all_settled(harness) -> bool:
+    with harness.runtime.transaction() as db:
+        statuses = db.scalars(select(WebhookDelivery.status)).all()
+    return bool(statuses) and all(s in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED) for s in statuses)
+
+
+def test_each_event_arrives_once_signed_after_two_refusals(harness, receiver, deliverer):
+    # Given an endpoint that answers 500 twice to every message before it takes it
+    hooks = receiver(failures=2)
+    endpoint = _add_endpoint(harness, hooks.url)
+    deliverer(harness.runtime)
+    # When a customer and an invoice sync to QuickBooks
+    harness.put("customers", "c1", CUSTOMER)
+    harness.put("invoices", "i1", INVOICE)
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness), timeout=30)
+
+    # Then each event was taken exactly once, after two refused attempts, with a signature the library accepts
+    accepted = hooks.accepted()
+    ids = Counter(headers["webhook-id"] for headers, _ in accepted)
+    assert ids and set(ids.values()) == {1}
+    tries = Counter(headers["webhook-id"] for headers, _, _ in hooks.requests)
+    assert set(tries.values()) == {3}
+    verifier = Webhook(endpoint["secret"])
+    events = [verifier.verify(body, headers) for headers, body in accepted]
+    synced = {e["record"]["external_id"]: e for e in events if e["type"] == "record.synced"}
+    assert set(synced) == {"c1", "i1"}
+    assert synced["i1"]["record"]["quickbooks"]["id"] == harness.get("invoices", "i1")["quickbooks"]["id"]
+    assert synced["c1"]["company"]["slug"] == "acme"
+    assert all(headers["content-type"] == "application/json" for headers, _ in accepted)
+
+    # And the endpoint's deliveries show every attempt with what the endpoint answered
+    status, deliveries = harness.call("GET", f"/api/v1/webhooks/{endpoint['id']}/deliveries")
+    assert status == 200
+    assert {d["status"] for d in deliveries["data"]} == {"delivered"}
+    assert all([a["status_code"] for a in d["history"]] == [500, 500, 200] for d in deliveries["data"])
+
+
+def test_a_silent_endpoint_does_not_hold_up_the_web_connector(harness, receiver, deliverer):
+    # Given an endpoint that takes requests and does not answer until the test lets it, holding a test event now
+    release = threading.Event()
+    hooks = receiver(hold=release)
+    endpoint = _add_endpoint(harness, hooks.url)
+    deliverer(harness.runtime, timeout_seconds=60.0)
+    harness.call("POST", f"/api/v1/webhooks/{endpoint['id']}/test")
+    assert wait_for(lambda: bool(hooks.requests), timeout=10)
+    # When two customers are stored and the Web Connector syncs
+    harness.put("customers", "c1", CUSTOMER)
+    harness.put("customers", "c2", {**CUSTOMER, "first_name": "Bo"})
+    reports = harness.sync()
+    # Then the session finished and the records are in QuickBooks while the endpoint has still answered nothing
+    assert reports[0].outcome != "no_work"
+    assert harness.get("customers", "c1")["sync"]["state"] == "synced"
+    assert harness.get("customers", "c2")["sync"]["state"] == "synced"
+    assert hooks.answered == 0
+    # And once the endpoint answers, the events reach it
+    release.set()
+    assert wait_for(lambda: _all_settled(harness), timeout=30)
+    types = Counter(json.loads(body)["type"] for _, body in hooks.accepted())
+    assert types["record.synced"] == 2
+    assert types["webhook.test"] == 1
+
+
+def test_a_lost_answer_is_announced_and_then_resolved(harness, receiver, deliverer):
+    # Given an endpoint for record outcomes
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url)
+    deliverer(harness.runtime)
+    harness.put("customers", "c1", CUSTOMER)
+    # When QuickBooks adds the customer but the Web Connector loses its answer, and the next session checks
+    harness.session(Faults(drop_response_at=1))
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and len(hooks.accepted()) >= 3, timeout=30)
+    # Then the host app heard that the outcome was unknown, then that it was found, then that it is synced
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    types = [e["type"] for e in events if e["record"] and e["record"]["external_id"] == "c1"]
+    assert types == ["record.outcome_unknown", "record.outcome_resolved", "record.synced"]
+    resolved = next(e for e in events if e["type"] == "record.outcome_resolved")
+    assert resolved["data"]["found_in_quickbooks"] is True
+    assert len(harness.qb_named("Customer", "Lee, Ann")) == 1
+
+
+def test_an_error_event_carries_quickbooks_message_and_the_hint(harness, receiver, deliverer):
+    # Given an endpoint that wants only errors
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url, events=["record.error"])
+    deliverer(harness.runtime)
+    # When an invoice names a tax rate the settings do not map, and syncs
+    harness.put("customers", "c1", CUSTOMER)
+    harness.put("invoices", "i1", {**INVOICE, "tax_rate": "Nowhere 9%"})
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and hooks.accepted(), timeout=30)
+    # Then only the error arrived, with what went wrong and what to do
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    assert [e["type"] for e in events] == ["record.error"]
+    error = events[0]["data"]["error"]
+    assert error["message"] and error["hint"]
+    assert events[0]["record"]["external_id"] == "i1"
+
+
+def test_an_import_and_the_connection_state_are_announced(harness, receiver, deliverer):
+    # Given an endpoint for imports and the connection state
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url, events=["import.finished", "connection.state_changed"])
+    deliverer(harness.runtime)
+    # When an import of customers is queued and the Web Connector runs it
+    status, _ = harness.call("POST", "/api/v1/imports", {"kinds": ["customers"]})
+    assert status == 202
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and len(hooks.accepted()) >= 3, timeout=30)
+    # Then the host app heard the import finish with its counts, and the connection go syncing, then connected
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    finished = [e["data"]["import"] for e in events if e["type"] == "import.finished"]
+    assert [(run["kind"], run["status"]) for run in finished] == [("customers", "done")]
+    assert finished[0]["created"] > 0
+    states = [e["data"]["state"] for e in events if e["type"] == "connection.state_changed"]
+    assert states[0] == "syncing" and states[-1] == "connected"
+    assert all(a != b for a, b in zip(states, states[1:], strict=False))
