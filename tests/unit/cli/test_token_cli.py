@@ -5,36 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from qbwc_server import tokens
-from qbwc_server.cli import main
-from qbwc_server.models import ApiToken, Company
+from qbwc_server.models import ApiToken
 
 
 @pytest.fixture
-def cli(sqlite_runtime, monkeypatch):
-    """Run `qbwc-server …` against the test database; return a function giving (exit code, stdout, stderr)."""
-    monkeypatch.setenv("QBWC_DATABASE_URL", sqlite_runtime.settings.database_url)
-    monkeypatch.setenv("QBWC_SECRET_KEY", "test-secret-key")
-    with sqlite_runtime.transaction() as db:
-        db.add(
-            Company(
-                slug="acme",
-                name="Acme",
-                qbwc_username="acme-qbwc",
-                password_hash="x",
-                owner_id="{00000000-0000-0000-0000-000000000001}",
-                file_id="{00000000-0000-0000-0000-000000000002}",
-            )
-        )
-
-    def run(*args: str):
-        result = CliRunner().invoke(main, list(args))
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
+def cli(acme_cli):
+    """Run `qbwc-server …` on the test database with a company acme."""
+    return acme_cli
 
 
 def test_create_prints_a_working_token_once(cli, sqlite_runtime):

@@ -5,37 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from qbwc_server.cli import main
-from qbwc_server.models import Company, Record, WebhookEndpoint
+from qbwc_server.models import Record, WebhookEndpoint
 from tests.integration.webhooks.receiver import Receiver
 
 
 @pytest.fixture
-def cli(sqlite_runtime, monkeypatch):
-    """Run `qbwc-server …` on the test database with a company acme; return (exit code, stdout, stderr)."""
-    monkeypatch.setenv("QBWC_DATABASE_URL", sqlite_runtime.settings.database_url)
-    monkeypatch.setenv("QBWC_SECRET_KEY", "test-secret-key")
-    with sqlite_runtime.transaction() as db:
-        db.add(
-            Company(
-                slug="acme",
-                name="Acme",
-                qbwc_username="acme-qbwc",
-                password_hash="x",
-                owner_id="{00000000-0000-0000-0000-000000000001}",
-                file_id="{00000000-0000-0000-0000-000000000002}",
-            )
-        )
-
-    def run(*args: str):
-        result = CliRunner().invoke(main, list(args))
-        return result.exit_code, result.stdout, result.stderr
-
-    return run
+def cli(acme_cli):
+    """Run `qbwc-server …` on the test database with a company acme."""
+    return acme_cli
 
 
 @pytest.fixture
