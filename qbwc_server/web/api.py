@@ -125,11 +125,12 @@ def _kind(resource: str) -> RecordKind:
         raise NotFound(f"unknown resource {resource!r}; the resources are {RESOURCES}") from None
 
 
-def _json_body(*, check_text: bool = True) -> Any:
+def _json_body(*, records: bool = False) -> Any:
     """Parse the body exactly (decimals stay decimals); a body that is not JSON is a 400 with the reason.
 
-    Text no database or QuickBooks can hold is a 422 with its path; a batch leaves that to each record's own check,
-    so one bad record does not refuse the others.
+    Text no database or QuickBooks can hold is a 422 with its path. Records leave that to their own validation
+    (`records.validation.validate`), which every way of storing one goes through, so it is checked once and a
+    batch refuses only its bad records.
     """
     raw = request.get_data(cache=False)
     try:
@@ -140,7 +141,7 @@ def _json_body(*, check_text: bool = True) -> Any:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels") from None
     if characters.depth(body) > MAX_DEPTH:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels")
-    errors = characters.bad_text_errors(body) if check_text else {}
+    errors = {} if records else characters.bad_text_errors(body)
     if errors:
         raise InvalidInput(errors)
     return body
@@ -161,7 +162,7 @@ def _record_json(db: Session, record: Record, limit: int = store.LOG_IN_ONE) -> 
 def put_record(resource: str, external_id: str) -> Response:
     """Create or replace a record: 201 when new, 200 when it existed, 422 with field errors and nothing stored."""
     kind = _kind(resource)
-    payload = _json_body()
+    payload = _json_body(records=True)
     db = db_session()
     record, created = store.upsert(db, _company(), kind, external_id, payload)
     body = _record_json(db, record)
@@ -173,7 +174,7 @@ def put_record(resource: str, external_id: str) -> Response:
 def put_records(resource: str) -> Response:
     """Create or update up to 1,000 records in one request; each record's result, and invalid ones are not stored."""
     kind = _kind(resource)
-    items = batch.check_batch(_json_body(check_text=False))
+    items = batch.check_batch(_json_body(records=True))
     db = db_session()
     result = batch.save_many(db, _company(), kind, items)
     db.commit()

@@ -98,6 +98,18 @@ def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(
             assert record["sync"]["state"] == "synced", (kind, record["sync"])
 
 
+def _payment(amount: str, method: str, **applied: str) -> dict:
+    """Return payment CHK-7 of customer c1, applied to the invoices named (by external id) with these amounts."""
+    return {
+        "customer": "c1",
+        "date": "2026-11-05",
+        "amount": amount,
+        "method": method,
+        "reference": "CHK-7",
+        "applied_to": [{"invoice": invoice, "amount": part} for invoice, part in applied.items()],
+    }
+
+
 def test_a_payment_edited_after_it_was_applied_moves_the_invoice_balance_in_quickbooks(harness):
     h = harness()
     h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
@@ -109,18 +121,7 @@ def test_a_payment_edited_after_it_was_applied_moves_the_invoice_balance_in_quic
             f"inv{n}",
             {"customer": "c1", "number": f"10{n}", "date": "2026-11-02", "status": "sent", "lines": lines},
         )
-    h.put(
-        "payments",
-        "p1",
-        {
-            "customer": "c1",
-            "date": "2026-11-05",
-            "amount": "200.00",
-            "method": "Check",
-            "reference": "CHK-7",
-            "applied_to": [{"invoice": "inv1", "amount": "200.00"}],
-        },
-    )
+    h.put("payments", "p1", _payment("200.00", "Check", inv1="200.00"))
     h.sync()
     invoices = {i["RefNumber"]: i for i in h.qb_txns("Invoice")}
     total = Decimal(invoices["101"]["Subtotal"]) + Decimal(invoices["101"]["SalesTaxTotal"])
@@ -129,18 +130,7 @@ def test_a_payment_edited_after_it_was_applied_moves_the_invoice_balance_in_quic
     txn_id = qb_payment["TxnID"]
 
     # When the app lowers the payment, pays part of the second invoice with it, and changes the method
-    h.put(
-        "payments",
-        "p1",
-        {
-            "customer": "c1",
-            "date": "2026-11-05",
-            "amount": "150.00",
-            "method": "Cash",
-            "reference": "CHK-7",
-            "applied_to": [{"invoice": "inv1", "amount": "100.00"}, {"invoice": "inv2", "amount": "50.00"}],
-        },
-    )
+    h.put("payments", "p1", _payment("150.00", "Cash", inv1="100.00", inv2="50.00"))
     h.sync()
 
     # Then QuickBooks still has one payment, changed in place, and both invoices' balances follow it
@@ -154,18 +144,7 @@ def test_a_payment_edited_after_it_was_applied_moves_the_invoice_balance_in_quic
     assert h.get("payments", "p1")["sync"]["state"] == "synced"
 
     # When the app applies it to the first invoice only again
-    h.put(
-        "payments",
-        "p1",
-        {
-            "customer": "c1",
-            "date": "2026-11-05",
-            "amount": "150.00",
-            "method": "Cash",
-            "reference": "CHK-7",
-            "applied_to": [{"invoice": "inv1", "amount": "150.00"}],
-        },
-    )
+    h.put("payments", "p1", _payment("150.00", "Cash", inv1="150.00"))
     h.sync()
 
     # Then the second invoice is open in full again
