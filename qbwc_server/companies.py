@@ -50,8 +50,12 @@ def create_company(
     run_every_minutes: int = 15,
     qbxml_version_cap: str = "13.0",
     schema_dir: Path | None = None,
+    generated: bool = False,
 ) -> Company:
-    """Create a company with its Web Connector user; its OwnerID and FileID are generated here, once."""
+    """Create a company with its Web Connector user; its OwnerID and FileID are generated here, once.
+
+    `generated` says the password came from `passwords.generate_password` and may be stored with a fast hash.
+    """
     errors: dict[str, str] = {}
     if not SLUG_PATTERN.match(slug or ""):
         errors["slug"] = "use 1-64 lowercase letters, digits and hyphens, starting with a letter or digit"
@@ -80,7 +84,7 @@ def create_company(
     company = Company(
         slug=slug,
         qbwc_username=username,
-        password_hash=passwords.hash_password(password),
+        password_hash=_password_hash(password, generated),
         owner_id=new_guid(),
         file_id=new_guid(),
         paused=False,
@@ -211,15 +215,19 @@ def set_paused(db: Session, slug: str, paused: bool) -> Company:
     return company
 
 
-def set_password(db: Session, slug: str, password: str) -> Company:
-    """Replace the Web Connector user's password."""
+def set_password(db: Session, slug: str, password: str, *, generated: bool = False) -> Company:
+    """Replace the Web Connector user's password (`generated`: it came from `passwords.generate_password`)."""
     weak = passwords.check_strength(password)
     if weak:
         raise InvalidInput({"password": weak})
     company = get_company(db, slug)
-    company.password_hash = passwords.hash_password(password)
+    company.password_hash = _password_hash(password, generated)
     db.flush()
     return company
+
+
+def _password_hash(password: str, generated: bool) -> str:
+    return passwords.hash_generated(password) if generated else passwords.hash_password(password)
 
 
 def _clean_columns(values: Mapping[str, Any], schema_dir: Path | None, errors: dict[str, str]) -> dict[str, Any]:

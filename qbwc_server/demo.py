@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from qbwc_server import passwords
 from qbwc_server.companies import create_company, set_password
 from qbwc_server.config import instance_dir
 from qbwc_server.models import Company, Record, RecordKind
@@ -38,13 +39,13 @@ class DemoCompany:
 
 def prepare(runtime: Runtime) -> DemoCompany:
     """Create the demo company with sample records the first time; give its Web Connector user a fresh password."""
-    password = secrets.token_urlsafe(18)
+    password = passwords.generate_password()
     with runtime.transaction() as db:
         company = db.scalar(select(Company).where(Company.slug == SLUG))
         if company is None:
-            company = create_company(db, SLUG, "Demo Plumbing & Heating", QBWC_USER, password)
+            company = create_company(db, SLUG, "Demo Plumbing & Heating", QBWC_USER, password, generated=True)
         else:
-            set_password(db, SLUG, password)
+            set_password(db, SLUG, password, generated=True)
         if db.scalar(select(Record.id).where(Record.company_id == company.id).limit(1)) is None:
             seed(db, company)
         return DemoCompany(company.qbwc_username, password, company.owner_id, company.file_id)

@@ -247,13 +247,14 @@ class Conversation:
     # --- internals -------------------------------------------------------------------------------------------
 
     def _authenticate(self, username: str, password: str, address: str, call: CallRecord) -> list[str]:
-        # Read the hash in a short transaction and verify outside it: scrypt is slow and must not hold locks.
+        # Read the hash in a short transaction and verify outside it: a person's password has a slow hash (scrypt)
+        # that must not hold locks; a generated one is a digest.
         with self.runtime.transaction() as db:
             if throttle.locked_seconds(db, "wc", username, address):
                 call.outcome = "locked"
                 return ["", NVU]
             stored = db.scalar(select(Company.password_hash).where(Company.qbwc_username == username))
-        valid = passwords.verify_password(stored, password)
+        valid = passwords.verify_web_connector(stored, password)
         with self.runtime.transaction() as db:
             if not valid:
                 throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from qbwc_server import companies, status
+from qbwc_server import companies, passwords, status
 from qbwc_server.errors import QbwcError
 
 
@@ -27,31 +27,72 @@ def stdin_is_interactive() -> bool:
 
 
 def read_password(from_stdin: bool) -> str:
-    """Read the new password from standard input's first line, or prompt twice in a terminal."""
+    """Read a person's password from standard input's first line, or prompt twice in a terminal."""
     if from_stdin:
         line = sys.stdin.readline()
         return line.rstrip("\r\n")
     if not stdin_is_interactive():
-        raise UsageProblem("no password given: pass --password-stdin and pipe it in, or run this in a terminal")
+        raise UsageProblem("no terminal to ask in: pass --password-stdin and pipe the password in")
     return click.prompt("Web Connector password", hide_input=True, confirmation_prompt=True)
+
+
+def _password_options(command):
+    command = click.option(
+        "--choose-password", is_flag=True, help="Type a password of your own at a prompt instead of a generated one."
+    )(command)
+    return click.option("--password-stdin", is_flag=True, help="Read a password of your own from standard input.")(
+        command
+    )
+
+
+def _new_password(password_stdin: bool, choose_password: bool) -> tuple[str, bool]:
+    """Return the password and whether the server generated it (the default: nothing to guess, fast to check)."""
+    if password_stdin or choose_password:
+        return read_password(password_stdin), False
+    return passwords.generate_password(), True
+
+
+def _show_generated(password: str) -> None:
+    click.echo(f"Web Connector password: {password}")
+    click.echo("  Type it into the Web Connector when it asks. It is shown only this once and not stored;")
+    click.echo("  a new one: qbwc-server company password SLUG")
 
 
 @company_group.command("add")
 @click.argument("slug")
 @click.option("--name", required=True, help="The company's display name.")
 @click.option("--qbwc-user", "qbwc_user", required=True, help="The user name typed into the Web Connector.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+@_password_options
 @click.pass_obj
-def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool) -> None:
-    """Create a company with its Web Connector user (OwnerID and FileID are generated once)."""
-    password = read_password(password_stdin)
+def add(obj, slug: str, name: str, qbwc_user: str, password_stdin: bool, choose_password: bool) -> None:
+    """Create a company with its Web Connector user (OwnerID and FileID are generated once).
+
+    The Web Connector password is generated and printed once, unless you give your own.
+    """
+    password, generated = _new_password(password_stdin, choose_password)
     runtime = obj.runtime
     with runtime.transaction() as db:
         company = companies.create_company(
-            db, slug, name, qbwc_user, password, schema_dir=runtime.settings.qbxml_schema_dir
+            db, slug, name, qbwc_user, password, schema_dir=runtime.settings.qbxml_schema_dir, generated=generated
         )
         slug = company.slug
     click.echo(f"Created company {slug}. Next: qbwc-server qwc {slug} --url https://YOUR-HOST/qbwc -o {slug}.qwc")
+    if generated:
+        _show_generated(password)
+
+
+@company_group.command("password")
+@click.argument("slug")
+@_password_options
+@click.pass_obj
+def password_(obj, slug: str, password_stdin: bool, choose_password: bool) -> None:
+    """Give the company's Web Connector user a new password (generated and printed once, unless you give one)."""
+    password, generated = _new_password(password_stdin, choose_password)
+    with obj.runtime.transaction() as db:
+        companies.set_password(db, slug, password, generated=generated)
+    click.echo(f"Changed the Web Connector password of {slug}; the Web Connector asks for it at its next update.")
+    if generated:
+        _show_generated(password)
 
 
 @company_group.command("list")

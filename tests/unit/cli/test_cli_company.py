@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import create_engine, select
 
+from qbwc_server import passwords
 from qbwc_server.cli import company as company_cli
+from qbwc_server.models import Company
 
 
 def _add(cli, slug="acme", user="acme-wc", password="s3cret-pass"):
@@ -55,16 +58,59 @@ def test_duplicate_is_a_one_line_error(cli):
     assert result.output.strip().splitlines() == ["Error: a company with the slug 'acme' already exists"]
 
 
-def test_without_a_terminal_or_stdin_flag_the_password_is_refused(cli):
+def _stored_hash(cli, slug):
+    engine = create_engine(cli.url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(Company.password_hash).where(Company.slug == slug))
+    finally:
+        engine.dispose()
+
+
+def test_the_default_password_is_generated_printed_once_and_logs_in(cli):
     result = cli("company", "add", "acme", "--name", "Acme", "--qbwc-user", "acme-wc")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("Web Connector password: "))
+    password = line.removeprefix("Web Connector password: ")
+    assert len(password) >= 32  # 24 random bytes: far more than 128 bits
+    stored = _stored_hash(cli, "acme")
+    assert password not in stored and not stored.startswith("scrypt")
+    assert passwords.verify_web_connector(stored, password)
+    assert not passwords.verify_web_connector(stored, password[:-1] + ("A" if password[-1] != "A" else "B"))
+
+    again = cli("company", "password", "acme")
+    assert again.exit_code == 0, again.output
+    fresh = next(x for x in again.output.splitlines() if x.startswith("Web Connector password: "))
+    assert fresh.removeprefix("Web Connector password: ") != password
+    assert not passwords.verify_web_connector(_stored_hash(cli, "acme"), password)
+
+
+def test_choosing_a_password_without_a_terminal_asks_for_stdin(cli):
+    result = cli("company", "add", "acme", "--name", "Acme", "--qbwc-user", "acme-wc", "--choose-password")
     assert result.exit_code == 1
     assert "--password-stdin" in result.output
+
+
+def test_a_chosen_password_keeps_the_slow_hash(cli):
+    assert _add(cli).exit_code == 0
+    stored = _stored_hash(cli, "acme")
+    assert stored.startswith("scrypt")
+    assert passwords.verify_web_connector(stored, "s3cret-pass")
+    assert "Web Connector password:" not in _add(cli, slug="acme-2", user="other").output
 
 
 def test_prompts_twice_in_a_terminal(cli, monkeypatch):
     monkeypatch.setattr(company_cli, "stdin_is_interactive", lambda: True)
     result = cli(
-        "company", "add", "acme", "--name", "Acme", "--qbwc-user", "acme-wc", input="s3cret-pass\ns3cret-pass\n"
+        "company",
+        "add",
+        "acme",
+        "--name",
+        "Acme",
+        "--qbwc-user",
+        "acme-wc",
+        "--choose-password",
+        input="s3cret-pass\ns3cret-pass\n",
     )
     assert result.exit_code == 0, result.output
     assert "s3cret-pass" not in result.output

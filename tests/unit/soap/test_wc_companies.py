@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from qbwc_server import companies, passwords
 from qbwc_server.errors import AlreadyExists, InvalidInput, NotFound
+from qbwc_server.models import Company
 
 
 def test_create_generates_ids_once_and_hashes_the_password(runtime):
@@ -78,3 +80,24 @@ def test_known_versions_follow_the_schema_folder(tmp_path):
     (tmp_path / "v14").mkdir()
     assert companies.known_qbxml_versions(tmp_path) == ["13.0", "14.0", "16.0"]
     assert companies.known_qbxml_versions(None) == ["13.0", "16.0"]
+
+
+def test_a_generated_password_is_checked_without_scrypt(runtime, monkeypatch):
+    password = passwords.generate_password()
+    with runtime.transaction() as db:
+        companies.create_company(db, "acme", "Acme", "acme-wc", password, generated=True)
+    with runtime.transaction() as db:
+        stored = db.scalar(select(Company.password_hash).where(Company.slug == "acme"))
+
+    def no_scrypt(*_args):
+        raise AssertionError("a generated password must not be checked with scrypt")
+
+    monkeypatch.setattr(passwords, "check_password_hash", no_scrypt)
+    assert passwords.verify_web_connector(stored, password)
+    assert not passwords.verify_web_connector(stored, "s3cret-pass")
+    assert not passwords.verify_web_connector(None, password)  # an unknown user costs a digest too
+
+
+def test_only_a_long_random_password_may_have_the_fast_hash():
+    with pytest.raises(ValueError):
+        passwords.hash_generated("short-but-chosen")

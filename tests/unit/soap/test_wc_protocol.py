@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from qbwc_server import companies, passwords
 from qbwc_server.models import Company, LoginThrottle, SessionState, ThrottleScope, WcSession
 from qbwc_server.protocol import EXPIRED_MESSAGE, NO_MORE_WORK, Conversation
 
@@ -80,7 +81,7 @@ def test_nvu_is_the_same_for_unknown_user_and_wrong_password(runtime, make_compa
 
 
 def test_unknown_user_takes_as_long_as_a_wrong_password(runtime, make_company, conversation):
-    make_company("acme")
+    make_company("acme")  # a password a person chose: scrypt
 
     def timed(user: str) -> float:
         started = time.perf_counter()
@@ -89,8 +90,33 @@ def test_unknown_user_takes_as_long_as_a_wrong_password(runtime, make_company, c
         return time.perf_counter() - started
 
     wrong_password, unknown_user = timed("acme-wc"), timed("nobody")
-    # Both verify one slow hash; without the dummy check an unknown user would answer many times faster.
-    assert unknown_user > wrong_password * 0.5
+    # An unknown name costs what a wrong generated password costs (a digest), so it answers faster than a wrong
+    # chosen password; what timing must never reveal is a *generated* password's company, the default.
+    assert unknown_user < wrong_password
+
+
+def test_unknown_user_and_a_generated_password_cost_the_same_digest(runtime, conversation, monkeypatch):
+    generated = passwords.generate_password()
+    with runtime.transaction() as db:
+        companies.create_company(db, "acme", "Acme", "acme-wc", generated, generated=True)
+
+    def no_scrypt(*_args):
+        raise AssertionError("scrypt must not run for a generated password or an unknown name")
+
+    monkeypatch.setattr(passwords, "check_password_hash", no_scrypt)
+    digests: list[str] = []
+    real_sha256 = passwords.hashlib.sha256
+
+    def counting_sha256(data: bytes):
+        digests.append("one")
+        return real_sha256(data)
+
+    monkeypatch.setattr(passwords.hashlib, "sha256", counting_sha256)
+    assert conversation.authenticate("acme-wc", "wrong password") == ["", "nvu"]
+    assert conversation.authenticate("nobody", "wrong password") == ["", "nvu"]
+    assert len(digests) == 2  # one digest each: the same work whether the name exists or not
+    ticket, status = conversation.authenticate("acme-wc", generated)
+    assert ticket and status != "nvu"
 
 
 def test_failures_lock_the_name_at_that_address_only_and_success_resets(runtime, make_company, conversation):
