@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch_upserts, machine, many_companies, per_record, profiling, round_trips, soak, tables
+from benchmarks import batch_upserts, floor, machine, many_companies, per_record, profiling, round_trips, soak, tables
 from qbwc_server.simulator.postgres import NoPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -27,6 +27,7 @@ FULL = {
     "profile": 150,
     "batch": 1000,
     "soak": 2000,
+    "floor": 500,
 }
 QUICK = {
     "per_record": 10,
@@ -38,6 +39,7 @@ QUICK = {
     "profile": 10,
     "batch": 50,
     "soak": 40,
+    "floor": 50,
 }
 
 
@@ -52,6 +54,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
         "profile": lambda: profiling.run(sizes["profile"]),
         "batch": lambda: batch_upserts.run(sizes["batch"], databases),
         "soak": lambda: soak.run_all(sizes["soak"], databases),
+        "floor": lambda: floor.run(sizes["floor"]),
     }
     try:
         from benchmarks import imports
@@ -62,7 +65,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
     return found
 
 
-NAMES = ("per_record", "round_trips", "import", "many_companies", "profile", "batch", "soak")
+NAMES = ("floor", "per_record", "round_trips", "import", "many_companies", "profile", "batch", "soak")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -21,6 +21,7 @@ def render(results: dict[str, Any]) -> str:
         + (" (--quick)" if results.get("quick") else "")
     ]
     renderers = {
+        "floor": _floor,
         "per_record": _per_record,
         "round_trips": _round_trips,
         "import": _import,
@@ -35,6 +36,13 @@ def render(results: dict[str, Any]) -> str:
             continue
         parts.append(f"## {name} ({outcome['seconds']} s)\n" + renderers[name](outcome))
     return "\n\n".join(parts)
+
+
+def _floor(r: dict[str, Any]) -> str:
+    from benchmarks.floor import rows
+
+    headers = ["server", "server ms per record", "wall ms per record (minus QuickBooks)", "round trips"]
+    return table([*headers, "statements per record"], list(rows(r)))
 
 
 def _per_record(r: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ FIGURES = {
     "profile": ["stages_ms_per_record", "layers_ms_per_record", "top_functions", "profiled_ms_per_record"],
     "batch": ["records", "databases"],
     "soak": ["sqlite", "postgresql", "errors"],
+    "floor": ["records", "qbwc_server", "qbwc_kit", "ratio_server_ms", "ratio_wall_ms"],
 }
 PER_KIND = ["records", "median_ms", "p95_ms", "put_median_ms", "sync_median_ms", "round_trips"]
 
