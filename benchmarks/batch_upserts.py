@@ -15,6 +15,7 @@ from benchmarks import payloads
 from benchmarks.databases import postgres_version
 from benchmarks.per_record import database
 from benchmarks.site import Site
+from benchmarks.stats import statement_counter
 from qbwc_server.records.batch import MAX_BATCH
 
 
@@ -39,17 +40,19 @@ def measure(site: Site, records: int) -> dict[str, Any]:
     site.app.take()
 
     started = time.perf_counter()
-    for n in range(records):
-        site.api.put("customers", f"single{n}", payloads.customer(n))
+    with statement_counter(site.runtime.engine) as single_statements:
+        for n in range(records):
+            site.api.put("customers", f"single{n}", payloads.customer(n))
     single_wall = time.perf_counter() - started
     single_server = sum(seconds for _, seconds in site.app.take())
 
     bodies = [{"external_id": f"batch{n}", **payloads.customer(records + n)} for n in range(records)]
     started = time.perf_counter()
     stored = 0
-    for first in range(0, records, MAX_BATCH):
-        answer = _put_batch(site, bodies[first : first + MAX_BATCH])
-        stored += answer["counts"]["created"]
+    with statement_counter(site.runtime.engine) as batch_statements:
+        for first in range(0, records, MAX_BATCH):
+            answer = _put_batch(site, bodies[first : first + MAX_BATCH])
+            stored += answer["counts"]["created"]
     batch_wall = time.perf_counter() - started
     batch_server = sum(seconds for _, seconds in site.app.take())
     if stored != records:
@@ -61,6 +64,8 @@ def measure(site: Site, records: int) -> dict[str, Any]:
         "single_put_wall_ms_per_record": round(1000 * single_wall / records, 3),
         "batch_wall_ms_per_record": round(1000 * batch_wall / records, 3),
         "server_speedup": round(single_ms / batch_ms, 2) if batch_ms else None,
+        "single_put_statements_per_record": round(single_statements.count / records, 1),
+        "batch_statements_per_record": round(batch_statements.count / records, 1),
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from benchmarks import payloads
 from benchmarks.databases import postgres, postgres_version, sqlite_url
 from benchmarks.site import Site
-from benchmarks.stats import ms, summary_ms
+from benchmarks.stats import ms, statement_counter, summary_ms
 from qbwc_server.models import QueueItem, Record
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,14 @@ def measure(site: Site, puts: list[Put]) -> dict[str, Any]:
     """PUT the records, sync them, and return the per-record server time figures."""
     site.app.take()
     put_seconds: dict[str, float] = {}
-    for resource, external_id, body in puts:
-        site.api.put(resource, external_id, body)
-        calls = site.app.take()
-        put_seconds[external_id] = sum(seconds for _, seconds in calls)
+    with statement_counter(site.runtime.engine) as put_statements:
+        for resource, external_id, body in puts:
+            site.api.put(resource, external_id, body)
+            calls = site.app.take()
+            put_seconds[external_id] = sum(seconds for _, seconds in calls)
     site.qb.batches = []
-    reports = site.sync()
+    with statement_counter(site.runtime.engine) as sync_statements:
+        reports = site.sync()
     calls = site.app.take()
     per_item, client_overhead = _share_sessions(calls, reports, site.qb.batches)
     # A shared invoice lookup ("lookup-<first item id>") is charged to its first invoice: the items it served
@@ -117,6 +119,8 @@ def measure(site: Site, puts: list[Put]) -> dict[str, Any]:
         "put_median_ms": summary_ms(list(put_seconds.values()))["median_ms"],
         "sync_median_ms": summary_ms([sync_seconds[ext] for ext in put_seconds])["median_ms"],
         "round_trips": sum(r.round_trips for r in reports),
+        "put_statements_per_record": round(put_statements.count / len(puts), 1),
+        "sync_statements_per_record": round(sync_statements.count / len(puts), 1),
         "sessions": len(reports),
         "quickbooks_seconds_excluded": round(sum(r.qb_seconds for r in reports), 3),
         "client_seconds_excluded": round(client_overhead, 3),

@@ -52,10 +52,10 @@ def _per_record(r: dict[str, Any]) -> str:
             f = figures[kind]
             rows.append(
                 [db, kind, f["records"], f["median_ms"], f["p95_ms"], f["put_median_ms"], f["sync_median_ms"]]
-                + [f["round_trips"]]
+                + [f["round_trips"], f"{f['put_statements_per_record']} + {f['sync_statements_per_record']}"]
             )
     headers = ["database", "kind", "records", "median ms", "p95 ms", "PUT median ms", "sync median ms", "round trips"]
-    return table(headers, rows)
+    return table([*headers, "statements per record (PUT + sync)"], rows)
 
 
 def _round_trips(r: dict[str, Any]) -> str:
@@ -107,9 +107,10 @@ def _batch(r: dict[str, Any]) -> str:
         rows.append(
             [db, r["records"], f["single_put_server_ms_per_record"], f["batch_server_ms_per_record"]]
             + [f["single_put_wall_ms_per_record"], f["batch_wall_ms_per_record"], f"{f['server_speedup']}x"]
+            + [f"{f['single_put_statements_per_record']} / {f['batch_statements_per_record']}"]
         )
     headers = ["database", "records", "single PUT server ms", "batch server ms", "single PUT wall ms"]
-    return table([*headers, "batch wall ms", "server speed-up"], rows)
+    return table([*headers, "batch wall ms", "server speed-up", "statements per record (single / batch)"], rows)
 
 
 def _soak(r: dict[str, Any]) -> str:
