@@ -59,6 +59,9 @@ class SyncState(enum.Enum):
     ERROR = "error"  # QuickBooks refused it, or it cannot be sent as it is; waits for reprocess
     BLOCKED = "blocked"  # waits for a prerequisite that is in error
     EXCLUDED = "excluded"  # deliberately not synced (a filter or the bookkeeper said so)
+    VOIDED = "voided"  # removed from sync and voided in QuickBooks (its number and audit trail stay there)
+    DELETED = "deleted"  # removed from sync and deleted in QuickBooks (or dropped before it ever reached it)
+    INACTIVE = "inactive"  # removed from sync and made inactive in QuickBooks (list records are never deleted)
 
 
 class Origin(enum.Enum):
@@ -98,5 +101,7 @@ class Record(Base):
     # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).
     last_error: Mapped[Note | None] = mapped_column(JsonOf(Note))
     synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the app removed the record: the queue action that makes QuickBooks agree (void, delete, deactivate).
+    removal: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
