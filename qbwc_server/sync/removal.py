@@ -125,13 +125,13 @@ def follow(db: Session, company: Company, item: QueueItem, record: Record, resul
         lifecycle.move(db, record, Event.DROP, Note(NoteKind.REMOVED, text))
         synclog.append(db, record, LogEvent.REMOVED, text)
         return True
+    if record.sync_state is not SyncState.QUEUED:
+        lifecycle.move(db, record, Event.REQUEUE if record.sync_state is SyncState.SENT else Event.QUEUE)
     if result == "again":
         lifecycle.move_item(item, ItemEvent.AGAIN, action=action, unknown_outcome=False)
     else:
         lifecycle.move_item(item, ItemEvent.DONE if result == "done" else ItemEvent.CANCEL)
         queue.enqueue(db, company, record, action=action, existing=None)
-    if record.sync_state is not SyncState.QUEUED:
-        lifecycle.move(db, record, Event.REQUEUE if record.sync_state is SyncState.SENT else Event.QUEUE)
     text = f"QuickBooks' answer is in: now {_VERB[action]} it in QuickBooks, as the app asked."
     lifecycle.note(record, Note(NoteKind.REMOVED, text))
     synclog.append(db, record, LogEvent.REMOVED, text)
@@ -218,6 +218,14 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _money(amount: Decimal | None) -> str:
     return f"${amount:,.2f}" if amount is not None else "its applied amount"
+
+
+def describe(record: Record) -> str:
+    """Say in a few words where a removed record's removal is."""
+    if record.sync_state in REMOVED_STATES:
+        return f"{record.sync_state.value} in QuickBooks" if record.qb_id else "it never reached QuickBooks"
+    action = removal_action(record)
+    return f"{_VERB[action]} it in QuickBooks" if action is not None else "not removed"
 
 
 def _already(record: Record) -> str:

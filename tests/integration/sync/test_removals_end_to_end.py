@@ -1,0 +1,184 @@
+"""A record the app removes leaves QuickBooks agreeing: invoices voided (or deleted), payments deleted, list records
+made inactive, once each, even when QuickBooks' answer is lost half way."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from qbwc_server.simulator.webconnector import Faults
+
+
+def _customer_item_invoice(h, number: str = "1001", external_id: str = "inv1") -> None:
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    h.put(
+        "invoices",
+        external_id,
+        {
+            "customer": "c1",
+            "number": number,
+            "date": "2026-11-02",
+            "status": "sent",
+            "lines": [{"id": "a", "item": "i1", "quantity": "2", "rate": "95.00"}],
+        },
+    )
+
+
+def _payment(amount: str, invoice: str, applied: str, ref: str) -> dict:
+    return {
+        "customer": "c1",
+        "date": "2026-11-05",
+        "amount": amount,
+        "method": "Check",
+        "reference": ref,
+        "applied_to": [{"invoice": invoice, "amount": applied}],
+    }
+
+
+def _customer(h) -> dict:
+    (customer,) = h.qb_named("Customer", "Smith, Ann")
+    return customer
+
+
+def _messages(record: dict, event: str) -> list[str]:
+    return [entry["message"] for entry in record["sync"]["log"] if entry["event"] == event]
+
+
+def test_an_invoice_paid_in_part_is_voided_once_though_the_void_answer_is_lost(harness):
+    h = harness()
+    # Given an invoice of 190.00 in QuickBooks with a payment of 50.00 on it
+    _customer_item_invoice(h)
+    h.put("payments", "p1", _payment("50.00", "inv1", "50.00", "CHK-7"))
+    h.sync()
+    (invoice,) = h.qb_txns("Invoice")
+    assert invoice["BalanceRemaining"] == "140.00"
+
+    # When the app deletes the invoice
+    status, answer = h.call("DELETE", "/api/v1/invoices/inv1")
+
+    # Then the answer says it will be voided, and what happens to the payment, before anything is sent
+    assert status == 200, answer
+    assert answer["removal"] == "void"
+    assert answer["record"]["sync"]["state"] == "queued"
+    assert answer["effects"] == [
+        "QuickBooks has payment 'CHK-7' ($50.00) applied to this invoice. Voiding the invoice takes that payment "
+        "off it: $50.00 becomes unused credit of the customer in QuickBooks, to refund or apply to another invoice."
+    ]
+
+    # When QuickBooks voids it but the Web Connector loses the answer, and the next session runs
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    assert h.reports[-1].voided == {"Invoice": 1}
+    later = h.sync()
+
+    # Then QuickBooks voided it exactly once: the number stays, the amounts are zero, the payment is unused credit
+    assert sum(report.voided.get("Invoice", 0) for report in later) == 0
+    assert "TxnVoidRq" not in {rq for report in later for rq in report.requests}
+    (invoice,) = h.qb_txns("Invoice")
+    assert invoice["RefNumber"] == "1001"
+    assert invoice["Subtotal"] == "0.00" and invoice["BalanceRemaining"] == "0.00"
+    assert invoice["Memo"].startswith("VOID:")
+    (payment,) = h.qb_txns("ReceivePayment")
+    assert payment["UnusedPayment"] == "50.00" and "AppliedToTxnRet" not in payment
+    assert _customer(h)["Balance"] == "-50.00"
+
+    # And the record stays readable, voided, with its log saying what happened to the payment
+    record = h.get("invoices", "inv1")
+    assert record["sync"]["state"] == "voided"
+    assert record["quickbooks"]["id"] == invoice["TxnID"]
+    (done,) = [m for m in _messages(record, "removed") if "voided in QuickBooks" in m]
+    assert "its answer had been lost" in done.lower()
+    assert "Payment 'CHK-7''s $50.00 is no longer applied to it; it is unused credit" in done
+
+    # And the app cannot change a voided invoice, and deleting it again changes nothing
+    status, refused = h.call("PUT", "/api/v1/invoices/inv1", {"customer": "c1", "status": "sent", "lines": []})
+    assert status == 422 and "was removed (voided in QuickBooks)" in refused["errors"]["external_id"]
+    assert h.call("DELETE", "/api/v1/invoices/inv1")[1]["message"] == "Already removed: voided in QuickBooks."
+    assert h.session().outcome == "no_work"
+
+
+def test_a_deleted_payment_reopens_its_invoice_with_the_right_balance_once(harness):
+    h = harness()
+    # Given an invoice of 190.00 with two payments on it, leaving 40.00 open
+    _customer_item_invoice(h)
+    h.put("payments", "p1", _payment("100.00", "inv1", "100.00", "CHK-1"))
+    h.put("payments", "p2", _payment("50.00", "inv1", "50.00", "CHK-2"))
+    h.sync()
+    assert h.qb_txns("Invoice")[0]["BalanceRemaining"] == "40.00"
+
+    # When the app deletes the first payment
+    status, answer = h.call("DELETE", "/api/v1/payments/p1")
+    assert status == 200 and answer["removal"] == "delete"
+    assert answer["effects"] == [
+        "Deleting this payment in QuickBooks takes $100.00 off invoice 1001, which is open again for that amount."
+    ]
+
+    # And QuickBooks deletes it but the answer is lost, then the next session runs
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    later = h.sync()
+
+    # Then the payment is gone from QuickBooks once, and the invoice is open for 140.00 again
+    assert h.reports[-len(later) - 1].deleted == {"ReceivePayment": 1}
+    assert all(not report.deleted for report in later)
+    assert [p["RefNumber"] for p in h.qb_txns("ReceivePayment")] == ["CHK-2"]
+    (invoice,) = h.qb_txns("Invoice")
+    assert invoice["BalanceRemaining"] == "140.00" and invoice["IsPaid"] == "false"
+    assert Decimal(_customer(h)["Balance"]) == Decimal("140.00")
+    record = h.get("payments", "p1")
+    assert record["sync"]["state"] == "deleted"
+    assert any("Invoice 1001 is open again for $100.00." in m for m in _messages(record, "removed"))
+
+
+def test_a_void_waits_for_the_add_whose_answer_was_lost(harness):
+    h = harness()
+    # Given an invoice whose Add QuickBooks applied but whose answer was lost
+    _customer_item_invoice(h)
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    assert len(h.qb_txns("Invoice")) == 1
+
+    # When the app deletes it before the server knows the Add's outcome
+    status, answer = h.call("DELETE", "/api/v1/invoices/inv1")
+    assert status == 200 and answer["removal"] == "void"
+    assert "as soon as QuickBooks' answer" in answer["message"]
+    h.sync()
+
+    # Then the server found its Add in QuickBooks and voided that one invoice; none was added twice
+    (invoice,) = h.qb_txns("Invoice")
+    assert invoice["Subtotal"] == "0.00" and invoice["Memo"].startswith("VOID:")
+    assert h.get("invoices", "inv1")["sync"]["state"] == "voided"
+
+
+def test_a_record_never_sent_is_dropped_and_list_records_are_made_inactive(harness):
+    h = harness(delete_transactions="delete")
+    # Given a customer and an item in QuickBooks, and an invoice not sent yet (a draft)
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    h.sync()
+    h.put("invoices", "inv9", {"customer": "c1", "status": "draft", "lines": [{"item": "i1", "amount": "5.00"}]})
+
+    # When the app deletes the draft, the item and the customer
+    assert h.call("DELETE", "/api/v1/invoices/inv9")[1]["removal"] is None
+    assert h.call("DELETE", "/api/v1/items/i1")[1]["removal"] == "deactivate"
+    assert h.call("DELETE", "/api/v1/customers/c1")[1]["removal"] == "deactivate"
+    # and the first deactivation's answer is lost
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    h.sync()
+
+    # Then nothing of the draft reached QuickBooks, and the customer and item are inactive there, not deleted
+    assert h.qb_txns("Invoice") == []
+    assert h.get("invoices", "inv9")["sync"]["state"] == "deleted"
+    assert _customer(h)["IsActive"] == "false"
+    (item,) = h.qb_named("ItemService", "Drain cleaning")
+    assert item["IsActive"] == "false"
+    assert h.get("customers", "c1")["sync"]["state"] == "inactive"
+    assert h.get("items", "i1")["sync"]["state"] == "inactive"
+
+
+def test_the_setting_delete_transactions_deletes_an_invoice_instead_of_voiding_it(harness):
+    h = harness(delete_transactions="delete")
+    _customer_item_invoice(h)
+    h.sync()
+    assert h.call("DELETE", "/api/v1/invoices/inv1")[1]["removal"] == "delete"
+    h.sync()
+    assert h.qb_txns("Invoice") == []
+    assert _customer(h)["Balance"] == "0.00"
+    assert h.get("invoices", "inv1")["sync"]["state"] == "deleted"
