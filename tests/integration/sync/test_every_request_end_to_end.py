@@ -31,6 +31,8 @@ def _request_types_of_templates() -> set[str]:
         types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
     for path in TEMPLATES.glob("*_mod.xml.j2"):
         types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
+    for path in (TEMPLATES / "txn_void.xml.j2", TEMPLATES / "txn_del.xml.j2"):  # the removals
+        types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
     return types
 
 
@@ -86,16 +88,23 @@ def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(
     h.put("bills", "b1", {**bill, "memo": "Pipes"})
     h.put("payments", "p1", {**payment, "amount": "120.00", "applied_to": [{"invoice": "inv1", "amount": "120.00"}]})
     h.sync()
+    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills"):
+        for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
+            assert record["sync"]["state"] == "synced", (kind, record["sync"])
+    # When the app removes the payment (deleted), the bill (voided) and the vendor (made inactive)
+    for resource, external_id in (("payments", "p1"), ("bills", "b1"), ("vendors", "v1")):
+        assert h.call("DELETE", f"/api/v1/{resource}/{external_id}")[0] == 200
+    h.sync()
 
-    # Then every Add and Mod template was sent, lists and transactions were queried, and none was "not supported"
+    # Then every Add, Mod and removal template was sent, lists and transactions were queried, and none was "not supported"
     sent = {request for request, _ in qb.answered}
     assert _request_types_of_templates() <= sent, _request_types_of_templates() - sent
     assert any(re.fullmatch(r"(Customer|Vendor|Item\w*)QueryRq", request) for request in sent), sent
     assert "InvoiceQueryRq" in sent
     assert [pair for pair in qb.answered if pair[1] == 1030] == []
-    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills"):
-        for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
-            assert record["sync"]["state"] == "synced", (kind, record["sync"])
+    assert h.get("payments", "p1")["sync"]["state"] == "deleted"
+    assert h.get("bills", "b1")["sync"]["state"] == "voided"
+    assert h.get("vendors", "v1")["sync"]["state"] == "inactive"
 
 
 def _payment(amount: str, method: str, **applied: str) -> dict:
