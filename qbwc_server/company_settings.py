@@ -10,7 +10,7 @@ from typing import Any
 
 from qbwc_server.errors import InvalidInput
 
-ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill"]
+ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 
 

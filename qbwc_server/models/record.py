@@ -15,7 +15,7 @@ from qbwc_server.models.notes import Note
 
 
 class RecordKind(enum.Enum):
-    """The seven kinds of record; the value is the REST resource's singular."""
+    """The kinds of record; the value is the REST resource's singular."""
 
     CUSTOMER = "customer"
     JOB = "job"
@@ -24,6 +24,7 @@ class RecordKind(enum.Enum):
     PAYMENT = "payment"
     VENDOR = "vendor"
     BILL = "bill"
+    CREDIT_MEMO = "credit_memo"
 
     @property
     def resource(self) -> str:
@@ -33,7 +34,7 @@ class RecordKind(enum.Enum):
     @property
     def is_transaction(self) -> bool:
         """Tell whether QuickBooks identifies it by TxnID (else ListID)."""
-        return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL}
+        return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL, RecordKind.CREDIT_MEMO}
 
     @property
     def is_list(self) -> bool:

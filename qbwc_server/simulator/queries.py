@@ -39,6 +39,7 @@ TXN_QUERIES: dict[str, str] = {
     "InvoiceQueryRq": "Invoice",
     "ReceivePaymentQueryRq": "ReceivePayment",
     "BillQueryRq": "Bill",
+    "CreditMemoQueryRq": "CreditMemo",
 }
 # Query requests whose schema declares the iterator attribute (others are rejected when they carry it).
 ITERATOR_QUERIES = {
@@ -80,6 +81,7 @@ LINE_KEYS = {
     "InvoiceLineRet": "InvoiceLineRet",
     "ExpenseLineRet": "ExpenseLineRet",
     "ItemLineRet": "ItemLineRet",
+    "CreditMemoLineRet": "CreditMemoLineRet",
 }
 
 

@@ -11,6 +11,7 @@ from lxml import etree
 
 from .answer import Answer
 from .bills import _recompute as recompute_bill
+from .credit_memos import recompute_credit_memo, take_back
 from .invoices import recompute_invoice
 from .lists import object_not_found
 from .txncommon import refresh_customer_balance, refresh_vendor_balance
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 VOID_MARK = "VOID:"
 # The transaction types this company keeps, by the names TxnVoidType / TxnDelType use.
-VOIDABLE = frozenset({"Invoice", "Bill"})
-DELETABLE = frozenset({"Invoice", "Bill", "ReceivePayment"})
+VOIDABLE = frozenset({"Invoice", "Bill", "CreditMemo"})
+DELETABLE = frozenset({"Invoice", "Bill", "ReceivePayment", "CreditMemo"})
 
 
 def txn_void(company: CompanyStore, rq: etree._Element) -> Answer:
@@ -31,7 +32,7 @@ def txn_void(company: CompanyStore, rq: etree._Element) -> Answer:
     if record.get("Memo", "").startswith(VOID_MARK):
         # QuickBooks answers a second void of a void transaction without changing it.
         return _answer("TxnVoidType", txn_type, record, company, deleted=False)
-    for key in ("InvoiceLineRet", "ExpenseLineRet", "ItemLineRet"):
+    for key in ("InvoiceLineRet", "ExpenseLineRet", "ItemLineRet", "CreditMemoLineRet"):
         for line in record.get(key, []):
             line["Amount"] = "0.00"
             if "Quantity" in line:
@@ -40,6 +41,8 @@ def txn_void(company: CompanyStore, rq: etree._Element) -> Answer:
     if txn_type == "Invoice":
         _free_payments(company, record)
         recompute_invoice(company, record)
+    elif txn_type == "CreditMemo":
+        take_back(company, record)  # its credit leaves the invoices it was applied to
     else:
         recompute_bill(company, record)
     company.touch(record)
@@ -53,6 +56,9 @@ def txn_del(company: CompanyStore, rq: etree._Element) -> Answer:
     del company.by_txn_id[record["TxnID"]]
     if txn_type == "Invoice":
         _free_payments(company, record)
+        refresh_customer_balance(company, record["CustomerRef"]["ListID"])
+    elif txn_type == "CreditMemo":
+        take_back(company, record)
         refresh_customer_balance(company, record["CustomerRef"]["ListID"])
     elif txn_type == "ReceivePayment":
         for invoice in company.state.txns["Invoice"].values():
@@ -84,6 +90,12 @@ def _free_payments(company: CompanyStore, invoice: dict[str, Any]) -> None:
         payment = company.state.txns["ReceivePayment"].get(payment_id)
         invoice["_applied"].pop(payment_id)
         invoice.get("_links", {}).pop(payment_id, None)
+        credit = company.state.txns["CreditMemo"].get(payment_id)
+        if credit is not None:
+            # A credit applied to it is the credit memo's again.
+            credit.get("_credits_applied", {}).pop(invoice["TxnID"], None)
+            recompute_credit_memo(company, credit)
+            company.touch(credit)
         if payment is None:
             continue
         payment["UnusedPayment"] = fmt_money(money(payment.get("UnusedPayment")) + money(amount))

@@ -20,7 +20,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock
 from qbwc_server.errors import QbwcError
-from qbwc_server.models import REMOVALS, Note, QueueAction, QueueItem, QueueStatus, Record, SentInfo, SyncState
+from qbwc_server.models import (
+    CHECKED_AFTER_LOSS,
+    Note,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    Record,
+    SentInfo,
+    SyncState,
+)
 from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -248,8 +257,8 @@ def lost_answer(item: QueueItem) -> tuple[QueueAction, bool]:
     A lost answer is not a refusal: it never counts against max_attempts.
     """
     info = item.sent_info
-    if item.action in REMOVALS:
-        return item.action, True  # a void, delete or deactivation may have been applied: check before sending
+    if item.action in CHECKED_AFTER_LOSS:
+        return item.action, True  # a void, delete, deactivation or credit may have been applied: check first
     if item.action is QueueAction.SEND and info is not None:
         return (QueueAction.LOOKUP if info.add else QueueAction.REFRESH), True
     return item.action, item.unknown_outcome

@@ -12,9 +12,9 @@ from qbwc_server.sync.builders.drafting import check_request_id
 from qbwc_server.sync.builders.types import Built
 
 # Our record kinds as QuickBooks' TxnVoidType / TxnDelType names them.
-TXN_TYPES = {"invoice": "Invoice", "payment": "ReceivePayment", "bill": "Bill"}
+TXN_TYPES = {"invoice": "Invoice", "payment": "ReceivePayment", "bill": "Bill", "credit_memo": "CreditMemo"}
 # QuickBooks cannot void a received payment through qbXML (ReceivePayment is not a TxnVoidType).
-VOIDABLE = frozenset({"invoice", "bill"})
+VOIDABLE = frozenset({"invoice", "bill", "credit_memo"})
 # What QuickBooks writes before the memo of a transaction it voided.
 VOID_MARK = "VOID:"
 

@@ -182,3 +182,69 @@ def test_the_setting_delete_transactions_deletes_an_invoice_instead_of_voiding_i
     assert h.qb_txns("Invoice") == []
     assert _customer(h)["Balance"] == "0.00"
     assert h.get("invoices", "inv1")["sync"]["state"] == "deleted"
+
+
+def _invoice(number: str, amount: str) -> dict:
+    return {
+        "customer": "c1",
+        "number": number,
+        "date": "2026-11-02",
+        "status": "sent",
+        "lines": [{"id": "a", "item": "i1", "quantity": "1", "rate": amount}],
+    }
+
+
+def test_a_credit_memo_is_applied_to_two_invoices_once_though_an_answer_is_lost(harness):
+    h = harness()
+    # Given two open invoices of 100.00 and 80.00 in QuickBooks
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    h.put("invoices", "inv1", _invoice("1001", "100.00"))
+    h.put("invoices", "inv2", _invoice("1002", "80.00"))
+    h.sync()
+
+    # When the app sends a credit memo of 60.00 applied 40.00 to the first invoice and 15.00 to the second
+    h.put(
+        "credit_memos",
+        "cm1",
+        {
+            "customer": "c1",
+            "number": "CM-1",
+            "date": "2026-11-06",
+            "memo": "Refund of the second visit",
+            "lines": [{"item": "i1", "description": "Second visit not needed", "amount": "60.00"}],
+            "applied_to": [{"invoice": "inv1", "amount": "40.00"}, {"invoice": "inv2", "amount": "15.00"}],
+        },
+    )
+    # and the answer to the credit memo's Add is lost, then the answer to the payment that applies it is lost too
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    second = h.session(Faults(drop_response_at=3))  # looked up and found; credit read; the application sent
+    assert second.outcome == "dropped" and second.requests["ReceivePaymentAddRq"] == 1
+    later = h.sync()
+    assert all("ReceivePaymentAddRq" not in report.requests for report in later)
+    assert all("CreditMemoAddRq" not in report.requests for report in [second, *later])
+
+    # Then QuickBooks has one credit memo with 5.00 of credit left and one application of it
+    (credit,) = h.qb_txns("CreditMemo")
+    assert credit["RefNumber"] == "CM-1" and credit["TotalAmount"] == "60.00"
+    assert credit["CreditRemaining"] == "5.00"
+    invoices = {invoice["RefNumber"]: invoice for invoice in h.qb_txns("Invoice")}
+    assert invoices["1001"]["BalanceRemaining"] == "60.00"
+    assert invoices["1002"]["BalanceRemaining"] == "65.00"
+    (zero_payment,) = h.qb_txns("ReceivePayment")
+    assert zero_payment["TotalAmount"] == "0.00"
+    assert _customer(h)["Balance"] == "120.00"  # 60 + 65 open, less the 5.00 of credit left
+    record = h.get("credit_memos", "cm1")
+    assert record["sync"]["state"] == "synced"
+    assert "QuickBooks shows $55.00 of this credit applied, as the app asks." in _messages(record, "synced")
+    assert record["quickbooks"]["id"] == credit["TxnID"]
+
+    # When the app removes the credit memo, QuickBooks voids it and the invoices are open in full again
+    assert h.call("DELETE", "/api/v1/credit_memos/cm1")[1]["removal"] == "void"
+    h.sync()
+    (credit,) = h.qb_txns("CreditMemo")
+    assert credit["TotalAmount"] == "0.00" and credit["CreditRemaining"] == "0.00"
+    invoices = {invoice["RefNumber"]: invoice for invoice in h.qb_txns("Invoice")}
+    assert invoices["1001"]["BalanceRemaining"] == "100.00"
+    assert invoices["1002"]["BalanceRemaining"] == "80.00"
+    assert h.get("credit_memos", "cm1")["sync"]["state"] == "voided"
