@@ -88,11 +88,24 @@ def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(
     h.put("bills", "b1", {**bill, "memo": "Pipes"})
     h.put("payments", "p1", {**payment, "amount": "120.00", "applied_to": [{"invoice": "inv1", "amount": "120.00"}]})
     h.sync()
-    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills"):
+    # And a credit memo is added, applied to the invoice, and changed
+    credit = {
+        "customer": "c1",
+        "number": "CM-1",
+        "date": "2026-11-06",
+        "lines": [{"item": "i1", "amount": "10.00"}],
+        "applied_to": [{"invoice": "inv1", "amount": "10.00"}],
+    }
+    h.put("credit_memos", "cm1", credit)
+    h.sync()
+    h.put("credit_memos", "cm1", {**credit, "memo": "Goodwill"})
+    h.sync()
+    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills", "credit_memos"):
         for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
             assert record["sync"]["state"] == "synced", (kind, record["sync"])
-    # When the app removes the payment (deleted), the bill (voided) and the vendor (made inactive)
-    for resource, external_id in (("payments", "p1"), ("bills", "b1"), ("vendors", "v1")):
+    # When the app removes the payment (deleted), the bill and the credit memo (voided) and the vendor (inactive)
+    removed = (("payments", "p1"), ("bills", "b1"), ("credit_memos", "cm1"), ("vendors", "v1"))
+    for resource, external_id in removed:
         assert h.call("DELETE", f"/api/v1/{resource}/{external_id}")[0] == 200
     h.sync()
 
@@ -104,6 +117,7 @@ def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(
     assert [pair for pair in qb.answered if pair[1] == 1030] == []
     assert h.get("payments", "p1")["sync"]["state"] == "deleted"
     assert h.get("bills", "b1")["sync"]["state"] == "voided"
+    assert h.get("credit_memos", "cm1")["sync"]["state"] == "voided"
     assert h.get("vendors", "v1")["sync"]["state"] == "inactive"
 
 
