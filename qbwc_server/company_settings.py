@@ -10,7 +10,7 @@ from typing import Any
 
 from qbwc_server.errors import InvalidInput
 
-ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo"]
+ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 
 
@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "or delete (gone); payments are always deleted, list records made inactive",
         Kind.CHOICE,
         choices=("void", "delete"),
+    ),
+    Setting(
+        "refund_account",
+        None,
+        "Account refunds to customers are paid from (a bank account or Undeposited Funds); refunds wait until it is "
+        "chosen",
+        Kind.TEXT,
     ),
 )
 DEFAULTS: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}

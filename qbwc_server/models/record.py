@@ -25,6 +25,7 @@ class RecordKind(enum.Enum):
     VENDOR = "vendor"
     BILL = "bill"
     CREDIT_MEMO = "credit_memo"
+    REFUND = "refund"
 
     @property
     def resource(self) -> str:
@@ -34,7 +35,13 @@ class RecordKind(enum.Enum):
     @property
     def is_transaction(self) -> bool:
         """Tell whether QuickBooks identifies it by TxnID (else ListID)."""
-        return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL, RecordKind.CREDIT_MEMO}
+        return self in {
+            RecordKind.INVOICE,
+            RecordKind.PAYMENT,
+            RecordKind.BILL,
+            RecordKind.CREDIT_MEMO,
+            RecordKind.REFUND,
+        }
 
     @property
     def is_list(self) -> bool:

@@ -241,6 +241,20 @@ CREDIT_MEMO = _object(
     required=("customer",),
 )
 
+REFUND = _object(
+    {
+        "customer": _ref("customer"),
+        "date": DATE,
+        "amount": AMOUNT,
+        "method": _text(),
+        "memo": _text(LONG_TEXT),
+        # The credit paid back: a credit memo's credit, or a payment's unused amount (an overpayment). One of them.
+        "credit_memo": _ref("credit_memo"),
+        "payment": _ref("payment"),
+    },
+    required=("customer", "amount"),
+)
+
 SCHEMAS: dict[RecordKind, dict[str, Any]] = {
     RecordKind.CUSTOMER: CUSTOMER,
     RecordKind.JOB: JOB,
@@ -250,6 +264,7 @@ SCHEMAS: dict[RecordKind, dict[str, Any]] = {
     RecordKind.VENDOR: VENDOR,
     RecordKind.BILL: BILL,
     RecordKind.CREDIT_MEMO: CREDIT_MEMO,
+    RecordKind.REFUND: REFUND,
 }
 
 

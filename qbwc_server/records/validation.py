@@ -234,6 +234,8 @@ def cross_field_errors(kind: RecordKind, data: dict[str, Any]) -> dict[str, str]
             _check_line_total(f"item_lines.{index}", line, "cost", errors)
     if kind is RecordKind.PAYMENT:
         _check_applied(data, errors)
+    if kind is RecordKind.REFUND and bool(data.get("credit_memo")) == bool(data.get("payment")):
+        errors["credit_memo"] = "name the credit paid back: a credit_memo or a payment (one of them)"
     if kind is RecordKind.CREDIT_MEMO:
         seen: set[str] = set()
         for index, entry in enumerate(data.get("applied_to") or []):

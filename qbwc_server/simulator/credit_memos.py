@@ -85,7 +85,8 @@ def recompute_credit_memo(company: CompanyStore, record: dict[str, Any]) -> None
     )
     rate = tax_rate(company, record.get("ItemSalesTaxRef"))
     tax = money(taxable * rate / 100)
-    applied = sum((money(amount) for amount in record.get("_credits_applied", {}).values()), Decimal(0))
+    used = [*record.get("_credits_applied", {}).values(), *record.get("_refunded", {}).values()]
+    applied = sum((money(amount) for amount in used), Decimal(0))
     record["Subtotal"] = fmt_money(subtotal)
     if record.get("ItemSalesTaxRef"):
         record["SalesTaxPercentage"] = fmt_number(rate) if rate else "0.00"
@@ -106,4 +107,8 @@ def take_back(company: CompanyStore, credit: dict[str, Any]) -> None:
         invoice.get("_applied", {}).pop(credit["TxnID"], None)
         invoice.get("_links", {}).pop(credit["TxnID"], None)
         recompute_invoice(company, invoice)
+    for txn_id, link in list(credit.get("_links", {}).items()):
+        if link["TxnType"] == "ReceivePayment":
+            credit["_links"].pop(txn_id)  # the payments that applied it are no longer linked
+    credit["LinkedTxn"] = [dict(link) for link in credit.get("_links", {}).values()]
     recompute_credit_memo(company, credit)

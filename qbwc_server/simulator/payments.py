@@ -98,7 +98,8 @@ def mod_payment(company: CompanyStore, rq: etree._Element) -> Answer:
 def _apply(company: CompanyStore, record: dict[str, Any], plan: Plan) -> None:
     """Apply the payment to the planned invoices and note the unused amount, as QuickBooks shows both."""
     applied_total = sum((amount for _, amount, _ in plan), Decimal(0))
-    record["UnusedPayment"] = fmt_money(money(record["TotalAmount"]) - applied_total)
+    refunded = sum((money(amount) for amount in record.get("_refunded", {}).values()), Decimal(0))
+    record["UnusedPayment"] = fmt_money(money(record["TotalAmount"]) - applied_total - refunded)
     record["UnusedCredits"] = "0.00"
     applied_rets = []
     for invoice, amount, _ in plan:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from . import bills, credit_memos, hostinfo, invoices, lists, payments, queries, removals
+from . import bills, credit_memos, hostinfo, invoices, lists, payments, queries, refunds, removals
 from .answer import Answer
 from .errors import QuickBooksParseError, RequestError
 from .rets import build_ret
@@ -39,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     "BillModRq": bills.mod_bill,
     "CreditMemoAddRq": credit_memos.add_credit_memo,
     "CreditMemoModRq": credit_memos.mod_credit_memo,
+    "ARRefundCreditCardAddRq": refunds.add_refund,
     "TxnVoidRq": removals.txn_void,
     "TxnDelRq": removals.txn_del,
 }

@@ -40,6 +40,7 @@ TXN_QUERIES: dict[str, str] = {
     "ReceivePaymentQueryRq": "ReceivePayment",
     "BillQueryRq": "Bill",
     "CreditMemoQueryRq": "CreditMemo",
+    "ARRefundCreditCardQueryRq": "ARRefundCreditCard",
 }
 # Query requests whose schema declares the iterator attribute (others are rejected when they carry it).
 ITERATOR_QUERIES = {

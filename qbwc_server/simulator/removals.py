@@ -14,6 +14,7 @@ from .bills import _recompute as recompute_bill
 from .credit_memos import recompute_credit_memo, take_back
 from .invoices import recompute_invoice
 from .lists import object_not_found
+from .refunds import give_back
 from .txncommon import refresh_customer_balance, refresh_vendor_balance
 from .xmltools import fmt_money, money
 
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 VOID_MARK = "VOID:"
 # The transaction types this company keeps, by the names TxnVoidType / TxnDelType use.
-VOIDABLE = frozenset({"Invoice", "Bill", "CreditMemo"})
-DELETABLE = frozenset({"Invoice", "Bill", "ReceivePayment", "CreditMemo"})
+VOIDABLE = frozenset({"Invoice", "Bill", "CreditMemo", "ARRefundCreditCard"})
+DELETABLE = frozenset({"Invoice", "Bill", "ReceivePayment", "CreditMemo", "ARRefundCreditCard"})
 
 
 def txn_void(company: CompanyStore, rq: etree._Element) -> Answer:
@@ -43,6 +44,9 @@ def txn_void(company: CompanyStore, rq: etree._Element) -> Answer:
         recompute_invoice(company, record)
     elif txn_type == "CreditMemo":
         take_back(company, record)  # its credit leaves the invoices it was applied to
+    elif txn_type == "ARRefundCreditCard":
+        give_back(company, record)  # the credits it paid back have that much left again
+        record["TotalAmount"] = "0.00"
     else:
         recompute_bill(company, record)
     company.touch(record)
@@ -60,6 +64,8 @@ def txn_del(company: CompanyStore, rq: etree._Element) -> Answer:
     elif txn_type == "CreditMemo":
         take_back(company, record)
         refresh_customer_balance(company, record["CustomerRef"]["ListID"])
+    elif txn_type == "ARRefundCreditCard":
+        give_back(company, record)
     elif txn_type == "ReceivePayment":
         for invoice in company.state.txns["Invoice"].values():
             if record["TxnID"] in invoice.get("_applied", {}):

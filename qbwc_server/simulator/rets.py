@@ -119,6 +119,15 @@ ORDER: dict[str, tuple[str, ...]] = {
         "ClassRef", "Amount", "TaxAmount", "InventorySiteRef", "InventorySiteLocationRef", "SerialNumber", "LotNumber",
         "ServiceDate", "SalesTaxCodeRef", "Other1", "Other2", "DataExtRet",
     ),
+    "ARRefundCreditCardRet": (
+        *TXN_CORE, "CustomerRef", "RefundFromAccountRef", "ARAccountRef", "TxnDate", "RefNumber", "TotalAmount",
+        "CurrencyRef", "ExchangeRate", "TotalAmountInHomeCurrency", "Address", "AddressBlock", "PaymentMethodRef",
+        "Memo", "CreditCardTxnInfo", "ExternalGUID", "RefundAppliedToTxnRet", "DataExtRet",
+    ),
+    "RefundAppliedToTxnRet": (
+        "TxnID", "TxnType", "TxnDate", "RefNumber", "CreditRemaining", "RefundAmount", "CreditRemainingInHomeCurrency",
+        "RefundAmountInHomeCurrency",
+    ),
     "ReceivePaymentRet": (
         *TXN_CORE, "CustomerRef", "ARAccountRef", "TxnDate", "RefNumber", "TotalAmount", "CurrencyRef", "ExchangeRate",
         "TotalAmountInHomeCurrency", "PaymentMethodRef", "Memo", "DepositToAccountRef", "CreditCardTxnInfo",

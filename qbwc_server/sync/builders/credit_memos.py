@@ -113,6 +113,21 @@ def build_application(inp: RequestInput, credit_txn_id: str, request_id: str) ->
     return Built(xml, "ReceivePaymentAddRq", d.warnings)
 
 
+def build_check(credit_txn_id: str, request_id: str) -> Built:
+    """Return the CreditMemoQuery, with linked transactions, that shows how much of the credit is applied."""
+    xml = txn_query("CreditMemoQueryRq", request_id, txn_ids=[credit_txn_id], include_linked_txns=True)
+    return Built(xml, "CreditMemoQueryRq", [])
+
+
+def applied_in_quickbooks(ret: etree._Element) -> Decimal:
+    """Return how much of a returned credit memo QuickBooks shows applied to invoices (by payments, not refunds)."""
+    total = Decimal(0)
+    for linked in ret.findall("LinkedTxn"):
+        if text_of(linked, "TxnType") == "ReceivePayment":
+            total -= values.to_decimal(text_of(linked, "Amount") or "0")
+    return total
+
+
 def credit_remaining(ret: etree._Element) -> Decimal | None:
     """Return the credit a returned credit memo has left, or None when the answer does not say."""
     text = text_of(ret, "CreditRemaining")

@@ -12,9 +12,15 @@ from qbwc_server.sync.builders.drafting import check_request_id
 from qbwc_server.sync.builders.types import Built
 
 # Our record kinds as QuickBooks' TxnVoidType / TxnDelType names them.
-TXN_TYPES = {"invoice": "Invoice", "payment": "ReceivePayment", "bill": "Bill", "credit_memo": "CreditMemo"}
+TXN_TYPES = {
+    "invoice": "Invoice",
+    "payment": "ReceivePayment",
+    "bill": "Bill",
+    "credit_memo": "CreditMemo",
+    "refund": "ARRefundCreditCard",
+}
 # QuickBooks cannot void a received payment through qbXML (ReceivePayment is not a TxnVoidType).
-VOIDABLE = frozenset({"invoice", "bill", "credit_memo"})
+VOIDABLE = frozenset({"invoice", "bill", "credit_memo", "refund"})
 # What QuickBooks writes before the memo of a transaction it voided.
 VOID_MARK = "VOID:"
 
@@ -38,7 +44,8 @@ def build_delete(kind: str, txn_id: str, request_id: str) -> Built:
 def is_voided(ret: etree._Element) -> bool:
     """Tell whether a transaction QuickBooks returned is void: its memo is marked so, and its amount is zero."""
     memo = text_of(ret, "Memo") or ""
-    total = _amount(ret, "Subtotal") if ret.find("Subtotal") is not None else _amount(ret, "AmountDue")
+    tag = next((t for t in ("Subtotal", "AmountDue", "TotalAmount") if ret.find(t) is not None), "Subtotal")
+    total = _amount(ret, tag)
     return memo.startswith(VOID_MARK) and total == 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from qbwc_server.qbxml.errors import QbwcError
 
-KINDS = ("customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo")
+KINDS = ("customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund")
 LIST_KINDS = ("customer", "job", "item", "vendor")
 
 

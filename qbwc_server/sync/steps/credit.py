@@ -1,7 +1,7 @@
 """The apply-credit step: a credit memo's credit applied to open invoices by a ReceivePayment of zero (SetCredit).
 
-It reads the credit memo first (CreditRemaining): when QuickBooks shows the credit applied as the app asks, it is
-done without sending anything, so a lost answer never applies a credit twice.
+It reads the credit memo first, with its linked payments: when QuickBooks shows the credit applied as the app asks,
+it is done without sending anything, so a lost answer never applies a credit twice (refunds of it do not count).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class ApplyCreditStep(RecordStep):
                 "quickbooks", "QuickBooks does not have this credit memo yet.", ProblemKind.QUICKBOOKS
             )
         if item.unknown_outcome:
-            return Outgoing(item, record, builders.build_refresh(record.kind.value, record.qb_id, str(item.id)), False)
+            return Outgoing(item, record, credit_memos.build_check(record.qb_id, str(item.id)), False)
         inp = request_input(ctx.db, ctx.company, record)
         return Outgoing(item, record, credit_memos.build_application(inp, record.qb_id, str(item.id)), False)
 
@@ -68,16 +68,14 @@ class ApplyCreditStep(RecordStep):
                 return failed(rs.status_code, rs.message, record.kind.value)
             ret = rs.rets[0]
             current = identity(builders.identity_from_ret(inp, ret))
-            total, left = credit_memos.total_amount(ret), credit_memos.credit_remaining(ret)
-            if total is None or left is None:
-                return failed(None, "QuickBooks did not say how much credit this credit memo has left.", "credit_memo")
-            if total - left == wanted:
+            applied = credit_memos.applied_in_quickbooks(ret)
+            if applied == wanted:
                 text = f"QuickBooks shows {_dollars(wanted)} of this credit applied, as the app asks."
                 line = LogLine(LogEvent.SYNCED, text, rs.status_code, rq_type, answer_part(rs))
                 return Transition(Result.DONE, refreshed=current, log=(line,))
-            if total - left != 0:
+            if applied != 0:
                 message = (
-                    f"QuickBooks shows {_dollars(total - left)} of this credit memo applied, but the app applies "
+                    f"QuickBooks shows {_dollars(applied)} of this credit memo applied, but the app applies "
                     f"{_dollars(wanted)}. A credit already applied is not changed automatically: apply or "
                     "unapply the difference in QuickBooks (Receive Payments, Discounts and Credits)."
                 )

@@ -35,6 +35,7 @@ LIST_CHOICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deposit_account": (("account",), ("OtherCurrentAsset", "Bank")),
     "ar_account": (("account",), ("AccountsReceivable",)),
     "ap_account": (("account",), ("AccountsPayable",)),
+    "refund_account": (("account",), ("Bank", "OtherCurrentAsset")),
     "sales_tax_code_taxable": (("sales_tax_code",), ()),
     "sales_tax_code_non_taxable": (("sales_tax_code",), ()),
     "payment_methods": (("payment_method",), ()),

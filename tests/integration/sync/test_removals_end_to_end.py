@@ -248,3 +248,71 @@ def test_a_credit_memo_is_applied_to_two_invoices_once_though_an_answer_is_lost(
     assert invoices["1001"]["BalanceRemaining"] == "100.00"
     assert invoices["1002"]["BalanceRemaining"] == "80.00"
     assert h.get("credit_memos", "cm1")["sync"]["state"] == "voided"
+
+
+def test_an_overpayment_is_refunded_from_the_refund_account_once(harness):
+    h = harness()
+    # Given an invoice of 190.00 paid with 250.00: 60.00 of the payment is unused
+    _customer_item_invoice(h)
+    h.put("payments", "p1", _payment("250.00", "inv1", "190.00", "CHK-9"))
+    h.sync()
+    (payment,) = h.qb_txns("ReceivePayment")
+    assert payment["UnusedPayment"] == "60.00"
+    refund = {"customer": "c1", "date": "2026-11-07", "amount": "60.00", "method": "Check", "payment": "p1"}
+
+    # When the app refunds the overpayment before the refund account is chosen
+    h.put("refunds", "r1", refund)
+    h.sync()
+
+    # Then the refund waits with what to do, and nothing reached QuickBooks
+    waiting = h.get("refunds", "r1")["sync"]
+    assert waiting["state"] == "error"
+    assert "setting refund_account" in waiting["last_error"]["message"]
+    assert waiting["last_error"]["who_must_act"] == "bookkeeper_in_settings"
+    assert h.qb_txns("ARRefundCreditCard") == []
+
+    # When the bookkeeper chooses the checking account and reprocesses, and the refund's answer is lost
+    assert h.call("PATCH", "/api/v1/settings", {"refund_account": "Checking"})[0] == 200
+    assert h.call("POST", "/api/v1/refunds/r1/sync")[0] == 200
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    later = h.sync()
+
+    # Then QuickBooks has one refund of 60.00 from Checking, and the payment has nothing left unused
+    assert all("ARRefundCreditCardAddRq" not in report.requests for report in later)
+    (qb_refund,) = h.qb_txns("ARRefundCreditCard")
+    assert qb_refund["TotalAmount"] == "60.00"
+    assert h.qb.name_of(qb_refund["RefundFromAccountRef"]["ListID"]) == "Checking"
+    assert qb_refund["RefundAppliedToTxnRet"][0]["TxnID"] == payment["TxnID"]
+    (payment,) = h.qb_txns("ReceivePayment")
+    assert payment["UnusedPayment"] == "0.00"
+    assert _customer(h)["Balance"] == "0.00"
+    record = h.get("refunds", "r1")
+    assert record["sync"]["state"] == "synced" and record["quickbooks"]["id"] == qb_refund["TxnID"]
+
+    # When the app refunds the same payment again, QuickBooks refuses: nothing is left to refund
+    h.put("refunds", "r2", {**refund, "date": "2026-11-08", "amount": "10.00"})
+    h.sync()
+    error = h.get("refunds", "r2")["sync"]["last_error"]
+    assert error["status_code"] == 3210 and "only 0.00 of credit remaining" in error["message"]
+    assert error["hint"].startswith("The refund or the credit applied is larger than the credit left in QuickBooks")
+    assert len(h.qb_txns("ARRefundCreditCard")) == 1
+
+
+def test_a_credit_memo_is_refunded_and_the_refund_voided(harness):
+    h = harness(refund_account="Checking")
+    h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith"})
+    h.put("items", "i1", {"name": "Drain cleaning", "type": "service", "price": "95.00", "category": "labor"})
+    h.put("credit_memos", "cm1", {"customer": "c1", "number": "CM-2", "lines": [{"item": "i1", "amount": "30.00"}]})
+    # The refund waits for its credit memo, which goes first in the same session
+    h.put("refunds", "r1", {"customer": "c1", "amount": "30.00", "method": "Check", "credit_memo": "cm1"})
+    h.sync()
+    (credit,) = h.qb_txns("CreditMemo")
+    assert credit["CreditRemaining"] == "0.00"
+    assert h.get("refunds", "r1")["sync"]["state"] == "synced"
+    # Voiding the refund gives the credit memo its credit back
+    assert h.call("DELETE", "/api/v1/refunds/r1")[1]["removal"] == "void"
+    h.sync()
+    (credit,) = h.qb_txns("CreditMemo")
+    assert credit["CreditRemaining"] == "30.00"
+    assert _customer(h)["Balance"] == "-30.00"
+    assert h.get("refunds", "r1")["sync"]["state"] == "voided"
