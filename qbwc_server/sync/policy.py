@@ -258,6 +258,12 @@ _PROBLEMS: dict[ProblemKind, tuple[str, Actor, Fix]] = {
         Fix.CHANGE_SETTINGS,
     ),
     ProblemKind.QUICKBOOKS: ("Import again, or exclude it.", _B_QB, Fix.REPROCESS),
+    ProblemKind.REFUND_ACCOUNT: (
+        "Choose the account refunds are paid from in the settings (Refund account: a bank account or Undeposited "
+        "Funds), then reprocess.",
+        _B_SET,
+        Fix.CHANGE_SETTINGS,
+    ),
 }
 
 

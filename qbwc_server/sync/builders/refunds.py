@@ -38,7 +38,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
     d = Draft(inp)
     account = d.setting("refund_account")
     if blank(account):
-        raise RecordProblem("refund_account", NO_REFUND_ACCOUNT, ProblemKind.SETTINGS)
+        raise RecordProblem("refund_account", NO_REFUND_ACCOUNT, ProblemKind.REFUND_ACCOUNT)
     kind, external_id = credit_ref(inp)
     credit = inp.refs.get((kind, external_id))
     if credit is None or not credit.id:
