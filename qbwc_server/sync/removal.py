@@ -38,7 +38,11 @@ from qbwc_server.sync.planner import display_name
 REMOVED_STATES = frozenset({SyncState.VOIDED, SyncState.DELETED, SyncState.INACTIVE})
 # The event that ends a record once QuickBooks carried out its removal.
 FINISH = {QueueAction.VOID: Event.VOID, QueueAction.DELETE: Event.DELETE, QueueAction.DEACTIVATE: Event.DEACTIVATE}
-_VERB = {QueueAction.VOID: "voiding", QueueAction.DELETE: "deleting", QueueAction.DEACTIVATE: "making inactive"}
+_VERB = {
+    QueueAction.VOID: "voiding it",
+    QueueAction.DELETE: "deleting it",
+    QueueAction.DEACTIVATE: "making it inactive",
+}
 
 
 class AlreadyRemoved(QbwcError):
@@ -89,7 +93,7 @@ def remove(db: Session, company: Company, record: Record) -> Removal:
         synclog.append(db, record, LogEvent.REMOVED, text)
         return Removal(None, text)
     effects = effects_before(db, company, record, action)
-    text = f"Removed by the app: {_VERB[action]} it in QuickBooks."
+    text = f"Removed by the app: {_VERB[action]} in QuickBooks."
     if item is None:
         queue.enqueue(db, company, record, action=action)
     elif item.status is QueueStatus.READY and item.action is QueueAction.SEND and not item.unknown_outcome:
@@ -98,7 +102,7 @@ def remove(db: Session, company: Company, record: Record) -> Removal:
             lifecycle.move(db, record, Event.QUEUE)
     else:
         text = (
-            f"Removed by the app: {_VERB[action]} it in QuickBooks as soon as QuickBooks' answer to the request "
+            f"Removed by the app: {_VERB[action]} in QuickBooks as soon as QuickBooks' answer to the request "
             "it is running (or the check of a lost answer) is known."
         )
     lifecycle.note(record, Note(NoteKind.REMOVED, text))
@@ -132,7 +136,7 @@ def follow(db: Session, company: Company, item: QueueItem, record: Record, resul
     else:
         lifecycle.move_item(item, ItemEvent.DONE if result == "done" else ItemEvent.CANCEL)
         queue.enqueue(db, company, record, action=action, existing=None)
-    text = f"QuickBooks' answer is in: now {_VERB[action]} it in QuickBooks, as the app asked."
+    text = f"QuickBooks' answer is in: now {_VERB[action]} in QuickBooks, as the app asked."
     lifecycle.note(record, Note(NoteKind.REMOVED, text))
     synclog.append(db, record, LogEvent.REMOVED, text)
     return True
@@ -200,6 +204,11 @@ def invoices_paid(db: Session, company: Company, payment: Record) -> list[tuple[
     applied = [(str(a.get("invoice")), _decimal(a.get("amount"))) for a in (payment.data or {}).get("applied_to") or []]
     refs = [(RecordKind.INVOICE, external_id) for external_id, _ in applied]
     found = queue.find_records(db, company.id, refs)
+    # An invoice removed too (voided or deleted) is not open again: only the others are named.
+    removed = {ref for ref, record in found.items() if is_removed(record)}
+    applied = [
+        (external_id, amount) for external_id, amount in applied if (RecordKind.INVOICE, external_id) not in removed
+    ]
     named = {ref: display_name(record) for ref, record in found.items()}
     return [(named.get((RecordKind.INVOICE, external_id), external_id), amount) for external_id, amount in applied]
 
@@ -225,7 +234,7 @@ def describe(record: Record) -> str:
     if record.sync_state in REMOVED_STATES:
         return f"{record.sync_state.value} in QuickBooks" if record.qb_id else "it never reached QuickBooks"
     action = removal_action(record)
-    return f"{_VERB[action]} it in QuickBooks" if action is not None else "not removed"
+    return f"{_VERB[action]} in QuickBooks" if action is not None else "not removed"
 
 
 def _already(record: Record) -> str:

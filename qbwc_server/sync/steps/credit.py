@@ -9,13 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
-from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
+from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml import values
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy
+from qbwc_server.sync import builders, policy, queue
 from qbwc_server.sync.builders import credit_memos
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import (
     Answering,
@@ -85,9 +86,13 @@ class ApplyCreditStep(RecordStep):
             )
             return Transition(Result.AGAIN, unknown_outcome=False, refreshed=current, log=(line,))
         if rs.status_code < 1000:
+            applied_to = (record.data or {}).get("applied_to") or []
+            refs = [(RecordKind.INVOICE, str(entry["invoice"])) for entry in applied_to]
+            found = queue.find_records(ctx.db, ctx.company.id, refs)
             shown = ", ".join(
-                f"{_dollars(values.to_decimal(entry['amount']))} to invoice {entry['invoice']}"
-                for entry in (record.data or {}).get("applied_to") or []
+                f"{_dollars(values.to_decimal(entry['amount']))} to invoice "
+                f"{display_name(found[ref]) if ref in found else entry['invoice']}"
+                for entry, ref in zip(applied_to, refs, strict=True)
             )
             line = LogLine(LogEvent.SYNCED, f"Credit applied in QuickBooks: {shown}.", rs.status_code, rq_type)
             return Transition(Result.DONE, log=(line,))
