@@ -157,6 +157,10 @@ def effects_before(db: Session, company: Company, record: Record, action: QueueA
             f"that payment off it: {_money(amount)} becomes unused credit of the customer in QuickBooks, to refund "
             "or apply to another invoice."
             for name, amount in payments_on(db, company, record)
+        ] + [
+            f"QuickBooks has {_money(amount)} of credit memo {name} applied to this invoice. {verb} the invoice gives "
+            "that credit back to the credit memo."
+            for name, amount in payments_on(db, company, record, RecordKind.CREDIT_MEMO)
         ]
     if record.kind is RecordKind.PAYMENT:
         return [
@@ -174,6 +178,9 @@ def effects_after(db: Session, company: Company, record: Record) -> list[str]:
             f"Payment {name}'s {_money(amount)} is no longer applied to it; it is unused credit of the customer in "
             "QuickBooks."
             for name, amount in payments_on(db, company, record)
+        ] + [
+            f"Credit memo {name}'s {_money(amount)} is no longer applied to it; the credit memo has it to use again."
+            for name, amount in payments_on(db, company, record, RecordKind.CREDIT_MEMO)
         ]
     if record.kind is RecordKind.PAYMENT:
         return [
@@ -182,13 +189,13 @@ def effects_after(db: Session, company: Company, record: Record) -> list[str]:
     return []
 
 
-def payments_on(db: Session, company: Company, invoice: Record) -> list[tuple[str, Decimal | None]]:
-    """Return the payments of ours in QuickBooks that are applied to an invoice, with the amount each applies."""
+def payments_on(
+    db: Session, company: Company, invoice: Record, kind: RecordKind = RecordKind.PAYMENT
+) -> list[tuple[str, Decimal | None]]:
+    """Return the payments (or credit memos) of ours in QuickBooks applied to an invoice, with the amount of each."""
     found = []
     rows = db.scalars(
-        select(Record).where(
-            Record.company_id == company.id, Record.kind == RecordKind.PAYMENT, Record.qb_id.is_not(None)
-        )
+        select(Record).where(Record.company_id == company.id, Record.kind == kind, Record.qb_id.is_not(None))
     )
     for payment in rows:
         if payment.sync_state in REMOVED_STATES or payment.removal:
@@ -214,7 +221,7 @@ def invoices_paid(db: Session, company: Company, payment: Record) -> list[tuple[
 
 
 def _payment_name(payment: Record) -> str:
-    reference = (payment.data or {}).get("reference")
+    reference = (payment.data or {}).get("reference") or (payment.data or {}).get("number")
     return f"'{reference}'" if reference else f"'{payment.external_id}'"
 
 
