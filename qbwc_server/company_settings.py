@@ -10,7 +10,7 @@ from typing import Any
 
 from qbwc_server.errors import InvalidInput
 
-ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill"]
+ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 
 
@@ -26,6 +26,7 @@ class Kind(enum.Enum):
     MAPPING = "mapping"  # app names mapped to QuickBooks names
     NAME_FORMAT = "name_format"  # a format such as {last_name}, {first_name}
     TEXT = "text"  # a QuickBooks name (account, tax code); empty only where the default is empty
+    CHOICE = "choice"  # one word of a few (`choices`)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Setting:
     description: str
     kind: Kind
     limits: tuple[int, int] | None = None
+    choices: tuple[str, ...] = ()
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -93,6 +95,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sales_tax_code_non_taxable", "Non", "QuickBooks sales tax code for non-taxable lines", Kind.TEXT),
     Setting(
         "import_max_returned", 500, "Records per page when importing from QuickBooks", Kind.NUMBER, limits=(10, 10000)
+    ),
+    Setting(
+        "delete_transactions",
+        "void",
+        "What a removed invoice or bill becomes in QuickBooks: void (its number and audit trail stay, amounts zero) "
+        "or delete (gone); payments are always deleted, list records made inactive",
+        Kind.CHOICE,
+        choices=("void", "delete"),
+    ),
+    Setting(
+        "refund_account",
+        None,
+        "Account refunds to customers are paid from (a bank account or Undeposited Funds); refunds wait until it is "
+        "chosen",
+        Kind.TEXT,
     ),
 )
 DEFAULTS: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
@@ -213,6 +230,10 @@ def _check(key: str, value: Any) -> Any:
         return dict(value)
     if kind is Kind.NAME_FORMAT:
         return _check_format(key, value)
+    if kind is Kind.CHOICE:
+        if value not in setting.choices:
+            raise ValueError(f"must be one of {', '.join(setting.choices)}")
+        return value
     # Account and tax-code names: text, or empty for QuickBooks' default where that is allowed.
     if value in (None, ""):
         if setting.default is not None:

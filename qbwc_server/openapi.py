@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from qbwc_server import __version__, company_settings
-from qbwc_server.models import DeliveryStatus, RecordKind, SyncState
+from qbwc_server.models import REMOVALS, DeliveryStatus, QueueAction, RecordKind, SyncState
 from qbwc_server.records.batch import MAX_BATCH
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS
 from qbwc_server.records.store import MAX_PAGE, Outcome
@@ -92,6 +92,12 @@ def _components() -> dict[str, Any]:
             "properties": {
                 "state": {"type": "string", "enum": [state.value for state in SyncState]},
                 "last_error": {"type": ["object", "null"]},
+                "removal": {
+                    "type": ["string", "null"],
+                    "enum": [*(a.value for a in QueueAction if a in REMOVALS), None],
+                    "description": "set when the app removed the record: what QuickBooks is told (void, delete, "
+                    "deactivate)",
+                },
                 "log": {
                     "type": "array",
                     "items": {
@@ -180,6 +186,20 @@ def _components() -> dict[str, Any]:
         schemas[f"{_title(kind)}Input"] = copy.deepcopy(SCHEMAS[kind])
         schemas[_title(kind)] = _record_output(kind)
         schemas[f"{_title(kind)}BatchItem"] = _batch_item(kind)
+        schemas[f"{_title(kind)}Removal"] = {
+            "type": "object",
+            "properties": {
+                "record": _ref(_title(kind)),
+                "removal": {"type": ["string", "null"], "description": "void, delete, deactivate; null: dropped"},
+                "message": {"type": "string"},
+                "effects": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "what the removal does to the payments QuickBooks has on it, in words",
+                },
+            },
+            "required": ["record", "removal", "message", "effects"],
+        }
     return {
         "schemas": schemas,
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a company's API token"}},
@@ -199,6 +219,12 @@ ENDPOINT_PARAM = _param("endpoint_id", "path", {"type": "integer"}, "the webhook
 
 def _op(op_id: str, summary: str, answers: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {"operationId": op_id, "summary": summary, "responses": {**answers, **_errors(401)}, **more}
+
+
+_REMOVES = {
+    True: "made inactive in QuickBooks, never deleted",
+    False: "voided, or deleted with the setting delete_transactions; payments are deleted",
+}
 
 
 def _record_paths(kind: RecordKind) -> dict[str, Any]:
@@ -238,6 +264,14 @@ def _record_paths(kind: RecordKind) -> dict[str, Any]:
                     **_errors(400, 422),
                 },
                 requestBody=body,
+            ),
+            "delete": _op(
+                f"remove_{kind.value}",
+                f"Remove a {kind.value} from sync and make QuickBooks agree ({_REMOVES[kind.is_list]})",
+                {
+                    "200": _json_body(_ref(f"{name}Removal"), "the record, and what its removal does"),
+                    **_errors(404, 409),
+                },
             ),
         },
         f"{PREFIX}/{res}/{{external_id}}/sync": {

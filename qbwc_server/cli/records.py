@@ -1,4 +1,5 @@
-"""`qbwc-server records load`: store a JSON Lines file of records as the batch API does, with a progress bar."""
+"""`qbwc-server records load` stores a JSON Lines file of records as the batch API does, with a progress bar;
+`records remove` takes one out of sync and makes QuickBooks agree, as the API's DELETE does."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ import click
 
 from qbwc_server.cli.token import find_company
 from qbwc_server.models import RecordKind
+from qbwc_server.records import store
 from qbwc_server.records.batch import MAX_BATCH, save_many
+from qbwc_server.sync import removal
 
 KINDS = [kind.resource for kind in RecordKind] + [kind.value for kind in RecordKind]
 
 
 @click.group("records")
 def records_group() -> None:
-    """Load the host app's records from a file."""
+    """Load the host app's records from a file, or remove one."""
 
 
 @records_group.command("load")
@@ -62,6 +65,29 @@ def load(obj, slug: str, kind: str, file: IO[str], as_json: bool) -> None:
             click.echo(f"line {entry['line']}: {details}", err=True)
     if refused:
         raise click.ClickException(f"{len(refused)} of {len(lines)} lines were not stored (listed above)")
+
+
+@records_group.command("remove")
+@click.argument("slug")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("external_id")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@click.pass_obj
+def remove(obj, slug: str, kind: str, external_id: str, as_json: bool) -> None:
+    """Remove a record from sync: transactions voided (or deleted), payments deleted, list records made inactive."""
+    record_kind = RecordKind(kind) if kind in {k.value for k in RecordKind} else RecordKind.from_resource(kind)
+    with obj.runtime.transaction() as db:
+        company = find_company(db, slug)
+        record = store.get(db, company, record_kind, external_id)
+        done = removal.remove(db, company, record)
+        state = record.sync_state.value
+    if as_json:
+        action = done.action.value if done.action else None
+        click.echo(json.dumps({"state": state, "removal": action, "message": done.message, "effects": done.effects}))
+        return
+    click.echo(f"{record_kind.value} {external_id}: {done.message}")
+    for effect in done.effects:
+        click.echo(f"  {effect}")
 
 
 COMMANDS = [records_group]

@@ -91,6 +91,10 @@ def _print_report(number: int, report: SessionReport) -> None:
         click.echo(f"  added    {count:5d} {kind}")
     for kind, count in sorted(report.modified.items()):
         click.echo(f"  modified {count:5d} {kind}")
+    for kind, count in sorted(report.voided.items()):
+        click.echo(f"  voided   {count:5d} {kind}")
+    for kind, count in sorted(report.deleted.items()):
+        click.echo(f"  deleted  {count:5d} {kind}")
     for error in report.errors:
         click.echo(f"  {error['severity'].lower():5s} {error['code']} in {error['request']}: {error['message']}")
     for message in report.messages:

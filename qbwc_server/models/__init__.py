@@ -5,7 +5,15 @@ from qbwc_server.models.base import Base
 from qbwc_server.models.company import Company
 from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
 from qbwc_server.models.notes import Actor, Fix, Note, NoteKind
-from qbwc_server.models.queue import OPEN_STATUSES, QueueAction, QueueItem, QueueStatus, SentInfo
+from qbwc_server.models.queue import (
+    CHECKED_AFTER_LOSS,
+    OPEN_STATUSES,
+    REMOVALS,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    SentInfo,
+)
 from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
 from qbwc_server.models.reference import QbListEntry
 from qbwc_server.models.synclog import LogEvent, SyncLogEntry
@@ -13,7 +21,9 @@ from qbwc_server.models.wc_session import SessionState, WcSession
 from qbwc_server.models.webhook import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "CHECKED_AFTER_LOSS",
     "OPEN_STATUSES",
+    "REMOVALS",
     "Actor",
     "Fix",
     "Note",

@@ -15,6 +15,7 @@ class NoteKind(enum.Enum):
     HELD = "hold"  # the settings keep it pending for now
     EXCLUDED = "excluded"  # the settings exclude it
     EXCLUDED_BY_PERSON = "manual"  # a person excluded it: only an explicit sync brings it back
+    REMOVED = "removed"  # the app removed it: what QuickBooks was told, or is being told
 
 
 class Actor(enum.Enum):

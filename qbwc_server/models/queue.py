@@ -34,6 +34,16 @@ class QueueAction(enum.Enum):
     LOOKUP = "lookup"  # find what QuickBooks already has (an Add of unknown outcome, or a 3100)
     REFRESH = "refresh"  # re-read the EditSequence after a 3200
     IMPORT = "import"  # one page of an import
+    VOID = "void"  # void a removed transaction (TxnVoid: its number stays, its amounts become zero)
+    DELETE = "delete"  # delete a removed transaction (TxnDel; payments, or the setting delete_transactions)
+    DEACTIVATE = "deactivate"  # make a removed list record inactive (a Mod with IsActive false)
+    APPLY_CREDIT = "apply_credit"  # apply a credit memo to invoices (a ReceivePayment of zero with SetCredit)
+
+
+# The actions that carry out a record's removal; the record's `removal` names one of them.
+REMOVALS = frozenset({QueueAction.VOID, QueueAction.DELETE, QueueAction.DEACTIVATE})
+# Actions whose lost answer is checked by reading QuickBooks before they are sent again (besides Adds and Mods).
+CHECKED_AFTER_LOSS = REMOVALS | {QueueAction.APPLY_CREDIT}
 
 
 @dataclass(frozen=True)

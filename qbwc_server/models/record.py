@@ -15,7 +15,7 @@ from qbwc_server.models.notes import Note
 
 
 class RecordKind(enum.Enum):
-    """The seven kinds of record; the value is the REST resource's singular."""
+    """The kinds of record; the value is the REST resource's singular."""
 
     CUSTOMER = "customer"
     JOB = "job"
@@ -24,6 +24,8 @@ class RecordKind(enum.Enum):
     PAYMENT = "payment"
     VENDOR = "vendor"
     BILL = "bill"
+    CREDIT_MEMO = "credit_memo"
+    REFUND = "refund"
 
     @property
     def resource(self) -> str:
@@ -33,7 +35,13 @@ class RecordKind(enum.Enum):
     @property
     def is_transaction(self) -> bool:
         """Tell whether QuickBooks identifies it by TxnID (else ListID)."""
-        return self in {RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL}
+        return self in {
+            RecordKind.INVOICE,
+            RecordKind.PAYMENT,
+            RecordKind.BILL,
+            RecordKind.CREDIT_MEMO,
+            RecordKind.REFUND,
+        }
 
     @property
     def is_list(self) -> bool:
@@ -59,6 +67,9 @@ class SyncState(enum.Enum):
     ERROR = "error"  # QuickBooks refused it, or it cannot be sent as it is; waits for reprocess
     BLOCKED = "blocked"  # waits for a prerequisite that is in error
     EXCLUDED = "excluded"  # deliberately not synced (a filter or the bookkeeper said so)
+    VOIDED = "voided"  # removed from sync and voided in QuickBooks (its number and audit trail stay there)
+    DELETED = "deleted"  # removed from sync and deleted in QuickBooks (or dropped before it ever reached it)
+    INACTIVE = "inactive"  # removed from sync and made inactive in QuickBooks (list records are never deleted)
 
 
 class Origin(enum.Enum):
@@ -98,5 +109,7 @@ class Record(Base):
     # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).
     last_error: Mapped[Note | None] = mapped_column(JsonOf(Note))
     synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the app removed the record: the queue action that makes QuickBooks agree (void, delete, deactivate).
+    removal: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)

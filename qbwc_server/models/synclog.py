@@ -27,6 +27,7 @@ class LogEvent(enum.Enum):
     CANCELLED = "cancelled"
     IMPORTED = "imported"
     CHANGED_IN_QUICKBOOKS = "changed_in_quickbooks"
+    REMOVED = "removed"  # the app removed it: voided, deleted or made inactive in QuickBooks, or dropped
 
 
 class SyncLogEntry(Base):

@@ -225,6 +225,36 @@ BILL = _object(
     required=("vendor",),
 )
 
+CREDIT_MEMO = _object(
+    {
+        "customer": _ref("customer"),
+        "job": _ref("job"),
+        "number": _text(),
+        "date": DATE,
+        "memo": _text(LONG_TEXT),
+        "tax_rate": {"type": ["string", "number"], "format": "label", "maxLength": SHORT_TEXT},
+        "class": _text(),
+        "lines": _list_of(INVOICE_LINE),
+        # Open invoices of the same customer the credit pays, as QuickBooks applies credits (a payment's SetCredit).
+        "applied_to": _list_of(APPLIED),
+    },
+    required=("customer",),
+)
+
+REFUND = _object(
+    {
+        "customer": _ref("customer"),
+        "date": DATE,
+        "amount": AMOUNT,
+        "method": _text(),
+        "memo": _text(LONG_TEXT),
+        # The credit paid back: a credit memo's credit, or a payment's unused amount (an overpayment). One of them.
+        "credit_memo": _ref("credit_memo"),
+        "payment": _ref("payment"),
+    },
+    required=("customer", "amount"),
+)
+
 SCHEMAS: dict[RecordKind, dict[str, Any]] = {
     RecordKind.CUSTOMER: CUSTOMER,
     RecordKind.JOB: JOB,
@@ -233,6 +263,8 @@ SCHEMAS: dict[RecordKind, dict[str, Any]] = {
     RecordKind.PAYMENT: PAYMENT,
     RecordKind.VENDOR: VENDOR,
     RecordKind.BILL: BILL,
+    RecordKind.CREDIT_MEMO: CREDIT_MEMO,
+    RecordKind.REFUND: REFUND,
 }
 
 

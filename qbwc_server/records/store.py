@@ -18,7 +18,7 @@ from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEnt
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
 from qbwc_server.records.validation import validate
-from qbwc_server.sync import queue
+from qbwc_server.sync import queue, removal
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,13 @@ def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payl
     if not created:
         if record.data == data:
             return record, Outcome.UNCHANGED
+        if removal.is_removed(record):
+            raise InvalidInput(
+                {
+                    "external_id": f"this {kind.value} was removed ({removal.describe(record)}); a removed record "
+                    "cannot change. Send a new record with another external_id instead."
+                }
+            )
         changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
         record.data = data
         record.version += 1
@@ -205,6 +212,7 @@ def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
         "sync": {
             "state": record.sync_state.value,
             "last_error": record.last_error.to_json() if record.last_error else None,
+            "removal": record.removal,
             "log": [
                 {
                     "at": entry.at.isoformat() if entry.at else None,

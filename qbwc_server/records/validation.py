@@ -217,7 +217,7 @@ def cross_field_errors(kind: RecordKind, data: dict[str, Any]) -> dict[str, str]
         errors["name"] = "give a name, a company_name, or a first_name and last_name"
     if kind in (RecordKind.INVOICE, RecordKind.BILL):
         _check_dates(data, errors)
-    if kind is RecordKind.INVOICE:
+    if kind in (RecordKind.INVOICE, RecordKind.CREDIT_MEMO):
         lines = data.get("lines") or []
         _check_line_ids("lines", lines, errors)
         for index, line in enumerate(lines):
@@ -232,8 +232,16 @@ def cross_field_errors(kind: RecordKind, data: dict[str, Any]) -> dict[str, str]
         _check_line_ids("item_lines", item_lines, errors)
         for index, line in enumerate(item_lines):
             _check_line_total(f"item_lines.{index}", line, "cost", errors)
-    elif kind is RecordKind.PAYMENT:
+    if kind is RecordKind.PAYMENT:
         _check_applied(data, errors)
+    if kind is RecordKind.REFUND and bool(data.get("credit_memo")) == bool(data.get("payment")):
+        errors["credit_memo"] = "name the credit paid back: a credit_memo or a payment (one of them)"
+    if kind is RecordKind.CREDIT_MEMO:
+        seen: set[str] = set()
+        for index, entry in enumerate(data.get("applied_to") or []):
+            if entry["invoice"] in seen:
+                errors[f"applied_to.{index}.invoice"] = "is already applied above; give each invoice once"
+            seen.add(entry["invoice"])
     return errors
 
 

@@ -35,7 +35,7 @@ LIST_KINDS = (
     "PaymentMethod",
     "SalesTaxCode",
 )
-TXN_KINDS = ("Invoice", "ReceivePayment", "Bill")
+TXN_KINDS = ("Invoice", "ReceivePayment", "Bill", "CreditMemo", "ARRefundCreditCard")
 # Kinds whose records nest under a parent and so carry FullName and Sublevel.
 HIERARCHICAL = {
     "Customer",

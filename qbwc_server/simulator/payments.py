@@ -13,6 +13,7 @@ from lxml import etree
 
 from . import refs
 from .answer import Answer
+from .credit_memos import recompute_credit_memo
 from .errors import RequestError
 from .invoices import invoice_for_payment, recompute_invoice
 from .lists import object_not_found
@@ -45,6 +46,7 @@ def add_payment(company: CompanyStore, rq: etree._Element) -> Answer:
     customer_id = fields["CustomerRef"]["ListID"]
     total = money(fields.get("TotalAmount"))
     plan = _plan(company, customer_id, add, total)
+    credits = _credit_plan(company, customer_id, add, plan)
     fields.setdefault("ARAccountRef", default_account(company, "DefaultARAccount"))
     fields.setdefault("TxnDate", company.today())
     fields["TotalAmount"] = fmt_money(total)
@@ -52,6 +54,7 @@ def add_payment(company: CompanyStore, rq: etree._Element) -> Answer:
     stored = keep_ret_fields("ReceivePaymentRet", {k: v for k, v in fields.items() if v is not None})
     record = company.insert_txn("ReceivePayment", stored)
     _apply(company, record, plan)
+    _apply_credits(company, record, credits)
     refresh_customer_balance(company, customer_id)
     return Answer(rets=[("ReceivePaymentRet", record)], change=("add", "ReceivePayment"))
 
@@ -95,7 +98,8 @@ def mod_payment(company: CompanyStore, rq: etree._Element) -> Answer:
 def _apply(company: CompanyStore, record: dict[str, Any], plan: Plan) -> None:
     """Apply the payment to the planned invoices and note the unused amount, as QuickBooks shows both."""
     applied_total = sum((amount for _, amount, _ in plan), Decimal(0))
-    record["UnusedPayment"] = fmt_money(money(record["TotalAmount"]) - applied_total)
+    refunded = sum((money(amount) for amount in record.get("_refunded", {}).values()), Decimal(0))
+    record["UnusedPayment"] = fmt_money(money(record["TotalAmount"]) - applied_total - refunded)
     record["UnusedCredits"] = "0.00"
     applied_rets = []
     for invoice, amount, _ in plan:
@@ -121,6 +125,70 @@ def _apply(company: CompanyStore, record: dict[str, Any], plan: Plan) -> None:
         )
     if applied_rets:
         record["AppliedToTxnRet"] = applied_rets
+
+
+def _credit_plan(
+    company: CompanyStore, customer_id: str, add: etree._Element, plan: Plan
+) -> list[tuple[dict[str, Any], dict[str, Any], Decimal]]:
+    """Check each SetCredit (a credit memo's credit applied to an invoice) before anything changes."""
+    credits: list[tuple[dict[str, Any], dict[str, Any], Decimal]] = []
+    family = _customer_family(company, customer_id)
+    paying = {id(invoice): amount for invoice, amount, _ in plan}
+    left: dict[str, Decimal] = {}
+    for elem in add.findall("AppliedToTxnAdd"):
+        invoice = invoice_for_payment(company, elem.findtext("TxnID") or "")
+        for set_credit in elem.findall("SetCredit"):
+            credit_id = set_credit.findtext("CreditTxnID") or ""
+            found = company.by_txn_id.get(credit_id)
+            if invoice is None or found is None or found[0] != "CreditMemo":
+                raise object_not_found(credit_id)
+            credit = found[1]
+            if credit["CustomerRef"]["ListID"] not in family:
+                raise object_not_found(credit_id)
+            amount = money(set_credit.findtext("AppliedAmount"))
+            remaining = left.setdefault(credit_id, money(credit["CreditRemaining"]))
+            if amount > remaining:
+                raise RequestError(
+                    3210,
+                    f'The "AppliedAmount" field has an invalid value "{fmt_money(amount)}".  QuickBooks error '
+                    f"message: The credit memo has only {fmt_money(remaining)} of credit remaining.",
+                )
+            open_balance = money(invoice["BalanceRemaining"]) - paying.get(id(invoice), Decimal(0))
+            if amount > open_balance:
+                raise overpaid(fmt_money(amount))
+            left[credit_id] = remaining - amount
+            paying[id(invoice)] = paying.get(id(invoice), Decimal(0)) + amount
+            credits.append((invoice, credit, amount))
+    return credits
+
+
+def _apply_credits(
+    company: CompanyStore, record: dict[str, Any], credits: list[tuple[dict[str, Any], dict[str, Any], Decimal]]
+) -> None:
+    """Apply each planned credit: the invoice's balance falls, the credit memo's credit remaining too."""
+    for invoice, credit, amount in credits:
+        applied = invoice.setdefault("_applied", {})
+        applied[credit["TxnID"]] = fmt_money(money(applied.get(credit["TxnID"], "0")) + amount)
+        invoice.setdefault("_links", {})[credit["TxnID"]] = {
+            "TxnID": credit["TxnID"],
+            "TxnType": "CreditMemo",
+            "TxnDate": credit["TxnDate"],
+            **({"RefNumber": credit["RefNumber"]} if credit.get("RefNumber") else {}),
+            "LinkType": "AMTTYPE",
+            "Amount": fmt_money(-money(applied[credit["TxnID"]])),
+        }
+        recompute_invoice(company, invoice)
+        done = credit.setdefault("_credits_applied", {})
+        done[invoice["TxnID"]] = fmt_money(money(done.get(invoice["TxnID"], "0")) + amount)
+        link = credit.setdefault("_links", {}).setdefault(
+            record["TxnID"],
+            {"TxnID": record["TxnID"], "TxnType": "ReceivePayment", "TxnDate": record["TxnDate"],
+             "LinkType": "AMTTYPE", "Amount": "0.00"},
+        )  # fmt: skip
+        link["Amount"] = fmt_money(money(link["Amount"]) - amount)
+        credit["LinkedTxn"] = [dict(value) for value in credit["_links"].values()]
+        recompute_credit_memo(company, credit)
+        company.touch(credit)
 
 
 def _applications(company: CompanyStore, payment_id: str) -> dict[str, tuple[dict[str, Any], Decimal]]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from . import bills, hostinfo, invoices, lists, payments, queries
+from . import bills, credit_memos, hostinfo, invoices, lists, payments, queries, refunds, removals
 from .answer import Answer
 from .errors import QuickBooksParseError, RequestError
 from .rets import build_ret
@@ -37,6 +37,11 @@ HANDLERS: dict[str, Handler] = {
     "ReceivePaymentModRq": payments.mod_payment,
     "BillAddRq": bills.add_bill,
     "BillModRq": bills.mod_bill,
+    "CreditMemoAddRq": credit_memos.add_credit_memo,
+    "CreditMemoModRq": credit_memos.mod_credit_memo,
+    "ARRefundCreditCardAddRq": refunds.add_refund,
+    "TxnVoidRq": removals.txn_void,
+    "TxnDelRq": removals.txn_del,
 }
 
 
@@ -171,6 +176,8 @@ def _render(company: CompanyStore, parent: etree._Element, rq: etree._Element, a
     )
     rs = RetBuilder.sub(parent, rq.tag[:-2] + "Rs")
     rs.attrib.update(attrib)
+    for tag, value in answer.fields:
+        RetBuilder.sub(rs, tag).text = value
     for tag, record in answer.rets:
         ret = build_ret(rs, tag, record, company.name_of, skip=answer.skip, only=answer.only)
         if answer.owner_ids:

@@ -39,6 +39,8 @@ TXN_QUERIES: dict[str, str] = {
     "InvoiceQueryRq": "Invoice",
     "ReceivePaymentQueryRq": "ReceivePayment",
     "BillQueryRq": "Bill",
+    "CreditMemoQueryRq": "CreditMemo",
+    "ARRefundCreditCardQueryRq": "ARRefundCreditCard",
 }
 # Query requests whose schema declares the iterator attribute (others are rejected when they carry it).
 ITERATOR_QUERIES = {
@@ -80,6 +82,7 @@ LINE_KEYS = {
     "InvoiceLineRet": "InvoiceLineRet",
     "ExpenseLineRet": "ExpenseLineRet",
     "ItemLineRet": "ItemLineRet",
+    "CreditMemoLineRet": "CreditMemoLineRet",
 }
 
 

@@ -30,6 +30,7 @@ REF_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "ARAccountRef": (ACCOUNT, "Account"),
     "APAccountRef": (ACCOUNT, "Account"),
     "DepositToAccountRef": (ACCOUNT, "Account"),
+    "RefundFromAccountRef": (ACCOUNT, "Account"),
     "OverrideItemAccountRef": (ACCOUNT, "Account"),
     "VendorRef": (("Vendor",), "Vendor"),
     "PrefVendorRef": (("Vendor",), "Vendor"),

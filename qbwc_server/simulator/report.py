@@ -43,6 +43,8 @@ class SessionReport:
     requests: Counter[str] = field(default_factory=Counter)
     added: Counter[str] = field(default_factory=Counter)
     modified: Counter[str] = field(default_factory=Counter)
+    voided: Counter[str] = field(default_factory=Counter)
+    deleted: Counter[str] = field(default_factory=Counter)
     status_codes: Counter[int] = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
     parse_errors: int = 0
@@ -60,8 +62,8 @@ class SessionReport:
         for outcome in result.outcomes:
             self.requests[outcome.request] += 1
             if outcome.change and outcome.code == 0:
-                counter = self.added if outcome.change[0] == "add" else self.modified
-                counter[outcome.change[1]] += 1
+                counters = {"add": self.added, "void": self.voided, "delete": self.deleted}
+                counters.get(outcome.change[0], self.modified)[outcome.change[1]] += 1
             if outcome.code != 0:
                 self.status_codes[outcome.code] += 1
             if outcome.severity in ("Warn", "Error"):
@@ -90,6 +92,8 @@ class SessionReport:
             "requests": dict(self.requests),
             "added": dict(self.added),
             "modified": dict(self.modified),
+            "voided": dict(self.voided),
+            "deleted": dict(self.deleted),
             "status_codes": {str(k): v for k, v in self.status_codes.items()},
             "errors": self.errors,
             "parse_errors": self.parse_errors,

@@ -106,6 +106,28 @@ ORDER: dict[str, tuple[str, ...]] = {
         "ClassRef", "Amount", "TaxAmount", "InventorySiteRef", "InventorySiteLocationRef", "SerialNumber", "LotNumber",
         "ServiceDate", "SalesTaxCodeRef", "Other1", "Other2", "DataExtRet",
     ),
+    "CreditMemoRet": (
+        *TXN_CORE, "CustomerRef", "ClassRef", "ARAccountRef", "TemplateRef", "TxnDate", "RefNumber", "BillAddress",
+        "BillAddressBlock", "ShipAddress", "ShipAddressBlock", "IsPending", "PONumber", "TermsRef", "DueDate",
+        "SalesRepRef", "FOB", "ShipDate", "ShipMethodRef", "Subtotal", "ItemSalesTaxRef", "SalesTaxPercentage",
+        "SalesTaxTotal", "TotalAmount", "CreditRemaining", "CurrencyRef", "ExchangeRate",
+        "CreditRemainingInHomeCurrency", "Memo", "CustomerMsgRef", "IsToBePrinted", "IsToBeEmailed", "IsTaxIncluded",
+        "CustomerSalesTaxCodeRef", "Other", "ExternalGUID", "LinkedTxn", "CreditMemoLineRet", "DataExtRet",
+    ),
+    "CreditMemoLineRet": (
+        "TxnLineID", "ItemRef", "Desc", "Quantity", "UnitOfMeasure", "OverrideUOMSetRef", "Rate", "RatePercent",
+        "ClassRef", "Amount", "TaxAmount", "InventorySiteRef", "InventorySiteLocationRef", "SerialNumber", "LotNumber",
+        "ServiceDate", "SalesTaxCodeRef", "Other1", "Other2", "DataExtRet",
+    ),
+    "ARRefundCreditCardRet": (
+        *TXN_CORE, "CustomerRef", "RefundFromAccountRef", "ARAccountRef", "TxnDate", "RefNumber", "TotalAmount",
+        "CurrencyRef", "ExchangeRate", "TotalAmountInHomeCurrency", "Address", "AddressBlock", "PaymentMethodRef",
+        "Memo", "CreditCardTxnInfo", "ExternalGUID", "RefundAppliedToTxnRet", "DataExtRet",
+    ),
+    "RefundAppliedToTxnRet": (
+        "TxnID", "TxnType", "TxnDate", "RefNumber", "CreditRemaining", "RefundAmount", "CreditRemainingInHomeCurrency",
+        "RefundAmountInHomeCurrency",
+    ),
     "ReceivePaymentRet": (
         *TXN_CORE, "CustomerRef", "ARAccountRef", "TxnDate", "RefNumber", "TotalAmount", "CurrencyRef", "ExchangeRate",
         "TotalAmountInHomeCurrency", "PaymentMethodRef", "Memo", "DepositToAccountRef", "CreditCardTxnInfo",
@@ -136,7 +158,7 @@ ORDER: dict[str, tuple[str, ...]] = {
 
 # Elements that stay inside the Ret when IncludeRetElement names only others would be wrong; QuickBooks returns
 # exactly what was asked, so nothing is forced here.
-LINE_ELEMENTS = {"InvoiceLineRet", "ExpenseLineRet", "ItemLineRet"}
+LINE_ELEMENTS = {"InvoiceLineRet", "ExpenseLineRet", "ItemLineRet", "CreditMemoLineRet"}
 
 NameOf = Callable[[str], "str | None"]
 

@@ -105,6 +105,9 @@ def refresh_customer_balance(company: CompanyStore, customer_id: str) -> None:
     for payment in company.state.txns["ReceivePayment"].values():
         key = payment["CustomerRef"]["ListID"]
         own[key] = own.get(key, Decimal(0)) - money(payment.get("UnusedPayment"))
+    for credit in company.state.txns.get("CreditMemo", {}).values():
+        key = credit["CustomerRef"]["ListID"]
+        own[key] = own.get(key, Decimal(0)) - money(credit.get("CreditRemaining"))
     current: str | None = customer_id
     while current:
         record = customers[current]

@@ -29,6 +29,17 @@ def prerequisites(kind: RecordKind, data: Mapping[str, Any]) -> list[Ref]:
         add(RecordKind.CUSTOMER, data.get("customer"))
         for applied in data.get("applied_to") or []:
             add(RecordKind.INVOICE, applied.get("invoice"))
+    elif kind is RecordKind.CREDIT_MEMO:
+        add(RecordKind.CUSTOMER, data.get("customer"))
+        add(RecordKind.JOB, data.get("job"))
+        for line in data.get("lines") or []:
+            add(RecordKind.ITEM, line.get("item"))
+        for applied in data.get("applied_to") or []:
+            add(RecordKind.INVOICE, applied.get("invoice"))  # its credit is applied to them once it is there
+    elif kind is RecordKind.REFUND:
+        add(RecordKind.CUSTOMER, data.get("customer"))
+        add(RecordKind.CREDIT_MEMO, data.get("credit_memo"))  # the credit it pays back must be in QuickBooks first
+        add(RecordKind.PAYMENT, data.get("payment"))
     elif kind is RecordKind.BILL:
         add(RecordKind.VENDOR, data.get("vendor"))
         for line in data.get("item_lines") or []:
@@ -48,4 +59,6 @@ PRIORITY = {
     RecordKind.INVOICE: 40,
     RecordKind.BILL: 40,
     RecordKind.PAYMENT: 50,
+    RecordKind.CREDIT_MEMO: 45,
+    RecordKind.REFUND: 55,
 }

@@ -20,7 +20,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock
 from qbwc_server.errors import QbwcError
-from qbwc_server.models import Note, QueueAction, QueueItem, QueueStatus, Record, SentInfo, SyncState
+from qbwc_server.models import (
+    CHECKED_AFTER_LOSS,
+    Note,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    Record,
+    SentInfo,
+    SyncState,
+)
 from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,10 @@ class Event(enum.Enum):
     HOLD = "hold"  # the settings keep it pending for now
     EXCLUDE = "exclude"  # the settings or a person exclude it
     RESET = "reset"  # back to pending: cancelled, reprocess asked, linked by a person, changed while sent
+    VOID = "void"  # removed by the app, and QuickBooks voided it
+    DELETE = "delete"  # removed by the app, and QuickBooks deleted it (or no longer has it)
+    DEACTIVATE = "deactivate"  # removed by the app, and QuickBooks made it inactive
+    DROP = "drop"  # removed by the app before QuickBooks ever had it: nothing to tell QuickBooks
 
 
 P, Q, S, Y, E, B, X = (
@@ -54,6 +67,7 @@ P, Q, S, Y, E, B, X = (
     SyncState.BLOCKED,
     SyncState.EXCLUDED,
 )
+# A removed record (voided, deleted, inactive) is in none of these: no event moves it again.
 _IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT: QuickBooks is not running its request
 
 # event: (the states it may start from, the state it leads to)
@@ -68,6 +82,10 @@ RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
     Event.HOLD: (_IDLE, P),
     Event.EXCLUDE: (_IDLE, X),
     Event.RESET: (_IDLE | {S}, P),
+    Event.VOID: (frozenset({S}), SyncState.VOIDED),
+    Event.DELETE: (frozenset({S}), SyncState.DELETED),
+    Event.DEACTIVATE: (frozenset({S}), SyncState.INACTIVE),
+    Event.DROP: (_IDLE | {S}, SyncState.DELETED),
 }
 # The same rules as a table of moves: (state, event) -> state.
 RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
@@ -235,9 +253,12 @@ def lost_answer(item: QueueItem) -> tuple[QueueAction, bool]:
 
     An Add may have been applied: look it up before adding again. A Mod may have been applied, which changes the
     EditSequence: read QuickBooks' current one before sending again. Lookups and refreshes simply ask again.
+    A void, delete or deactivation may have been applied too: its step reads QuickBooks before sending it again.
     A lost answer is not a refusal: it never counts against max_attempts.
     """
     info = item.sent_info
+    if item.action in CHECKED_AFTER_LOSS:
+        return item.action, True  # a void, delete, deactivation or credit may have been applied: check first
     if item.action is QueueAction.SEND and info is not None:
         return (QueueAction.LOOKUP if info.add else QueueAction.REFRESH), True
     return item.action, item.unknown_outcome

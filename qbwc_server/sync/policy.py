@@ -209,6 +209,12 @@ def _advice(status_code: int, message: str, kind: str) -> tuple[str, Actor]:
         return _NAME_IN_USE.get(kind, row.hint), row.who
     if status_code == 3210 and "more than the amount due" in message:
         return "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied.", _APP
+    if status_code == 3210 and "credit remaining" in message:
+        return (
+            "The refund or the credit applied is larger than the credit left in QuickBooks (refunded or applied "
+            "already, or the credit is smaller); lower the amount in the app, then reprocess.",
+            _APP,
+        )
     return row.hint, row.who
 
 
@@ -252,6 +258,12 @@ _PROBLEMS: dict[ProblemKind, tuple[str, Actor, Fix]] = {
         Fix.CHANGE_SETTINGS,
     ),
     ProblemKind.QUICKBOOKS: ("Import again, or exclude it.", _B_QB, Fix.REPROCESS),
+    ProblemKind.REFUND_ACCOUNT: (
+        "Choose the account refunds are paid from in the settings (Refund account: a bank account or Undeposited "
+        "Funds), then reprocess.",
+        _B_SET,
+        Fix.CHANGE_SETTINGS,
+    ),
 }
 
 

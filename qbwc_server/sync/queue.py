@@ -14,6 +14,7 @@ from qbwc_server.company_settings import effective
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
     OPEN_STATUSES,
+    REMOVALS,
     Company,
     LogEvent,
     Note,
@@ -50,6 +51,15 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
     if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
     item = open_item(db, record)
+    if record.removal is not None:
+        # The app removed it: only its removal goes to QuickBooks (reprocessed after an error), never its data.
+        if item is None and record.sync_state in UNSYNCED:
+            if record.qb_id is None:
+                # An Add whose outcome was never settled: look for it first; the removal follows what is found.
+                enqueue(db, company, record, action=QueueAction.LOOKUP, unknown_outcome=True, existing=None)
+            else:
+                enqueue(db, company, record, action=QueueAction(record.removal), existing=None)
+        return
     if item is not None and item.status is QueueStatus.SENT:
         return  # QuickBooks is running its request; the answer's handler sends the newer version after it
     settings = effective(company.settings)
@@ -91,7 +101,8 @@ def enqueue(
     """Queue a record (one open item per record) and, first, any prerequisite that is not on its way."""
     seen = _seen if _seen is not None else set()
     seen.add(record.id)
-    for prerequisite in referenced_records(db, company, record):
+    # A removal (void, delete, deactivation) names only the record's own QuickBooks id: it needs nothing else first.
+    for prerequisite in [] if action in REMOVALS else referenced_records(db, company, record):
         if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
             continue
         if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED):

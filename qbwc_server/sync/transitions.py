@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, QueueAction, QueueItem, Record, SyncState
-from qbwc_server.sync import lifecycle, policy, queue
+from qbwc_server.sync import credits, lifecycle, policy, queue, removal
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.steps.base import Result, Transition
 
@@ -61,6 +61,15 @@ def apply(
                 db, item, record, policy.quickbooks_error(change.refusal.status_code, text, record.kind.value), outcome
             )
             return
+    if change.finish is not None:
+        removal.finish(db, item, record, change.finish, change.log[0].message if change.log else "")
+        outcome.succeeded += 1
+        return
+    if removal.follow(db, company, item, record, change.result.value, change.next_action):
+        return  # the app removed the record meanwhile: its removal goes next (or nothing, if QuickBooks lacks it)
+    if change.result is Result.DONE and credits.follow(db, company, item, record):
+        outcome.succeeded += 1
+        return  # a credit memo in QuickBooks: its credit is applied to the invoices next
     if change.result is Result.DONE:
         lifecycle.move_item(item, ItemEvent.DONE)
         confirm(db, company, record)

@@ -19,7 +19,7 @@ from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import batch, characters, store
 from qbwc_server.records.characters import MAX_DEPTH, readable_value
 from qbwc_server.status import company_status
-from qbwc_server.sync import queue
+from qbwc_server.sync import queue, removal
 from qbwc_server.web import db_session, runtime_of
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,24 @@ def get_record(resource: str, external_id: str) -> Response:
     db = db_session()
     record = store.get(db, _company(), _kind(resource), external_id)
     body = _record_json(db, record)
+    db.commit()
+    return _json(body)
+
+
+@api.delete("/<resource>/<external_id>")
+def remove_record(resource: str, external_id: str) -> Response:
+    """Remove a record from sync and queue what makes QuickBooks agree; it stays readable in its removed state."""
+    db = db_session()
+    company = _company()
+    record = store.get(db, company, _kind(resource), external_id)
+    done = removal.remove(db, company, record)
+    db.flush()
+    body = {
+        "record": _record_json(db, record),
+        "removal": done.action.value if done.action else None,
+        "message": done.message,
+        "effects": done.effects,
+    }
     db.commit()
     return _json(body)
 

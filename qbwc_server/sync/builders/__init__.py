@@ -11,7 +11,7 @@ from lxml import etree
 
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import text_of
-from qbwc_server.sync.builders import bills, customers, invoices, items, payments, vendors
+from qbwc_server.sync.builders import bills, credit_memos, customers, invoices, items, payments, refunds, vendors
 from qbwc_server.sync.builders.drafting import check_request_id
 from qbwc_server.sync.builders.lists import build_list_query, list_query, supports_iterator, txn_query
 from qbwc_server.sync.builders.names import full_name, qb_name
@@ -54,6 +54,8 @@ _MODULES: dict[str, ModuleType] = {
     "invoice": invoices,
     "payment": payments,
     "bill": bills,
+    "credit_memo": credit_memos,
+    "refund": refunds,
 }
 _LIST_QUERY = {
     "customer": "CustomerQueryRq",
@@ -61,7 +63,13 @@ _LIST_QUERY = {
     "item": "ItemQueryRq",
     "vendor": "VendorQueryRq",
 }
-_TXN_QUERY = {"invoice": "InvoiceQueryRq", "payment": "ReceivePaymentQueryRq", "bill": "BillQueryRq"}
+_TXN_QUERY = {
+    "invoice": "InvoiceQueryRq",
+    "payment": "ReceivePaymentQueryRq",
+    "bill": "BillQueryRq",
+    "credit_memo": "CreditMemoQueryRq",
+    "refund": "ARRefundCreditCardQueryRq",
+}
 
 
 def _module(kind: str) -> ModuleType:

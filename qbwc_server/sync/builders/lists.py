@@ -85,6 +85,7 @@ def txn_query(rq_type: str, request_id: str, **context: Any) -> str:
         "ref_number": None,
         "ref_numbers": None,
         "include_line_items": None,
+        "include_linked_txns": None,
         **context,
     }
     return render("txn_query.xml.j2", rq_type=rq_type, request_id=check_request_id(request_id), **full)

@@ -9,7 +9,7 @@ from typing import Any
 
 from qbwc_server.qbxml.errors import QbwcError
 
-KINDS = ("customer", "job", "item", "invoice", "payment", "vendor", "bill")
+KINDS = ("customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund")
 LIST_KINDS = ("customer", "job", "item", "vendor")
 
 
@@ -60,6 +60,7 @@ class ProblemKind(enum.Enum):
     SETTINGS = "settings"  # a format in the company's settings is wrong
     TAX_MAPPING = "tax_mapping"  # the settings map no QuickBooks sales tax item to the record's tax rate
     QUICKBOOKS = "quickbooks"  # QuickBooks no longer has what the record came from
+    REFUND_ACCOUNT = "refund_account"  # the settings name no account refunds are paid from
 
 
 class RecordProblem(QbwcError):

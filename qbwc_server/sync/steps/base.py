@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from qbwc_server.models import Company, LogEvent, Note, QueueAction, QueueItem, Record, WcSession
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
-from qbwc_server.sync.lifecycle import Identity
+from qbwc_server.sync.lifecycle import Event, Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
 
 
@@ -86,6 +86,7 @@ class Transition:
     refused_with: int | None = None  # remembered for the next action's answer (3100: the name is in use)
     log: tuple[LogLine, ...] = ()
     imported: int = 0  # objects read from QuickBooks (the session summary's "Imported N")
+    finish: Event | None = None  # a removal QuickBooks carried out: the record ends by this event, not confirmed
 
 
 class Step(Protocol):

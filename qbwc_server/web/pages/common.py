@@ -33,6 +33,9 @@ STATE_LABELS = {
     "error": "Error",
     "blocked": "Blocked",
     "excluded": "Excluded",
+    "voided": "Voided",
+    "deleted": "Deleted",
+    "inactive": "Inactive",
 }
 
 STATE_HELP = {
@@ -43,6 +46,9 @@ STATE_HELP = {
     "error": "QuickBooks refused it or it cannot be sent as it is; fix the cause, then reprocess.",
     "blocked": "Waits for another record that is in error.",
     "excluded": "Deliberately not synced.",
+    "voided": "Removed by the app and voided in QuickBooks: its number stays there, its amounts are zero.",
+    "deleted": "Removed by the app and deleted in QuickBooks (or dropped before it ever reached QuickBooks).",
+    "inactive": "Removed by the app and made inactive in QuickBooks (list records are never deleted).",
 }
 
 API_PREFIX = "/api/"

@@ -10,9 +10,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import String, cast, func, or_, select
 
 from qbwc_server import synclog
+from qbwc_server.company_settings import effective
 from qbwc_server.errors import InvalidInput, QbwcError
 from qbwc_server.models import QbListEntry, QueueStatus, Record, RecordKind, SyncState
-from qbwc_server.sync import queue
+from qbwc_server.sync import queue, removal
 from qbwc_server.sync.linking import link_record
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import hint
@@ -105,7 +106,19 @@ def show(slug: str, record_id: int) -> Any:
         link_choices=_link_choices(company.id, record.kind, find),
         link_lists=LINK_LISTS.get(record.kind, ()),
         find=find,
+        remove_label=None if removal.is_removed(record) else _remove_label(record, company),
     )
+
+
+_REMOVE_LABELS = {
+    "void": "Remove, and void it in QuickBooks",
+    "delete": "Remove, and delete it in QuickBooks",
+    "deactivate": "Remove, and make it inactive in QuickBooks",
+}
+
+
+def _remove_label(record: Record, company: Any) -> str:
+    return _REMOVE_LABELS[removal.action_for(record, effective(company.settings)).value]
 
 
 @bp.route("/c/<slug>/records/<int(max=2147483647):record_id>/<action>", methods=["POST"])
@@ -132,6 +145,9 @@ def act(slug: str, record_id: int, action: str) -> Any:
             message = f"The {name} will not be synced."
         elif action == "link":
             message = _link(db, company, record)
+        elif action == "remove":
+            done = removal.remove(db, company, record)
+            message = " ".join([done.message, *done.effects])
         else:
             abort(404)
     except QbwcError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS
+from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS, SETTINGS, Kind
 from qbwc_server.models import QbListEntry
 
 # The widget follows the default's type, so a setting added later gets a sensible field without a change here.
@@ -19,6 +19,7 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
 }
 NUMBERS.update({"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)})
 MULTI = {"sync_kinds": ALL_KINDS, "invoice_sync_statuses": ["sent", "finished", "paid"]}
+CHOICES = {setting.key: list(setting.choices) for setting in SETTINGS if setting.kind is Kind.CHOICE}
 FORMATS = {
     "customer_name_format": "Fields: {first_name}, {last_name}, {company_name}, {name}, {email}, {phone}.",
     "job_name_format": "Fields: {number}, {name}, {description}, {address.line1}, {address.city}, {customer}.",
@@ -34,6 +35,7 @@ LIST_CHOICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deposit_account": (("account",), ("OtherCurrentAsset", "Bank")),
     "ar_account": (("account",), ("AccountsReceivable",)),
     "ap_account": (("account",), ("AccountsPayable",)),
+    "refund_account": (("account",), ("Bank", "OtherCurrentAsset")),
     "sales_tax_code_taxable": (("sales_tax_code",), ()),
     "sales_tax_code_non_taxable": (("sales_tax_code",), ()),
     "payment_methods": (("payment_method",), ()),
@@ -135,6 +137,8 @@ def build_fields(
             spec.minimum, spec.maximum = NUMBERS[key]
         elif key in MULTI:
             spec.widget, spec.choices = "checkboxes", list(MULTI[key])
+        elif key in CHOICES:
+            spec.widget, spec.choices = "select", list(CHOICES[key])
         elif key == "sync_start_date":
             spec.widget, spec.nullable = "date", True
             spec.help = "Leave empty to sync everything."

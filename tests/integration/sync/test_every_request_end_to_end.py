@@ -24,20 +24,28 @@ class RecordingCompany(FakeCompany):
         return result
 
 
+def _rq_type(path: Path) -> str:
+    """Return the request a template builds ('customer_add.xml.j2' -> 'CustomerAddRq', 'ar_…' -> 'AR…')."""
+    parts = path.name.removesuffix(".xml.j2").split("_")
+    return "".join(part.upper() if part == "ar" else part.title() for part in parts) + "Rq"
+
+
 def _request_types_of_templates() -> set[str]:
     """Return the qbXML request each Add/Mod template builds ('customer_add.xml.j2' -> 'CustomerAddRq')."""
     types = set()
     for path in TEMPLATES.glob("*_add.xml.j2"):
-        types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
+        types.add(_rq_type(path))
     for path in TEMPLATES.glob("*_mod.xml.j2"):
-        types.add("".join(part.title() for part in path.name.removesuffix(".xml.j2").split("_")) + "Rq")
+        types.add(_rq_type(path))
+    for path in (TEMPLATES / "txn_void.xml.j2", TEMPLATES / "txn_del.xml.j2"):  # the removals
+        types.add(_rq_type(path))
     return types
 
 
 def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(harness):
     qb = RecordingCompany.demo()
     qb.answered = []
-    h = harness(qb=qb)
+    h = harness(qb=qb, refund_account="Checking")
     # Given one record of every kind, whose first answers are lost so that each is looked up before it is re-sent
     h.put("customers", "c1", {"first_name": "Ann", "last_name": "Smith", "phone": "555-0100"})
     h.put("jobs", "j1", {"customer": "c1", "number": "1001", "address": {"line1": "5 Elm St"}})
@@ -86,16 +94,40 @@ def test_every_add_mod_and_query_the_server_builds_is_answered_by_the_simulator(
     h.put("bills", "b1", {**bill, "memo": "Pipes"})
     h.put("payments", "p1", {**payment, "amount": "120.00", "applied_to": [{"invoice": "inv1", "amount": "120.00"}]})
     h.sync()
+    # And a credit memo is added, applied to the invoice, and changed
+    credit = {
+        "customer": "c1",
+        "number": "CM-1",
+        "date": "2026-11-06",
+        "lines": [{"item": "i1", "amount": "15.00"}],
+        "applied_to": [{"invoice": "inv1", "amount": "10.00"}],
+    }
+    h.put("credit_memos", "cm1", credit)
+    h.sync()
+    h.put("credit_memos", "cm1", {**credit, "memo": "Goodwill"})
+    # And the 5.00 of credit left is refunded
+    h.put("refunds", "r1", {"customer": "c1", "amount": "5.00", "method": "Check", "credit_memo": "cm1"})
+    h.sync()
+    kinds = ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills", "credit_memos", "refunds")
+    for kind in kinds:
+        for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
+            assert record["sync"]["state"] == "synced", (kind, record["sync"])
+    # When the app removes the payment (deleted), the bill and the credit memo (voided) and the vendor (inactive)
+    removed = (("payments", "p1"), ("bills", "b1"), ("credit_memos", "cm1"), ("vendors", "v1"))
+    for resource, external_id in removed:
+        assert h.call("DELETE", f"/api/v1/{resource}/{external_id}")[0] == 200
+    h.sync()
 
-    # Then every Add and Mod template was sent, lists and transactions were queried, and none was "not supported"
+    # Then every Add, Mod and removal template was sent, lists and transactions were queried, none "not supported"
     sent = {request for request, _ in qb.answered}
     assert _request_types_of_templates() <= sent, _request_types_of_templates() - sent
     assert any(re.fullmatch(r"(Customer|Vendor|Item\w*)QueryRq", request) for request in sent), sent
     assert "InvoiceQueryRq" in sent
     assert [pair for pair in qb.answered if pair[1] == 1030] == []
-    for kind in ("customers", "jobs", "items", "vendors", "invoices", "payments", "bills"):
-        for record in h.call("GET", f"/api/v1/{kind}")[1]["data"]:
-            assert record["sync"]["state"] == "synced", (kind, record["sync"])
+    assert h.get("payments", "p1")["sync"]["state"] == "deleted"
+    assert h.get("bills", "b1")["sync"]["state"] == "voided"
+    assert h.get("credit_memos", "cm1")["sync"]["state"] == "voided"
+    assert h.get("vendors", "v1")["sync"]["state"] == "inactive"
 
 
 def _payment(amount: str, method: str, **applied: str) -> dict:

@@ -97,7 +97,8 @@ def test_unknown_resources_and_records_are_404_in_json(client, auth):
     assert missing.status_code == 404
     assert missing.get_json() == {"error": "no customer with external_id 'nobody'"}
     assert client.get("/api/v1/customers/a/b/c", headers=auth).get_json()["error"]
-    wrong_method = client.delete("/api/v1/customers/c-1", headers=auth)
+    assert client.delete("/api/v1/customers/nobody", headers=auth).status_code == 404
+    wrong_method = client.patch("/api/v1/customers/c-1", headers=auth)
     assert wrong_method.status_code == 405
     assert "error" in wrong_method.get_json()
     # Outside the API, errors stay ordinary pages.
