@@ -41,6 +41,10 @@ class RequestInput:
     settings: Mapping[str, Any]
     qb: QbIdentity | None
     refs: Mapping[tuple[str, str], QbRef] = field(default_factory=dict)
+    name_suffix: str = ""  # keeps the name apart from one another record or list holds (" (2)", " (V)")
+    # The app's data when the record was linked to what QuickBooks had, when QuickBooks keeps its own values
+    # (link_policy keep_quickbooks): a Mod then sends only the fields that differ from it.
+    linked: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Built:
     xml: str
     rq_type: str
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # plain-words facts for the record's log (fields kept, sent)
 
 
 class ProblemKind(enum.Enum):
