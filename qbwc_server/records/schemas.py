@@ -131,6 +131,7 @@ ITEM = _object(
         },
         "description": _text(LONG_TEXT),
         "price": PRICE,
+        "price_percent": {**PRICE, "description": "a price that is a percentage of the lines above it (5 = 5%)"},
         "cost": PRICE,
         "category": _text(),
         "taxable": BOOLEAN,

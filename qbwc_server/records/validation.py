@@ -220,6 +220,11 @@ def cross_field_errors(kind: RecordKind, data: dict[str, Any]) -> dict[str, str]
             f"the server adds only {', '.join(ITEM_TYPES)} items; an item of type '{data.get('type')}' must be "
             '"link_only": true (QuickBooks\' own item, found by name)'
         )
+    if kind is RecordKind.ITEM and data.get("price_percent") is not None:
+        if data.get("price") is not None:
+            errors["price_percent"] = "give a price or a price_percent, not both"
+        elif data.get("cost") is not None:
+            errors["price_percent"] = "an item that is bought and sold (with a cost) has a price, not a percentage"
     if kind in (RecordKind.INVOICE, RecordKind.BILL):
         _check_dates(data, errors)
     if kind is RecordKind.INVOICE:

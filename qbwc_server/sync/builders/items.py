@@ -45,6 +45,7 @@ def _fields(inp: RequestInput, d: Draft) -> dict[str, Any]:
         "tax_code": d.tax_code(data.get("taxable")),
         "description": d.text(data.get("description"), limits.DESC, "Description"),
         "price": d.price(data.get("price"), "price", "Price"),
+        "price_percent": d.price(data.get("price_percent"), "price_percent", "Price percent"),
         "cost": cost,
         "income_account": d.named_ref(income_account(d), limits.ACCOUNT_FULL_NAME, "Income account", "income_account"),
         "expense_account": None

@@ -31,6 +31,7 @@ LABELS = {
     "tax_code": "sales tax code",
     "description": "description",
     "price": "price",
+    "price_percent": "price percent",
     "cost": "cost",
     "income_account": "income account",
     "expense_account": "expense account",

@@ -171,7 +171,8 @@ def build_fields(
         elif key in CHOICES:
             spec.widget, spec.choices = "select", CHOICES[key]
         elif key in KIND_CHOICES:
-            spec.value = ", ".join(f"{kind}:{word}" for kind, word in dict(value or {}).items())
+            if isinstance(value, dict):
+                spec.value = ", ".join(f"{kind}:{word}" for kind, word in value.items())
         elif key == "sync_start_date":
             spec.widget, spec.nullable = "date", True
             spec.help = "Leave empty to sync everything."
