@@ -160,7 +160,9 @@ def _distinct_name(ctx: Answering, record: Record, other: Record, entry: str, rs
     """Give a record whose name QuickBooks has for another of our records a distinct name, or fail it."""
     kind = record.kind.value
     settings = naming.settings_of(ctx.company)
-    suffix = naming.next_number_suffix(ctx.db, ctx.company, record) if naming.suffixes_on(settings) else None
+    # A link-only item is QuickBooks' own under its own name: a second record for it is an error, never a rename.
+    may_rename = naming.suffixes_on(settings) and not link_only(record)
+    suffix = naming.next_number_suffix(ctx.db, ctx.company, record) if may_rename else None
     if suffix is None:
         message = naming.clash_message(record, other, entry)
         return failed(3100, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
