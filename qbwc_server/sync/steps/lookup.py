@@ -96,11 +96,15 @@ class LookupStep(RecordStep):
                 )
                 return Transition(Result.DONE, identity=linked, synced_version=add_version, log=(line,))
             if link_only(record) or keeps_quickbooks(settings, record):
-                why = "it is a link-only item" if link_only(record) else "link policy keep_quickbooks"
+                why = (
+                    "it is a link-only item, never changed by the server"
+                    if link_only(record)
+                    else "link policy keep_quickbooks; later only the fields the app changes are sent"
+                )
                 line = LogLine(
                     LogEvent.LINKED,
-                    f"{found_line}; linked to it instead of adding it again. QuickBooks keeps its own values ({why}): "
-                    "nothing was sent; later only the fields the app changes are sent.",
+                    f"{found_line}; linked to it instead of adding it again. QuickBooks keeps its own values: "
+                    f"nothing was sent ({why}).",
                     rs.status_code,
                     response_xml=answer_part(rs),
                 )
