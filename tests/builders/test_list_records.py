@@ -201,3 +201,10 @@ def test_vendor_without_name_uses_company_name(assert_valid):
 def test_request_id_longer_than_quickbooks_allows_is_refused():
     with pytest.raises(ValueError):
         build(make_input("customer"), "x" * 51)
+
+
+def test_a_percentage_price_is_sent_as_price_percent(assert_valid):
+    data = {"name": "Disposal Fee", "type": "other_charge", "price_percent": "5"}
+    built = build(make_input("item", data), "3")
+    sales = assert_valid(built).find("ItemOtherChargeAdd/SalesOrPurchase")
+    assert float(sales.findtext("PricePercent")) == 5 and sales.find("Price") is None

@@ -167,6 +167,41 @@ def test_an_invoice_on_an_inventory_item_syncs_and_the_item_is_never_changed(har
     assert h.qb_named("ItemInventory", "Water Heater 40gal")[0]["EditSequence"] == heater["EditSequence"]
 
 
+def test_a_link_only_item_under_another_name_is_linked_by_hand_and_its_invoice_and_bill_sync(harness):
+    from sqlalchemy import select
+
+    from qbwc_server.models import Company, Record
+    from qbwc_server.sync.linking import link_record
+
+    h = harness()
+    heater = h.qb_named("ItemInventory", "Water Heater 40gal")[0]
+    # Given the app calls QuickBooks' inventory item by another name, so the lookup by name finds nothing
+    h.put("items", "wh", {"name": "WH-40", "type": "inventory", "link_only": True})
+    h.put("customers", "c1", {"first_name": "Dana", "last_name": "Whitfield"})
+    h.put("invoices", "inv1", _invoice("c1", [{"item": "wh", "quantity": "1", "rate": "650.00"}]))
+    h.put("vendors", "v1", {"name": "ABC Plumbing Supply"})
+    bill = {"vendor": "v1", "number": "F-78", "date": "2026-11-03"}
+    h.put("bills", "b1", {**bill, "item_lines": [{"item": "wh", "quantity": "2", "cost": "410.00"}]})
+    h.sync()
+    assert h.get("items", "wh")["sync"]["state"] == "error"
+    assert h.get("invoices", "inv1")["sync"]["state"] == "blocked"
+    # When the bookkeeper links it on its page to QuickBooks' item
+    with h.runtime.transaction() as db:
+        company = db.scalar(select(Company).where(Company.slug == "acme"))
+        record = db.scalar(select(Record).where(Record.company_id == company.id, Record.external_id == "wh"))
+        link_record(db, company, record, heater["ListID"], heater["FullName"], by="bookkeeper@example.com")
+    h.sync()
+    # Then the item is read, never changed, and the invoice and the bill on it sync
+    item = h.get("items", "wh")
+    assert item["sync"]["state"] == "synced"
+    assert "it is a link-only item" in _log(item) and "nothing was sent" in _log(item)
+    assert h.qb_named("ItemInventory", "Water Heater 40gal")[0]["EditSequence"] == heater["EditSequence"]
+    assert h.get("invoices", "inv1")["sync"]["state"] == "synced"
+    assert h.get("bills", "b1")["sync"]["state"] == "synced"
+    assert h.qb_txns("Invoice")[0]["InvoiceLineRet"][0]["ItemRef"]["ListID"] == heater["ListID"]
+    assert h.qb_txns("Bill")[0]["ItemLineRet"][0]["ItemRef"]["ListID"] == heater["ListID"]
+
+
 def test_a_link_only_item_quickbooks_does_not_have_is_an_error_not_an_add(harness):
     h = harness()
     h.put("items", "x", {"name": "Tankless Heater", "type": "inventory", "link_only": True})
