@@ -135,7 +135,8 @@ def test_a_percentage_price_stays_a_percentage_and_other_item_types_keep_their_t
         "items",
         _ret(
             "<ItemInventoryRet><ListID>1-5</ListID><Name>Water Heater 40gal</Name>"
-            "<FullName>Water Heater 40gal</FullName><SalesDesc>40 gallon water heater</SalesDesc><SalesPrice>650.00</SalesPrice></ItemInventoryRet>"
+            "<FullName>Water Heater 40gal</FullName><SalesDesc>40 gallon water heater</SalesDesc>"
+            "<SalesPrice>650.00</SalesPrice></ItemInventoryRet>"
         ),
     )
     discount = map_ret(
