@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.models import Company, QueueItem, Record
+from qbwc_server.models import Company, QueueItem, Record, RecordKind
 from qbwc_server.sync import builders
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.queue import find_records
@@ -40,7 +40,11 @@ def request_input(
     qb_refs = dict(predicted or {})
     qb_refs.update(
         {
-            (kind.value, external_id): builders.QbRef(id=r.qb_id, full_name=r.qb_full_name)
+            (kind.value, external_id): builders.QbRef(
+                id=r.qb_id,
+                full_name=r.qb_full_name,
+                group=kind is RecordKind.ITEM and (r.data or {}).get("type") == "group",
+            )
             for (kind, external_id), r in found.items()
             if r.qb_id
         }

@@ -102,5 +102,5 @@ def build_lookup(inp: RequestInput, request_id: str) -> Built:
 def matches(inp: RequestInput, ret: etree._Element) -> bool:
     """Tell whether a returned item is this record: same full name, ignoring case."""
     ours = record_name(inp)[0]
-    theirs = text_of(ret, "FullName")
+    theirs = text_of(ret, "FullName") or text_of(ret, "Name")  # group and payment items have no FullName
     return theirs is not None and ours.casefold() == theirs.casefold()

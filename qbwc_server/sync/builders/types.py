@@ -19,6 +19,7 @@ class QbRef:
 
     id: str
     full_name: str | None = None
+    group: bool = False  # a QuickBooks group item, which a transaction line cannot name as its item
 
 
 @dataclass(frozen=True)

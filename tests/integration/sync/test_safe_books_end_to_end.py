@@ -202,6 +202,23 @@ def test_a_link_only_item_under_another_name_is_linked_by_hand_and_its_invoice_a
     assert h.qb_txns("Bill")[0]["ItemLineRet"][0]["ItemRef"]["ListID"] == heater["ListID"]
 
 
+def test_a_group_item_is_linked_but_a_line_on_it_says_what_to_do_instead(harness):
+    from qbwc_server.simulator.samples import add, ref
+
+    h = harness()
+    heater = h.qb_named("ItemInventory", "Water Heater 40gal")[0]
+    add(h.qb, "ItemGroup", Name="Heater Install Kit", IsActive="true", ItemGroupLine=[{"ItemRef": ref(heater)}])
+    h.put("items", "kit", {"name": "Heater Install Kit", "type": "group", "link_only": True})
+    h.put("customers", "c1", {"first_name": "Dana", "last_name": "Whitfield"})
+    h.put("invoices", "inv1", _invoice("c1", [{"item": "kit", "quantity": "1"}]))
+    h.sync()
+    assert h.get("items", "kit")["sync"]["state"] == "synced"
+    invoice = h.get("invoices", "inv1")
+    assert invoice["sync"]["state"] == "error"
+    assert "is a QuickBooks group item" in invoice["sync"]["last_error"]["message"]
+    assert not h.qb_txns("Invoice")
+
+
 def test_a_link_only_item_quickbooks_does_not_have_is_an_error_not_an_add(harness):
     h = harness()
     h.put("items", "x", {"name": "Tankless Heater", "type": "inventory", "link_only": True})
