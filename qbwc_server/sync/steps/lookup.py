@@ -82,6 +82,14 @@ class LookupStep(RecordStep):
         if match is not None:
             linked = identity(builders.identity_from_ret(inp, match))
             other = naming.holder(ctx.db, ctx.company, record, linked.id)
+            if other is not None and record.kind.is_transaction:
+                # The transaction found (same number, party, date, amount) is another record's: this one is new.
+                line = LogLine(
+                    LogEvent.RETRIED,
+                    f"QuickBooks' matching {kind} is {other.kind.value} {other.external_id}'s; adding this one.",
+                    rs.status_code,
+                )
+                return Transition(Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, log=(line,))
             if other is not None:
                 return _distinct_name(ctx, record, other, linked.full_name or linked.id, rs)
             add_version = sent.add_version if sent is not None else None

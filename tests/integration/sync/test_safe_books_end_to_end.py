@@ -277,3 +277,20 @@ def test_with_find_only_an_old_customer_quickbooks_lacks_is_an_error_not_an_add(
     assert "start_date_prerequisites: find_only" in customer["sync"]["last_error"]["message"]
     assert h.get("invoices", "inv2")["sync"]["state"] == "blocked"
     assert not h.qb_named("Customer", "Okafor, Rita")
+
+
+def test_an_invoice_that_matches_another_record_s_invoice_is_added_not_linked_to_it(harness):
+    h = harness()
+    h.put("customers", "c1", {"first_name": "Dana", "last_name": "Whitfield"})
+    line = [{"description": "Repair", "quantity": "1", "rate": "50.00"}]
+    h.put("invoices", "inv1", _invoice("c1", line))
+    h.sync()
+    # Given a second app invoice with the same number for the same customer (a retyped duplicate in the app)
+    h.put("invoices", "inv2", _invoice("c1", line))
+    h.sync()
+    # Then it is not collapsed onto the first one's QuickBooks invoice
+    first, second = h.get("invoices", "inv1"), h.get("invoices", "inv2")
+    assert second["sync"]["state"] == "synced"
+    assert first["quickbooks"]["id"] != second["quickbooks"]["id"]
+    assert len(h.qb_txns("Invoice")) == 2
+    assert "QuickBooks' matching invoice is invoice inv1's; adding this one." in _log(second)
