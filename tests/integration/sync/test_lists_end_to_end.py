@@ -131,6 +131,7 @@ def test_a_vendor_with_a_customer_s_name_gets_a_v_suffix(harness):
     h.sync()
     vendor = h.get("vendors", "v1")
     assert vendor["sync"]["state"] == "synced"
+    assert vendor["quickbooks"]["full_name"] == "Ace Plumbing (V)"
     assert h.qb_named("Vendor", "Ace Plumbing (V)")[0]["ListID"] == vendor["quickbooks"]["id"]
     messages = " ".join(e["message"] for e in vendor["sync"]["log"])
     assert "with the suffix '(V)'" in messages
