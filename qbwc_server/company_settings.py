@@ -12,6 +12,7 @@ from qbwc_server.errors import InvalidInput
 
 ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
+LINKABLE_KINDS = ("customer", "job", "item", "vendor")  # kinds link_policy is chosen for
 
 
 class Kind(enum.Enum):
@@ -26,7 +27,8 @@ class Kind(enum.Enum):
     MAPPING = "mapping"  # app names mapped to QuickBooks names
     NAME_FORMAT = "name_format"  # a format such as {last_name}, {first_name}
     TEXT = "text"  # a QuickBooks name (account, tax code); empty only where the default is empty
-    CHOICE = "choice"  # one word of a few (`choices`)
+    CHOICE = "choice"  # one of a few words (the first is the default)
+    KIND_CHOICE = "kind_choice"  # one of a few words for each list kind (customer, job, item, vendor)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,37 @@ SETTINGS: tuple[Setting, ...] = (
         "Account refunds to customers are paid from (a bank account or Undeposited Funds); refunds wait until it is "
         "chosen",
         Kind.TEXT,
+    ),
+    Setting(
+        "link_policy",
+        {kind: "keep_quickbooks" for kind in LINKABLE_KINDS},
+        "When a record is linked to what QuickBooks already has: keep_quickbooks sends nothing then and later only "
+        "the fields the app changes; update_quickbooks sends all the app's fields at once",
+        Kind.KIND_CHOICE,
+        choices=("keep_quickbooks", "update_quickbooks"),
+    ),
+    Setting(
+        "long_names",
+        "shorten",
+        "A name longer than QuickBooks allows: shorten it (a job's address part first) or stop with an error",
+        Kind.CHOICE,
+        choices=("shorten", "error"),
+    ),
+    Setting(
+        "duplicate_names",
+        "suffix",
+        "A name QuickBooks already uses for another of your records or another list: add a suffix such as "
+        "'Smith, John (2)' or 'Ferguson Supply (V)', or stop with an error",
+        Kind.CHOICE,
+        choices=("suffix", "error"),
+    ),
+    Setting(
+        "start_date_prerequisites",
+        "find_or_add",
+        "A customer from before the sync start date that a syncing invoice or payment needs: find it in QuickBooks "
+        "by name and link it, or add it when QuickBooks has none (find_or_add); or only find it (find_only)",
+        Kind.CHOICE,
+        choices=("find_or_add", "find_only"),
     ),
 )
 DEFAULTS: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
@@ -234,6 +267,8 @@ def _check(key: str, value: Any) -> Any:
         if value not in setting.choices:
             raise ValueError(f"must be one of {', '.join(setting.choices)}")
         return value
+    if kind is Kind.KIND_CHOICE:
+        return _check_kind_choice(setting, value)
     # Account and tax-code names: text, or empty for QuickBooks' default where that is allowed.
     if value in (None, ""):
         if setting.default is not None:
@@ -242,6 +277,40 @@ def _check(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be text")
     return value.strip()
+
+
+def _check_kind_choice(setting: Setting, value: Any) -> dict[str, str]:
+    """Accept one word for every kind, "kind:word, ..." text, or a {kind: word} mapping; kinds not named keep theirs."""
+    choices = setting.choices
+    if isinstance(value, str) and value.strip() in choices:
+        return {kind: value.strip() for kind in LINKABLE_KINDS}
+    if isinstance(value, str):
+        pairs = {}
+        for part in value.split(","):
+            if part.strip():
+                kind, sep, word = part.partition(":")
+                if not sep:
+                    raise ValueError(f"write one of {', '.join(choices)}, or kind:choice pairs separated by commas")
+                pairs[kind.strip()] = word.strip()
+        value = pairs
+    if not isinstance(value, Mapping):
+        raise ValueError(f"must be one of {', '.join(choices)}, or a choice for each of {', '.join(LINKABLE_KINDS)}")
+    chosen = dict(setting.default)
+    for kind, word in value.items():
+        if kind not in LINKABLE_KINDS:
+            raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(LINKABLE_KINDS)}")
+        if word not in choices:
+            raise ValueError(f"{kind}: must be one of {', '.join(choices)}")
+        chosen[kind] = word
+    return chosen
+
+
+def kind_choice(settings: Mapping[str, Any], key: str, kind: str) -> str:
+    """Return a per-kind setting's word for one kind (its default word for kinds it does not name)."""
+    setting = _BY_KEY[key]
+    value = settings.get(key) or {}
+    word = value.get(kind) if isinstance(value, Mapping) else None
+    return str(word) if word in setting.choices else setting.choices[0]
 
 
 def _string_list(value: Any) -> list[str]:

@@ -19,6 +19,8 @@ CUSTOMERS = (RecordKind.CUSTOMER, RecordKind.JOB)
 
 # Item Ret elements that become item records; every item type is also kept as a reference list entry.
 ITEM_RECORD_TYPES = {"service", "non_inventory", "other_charge"}
+# Item types the server never adds: imported as link-only item records that keep QuickBooks' type.
+LINK_ONLY_RECORD_TYPES = {"inventory", "inventory_assembly", "discount", "group", "payment"}
 SALES_TAX_ITEM_TYPES = {"sales_tax", "sales_tax_group"}
 
 
@@ -181,27 +183,30 @@ def item(ret: etree._Element) -> Entry:
     sales = ret.find("SalesOrPurchase")
     both = ret.find("SalesAndPurchase")
     description = _text(sales, "Desc") or _text(both, "SalesDesc") or _text(ret, "SalesDesc") or _text(ret, "ItemDesc")
-    price = (
-        _text(sales, "Price")
-        or _text(sales, "PricePercent")
-        or _text(both, "SalesPrice")
-        or _text(ret, "SalesPrice")
-        or _text(ret, "TaxRate")
-    )
+    percent = _text(sales, "PricePercent")  # a percentage of the lines above, not an amount
+    price = _text(sales, "Price") or _text(both, "SalesPrice") or _text(ret, "SalesPrice") or _text(ret, "TaxRate")
     income = _text(sales, "AccountRef/FullName") or _text(both, "IncomeAccountRef/FullName")
     income = income or _text(ret, "IncomeAccountRef/FullName")
     cost = _text(both, "PurchaseCost") or _text(ret, "PurchaseCost")
     entry.list_data = _drop_empty(
-        {"description": description, "price": price, "income_account": income, "tax_rate": _text(ret, "TaxRate")}
+        {
+            "description": description,
+            "price": price,
+            "price_percent": percent,
+            "income_account": income,
+            "tax_rate": _text(ret, "TaxRate"),
+        }
     )
-    if item_type in ITEM_RECORD_TYPES:
+    if item_type in ITEM_RECORD_TYPES | LINK_ONLY_RECORD_TYPES:
         entry.record_kind = RecordKind.ITEM
         entry.data = _drop_empty(
             {
                 "name": entry.name,
                 "type": item_type,
+                "link_only": True if item_type in LINK_ONLY_RECORD_TYPES else None,
                 "description": description,
                 "price": price,
+                "price_percent": percent,
                 "cost": cost,
                 "income_account": income,
                 "active": entry.active,

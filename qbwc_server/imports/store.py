@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog
-from qbwc_server.company_settings import effective
+from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.imports import changes, linking, reference_lists
 from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import (
@@ -30,6 +30,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -215,7 +216,16 @@ class Store:
         if item is not None and item.status is QueueStatus.SENT:
             return "unchanged"  # its own request is with QuickBooks right now; the sync links it
         old_external = f"qb-{entry.qb_id}"
-        lifecycle.adopt(record, _identity(entry), line_ids=False, confirm_version=False)
+        keep = record.kind.is_list and (
+            bool((record.data or {}).get("link_only"))
+            or kind_choice(self.settings, "link_policy", record.kind.value) == "keep_quickbooks"
+        )
+        # keep_quickbooks: QuickBooks keeps its values, so the record is in step as it is; only later edits go.
+        lifecycle.adopt(record, _identity(entry), line_ids=False, confirm_version=keep, linked=keep)
+        if keep and item is not None:
+            lifecycle.move_item(item, ItemEvent.CANCEL)
+        if keep and record.sync_state is not SyncState.SYNCED:
+            lifecycle.move(self.db, record, Event.CONFIRM)
         record.qb_data = self._qb_data(entry, data)
         record.updated_at = clock.now()
         self._remember(record)
@@ -223,11 +233,12 @@ class Store:
             self._unlinked.pop(linking.match_key(entry), None)
         if entry.record_kind is RecordKind.CUSTOMER:
             linking.repoint_jobs(self.db, self.company.id, entry.full_name, old_external, record.external_id)
+        kept = " QuickBooks keeps its own values (link policy keep_quickbooks); nothing is sent." if keep else ""
         self._logs.append(
             (
                 record,
                 LogEvent.LINKED,
-                f"Linked to the {_label(entry)} already in QuickBooks instead of adding it again.",
+                f"Linked to the {_label(entry)} already in QuickBooks instead of adding it again.{kept}",
             )
         )
         return "updated"

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
@@ -87,6 +87,16 @@ class Record(Base):
         UniqueConstraint("company_id", "kind", "external_id", name="uq_records_company_kind_external"),
         Index("ix_records_company_state", "company_id", "sync_state"),
         Index("ix_records_company_kind_qbid", "company_id", "kind", "qb_id"),
+        # One QuickBooks entry is linked to at most one record of a kind: two records never collapse into one.
+        Index(
+            "uq_records_company_kind_qbid",
+            "company_id",
+            "kind",
+            "qb_id",
+            unique=True,
+            sqlite_where=text("qb_id IS NOT NULL"),
+            postgresql_where=text("qb_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +114,12 @@ class Record(Base):
     qb_full_name: Mapped[str | None] = mapped_column(String(260))
     qb_line_ids: Mapped[dict[str, str] | None] = mapped_column(JsonType)
     qb_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    # Added to the name in QuickBooks so it differs from another record's or another list's: " (2)", " (V)".
+    name_suffix: Mapped[str | None] = mapped_column(String(10))
+    # The app's data and version when the record was linked to an entry QuickBooks already had: under the
+    # keep_quickbooks link policy only fields that differ from these are sent.
+    linked_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    linked_version: Mapped[int | None] = mapped_column(Integer)
 
     sync_state: Mapped[SyncState] = mapped_column(enum_column(SyncState), default=SyncState.PENDING)
     # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).

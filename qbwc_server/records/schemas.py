@@ -21,6 +21,16 @@ MAX_LINES = 1000
 
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 ITEM_TYPES = ["service", "non_inventory", "other_charge"]
+# QuickBooks item types an item may have when it is "link_only" (QuickBooks' own, never added or changed by us).
+LINK_ONLY_ITEM_TYPES = [
+    *ITEM_TYPES,
+    "inventory",
+    "inventory_assembly",
+    "discount",
+    "sales_tax",
+    "group",
+    "payment",
+]
 
 
 def _text(max_length: int = SHORT_TEXT) -> dict[str, Any]:
@@ -114,9 +124,14 @@ JOB = _object(
 ITEM = _object(
     {
         "name": {**_text(), "minLength": 1, "pattern": r"\S"},
-        "type": {"type": ["string"], "enum": ITEM_TYPES},
+        "type": {"type": ["string"], "enum": LINK_ONLY_ITEM_TYPES},
+        "link_only": {
+            **BOOLEAN,
+            "description": "QuickBooks already has this item: find it by name and never add or change it",
+        },
         "description": _text(LONG_TEXT),
         "price": PRICE,
+        "price_percent": {**PRICE, "description": "a price that is a percentage of the lines above it (5 = 5%)"},
         "cost": PRICE,
         "category": _text(),
         "taxable": BOOLEAN,

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import RecordKind
 from qbwc_server.records.characters import bad_text_errors
-from qbwc_server.records.schemas import SCHEMAS, schema_for
+from qbwc_server.records.schemas import ITEM_TYPES, SCHEMAS, schema_for
 
 CENT = Decimal("0.01")
 LARGEST = Decimal(10) ** 12
@@ -215,6 +215,16 @@ def cross_field_errors(kind: RecordKind, data: dict[str, Any]) -> dict[str, str]
     names = ("name", "company_name", "first_name", "last_name")
     if kind in (RecordKind.CUSTOMER, RecordKind.VENDOR) and not any(data.get(field) for field in names):
         errors["name"] = "give a name, a company_name, or a first_name and last_name"
+    if kind is RecordKind.ITEM and not data.get("link_only") and data.get("type") not in ITEM_TYPES:
+        errors["type"] = (
+            f"the server adds only {', '.join(ITEM_TYPES)} items; an item of type '{data.get('type')}' must be "
+            '"link_only": true (QuickBooks\' own item, found by name)'
+        )
+    if kind is RecordKind.ITEM and data.get("price_percent") is not None:
+        if data.get("price") is not None:
+            errors["price_percent"] = "give a price or a price_percent, not both"
+        elif data.get("cost") is not None:
+            errors["price_percent"] = "an item that is bought and sold (with a cost) has a price, not a percentage"
     if kind in (RecordKind.INVOICE, RecordKind.BILL):
         _check_dates(data, errors)
     if kind in (RecordKind.INVOICE, RecordKind.CREDIT_MEMO):

@@ -23,6 +23,10 @@ ITEM_KINDS = (
     "ItemNonInventory",
     "ItemOtherCharge",
     "ItemInventory",
+    "ItemInventoryAssembly",
+    "ItemDiscount",
+    "ItemPayment",
+    "ItemGroup",
     "ItemSalesTax",
     "ItemSalesTaxGroup",
 )
@@ -45,6 +49,8 @@ HIERARCHICAL = {
     "ItemNonInventory",
     "ItemOtherCharge",
     "ItemInventory",
+    "ItemInventoryAssembly",
+    "ItemDiscount",
 }
 # Names are unique per namespace: customers, vendors, employees and other names share one.
 NAMESPACE = {kind: "entity" for kind in ENTITY_KINDS} | {kind: "item" for kind in ITEM_KINDS}

@@ -71,6 +71,24 @@ ORDER: dict[str, tuple[str, ...]] = {
         "PrefVendorRef", "AssetAccountRef", "ReorderPoint", "Max", "QuantityOnHand", "AverageCost",
         "QuantityOnOrder", "QuantityOnSalesOrder", "ExternalGUID", "DataExtRet",
     ),
+    "ItemInventoryAssemblyRet": (
+        *ITEM_HEAD, "ManufacturerPartNumber", "UnitOfMeasureSetRef", "IsTaxIncluded", "SalesTaxCodeRef", "SalesDesc",
+        "SalesPrice", "IncomeAccountRef", "PurchaseDesc", "PurchaseCost", "PurchaseTaxCodeRef", "COGSAccountRef",
+        "PrefVendorRef", "AssetAccountRef", "BuildPoint", "Max", "QuantityOnHand", "AverageCost", "QuantityOnOrder",
+        "QuantityOnSalesOrder", "ExternalGUID", "ItemInventoryAssemblyLine", "DataExtRet",
+    ),
+    "ItemDiscountRet": (
+        *ITEM_HEAD, "ItemDesc", "SalesTaxCodeRef", "DiscountRate", "DiscountRatePercent", "AccountRef", "ExternalGUID",
+        "DataExtRet",
+    ),
+    "ItemPaymentRet": (
+        *LIST_CORE, "Name", "BarCodeValue", "IsActive", "ClassRef", "ItemDesc", "DepositToAccountRef",
+        "PaymentMethodRef", "ExternalGUID", "DataExtRet",
+    ),
+    "ItemGroupRet": (
+        *LIST_CORE, "Name", "BarCodeValue", "IsActive", "ItemDesc", "UnitOfMeasureSetRef", "IsPrintItemsInGroup",
+        "SpecialItemType", "ExternalGUID", "ItemGroupLine", "DataExtRet",
+    ),
     "ItemSalesTaxRet": (
         *LIST_CORE, "Name", "BarCodeValue", "IsActive", "ClassRef", "ItemDesc", "TaxRate", "TaxVendorRef",
         "SalesTaxReturnLineRef", "ExternalGUID", "DataExtRet",

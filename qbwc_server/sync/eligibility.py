@@ -34,11 +34,10 @@ def decide(record: Record, settings: dict[str, Any], *, explicit: bool = False) 
     data = record.data or {}
     if kind.value not in settings["sync_kinds"]:
         return Decision(Verdict.HOLD, f"{kind.resource} do not sync for this company (setting sync_kinds)")
-    start = settings.get("sync_start_date")
-    if start and kind in DATED_KINDS and record.qb_id is None:
-        when = _record_date(record)
-        if when is not None and when < date.fromisoformat(start):
-            return Decision(Verdict.EXCLUDE, f"dated {when.isoformat()}, before the sync start date {start}")
+    if before_start_date(record, settings):
+        when, start = _record_date(record), settings["sync_start_date"]
+        assert when is not None
+        return Decision(Verdict.EXCLUDE, f"dated {when.isoformat()}, before the sync start date {start}")
     if kind is RecordKind.INVOICE:
         status = data.get("status") or "draft"
         if status == "draft":
@@ -58,6 +57,15 @@ def decide(record: Record, settings: dict[str, Any], *, explicit: bool = False) 
     if not settings["auto_sync"] and not explicit:
         return Decision(Verdict.HOLD, "automatic sync is off: press sync to send it")
     return Decision(Verdict.SEND)
+
+
+def before_start_date(record: Record, settings: dict[str, Any]) -> bool:
+    """Tell whether a record not yet in QuickBooks is dated before the sync start date (so it is not sent alone)."""
+    start = settings.get("sync_start_date")
+    if not start or record.kind not in DATED_KINDS or record.qb_id is not None:
+        return False
+    when = _record_date(record)
+    return when is not None and when < date.fromisoformat(start)
 
 
 def _record_date(record: Record) -> date | None:

@@ -141,7 +141,7 @@ class SyncEngine:
                 db,
                 out.record,
                 LogEvent.SENT,
-                f"Sent to QuickBooks ({out.built.rq_type}).",
+                " ".join([f"Sent to QuickBooks ({out.built.rq_type}).", *out.built.notes]),
                 rq_type=out.built.rq_type,
                 request_xml=out.built.xml,
                 ticket=wc_session.ticket,

@@ -302,8 +302,14 @@ class Identity:
     line_ids: dict[str, str] | None = None
 
 
-def store_identity(record: Record, identity: Identity, version: int | None) -> None:
-    """Store what QuickBooks answered for the record, and which of its versions QuickBooks now has."""
+def store_identity(record: Record, identity: Identity, version: int | None, *, linked: bool = False) -> None:
+    """Store what QuickBooks answered for the record, and which of its versions QuickBooks now has.
+
+    `linked`: the entry was already in QuickBooks; remember the app's data now, so that later Mods can send only
+    what the app changes (link policy keep_quickbooks).
+    """
+    if linked:
+        _remember_link(record)
     record.qb_id = identity.id
     record.qb_edit_sequence = identity.edit_sequence
     if identity.full_name:
@@ -325,16 +331,34 @@ def forget_identity(record: Record) -> None:
     """Forget a QuickBooks id that no longer exists there, so the record is added again."""
     record.qb_id = record.qb_edit_sequence = None
     record.qb_line_ids = None
+    record.linked_data = record.linked_version = None
 
 
 def forget_synced_version(record: Record) -> None:
     """Say QuickBooks may not have the record after all (it answered that it is missing)."""
     record.qb_id = None
     record.synced_version = None
+    record.linked_data = record.linked_version = None
+
+
+def _remember_link(record: Record) -> None:
+    record.linked_data = dict(record.data or {})
+    record.linked_version = record.version
+
+
+def set_name_suffix(record: Record, suffix: str | None) -> None:
+    """Give the record's QuickBooks name a suffix that keeps it apart from an entry another record or list holds."""
+    record.name_suffix = suffix or None
+
+
+def accept_version(record: Record) -> None:
+    """Say QuickBooks has all it needs of the record's current version without being sent it (a link-only item)."""
+    record.synced_version = record.version
 
 
 def link(record: Record, qb_id: str, full_name: str | None) -> None:
     """Point a record at a QuickBooks object a person chose; its EditSequence and lines are read before sending."""
+    _remember_link(record)
     record.qb_id = qb_id
     record.qb_full_name = full_name or None
     record.qb_edit_sequence = None
@@ -342,8 +366,10 @@ def link(record: Record, qb_id: str, full_name: str | None) -> None:
     record.synced_version = None
 
 
-def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version: bool) -> None:
+def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version: bool, linked: bool = False) -> None:
     """Take an imported object's identity: QuickBooks has it, so our copy of it needs no sending back."""
+    if linked:
+        _remember_link(record)
     record.qb_id = identity.id
     record.qb_edit_sequence = identity.edit_sequence
     if identity.full_name is not None:

@@ -12,6 +12,7 @@ from qbwc_server.models import Company, LogEvent, QueueAction, QueueStatus, Reco
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.eligibility import Verdict, decide
 from qbwc_server.sync.lifecycle import Event, ItemEvent
+from qbwc_server.sync.naming import same_list
 from qbwc_server.sync.planner import display_name
 
 MAX_ID_LENGTH = 50
@@ -20,14 +21,18 @@ MAX_ID_LENGTH = 50
 def link_record(
     db: Session, company: Company, record: Record, qb_id: str, full_name: str | None = None, *, by: str = ""
 ) -> None:
-    """Point a record at an existing QuickBooks ListID/TxnID; the next session reads it and sends our data to it."""
+    """Point a record at an existing QuickBooks ListID/TxnID; the next session reads it.
+
+    Under link policy keep_quickbooks (and for link-only items) QuickBooks keeps its values; else our data is sent.
+    """
     qb_id = qb_id.strip()
     if not qb_id or len(qb_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in qb_id):
         raise InvalidInput({"qb_id": "must be a QuickBooks ListID or TxnID such as 80000001-1700000000"})
+    # One QuickBooks entry belongs to one record (customers and jobs share QuickBooks' customer list).
     taken = db.scalar(
         select(Record).where(
             Record.company_id == company.id,
-            Record.kind == record.kind,
+            Record.kind.in_(same_list(record.kind)),
             Record.qb_id == qb_id,
             Record.id != record.id,
         )

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, QueueItem, Record
+from qbwc_server.company_settings import effective, kind_choice
+from qbwc_server.models import Company, QueueItem, Record, RecordKind
 from qbwc_server.sync import builders
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.queue import find_records
@@ -40,7 +40,11 @@ def request_input(
     qb_refs = dict(predicted or {})
     qb_refs.update(
         {
-            (kind.value, external_id): builders.QbRef(id=r.qb_id, full_name=r.qb_full_name)
+            (kind.value, external_id): builders.QbRef(
+                id=r.qb_id,
+                full_name=r.qb_full_name,
+                group=kind is RecordKind.ITEM and (r.data or {}).get("type") == "group",
+            )
             for (kind, external_id), r in found.items()
             if r.qb_id
         }
@@ -53,11 +57,15 @@ def request_input(
             full_name=record.qb_full_name,
             line_ids=dict(record.qb_line_ids or {}),
         )
+    settings = effective(company.settings)
+    keeps = record.kind.is_list and kind_choice(settings, "link_policy", record.kind.value) == "keep_quickbooks"
     return builders.RequestInput(
         kind=record.kind.value,
         external_id=record.external_id,
         data=record.data or {},
-        settings=effective(company.settings),
+        settings=settings,
         qb=identity,
         refs=qb_refs,
+        name_suffix=record.name_suffix or "",
+        linked=record.linked_data if keeps and record.qb_id and record.linked_data is not None else None,
     )

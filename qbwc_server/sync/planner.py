@@ -6,13 +6,15 @@ Connector check-in and `plan_batch` when a batch is claimed. `has_sendable` asks
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.dependencies import prerequisites
-from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
@@ -30,6 +32,11 @@ def display_name(record: Record) -> str:
     if data.get("last_name") or data.get("first_name"):
         return " ".join(str(data[k]) for k in ("first_name", "last_name") if data.get(k))
     return record.external_id
+
+
+def needed_from_before_start(record: Record, settings: dict[str, Any]) -> bool:
+    """Tell whether an excluded record is so only for its date, and so is found (or added) when a record needs it."""
+    return not queue.excluded_by_person(record) and before_start_date(record, settings)
 
 
 class WouldQueue(Exception):
@@ -65,6 +72,16 @@ def waiting_reason(
         if state is SyncState.ERROR:
             reason = prerequisite.last_error.message if prerequisite.last_error else "see its log"
             return SyncState.BLOCKED, f"waiting for {label} '{name}', which failed: {reason}", prerequisite.id
+        if state is SyncState.EXCLUDED and needed_from_before_start(prerequisite, effective(company.settings)):
+            # Created before the sync start date, so never sent alone; a record that syncs needs it now.
+            if not write:
+                raise WouldQueue
+            queue.find_by_name(db, company, prerequisite, record)
+            return (
+                SyncState.QUEUED,
+                f"waiting for {label} '{name}', created before the sync start date, to be found in QuickBooks",
+                prerequisite.id,
+            )
         if state is SyncState.PENDING and not write:
             if decide(prerequisite, effective(company.settings), explicit=True).verdict is Verdict.SEND:
                 raise WouldQueue

@@ -77,6 +77,9 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
         if record.sync_state is not SyncState.PENDING or record.last_error != held:
             lifecycle.move(db, record, Event.HOLD, held)
         return
+    if record.qb_id and _link_only(record):
+        # QuickBooks' own item, used as it is: an edit in the app never goes to QuickBooks.
+        lifecycle.accept_version(record)
     if record.qb_id and record.synced_version == record.version:
         if record.sync_state is not SyncState.SYNCED:
             lifecycle.move(db, record, Event.CONFIRM)
@@ -116,7 +119,7 @@ def enqueue(
             # Asked to look it up first (QuickBooks may already hold it): the waiting item does that now.
             lifecycle.move_item(existing, ItemEvent.AGAIN, action=action, unknown_outcome=True)
         return existing
-    if action is QueueAction.SEND and _may_exist_already(db, company, record):
+    if action is QueueAction.SEND and (_may_exist_already(db, company, record) or _link_only(record)):
         action = QueueAction.LOOKUP
     item = QueueItem(
         company_id=company.id,
@@ -138,6 +141,11 @@ def enqueue(
     lifecycle.move(db, record, Event.QUEUE)
     synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     return item
+
+
+def _link_only(record: Record) -> bool:
+    """Tell whether a record is an item QuickBooks already has, found by name and never added or changed."""
+    return record.kind is RecordKind.ITEM and bool((record.data or {}).get("link_only"))
 
 
 def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
@@ -183,6 +191,26 @@ def request_sync(db: Session, company: Company, record: Record) -> None:
     if record.sync_state in (SyncState.ERROR, SyncState.BLOCKED, SyncState.EXCLUDED):
         lifecycle.move(db, record, Event.RESET)
     record_changed(db, company, record, explicit=True)
+
+
+def find_by_name(db: Session, company: Company, record: Record, needed_by: Record) -> None:
+    """Queue a lookup by name of a record from before the sync start date that a syncing record needs.
+
+    QuickBooks' entry of that name is linked; when it has none, the record is added (setting
+    start_date_prerequisites: find_or_add) or fails for a person to link (find_only).
+    """
+    if open_item(db, record) is not None:
+        return
+    label = needed_by.kind.value
+    shown = (needed_by.data or {}).get("number") or needed_by.external_id
+    synclog.append(
+        db,
+        record,
+        LogEvent.QUEUED,
+        f"Needed by {label} {shown}, which syncs: looking for it in QuickBooks by name (it was created before the "
+        "sync start date, so it is not sent on its own).",
+    )
+    enqueue(db, company, record, action=QueueAction.LOOKUP)
 
 
 def force_sync(db: Session, company: Company) -> int:

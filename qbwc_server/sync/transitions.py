@@ -47,7 +47,9 @@ def apply(
             ticket=ticket,
         )
     if change.identity is not None:
-        lifecycle.store_identity(record, change.identity, change.synced_version)
+        lifecycle.store_identity(record, change.identity, change.synced_version, linked=change.linked)
+    if change.name_suffix is not None:
+        lifecycle.set_name_suffix(record, change.name_suffix)
     if change.refreshed is not None:
         lifecycle.refresh_identity(record, change.refreshed)
     if change.forget_identity:

@@ -33,7 +33,7 @@ def acme(sqlite_runtime):
     """A company whose materials income account names an account QuickBooks does not have."""
     with sqlite_runtime.transaction() as db:
         company = companies.create_company(db, "acme", "Acme Plumbing", "acme-qbwc", QBWC_PASSWORD)
-        company.settings = {"income_account_materials": "Material Sales"}
+        company.settings = {"income_account_materials": "Material Sales", "duplicate_names": "error"}
         # The chart of accounts as an earlier import from this QuickBooks company left it.
         for number, (name, account_type, _special) in enumerate(samples.ACCOUNTS, start=1):
             db.add(

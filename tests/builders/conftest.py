@@ -81,6 +81,7 @@ def make_input(
     qb: QbIdentity | None = None,
     settings: dict[str, Any] | None = None,
     refs: dict | None = None,
+    linked: dict[str, Any] | None = None,
 ) -> RequestInput:
     return RequestInput(
         kind=kind,
@@ -89,6 +90,7 @@ def make_input(
         settings=SETTINGS if settings is None else settings,
         qb=qb,
         refs=REFS if refs is None else refs,
+        linked=linked,
     )
 
 

@@ -157,9 +157,31 @@ def test_unknown_item_type_is_a_problem():
         build(make_input("item", {"name": "X", "type": "inventory_part"}), "3")
 
 
-def test_item_name_one_over_the_limit_is_a_problem():
+def test_item_name_one_over_the_limit_is_a_problem_when_long_names_is_error():
     with pytest.raises(RecordProblem, match="31"):
-        build(make_input("item", {"name": "I" * 32, "type": "service"}), "3")
+        build(make_input("item", {"name": "I" * 32, "type": "service"}, settings={"long_names": "error"}), "3")
+
+
+def test_item_name_one_over_the_limit_is_shortened_with_a_warning(assert_valid):
+    built = build(make_input("item", {"name": "Drain cleaning, main line 4in!", "type": "service"}), "3")
+    assert assert_valid(built).findtext("ItemServiceAdd/Name") == "Drain cleaning, main line 4in!"
+    built = build(make_input("item", {"name": "Drain cleaning, main line 4 inch", "type": "service"}), "3")
+    assert assert_valid(built).findtext("ItemServiceAdd/Name") == "Drain cleaning, main line 4 inc"
+    assert any("32 characters" in w and "'Drain cleaning, main line 4 inc'" in w for w in built.warnings)
+
+
+def test_a_linked_item_s_mod_sends_only_what_the_app_changed_since_linking(assert_valid):
+    linked = {"name": "Service Call", "type": "service", "price": "0", "description": "Call out"}
+    now = {**linked, "description": "Call out, first hour"}
+    built = build(make_input("item", now, qb=MOD, linked=linked), "3")
+    mod = assert_valid(built).find("ItemServiceMod")
+    assert mod.findtext("SalesOrPurchaseMod/Desc") == "Call out, first hour"
+    assert mod.find("Name") is None and mod.find("SalesOrPurchaseMod/Price") is None
+    assert mod.find("SalesOrPurchaseMod/AccountRef") is None
+    assert "sent the fields the app changed since linking: description;" in built.notes[0]
+    assert "QuickBooks keeps its own name, price, income account" in built.notes[0]
+    untouched = build(make_input("item", linked, qb=MOD, linked=linked), "3")
+    assert assert_valid(untouched).find("ItemServiceMod/SalesOrPurchaseMod") is None
 
 
 def test_vendor_add_and_mod(assert_valid):
@@ -179,3 +201,10 @@ def test_vendor_without_name_uses_company_name(assert_valid):
 def test_request_id_longer_than_quickbooks_allows_is_refused():
     with pytest.raises(ValueError):
         build(make_input("customer"), "x" * 51)
+
+
+def test_a_percentage_price_is_sent_as_price_percent(assert_valid):
+    data = {"name": "Disposal Fee", "type": "other_charge", "price_percent": "5"}
+    built = build(make_input("item", data), "3")
+    sales = assert_valid(built).find("ItemOtherChargeAdd/SalesOrPurchase")
+    assert float(sales.findtext("PricePercent")) == 5 and sales.find("Price") is None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qbwc_server.sync.builders import QbRef, RecordProblem, full_name, qb_name
+from qbwc_server.sync.builders.names import name_with_warnings
 
 from .conftest import make_input
 
@@ -48,14 +49,37 @@ def test_colon_cannot_reach_quickbooks_names():
     assert qb_name("customer", {"name": "Re: Design"}, {}) == "Re- Design"
 
 
-def test_name_at_limit_passes_and_one_over_is_a_problem():
-    assert qb_name("customer", {"name": "N" * 41}, {}) == "N" * 41
-    assert qb_name("item", {"name": "I" * 31}, {}) == "I" * 31
+def test_name_at_limit_passes_and_one_over_is_a_problem_when_long_names_is_error():
+    strict = {"long_names": "error"}
+    assert qb_name("customer", {"name": "N" * 41}, strict) == "N" * 41
+    assert qb_name("item", {"name": "I" * 31}, strict) == "I" * 31
     with pytest.raises(RecordProblem) as caught:
-        qb_name("customer", {"name": "N" * 42}, {})
+        qb_name("customer", {"name": "N" * 42}, strict)
     assert caught.value.field == "name" and "41" in caught.value.message
     with pytest.raises(RecordProblem, match="31"):
-        qb_name("item", {"name": "I" * 32}, {})
+        qb_name("item", {"name": "I" * 32}, strict)
+
+
+def test_a_long_name_is_cut_to_the_limit_without_a_dangling_separator():
+    name = "Ferguson Plumbing Supply & Heating - Western Division"
+    assert qb_name("customer", {"name": name}, {}) == "Ferguson Plumbing Supply & Heating - West"
+    assert qb_name("vendor", {"name": "A" * 39 + " - B"}, {}) == "A" * 39
+
+
+def test_a_job_s_address_part_is_shortened_first_and_its_number_stays_whole():
+    data = {"number": "2024-00017", "address": {"line1": "12345 North Martin Luther King Jr Boulevard Apt 5"}}
+    name, warnings = name_with_warnings("job", data, {})
+    assert name == "2024-00017 - 12345 North Martin Luther Ki"
+    assert len(name) == 41
+    assert "62 characters" in warnings[0] and f"'{name}' in QuickBooks" in warnings[0]
+
+
+def test_a_suffix_keeps_the_name_apart_and_still_fits():
+    assert name_with_warnings("customer", {"last_name": "Smith", "first_name": "John"}, {}, " (2)")[0] == (
+        "Smith, John (2)"
+    )
+    assert name_with_warnings("vendor", {"name": "V" * 41}, {}, " (V)")[0] == "V" * 37 + " (V)"
+    assert name_with_warnings("item", {"name": "Same"}, {}, " (2)")[0] == "Same (2)"
 
 
 def test_empty_name_is_a_problem():

@@ -119,7 +119,8 @@ def identity_from_ret(inp: RequestInput, ret: etree._Element) -> QbIdentity:
     return QbIdentity(
         id=qb_id,
         edit_sequence=edit_sequence,
-        full_name=text_of(ret, "FullName") if inp.kind in LIST_KINDS else None,
+        # Vendors (and group items) have no FullName in QuickBooks: their Name is the whole name.
+        full_name=(text_of(ret, "FullName") or text_of(ret, "Name")) if inp.kind in LIST_KINDS else None,
         line_ids=module.line_ids(inp, ret) if hasattr(module, "line_ids") else {},
     )
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from qbwc_server.qbxml import limits
 from qbwc_server.qbxml.parse import text_of
 from qbwc_server.qbxml.render import render
+from qbwc_server.sync.builders import partial
 from qbwc_server.sync.builders.drafting import Draft
 from qbwc_server.sync.builders.lists import list_query
-from qbwc_server.sync.builders.names import full_name, name_with_warnings
+from qbwc_server.sync.builders.names import full_name, record_name
 from qbwc_server.sync.builders.types import Built, RecordProblem, RequestInput
 
 
-def build(inp: RequestInput, request_id: str) -> Built:
-    """Return CustomerAdd (no QuickBooks identity yet) or CustomerMod for a customer or a job."""
-    d = Draft(inp)
+def _fields(inp: RequestInput, d: Draft) -> dict[str, Any]:
     data = inp.data
-    name, warnings = name_with_warnings(inp.kind, data, inp.settings)
+    name, warnings = record_name(inp)
     d.warnings.extend(warnings)
     if inp.kind == "job":
         address = d.address(data.get("address"), "Job address")
@@ -46,13 +47,20 @@ def build(inp: RequestInput, request_id: str) -> Built:
             "job_desc": None,
             "notes": d.text(data.get("notes"), limits.NOTES, "Notes"),
         }
-    r = {"name": name, "is_active": d.flag(data.get("active")), **fields}
+    return {"name": name, "is_active": d.flag(data.get("active")), **fields}
+
+
+def build(inp: RequestInput, request_id: str) -> Built:
+    """Return CustomerAdd (no QuickBooks identity yet) or CustomerMod (only changed fields of a linked one)."""
+    d = Draft(inp)
+    r = _fields(inp, d)
+    notes = partial.keep_unchanged(inp, r, lambda linked: _fields(linked, Draft(linked)))
     qb = inp.qb
     if qb is None:
         xml = render("customer_add.xml.j2", request_id=request_id, r=r)
         return Built(xml, "CustomerAddRq", d.warnings)
     xml = render("customer_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
-    return Built(xml, "CustomerModRq", d.warnings)
+    return Built(xml, "CustomerModRq", d.warnings, notes)
 
 
 def build_lookup(inp: RequestInput, request_id: str) -> Built:

@@ -128,6 +128,12 @@ class Draft:
                 field,
                 f"The {kind} '{external_id}' is not in QuickBooks yet; it has to be synced before this record.",
             )
+        if ref.group:
+            raise RecordProblem(
+                field,
+                f"The item '{external_id}' is a QuickBooks group item. QuickBooks takes a group on a transaction only "
+                "as a group line, which the server does not send yet: put the group's own items on the lines.",
+            )
         return {"list_id": ref.id, "full_name": ref.full_name}
 
     def named_ref(self, name: Any, limit: int, label: str, field: str) -> dict[str, str | None] | None:

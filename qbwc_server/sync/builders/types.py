@@ -19,6 +19,7 @@ class QbRef:
 
     id: str
     full_name: str | None = None
+    group: bool = False  # a QuickBooks group item, which a transaction line cannot name as its item
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class RequestInput:
     settings: Mapping[str, Any]
     qb: QbIdentity | None
     refs: Mapping[tuple[str, str], QbRef] = field(default_factory=dict)
+    name_suffix: str = ""  # keeps the name apart from one another record or list holds (" (2)", " (V)")
+    # The app's data when the record was linked to what QuickBooks had, when QuickBooks keeps its own values
+    # (link_policy keep_quickbooks): a Mod then sends only the fields that differ from it.
+    linked: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Built:
     xml: str
     rq_type: str
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # plain-words facts for the record's log (fields kept, sent)
 
 
 class ProblemKind(enum.Enum):

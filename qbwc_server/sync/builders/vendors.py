@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from qbwc_server.qbxml import limits
 from qbwc_server.qbxml.parse import text_of
 from qbwc_server.qbxml.render import render
+from qbwc_server.sync.builders import partial
 from qbwc_server.sync.builders.drafting import Draft
 from qbwc_server.sync.builders.lists import list_query
-from qbwc_server.sync.builders.names import name_with_warnings
+from qbwc_server.sync.builders.names import record_name
 from qbwc_server.sync.builders.types import Built, RequestInput
 
 
-def build(inp: RequestInput, request_id: str) -> Built:
-    """Return VendorAdd (no QuickBooks identity yet) or VendorMod."""
-    d = Draft(inp)
+def _fields(inp: RequestInput, d: Draft) -> dict[str, Any]:
     data = inp.data
-    name, warnings = name_with_warnings("vendor", data, inp.settings)
+    name, warnings = record_name(inp)
     d.warnings.extend(warnings)
-    r = {
+    return {
         "name": name,
         "is_active": d.flag(data.get("active")),
         "company_name": d.text(data.get("company_name"), limits.COMPANY_NAME, "Company name"),
@@ -30,21 +31,28 @@ def build(inp: RequestInput, request_id: str) -> Built:
         "email": d.text(data.get("email"), limits.EMAIL, "Email"),
         "is_1099": d.flag(data.get("is_1099")),
     }
+
+
+def build(inp: RequestInput, request_id: str) -> Built:
+    """Return VendorAdd (no QuickBooks identity yet) or VendorMod (only changed fields of a linked vendor)."""
+    d = Draft(inp)
+    r = _fields(inp, d)
+    notes = partial.keep_unchanged(inp, r, lambda linked: _fields(linked, Draft(linked)))
     qb = inp.qb
     if qb is None:
         return Built(render("vendor_add.xml.j2", request_id=request_id, r=r), "VendorAddRq", d.warnings)
     xml = render("vendor_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
-    return Built(xml, "VendorModRq", d.warnings)
+    return Built(xml, "VendorModRq", d.warnings, notes)
 
 
 def build_lookup(inp: RequestInput, request_id: str) -> Built:
     """Return a VendorQuery by the vendor's name."""
-    name = name_with_warnings("vendor", inp.data, inp.settings)[0]
+    name = record_name(inp)[0]
     return Built(list_query("VendorQueryRq", request_id, full_names=[name]), "VendorQueryRq", [])
 
 
 def matches(inp: RequestInput, ret: etree._Element) -> bool:
     """Tell whether a returned vendor is this record: same name, ignoring case."""
-    ours = name_with_warnings("vendor", inp.data, inp.settings)[0]
+    ours = record_name(inp)[0]
     theirs = text_of(ret, "FullName") or text_of(ret, "Name")
     return theirs is not None and ours.casefold() == theirs.casefold()

@@ -77,6 +77,8 @@ class Transition:
     delay_seconds: float = 0
     identity: Identity | None = None  # store it, with `synced_version` as the version QuickBooks has
     synced_version: int | None = None
+    linked: bool = False  # the identity is of an entry QuickBooks already had: remember the app's data now
+    name_suffix: str | None = None  # a new suffix for the record's QuickBooks name (before it goes again)
     refreshed: Identity | None = None  # take QuickBooks' current EditSequence only
     forget_identity: bool = False
     look_up_first: Record | None = None  # a prerequisite QuickBooks says is missing: look for it first

@@ -7,14 +7,18 @@ InvoiceQuery per batch.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
 
 from lxml import etree
 
+from qbwc_server.company_settings import kind_choice
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy
+from qbwc_server.sync import builders, naming, policy
 from qbwc_server.sync.builders import invoices
+from qbwc_server.sync.eligibility import before_start_date
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
@@ -69,23 +73,58 @@ class LookupStep(RecordStep):
             kind_found = match.tag.removeprefix("Item").removesuffix("Ret")
             message = (
                 f'The name "{display_name(record)}" of the list element is already in use by a {kind_found} item in '
-                f"QuickBooks, and an item cannot change its type there."
+                f"QuickBooks, and an item cannot change its type there. To use QuickBooks' item as it is, make this "
+                f'item "link_only": true with "type" naming its QuickBooks type.'
             )
             return failed(3100, message, kind)
         sent = item.sent_info
+        settings = naming.settings_of(ctx.company)
         if match is not None:
             linked = identity(builders.identity_from_ret(inp, match))
+            other = naming.holder(ctx.db, ctx.company, record, linked.id)
+            if other is not None and record.kind.is_transaction:
+                # The transaction found (same number, party, date, amount) is another record's: this one is new.
+                line = LogLine(
+                    LogEvent.RETRIED,
+                    f"QuickBooks' matching {kind} is {other.kind.value} {other.external_id}'s; adding this one.",
+                    rs.status_code,
+                )
+                return Transition(Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, log=(line,))
+            if other is not None:
+                return _distinct_name(ctx, record, other, linked.full_name or linked.id, rs)
             add_version = sent.add_version if sent is not None else None
+            found_line = f"Found in QuickBooks as {linked.full_name or linked.id}"
+            if add_version is not None and add_version == record.version:
+                # It was our own Add whose answer was lost, and nothing changed since: it is in QuickBooks as it is.
+                line = LogLine(
+                    LogEvent.LINKED,
+                    f"{found_line}; linked to it instead of adding it again.",
+                    rs.status_code,
+                    response_xml=answer_part(rs),
+                )
+                return Transition(Result.DONE, identity=linked, synced_version=add_version, log=(line,))
+            if link_only(record) or keeps_quickbooks(settings, record):
+                why = (
+                    "it is a link-only item, never changed by the server"
+                    if link_only(record)
+                    else "link policy keep_quickbooks; later only the fields the app changes are sent"
+                )
+                line = LogLine(
+                    LogEvent.LINKED,
+                    f"{found_line}; linked to it instead of adding it again. QuickBooks keeps its own values: "
+                    f"nothing was sent ({why}).",
+                    rs.status_code,
+                    response_xml=answer_part(rs),
+                )
+                return Transition(Result.DONE, identity=linked, synced_version=record.version, linked=True, log=(line,))
+            # link policy update_quickbooks: send our current data once as a Mod so QuickBooks matches the app.
             line = LogLine(
                 LogEvent.LINKED,
-                f"Found in QuickBooks as {linked.full_name or linked.id}; linked to it instead of adding it again.",
+                f"{found_line}; linked to it instead of adding it again, and sending the app's data to it "
+                "(link policy update_quickbooks).",
                 rs.status_code,
                 response_xml=answer_part(rs),
             )
-            if add_version is not None and add_version == record.version:
-                # It was our own Add whose answer was lost, and nothing changed since: it is in QuickBooks as it is.
-                return Transition(Result.DONE, identity=linked, synced_version=add_version, log=(line,))
-            # Send our current data once as a Mod so QuickBooks matches what the app has.
             return Transition(
                 Result.AGAIN,
                 next_action=QueueAction.SEND,
@@ -96,19 +135,87 @@ class LookupStep(RecordStep):
             )
         if found not in (Action.SUCCEED, Action.NOT_FOUND):
             return failed(rs.status_code, rs.message, kind)
+        if link_only(record):
+            message = (
+                f"QuickBooks has no item named '{display_name(record)}'. This item is link-only: the server never "
+                "adds it. Create it in QuickBooks or correct its name here, then reprocess."
+            )
+            return failed(None, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
+        if before_start_date(record, settings) and settings.get("start_date_prerequisites") == "find_only":
+            message = (
+                f"QuickBooks has no {kind} named '{display_name(record)}'. It was created before the sync start date, "
+                "so it is only looked for, never added (setting start_date_prerequisites: find_only). Link it to "
+                "the QuickBooks entry on its page, or set start_date_prerequisites to find_or_add."
+            )
+            return failed(None, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
         if sent is not None and sent.refused_with == 3100:
             # QuickBooks refused the Add because the name is in use, yet no record of this kind has it: another
-            # list (vendor, employee, other name) holds the name, and only a person can rename one of them.
-            return failed(3100, item.last_error or "", kind)
+            # list (vendor, employee, other name) holds the name.
+            suffix = naming.other_list_suffix(record) if naming.suffixes_on(settings) else None
+            if suffix is None:
+                return failed(3100, item.last_error or "", kind)
+            line = LogLine(
+                LogEvent.RETRIED,
+                f"Another QuickBooks list (customers, vendors, employees or other names share names) already has "
+                f"'{display_name(record)}'; this {kind} goes to QuickBooks with the suffix '{suffix.strip()}' "
+                "(setting duplicate_names: suffix).",
+                rs.status_code,
+            )
+            return Transition(
+                Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, name_suffix=suffix, log=(line,)
+            )
         line = LogLine(LogEvent.RETRIED, "Not in QuickBooks yet; sending it.", rs.status_code)
         return Transition(Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, log=(line,))
 
 
-_ITEM_RETS = {"service": "ItemServiceRet", "non_inventory": "ItemNonInventoryRet", "other_charge": "ItemOtherChargeRet"}
+def _distinct_name(ctx: Answering, record: Record, other: Record, entry: str, rs: Answer) -> Transition:
+    """Give a record whose name QuickBooks has for another of our records a distinct name, or fail it."""
+    kind = record.kind.value
+    settings = naming.settings_of(ctx.company)
+    # A link-only item is QuickBooks' own under its own name: a second record for it is an error, never a rename.
+    may_rename = naming.suffixes_on(settings) and not link_only(record)
+    suffix = naming.next_number_suffix(ctx.db, ctx.company, record) if may_rename else None
+    if suffix is None:
+        message = naming.clash_message(record, other, entry)
+        return failed(3100, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
+    inp = request_input(ctx.db, ctx.company, record)
+    new_name = builders.full_name(replace(inp, name_suffix=suffix)) or suffix
+    line = LogLine(
+        LogEvent.RETRIED,
+        f"QuickBooks' '{entry}' is already linked to {other.kind.value} '{display_name(other)}' "
+        f"({other.external_id}); this {kind} goes to QuickBooks as '{new_name}' (setting duplicate_names: suffix).",
+        rs.status_code,
+    )
+    return Transition(
+        Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, name_suffix=suffix, log=(line,)
+    )
+
+
+def link_only(record: Record) -> bool:
+    """Tell whether a record is an item QuickBooks already has, which we find by name and never add or change."""
+    return record.kind is RecordKind.ITEM and bool((record.data or {}).get("link_only"))
+
+
+def keeps_quickbooks(settings: Mapping[str, Any], record: Record) -> bool:
+    """Tell whether QuickBooks keeps its own values when the record is linked (link policy keep_quickbooks)."""
+    return record.kind.is_list and kind_choice(settings, "link_policy", record.kind.value) == "keep_quickbooks"
+
+
+_ITEM_RETS = {
+    "service": "ItemServiceRet",
+    "non_inventory": "ItemNonInventoryRet",
+    "other_charge": "ItemOtherChargeRet",
+    "inventory": "ItemInventoryRet",
+    "inventory_assembly": "ItemInventoryAssemblyRet",
+    "discount": "ItemDiscountRet",
+    "sales_tax": "ItemSalesTaxRet",
+    "group": "ItemGroupRet",
+    "payment": "ItemPaymentRet",
+}
 
 
 def _other_item_type(record: Record, ret: etree._Element) -> bool:
-    """Tell whether QuickBooks' item with our item's name is of another type (it cannot be updated as ours)."""
+    """Tell whether QuickBooks' item with our item's name is of another type than the record says."""
     if record.kind is not RecordKind.ITEM:
         return False
     tag = str(ret.tag)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from qbwc_server.company_settings import effective
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
+from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
 from qbwc_server.sync.steps.common import failed
+from qbwc_server.sync.steps.lookup import keeps_quickbooks, link_only
 from qbwc_server.sync.steps.send import SendStep
 
 
@@ -60,6 +63,10 @@ class RefreshStep(RecordStep):
                     rs.status_code,
                 )
                 return Transition(Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,))
+            settings = effective(ctx.company.settings)
+            just_linked = record.synced_version is None and record.linked_version is not None
+            if just_linked and (link_only(record) or keeps_quickbooks(settings, record)):
+                return _keep_linked(record, current, rs)
             line = LogLine(
                 LogEvent.RETRIED, "Read QuickBooks' current version; sending the change again.", rs.status_code
             )
@@ -72,3 +79,22 @@ class RefreshStep(RecordStep):
             )
             return Transition(Result.AGAIN, next_action=QueueAction.LOOKUP, forget_identity=True, log=(line,))
         return failed(rs.status_code, rs.message, record.kind.value)
+
+
+def _keep_linked(record: Record, current: Identity, rs: Answer) -> Transition:
+    """Finish a link made by a person: QuickBooks keeps its values; only what the app changed since goes."""
+    why = "it is a link-only item" if link_only(record) else "link policy keep_quickbooks"
+    if link_only(record) or record.version == record.linked_version:
+        line = LogLine(
+            LogEvent.SYNCED,
+            f"Read the linked QuickBooks entry; QuickBooks keeps its own values ({why}): nothing was sent.",
+            rs.status_code,
+        )
+        return Transition(Result.DONE, identity=current, synced_version=record.version, log=(line,))
+    line = LogLine(
+        LogEvent.RETRIED,
+        "Read the linked QuickBooks entry; the app changed the record since it was linked, so those fields are "
+        f"sent ({why}).",
+        rs.status_code,
+    )
+    return Transition(Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, refreshed=current, log=(line,))

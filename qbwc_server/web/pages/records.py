@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import String, cast, func, or_, select
 
 from qbwc_server import synclog
-from qbwc_server.company_settings import effective
+from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.errors import InvalidInput, QbwcError
 from qbwc_server.models import QbListEntry, QueueStatus, Record, RecordKind, SyncState
 from qbwc_server.sync import queue, removal
@@ -181,6 +181,14 @@ def _link(db: Any, company: Any, record: Record) -> str:
         raise QbwcError("choose a QuickBooks record from the list or type its ListID / TxnID")
     link_record(db, company, record, qb_id, full_name, by=current_user.email)
     shown = f"'{full_name}'" if full_name else qb_id
+    if record.kind.is_list and (
+        (record.data or {}).get("link_only")
+        or kind_choice(effective(company.settings), "link_policy", record.kind.value) == "keep_quickbooks"
+    ):
+        return (
+            f"Linked to {shown} in QuickBooks. The next Web Connector session reads it; QuickBooks keeps its own "
+            "values, and only fields the app changes from now on are sent."
+        )
     return f"Linked to {shown} in QuickBooks. The next Web Connector session reads it and sends the app's data to it."
 
 

@@ -20,6 +20,28 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
 NUMBERS.update({"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)})
 MULTI = {"sync_kinds": ALL_KINDS, "invoice_sync_statuses": ["sent", "finished", "paid"]}
 CHOICES = {setting.key: list(setting.choices) for setting in SETTINGS if setting.kind is Kind.CHOICE}
+KIND_CHOICES = {setting.key: setting.choices for setting in SETTINGS if setting.kind is Kind.KIND_CHOICE}
+# The rules behind some choices, in words, under the field.
+RULES = {
+    "start_date_prerequisites": (
+        "Customers created before the sync start date are never sent on their own. When an invoice or payment that "
+        "does sync needs one, the server looks for it in QuickBooks by its name and links it; when QuickBooks has "
+        "none, find_or_add adds it and find_only stops with an error on it so you can link it by hand."
+    ),
+    "long_names": (
+        "QuickBooks allows 41 characters for customer, job and vendor names and 31 for items. Shortening cuts a "
+        "job's address part first, then the end of the name; each record's log shows both names."
+    ),
+    "duplicate_names": (
+        "One QuickBooks entry belongs to one record. A second customer named 'Smith, John' becomes 'Smith, John (2)'; "
+        "a vendor named like a customer becomes 'Ferguson Supply (V)', a customer named like a vendor "
+        "'Ferguson Supply (C)'."
+    ),
+    "link_policy": (
+        "One choice per kind, written kind:choice. Linking happens when QuickBooks already has the name, on an "
+        "import, or when you link a record by hand."
+    ),
+}
 FORMATS = {
     "customer_name_format": "Fields: {first_name}, {last_name}, {company_name}, {name}, {email}, {phone}.",
     "job_name_format": "Fields: {number}, {name}, {description}, {address.line1}, {address.city}, {customer}.",
@@ -53,9 +75,19 @@ EMPTY_TAX_ROWS = 3
 SECTIONS: list[tuple[str, tuple[str, ...]]] = [
     (
         "What syncs, and when",
-        ("auto_sync", "sync_kinds", "sync_start_date", "invoice_sync_statuses", "payment_methods"),
+        (
+            "auto_sync",
+            "sync_kinds",
+            "sync_start_date",
+            "start_date_prerequisites",
+            "invoice_sync_statuses",
+            "payment_methods",
+        ),
     ),
-    ("Names in QuickBooks", ("customer_name_format", "job_name_format", "uppercase_names")),
+    (
+        "Names in QuickBooks",
+        ("customer_name_format", "job_name_format", "uppercase_names", "long_names", "duplicate_names", "link_policy"),
+    ),
     (
         "Accounts",
         (
@@ -138,7 +170,10 @@ def build_fields(
         elif key in MULTI:
             spec.widget, spec.choices = "checkboxes", list(MULTI[key])
         elif key in CHOICES:
-            spec.widget, spec.choices = "select", list(CHOICES[key])
+            spec.widget, spec.choices = "select", CHOICES[key]
+        elif key in KIND_CHOICES:
+            if isinstance(value, dict):
+                spec.value = ", ".join(f"{kind}:{word}" for kind, word in value.items())
         elif key == "sync_start_date":
             spec.widget, spec.nullable = "date", True
             spec.help = "Leave empty to sync everything."
@@ -169,6 +204,8 @@ def build_fields(
                     spec.choices.insert(0, value)
             if spec.nullable:
                 spec.help = "Leave empty to use QuickBooks' default."
+        if key in RULES:
+            spec.help = (spec.help + " " if spec.help else "") + RULES[key]
         if not names and key in LIST_CHOICES and key != "tax_mapping":
             spec.help = (spec.help + " " if spec.help else "") + _no_list_note(key)
         fields.append(spec)

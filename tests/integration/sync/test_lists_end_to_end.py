@@ -76,29 +76,70 @@ def test_a_few_hundred_records_take_ceil_n_over_25_round_trips_and_make_no_dupli
     assert len(names) == len(set(names))
 
 
-def test_a_name_already_in_quickbooks_is_linked_not_duplicated(harness):
-    h = harness()
-    # Given QuickBooks already has "Smith1, Ann1" (entered by the bookkeeper)
+def _bookkeepers_customer(h) -> str:
     h.qb.process(
         '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
-        "<CustomerAddRq><CustomerAdd><Name>Smith1, Ann1</Name></CustomerAdd></CustomerAddRq></QBXMLMsgsRq></QBXML>"
+        "<CustomerAddRq><CustomerAdd><Name>Smith1, Ann1</Name><Phone>555-0000</Phone></CustomerAdd></CustomerAddRq>"
+        "</QBXMLMsgsRq></QBXML>"
     )
-    existing = h.qb_named("Customer", "Smith1, Ann1")[0]["ListID"]
+    return h.qb_named("Customer", "Smith1, Ann1")[0]["ListID"]
+
+
+def test_a_name_already_in_quickbooks_is_linked_not_duplicated_and_keeps_its_values(harness):
+    h = harness()
+    # Given QuickBooks already has "Smith1, Ann1" (entered by the bookkeeper)
+    existing = _bookkeepers_customer(h)
     # When the app sends a customer with that name
     h.put("customers", "c1", _customer(1))
     h.sync()
-    # Then it is linked to the existing one, updated with our data, and the log says so
+    # Then it is linked to the existing one, QuickBooks keeps its own values, and the log says so
     record = h.get("customers", "c1")
     assert record["quickbooks"]["id"] == existing
     assert record["sync"]["state"] == "synced"
     assert len(h.qb_named("Customer", "Smith1, Ann1")) == 1
-    assert h.qb_named("Customer", "Smith1, Ann1")[0]["Email"] == "ann1@example.com"
+    entry = h.qb_named("Customer", "Smith1, Ann1")[0]
+    assert "Email" not in entry and "BillAddress" not in entry and entry["Phone"] == "555-0000"
     messages = " ".join(e["message"] for e in record["sync"]["log"])
     assert "already has a customer named" in messages and "linked to it" in messages
+    assert "QuickBooks keeps its own values: nothing was sent (link policy keep_quickbooks" in messages
+    # And a later edit in the app sends only the field it changed
+    h.put("customers", "c1", {**_customer(1), "email": "ann.new@example.com"})
+    h.sync()
+    entry = h.qb_named("Customer", "Smith1, Ann1")[0]
+    assert entry["Email"] == "ann.new@example.com" and "BillAddress" not in entry and entry["Phone"] == "555-0000"
+    log = h.get("customers", "c1")["sync"]["log"]
+    sent = [e["message"] for e in log if e["event"] == "sent"][-1]
+    assert "sent the fields the app changed since linking: email;" in sent
+    assert "QuickBooks keeps its own name, first name, last name, billing address" in sent
 
 
-def test_a_vendor_with_a_customer_s_name_gets_a_clear_error(harness):
+def test_with_link_policy_update_quickbooks_the_app_s_data_is_sent_at_link_time(harness):
+    h = harness(link_policy={"customer": "update_quickbooks"})
+    _bookkeepers_customer(h)
+    h.put("customers", "c1", _customer(1))
+    h.sync()
+    assert h.get("customers", "c1")["sync"]["state"] == "synced"
+    assert h.qb_named("Customer", "Smith1, Ann1")[0]["Email"] == "ann1@example.com"
+    messages = " ".join(e["message"] for e in h.get("customers", "c1")["sync"]["log"])
+    assert "link policy update_quickbooks" in messages
+
+
+def test_a_vendor_with_a_customer_s_name_gets_a_v_suffix(harness):
     h = harness()
+    h.put("customers", "c1", {"company_name": "Ace Plumbing"})
+    h.put("vendors", "v1", {"name": "Ace Plumbing"})
+    h.sync()
+    vendor = h.get("vendors", "v1")
+    assert vendor["sync"]["state"] == "synced"
+    assert vendor["quickbooks"]["full_name"] == "Ace Plumbing (V)"
+    assert h.qb_named("Vendor", "Ace Plumbing (V)")[0]["ListID"] == vendor["quickbooks"]["id"]
+    messages = " ".join(e["message"] for e in vendor["sync"]["log"])
+    assert "with the suffix '(V)'" in messages
+    assert h.get("customers", "c1")["sync"]["state"] == "synced"
+
+
+def test_a_vendor_with_a_customer_s_name_gets_a_clear_error_when_duplicate_names_is_error(harness):
+    h = harness(duplicate_names="error")
     h.put("customers", "c1", {"company_name": "Ace Plumbing"})
     h.put("vendors", "v1", {"name": "Ace Plumbing"})
     h.sync()

@@ -72,9 +72,13 @@ def test_local_records_with_the_same_names_are_linked_not_duplicated(runtime, ti
         )
         assert customers == len(fake.state.lists["Customer"])  # no second Smith
         assert any(e.event is LogEvent.LINKED for e in _log(db, smith))
-        # The app's own data stays; its queued change now goes to QuickBooks as a Mod of the linked customer.
+        # The app's own data stays, and QuickBooks keeps its values: nothing is queued for the linked customer.
         assert smith.origin is Origin.APP and smith.data == {"first_name": "John", "last_name": "Smith"}
-        assert smith.synced_version is None and smith.sync_state is SyncState.QUEUED
+        assert smith.synced_version == smith.version and smith.sync_state is SyncState.SYNCED
+        assert smith.linked_data == smith.data
+        assert (
+            "QuickBooks keeps its own values" in [e for e in _log(db, smith) if e.event is LogEvent.LINKED][0].message
+        )
         assert labor.data["price"] == "90"
         imported_job = db.scalar(
             select(Record).where(

@@ -122,6 +122,34 @@ def test_items_take_price_description_cost_and_income_account_from_either_shape(
     assert tax.list_data["tax_rate"] == "6.25"
 
 
+def test_a_percentage_price_stays_a_percentage_and_other_item_types_keep_their_type():
+    fee = map_ret(
+        "items",
+        _ret(
+            "<ItemOtherChargeRet><ListID>1-4</ListID><Name>Disposal Fee</Name><FullName>Disposal Fee</FullName>"
+            "<SalesOrPurchase><Desc>Disposal fee</Desc><PricePercent>5.0</PricePercent>"
+            "<AccountRef><FullName>Sales</FullName></AccountRef></SalesOrPurchase></ItemOtherChargeRet>"
+        ),
+    )
+    heater = map_ret(
+        "items",
+        _ret(
+            "<ItemInventoryRet><ListID>1-5</ListID><Name>Water Heater 40gal</Name>"
+            "<FullName>Water Heater 40gal</FullName><SalesDesc>40 gallon water heater</SalesDesc>"
+            "<SalesPrice>650.00</SalesPrice></ItemInventoryRet>"
+        ),
+    )
+    discount = map_ret(
+        "items",
+        _ret("<ItemDiscountRet><ListID>1-6</ListID><Name>Senior</Name><FullName>Senior</FullName></ItemDiscountRet>"),
+    )
+
+    assert fee.data["price_percent"] == "5.0" and "price" not in fee.data
+    assert heater.data["type"] == "inventory" and heater.data["link_only"] is True
+    assert heater.data["price"] == "650.00"
+    assert (discount.data["type"], discount.data["link_only"]) == ("discount", True)
+
+
 def test_reference_lists_keep_what_the_settings_need():
     code = map_ret(
         "sales_tax_codes",

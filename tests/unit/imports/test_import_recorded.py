@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from qbwc_server.imports import runs
-from qbwc_server.models import ImportRun, ImportStatus, ImportWatermark, QbListEntry, Record, RecordKind, WcSession
+from qbwc_server.models import (
+    ImportRun,
+    ImportStatus,
+    ImportWatermark,
+    QbListEntry,
+    Record,
+    RecordKind,
+    SyncState,
+    WcSession,
+)
 from tests.factories import make_company
 from tests.unit.imports.driving import Driver, request_id_of, with_request_id
 
@@ -88,7 +97,7 @@ def test_a_recorded_customer_page_with_an_iterator_waits_for_the_rest(runtime, r
         assert db.scalar(select(func.count()).select_from(WcSession)) == 2
 
 
-def test_recorded_inventory_items_are_listed_but_not_made_into_records(runtime, recorded):
+def test_recorded_inventory_items_are_listed_and_kept_as_link_only_inventory_records(runtime, recorded):
     with runtime.transaction() as db:
         company = make_company(db)
         runs.start(db, company, ["items"])
@@ -102,5 +111,8 @@ def test_recorded_inventory_items_are_listed_but_not_made_into_records(runtime, 
         assert set(items) == {"Haskell T-Shirt", "Ruby T-Shirt", "Sinatra T-Shirt", "SPREE-T-SHIRT-1"}
         assert {entry.subtype for entry in items.values()} == {"inventory"}
         assert items["Haskell T-Shirt"].data["price"] == "55.00"
-        # Our item records are service, non-inventory and other charge only.
-        assert db.scalar(select(func.count()).select_from(Record)) == 0
+        # They become item records that keep QuickBooks' type, found by name and never sent back.
+        records = {r.data["name"]: r for r in db.scalars(select(Record)).all()}
+        assert set(records) == set(items)
+        assert {(r.data["type"], r.data["link_only"]) for r in records.values()} == {("inventory", True)}
+        assert all(r.sync_state is SyncState.SYNCED and r.synced_version == r.version for r in records.values())

@@ -106,10 +106,22 @@ def test_a_required_field_sent_as_null_is_required():
 
 
 def test_item_type_and_name_are_required_and_checked():
-    assert errors_of(RecordKind.ITEM, {"name": "  ", "type": "inventory"}) == {
+    assert errors_of(RecordKind.ITEM, {"name": "  ", "type": "inventory_part"}) == {
         "name": "must not be empty",
-        "type": "must be one of: service, non_inventory, other_charge",
+        "type": "must be one of: service, non_inventory, other_charge, inventory, inventory_assembly, discount, "
+        "sales_tax, group, payment",
     }
+
+
+def test_an_item_of_a_type_the_server_never_adds_must_be_link_only():
+    errors = errors_of(RecordKind.ITEM, {"name": "Water Heater 40gal", "type": "inventory"})
+    assert list(errors) == ["type"] and '"link_only": true' in errors["type"]
+    assert validate(RecordKind.ITEM, {"name": "Water Heater 40gal", "type": "inventory", "link_only": True})
+
+
+def test_a_percentage_price_is_not_also_a_price():
+    errors = errors_of(RecordKind.ITEM, {"name": "Fee", "type": "other_charge", "price": "5", "price_percent": "5"})
+    assert errors == {"price_percent": "give a price or a price_percent, not both"}
     assert errors_of(RecordKind.ITEM, {}) == {"name": "is required", "type": "is required"}
 
 

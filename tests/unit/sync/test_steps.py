@@ -161,8 +161,20 @@ def test_lookup_of_our_own_unchanged_add_is_synced(world):
     assert (change.result, change.synced_version, change.identity.id) == (Result.DONE, 1, "80000001-1")
 
 
-def test_lookup_of_a_changed_or_unknown_record_links_it_then_sends_a_mod(world):
+def test_lookup_of_a_changed_or_unknown_record_links_it_and_keeps_quickbooks_values(world):
     db, company, record, item = world
+    sent(item, add=False, version=1)
+    change = LookupStep().handle(
+        Answering(db, company, "t"), item, record, answer("CustomerQueryRs", 0, "", ANN_RET.format(seq="17"))
+    )
+    assert (change.result, change.synced_version, change.linked) == (Result.DONE, record.version, True)
+    assert change.identity.id == "80000001-1"
+    assert "QuickBooks keeps its own values: nothing was sent (link policy keep_quickbooks" in change.log[0].message
+
+
+def test_lookup_under_update_quickbooks_links_it_then_sends_a_mod(world):
+    db, company, record, item = world
+    company.settings = {**(company.settings or {}), "link_policy": {"customer": "update_quickbooks"}}
     sent(item, add=False, version=1)
     change = LookupStep().handle(
         Answering(db, company, "t"), item, record, answer("CustomerQueryRs", 0, "", ANN_RET.format(seq="17"))
@@ -178,8 +190,17 @@ def test_lookup_that_finds_nothing_sends_the_add(world):
     assert (change.result, change.next_action, change.unknown_outcome) == (Result.AGAIN, QueueAction.SEND, False)
 
 
-def test_lookup_after_a_3100_that_finds_nothing_of_ours_asks_a_person(world):
+def test_lookup_after_a_3100_that_finds_nothing_of_ours_gives_a_c_suffix(world):
     db, company, record, item = world
+    sent(item, add=False, refused_with=3100)
+    item.last_error = 'The name "Lee, Ann" of the list element is already in use.'
+    change = LookupStep().handle(Answering(db, company, "t"), item, record, answer("CustomerQueryRs", 1, "No match."))
+    assert (change.result, change.next_action, change.name_suffix) == (Result.AGAIN, QueueAction.SEND, " (C)")
+
+
+def test_lookup_after_a_3100_that_finds_nothing_of_ours_asks_a_person_when_duplicate_names_is_error(world):
+    db, company, record, item = world
+    company.settings = {**(company.settings or {}), "duplicate_names": "error"}
     sent(item, add=False, refused_with=3100)
     item.last_error = 'The name "Lee, Ann" of the list element is already in use.'
     change = LookupStep().handle(Answering(db, company, "t"), item, record, answer("CustomerQueryRs", 1, "No match."))

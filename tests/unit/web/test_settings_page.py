@@ -158,3 +158,30 @@ def test_every_true_or_false_setting_is_a_checkbox(admin):
     for key, default in DEFAULTS.items():
         if isinstance(default, bool):
             assert re.search(rf'<input type="checkbox" id="setting-{key}" name="{key}"', page), key
+
+
+def test_the_safe_books_rules_are_explained_and_chosen_on_the_form(rt, admin):
+    page = admin.get("/c/acme/settings").get_data(as_text=True)
+    assert "Customers created before the sync start date are never sent on their own" in page
+    assert "looks for it in QuickBooks by its name and links it" in page
+    assert re.search(r'name="duplicate_names".*?<option value="suffix" selected>', page, re.S)
+    form = _form(page)
+    assert form["link_policy"] == [
+        "customer:keep_quickbooks, job:keep_quickbooks, item:keep_quickbooks, vendor:keep_quickbooks"
+    ]
+    form["link_policy"] = ["item:update_quickbooks"]
+    form["start_date_prerequisites"] = ["find_only"]
+    response = admin.post("/c/acme/settings", data=form, follow_redirects=True)
+    assert "Saved." in response.get_data(as_text=True)
+    assert _stored(rt) == {
+        "link_policy": {
+            "customer": "keep_quickbooks",
+            "job": "keep_quickbooks",
+            "item": "update_quickbooks",
+            "vendor": "keep_quickbooks",
+        },
+        "start_date_prerequisites": "find_only",
+    }
+    form["link_policy"] = ["item:overwrite"]
+    page = admin.post("/c/acme/settings", data=form).get_data(as_text=True)
+    assert "Item: must be one of keep_quickbooks, update_quickbooks." in page
