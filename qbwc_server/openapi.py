@@ -85,6 +85,14 @@ def _components() -> dict[str, Any]:
                 "id": {"type": ["string", "null"], "description": "ListID or TxnID; null until synced"},
                 "edit_sequence": {"type": ["string", "null"]},
                 "full_name": {"type": ["string", "null"]},
+                "totals": {
+                    "type": "object",
+                    "description": "QuickBooks' own figures for a transaction (null until QuickBooks answered)",
+                    "properties": {
+                        key: {"type": ["string", "null"]} for key in ("subtotal", "tax", "total", "balance")
+                    },
+                },
+                "paid": {"type": ["boolean", "null"], "description": "whether QuickBooks shows it paid in full"},
             },
         },
         "SyncStatus": {
@@ -92,6 +100,18 @@ def _components() -> dict[str, Any]:
             "properties": {
                 "state": {"type": "string", "enum": [state.value for state in SyncState]},
                 "last_error": {"type": ["object", "null"]},
+                "warnings": {
+                    "type": "array",
+                    "description": "QuickBooks' figures differ from the app's by more than a cent, with the cause",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "causes": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
                 "log": {
                     "type": "array",
                     "items": {
@@ -277,6 +297,19 @@ def _company_paths() -> dict[str, Any]:
                 {"200": _json_body(_settings_answer(), ""), **_errors(400, 422)},
                 requestBody=_json_body(_ref("Settings"), "the settings to change"),
             ),
+        },
+        f"{PREFIX}/reconciliation": {
+            "get": _op(
+                "reconciliation",
+                "Our records against QuickBooks for a period",
+                {"200": _json_body(any_object, "the report"), **_errors(422)},
+                parameters=[
+                    _param(
+                        "from", "query", {"type": "string", "format": "date"}, "first day (transaction date)", False
+                    ),
+                    _param("to", "query", {"type": "string", "format": "date"}, "last day (transaction date)", False),
+                ],
+            )
         },
         f"{PREFIX}/openapi.json": {
             "get": {

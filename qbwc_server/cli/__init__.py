@@ -46,9 +46,23 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, demo, import_, queue, qwc, records, serve, simulate, token, user, webhook
+    from qbwc_server.cli import (
+        company,
+        db,
+        demo,
+        import_,
+        queue,
+        qwc,
+        reconcile,
+        records,
+        serve,
+        simulate,
+        token,
+        user,
+        webhook,
+    )
 
-    for module in (db, company, qwc, token, user, queue, import_, records, serve, simulate, demo, webhook):
+    for module in (db, company, qwc, token, user, queue, import_, records, serve, simulate, demo, webhook, reconcile):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -59,6 +59,7 @@ class SyncState(enum.Enum):
     ERROR = "error"  # QuickBooks refused it, or it cannot be sent as it is; waits for reprocess
     BLOCKED = "blocked"  # waits for a prerequisite that is in error
     EXCLUDED = "excluded"  # deliberately not synced (a filter or the bookkeeper said so)
+    QB_DELETED = "deleted_in_quickbooks"  # its QuickBooks entry was deleted in QuickBooks; not re-added unless asked
 
 
 class Origin(enum.Enum):
@@ -93,6 +94,12 @@ class Record(Base):
     qb_full_name: Mapped[str | None] = mapped_column(String(260))
     qb_line_ids: Mapped[dict[str, str] | None] = mapped_column(JsonType)
     qb_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+    # QuickBooks' own figures for a transaction (subtotal, tax, total, balance, paid, ...) as its last answer or
+    # import gave them, and the differences from the app's figures a bookkeeper should look at.
+    qb_totals: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sync_state: Mapped[SyncState] = mapped_column(enum_column(SyncState), default=SyncState.PENDING)
     # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).

@@ -27,6 +27,7 @@ class LogEvent(enum.Enum):
     CANCELLED = "cancelled"
     IMPORTED = "imported"
     CHANGED_IN_QUICKBOOKS = "changed_in_quickbooks"
+    PAID = "paid"  # QuickBooks' balance of an invoice reached zero (or rose again) after a payment
 
 
 class SyncLogEntry(Base):

@@ -43,9 +43,10 @@ class Event(enum.Enum):
     HOLD = "hold"  # the settings keep it pending for now
     EXCLUDE = "exclude"  # the settings or a person exclude it
     RESET = "reset"  # back to pending: cancelled, reprocess asked, linked by a person, changed while sent
+    VANISH = "vanish"  # QuickBooks no longer has the entry we linked it to: someone deleted it there
 
 
-P, Q, S, Y, E, B, X = (
+P, Q, S, Y, E, B, X, G = (
     SyncState.PENDING,
     SyncState.QUEUED,
     SyncState.SENT,
@@ -53,8 +54,9 @@ P, Q, S, Y, E, B, X = (
     SyncState.ERROR,
     SyncState.BLOCKED,
     SyncState.EXCLUDED,
+    SyncState.QB_DELETED,
 )
-_IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT: QuickBooks is not running its request
+_IDLE = frozenset({P, Q, Y, E, B, X, G})  # every state but SENT: QuickBooks is not running its request
 
 # event: (the states it may start from, the state it leads to)
 RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
@@ -68,6 +70,7 @@ RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
     Event.HOLD: (_IDLE, P),
     Event.EXCLUDE: (_IDLE, X),
     Event.RESET: (_IDLE | {S}, P),
+    Event.VANISH: (_IDLE, G),
 }
 # The same rules as a table of moves: (state, event) -> state.
 RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
@@ -336,6 +339,32 @@ def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version
 def rename(record: Record, full_name: str) -> None:
     """Follow a rename QuickBooks made (a job's full name changes with its customer's)."""
     record.qb_full_name = full_name
+
+
+# --- QuickBooks' figures -----------------------------------------------------------------------------------------
+
+
+def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[str, Any]] | None) -> None:
+    """Store QuickBooks' figures for a transaction (totals, balance, paid) and, when compared, the warnings.
+
+    `warnings` None keeps the warnings the last comparison gave (an answer that cannot be compared to the app's data,
+    such as an import of a newer QuickBooks copy, changes only the figures).
+    """
+    kept = {k: v for k, v in (record.qb_totals or {}).items() if k not in figures}
+    record.qb_totals = {**kept, **figures}
+    if warnings is not None:
+        record.warnings = list(warnings) or None
+        record.warning_count = len(warnings)
+
+
+def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None) -> None:
+    """Store an invoice's balance in QuickBooks after a payment, and which payment paid it in full."""
+    figures: dict[str, Any] = {**(record.qb_totals or {}), "balance": balance, "paid": paid}
+    if paid and paid_by:
+        figures["paid_by"] = paid_by
+    elif not paid:
+        figures.pop("paid_by", None)
+    record.qb_totals = figures
 
 
 def describe_moves() -> str:

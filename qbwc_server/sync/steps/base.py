@@ -16,6 +16,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
+from qbwc_server.sync.totals import Figures
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Transition:
     refused_with: int | None = None  # remembered for the next action's answer (3100: the name is in use)
     log: tuple[LogLine, ...] = ()
     imported: int = 0  # objects read from QuickBooks (the session summary's "Imported N")
+    figures: Figures | None = None  # QuickBooks' totals, balance and paid status in the answer, and any warnings
 
 
 class Step(Protocol):

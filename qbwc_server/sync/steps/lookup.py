@@ -13,7 +13,7 @@ from lxml import etree
 
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy
+from qbwc_server.sync import builders, policy, totals
 from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
@@ -84,7 +84,10 @@ class LookupStep(RecordStep):
             )
             if add_version is not None and add_version == record.version:
                 # It was our own Add whose answer was lost, and nothing changed since: it is in QuickBooks as it is.
-                return Transition(Result.DONE, identity=linked, synced_version=add_version, log=(line,))
+                figures = totals.from_answer(inp, match)
+                return Transition(
+                    Result.DONE, identity=linked, synced_version=add_version, log=(line,), figures=figures
+                )
             # Send our current data once as a Mod so QuickBooks matches what the app has.
             return Transition(
                 Result.AGAIN,
@@ -93,6 +96,7 @@ class LookupStep(RecordStep):
                 identity=linked,
                 synced_version=add_version,
                 log=(line,),
+                figures=totals.Figures(totals.figures_of(kind, match)),
             )
         if found not in (Action.SUCCEED, Action.NOT_FOUND):
             return failed(rs.status_code, rs.message, kind)
