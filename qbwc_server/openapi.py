@@ -307,7 +307,7 @@ def _company_paths() -> dict[str, Any]:
                     _param(
                         "from", "query", {"type": "string", "format": "date"}, "first day (transaction date)", False
                     ),
-                    _param("to", "query", {"type": "string", "format": "date"}, "last day (transaction date)", False),
+                    _param("to", "query", {"type": "string", "format": "date"}, "last transaction date", False),
                 ],
             )
         },

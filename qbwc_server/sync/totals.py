@@ -311,6 +311,15 @@ def _causes(
         return causes
     rate_name = inp.data.get("tax_rate")
     qb_rate = _dec(theirs.get("tax_rate"))
+    qb_tax = _dec(theirs.get("tax")) or Decimal(0)
+    if blank(rate_name) and qb_tax > 0:
+        item = theirs.get("tax_item") or "its default sales tax item"
+        at = f" at {_pct(qb_rate)}" if qb_rate is not None else ""
+        causes.append(
+            f"The app gives this invoice no tax rate, so QuickBooks charged the customer's or the company's default "
+            f"sales tax item ('{item}'{at}) on the lines it treats as taxable. Give the invoice a tax rate, or send "
+            "its lines as not taxable."
+        )
     if not blank(rate_name):
         row = tax_mapping.rows(setting(inp.settings, "tax_mapping")).get(str(rate_name))
         item = row.item if row is not None else str(theirs.get("tax_item") or "its sales tax item")

@@ -33,6 +33,7 @@ STATE_LABELS = {
     "error": "Error",
     "blocked": "Blocked",
     "excluded": "Excluded",
+    "deleted_in_quickbooks": "Deleted in QuickBooks",
 }
 
 STATE_HELP = {
@@ -43,6 +44,7 @@ STATE_HELP = {
     "error": "QuickBooks refused it or it cannot be sent as it is; fix the cause, then reprocess.",
     "blocked": "Waits for another record that is in error.",
     "excluded": "Deliberately not synced.",
+    "deleted_in_quickbooks": "Someone deleted its QuickBooks entry in QuickBooks; it is not added again unless asked.",
 }
 
 API_PREFIX = "/api/"
@@ -77,6 +79,16 @@ def attention_count(company: Company) -> int:
             select(func.count())
             .select_from(Record)
             .where(Record.company_id == company.id, Record.sync_state.in_(NEEDS_A_PERSON))
+        )
+        or 0
+    )
+
+
+def warning_count(company: Company) -> int:
+    """Return how many of a company's records have QuickBooks totals that differ from the app's."""
+    return int(
+        db_session().scalar(
+            select(func.count()).select_from(Record).where(Record.company_id == company.id, Record.warning_count > 0)
         )
         or 0
     )
