@@ -257,7 +257,7 @@ def test_the_reconciliation_report_lists_each_case_and_its_sums_agree_with_quick
         lifecycle.move(db, record, Event.VANISH)
     counter = h.qb.process(
         '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><InvoiceAddRq>'
-        f"<InvoiceAdd><CustomerRef><FullName>Smith, Ann</FullName></CustomerRef><TxnDate>2026-11-20</TxnDate>"
+        "<InvoiceAdd><CustomerRef><FullName>Smith, Ann</FullName></CustomerRef><TxnDate>2026-11-20</TxnDate>"
         "<RefNumber>Q-1</RefNumber><InvoiceLineAdd><ItemRef><FullName>Drain cleaning</FullName></ItemRef>"
         "<Quantity>1</Quantity></InvoiceLineAdd></InvoiceAdd></InvoiceAddRq></QBXMLMsgsRq></QBXML>"
     )
