@@ -362,7 +362,12 @@ def _implied_rate(ours: AppTotals, lines: Sequence[Mapping[str, Any]]) -> Decima
     )
     if base == 0:
         return None
-    return (ours.tax * 100 / base).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP).normalize()
+    # The plainest rate that gives the app's tax once rounded to cents (7.50 on 100.01 is 7.5%, not 7.499%).
+    for places in range(5):
+        rate = (ours.tax * 100 / base).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if (base * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP) == ours.tax:
+            return rate.normalize()
+    return None
 
 
 def _pct(rate: Decimal) -> str:
