@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from qbwc_server.cli import main
 from qbwc_server.models import Company, Record, RecordKind
+from qbwc_server.simulator.webconnector import Faults
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.lifecycle import Event
 from qbwc_server.users import create_user
@@ -312,3 +313,24 @@ def test_the_reconciliation_report_lists_each_case_and_its_sums_agree_with_quick
     assert bad.exit_code == 1 and "to: must be a date" in bad.output
     with h.runtime.transaction() as db:
         assert db.scalar(select(Company).where(Company.slug == "acme")) is not None
+
+
+def test_a_payment_whose_answer_was_lost_still_marks_the_invoice_paid_once_it_is_found(harness):
+    h = harness(tax_mapping={"IL 7.5%": {"item": "State Tax", "rate": "6.25"}})
+    _setup(h)
+    h.put("invoices", "inv1", _invoice(tax_total=None, total=None))
+    h.sync()
+    h.put("payments", "p1", _payment("249.69"))
+    # QuickBooks applies the payment, but its answer never reaches the server
+    assert h.session(Faults(drop_response_at=1)).outcome == "dropped"
+    assert len(h.qb_txns("ReceivePayment")) == 1
+    assert h.get("invoices", "inv1")["quickbooks"]["paid"] is False
+    # The next session looks the payment up instead of adding it again, and takes the invoice's balance from it
+    h.sync()
+    assert len(h.qb_txns("ReceivePayment")) == 1
+    assert h.get("payments", "p1")["sync"]["state"] == "synced"
+    invoice = h.get("invoices", "inv1")
+    assert invoice["quickbooks"]["paid"] is True and invoice["quickbooks"]["totals"]["balance"] == "0.00"
+    assert [e["message"] for e in invoice["sync"]["log"] if e["event"] == "paid"] == [
+        "Paid in full in QuickBooks by payment p1 reference CHK-1 of 2026-11-05 (249.69 applied); balance 0.00."
+    ]
