@@ -57,6 +57,7 @@ class Store:
         self._unlinked: dict[str, Record] | None = None
         self._tax_codes: dict[str, bool] | None = None
         self._logs: list[tuple[Record, LogEvent, str]] = []
+        self._settlements: dict[str, tuple[totals.Settlement, str, str]] = {}
 
     # --- the chunk --------------------------------------------------------------------------------------
 
@@ -71,6 +72,7 @@ class Store:
         recorded: dict[str, str] = {}
         for entry in with_records:
             recorded[entry.qb_id] = self._upsert(entry)
+        self._settle_invoices()
         self.db.flush()
         for record, event, message in self._logs:
             synclog.append(self.db, record, event, message, ticket=self.ticket)
@@ -127,7 +129,7 @@ class Store:
     def _upsert(self, entry: Entry) -> str:
         result = self._upsert_record(entry)
         if entry.record_kind is RecordKind.PAYMENT:
-            self._settle(entry)
+            self._collect_settlements(entry)
         return result
 
     def _upsert_record(self, entry: Entry) -> str:
@@ -292,16 +294,26 @@ class Store:
             warnings = totals.compare_imported(record, self.settings, figures, data)
         lifecycle.store_figures(record, figures, warnings)
 
-    def _settle(self, entry: Entry) -> None:
-        """Take QuickBooks' balance of each invoice a payment pays; the invoice's log says when it is paid."""
+    def _collect_settlements(self, entry: Entry) -> None:
+        """Keep, per invoice a payment pays, QuickBooks' balance of it and the latest payment applied to it."""
         balances = entry.qb_data.get("invoice_balances") or {}
         applied = entry.data.get("applied_to") or []
+        day = str(entry.data.get("date") or "")
         for index, item in enumerate(applied):
             ref = entry.refs.get(f"applied_to.{index}.invoice")
             if ref is None or ref[1] not in balances:
                 continue
-            settlement = totals.Settlement(ref[1], str(balances[ref[1]]), str(item.get("amount") or "0.00"))
-            totals.settle(self.db, self.company, settlement, _payment_label(entry), self.ticket)
+            settlement = totals.Settlement(ref[1], str(balances[ref[1]]), str(item.get("amount") or "0.00"), day)
+            kept = self._settlements.get(ref[1])
+            # The balance is QuickBooks' balance now, whichever payment tells it: the latest payment paid it.
+            if kept is None or (day, entry.time_modified or "") >= (kept[0].paid_on, kept[2]):
+                self._settlements[ref[1]] = (settlement, _payment_label(entry), entry.time_modified or "")
+
+    def _settle_invoices(self) -> None:
+        """Take QuickBooks' balance of each invoice the chunk's payments pay; the invoice's log says when it is paid."""
+        for settlement, label, _ in self._settlements.values():
+            totals.settle(self.db, self.company, settlement, label, self.ticket)
+        self._settlements.clear()
 
     # --- linking by name --------------------------------------------------------------------------------
 

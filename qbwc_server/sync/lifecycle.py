@@ -357,13 +357,14 @@ def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[s
         record.warning_count = len(warnings)
 
 
-def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None) -> None:
-    """Store an invoice's balance in QuickBooks after a payment, and which payment paid it in full."""
+def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:
+    """Store an invoice's balance in QuickBooks after a payment, and which payment paid it in full (and its date)."""
     figures: dict[str, Any] = {**(record.qb_totals or {}), "balance": balance, "paid": paid}
     if paid and paid_by:
-        figures["paid_by"] = paid_by
+        figures["paid_by"], figures["paid_on"] = paid_by, paid_on
     elif not paid:
         figures.pop("paid_by", None)
+        figures.pop("paid_on", None)
     record.qb_totals = figures
 
 

@@ -39,6 +39,7 @@ class Settlement:
     invoice_txn_id: str
     balance: str
     amount: str
+    paid_on: str = ""  # the payment's date, so an older payment never takes the place of a later one
 
 
 @dataclass(frozen=True)
@@ -138,14 +139,14 @@ def figures_of(kind: str, ret: etree._Element) -> dict[str, Any]:
     return {key: value for key, value in reader(ret).items() if value is not None}
 
 
-def settlements_of(ret: etree._Element) -> tuple[Settlement, ...]:
+def settlements_of(ret: etree._Element, paid_on: str = "") -> tuple[Settlement, ...]:
     """Return the invoices a returned payment pays, each with QuickBooks' balance of it after the payment."""
     found = []
     for applied in ret.findall("AppliedToTxnRet"):
         txn_id, balance = text_of(applied, "TxnID"), _dec(text_of(applied, "BalanceRemaining"))
         if txn_id and balance is not None and (text_of(applied, "TxnType") or "Invoice") == "Invoice":
             amount = _dec((text_of(applied, "Amount") or "").lstrip("-")) or Decimal(0)
-            found.append(Settlement(txn_id, _money(balance) or "0.00", _money(amount) or "0.00"))
+            found.append(Settlement(txn_id, _money(balance) or "0.00", _money(amount) or "0.00", paid_on))
     return tuple(found)
 
 
@@ -169,7 +170,7 @@ def from_answer(inp: builders.RequestInput, ret: etree._Element) -> Figures:
         warnings = compare(inp, totals, _ret_lines(inp, ret), customer_code)
     else:
         warnings = [_plain(text) for text in builders.total_warnings(inp, ret)]
-    settlements = settlements_of(ret) if inp.kind == "payment" else ()
+    settlements = settlements_of(ret, str(inp.data.get("date") or "")) if inp.kind == "payment" else ()
     label = _payment_label(inp.data, inp.external_id) if inp.kind == "payment" else ""
     return Figures(totals, warnings, settlements, label)
 
@@ -410,10 +411,14 @@ def settle(db: Session, company: Company, settlement: Settlement, paid_by: str, 
     )
     if invoice is None:
         return
-    was_paid = bool((invoice.qb_totals or {}).get("paid"))
+    before = invoice.qb_totals or {}
+    # An import of invoices may have said "paid" already; the payment that paid it is said once, when it is known.
+    was_paid, said_by = bool(before.get("paid")), before.get("paid_by")
     paid = Decimal(settlement.balance) <= 0
-    lifecycle.store_balance(invoice, settlement.balance, paid, paid_by)
-    if paid and not was_paid:
+    if paid and said_by and str(before.get("paid_on") or "") > settlement.paid_on:
+        paid_by = str(said_by)  # a later payment paid it; this one is older
+    lifecycle.store_balance(invoice, settlement.balance, paid, paid_by, settlement.paid_on)
+    if paid and (not was_paid or said_by != paid_by):
         synclog.append(
             db,
             invoice,
@@ -459,4 +464,8 @@ def overpayment_advice(db: Session, company: Company, payment: Record) -> str | 
         said.append(text)
     if not said:
         return None
-    return " ".join(said) + " Apply no more than QuickBooks' balance, or correct the invoice, then reprocess."
+    return (
+        "The payment is more than the invoice's open balance in QuickBooks: "
+        + " ".join(said)
+        + " Apply no more than QuickBooks' balance, or correct the invoice, then reprocess."
+    )

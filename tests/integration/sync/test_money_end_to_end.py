@@ -153,7 +153,8 @@ def test_a_tax_rate_mapped_to_an_item_with_another_rate_shows_both_totals_and_th
     payment = h.get("payments", "p1")["sync"]
     assert payment["state"] == "error" and payment["last_error"]["status_code"] == 3210
     assert payment["last_error"]["hint"].startswith(
-        "Invoice 1001 has a balance of 249.69 in QuickBooks, 2.94 less than the 252.63 this payment applies to it. "
+        "The payment is more than the invoice's open balance in QuickBooks: Invoice 1001 has a balance of 249.69 in "
+        "QuickBooks, 2.94 less than the 252.63 this payment applies to it. "
         "QuickBooks' total for that invoice differs from the app's; see the invoice's warning."
     )
     assert h.qb_txns("ReceivePayment") == []
@@ -237,6 +238,20 @@ def test_a_payment_recorded_in_quickbooks_makes_the_invoice_paid_after_an_import
     # Importing the same payments again says nothing more
     _import(h, "payments")
     assert [e["event"] for e in h.get("invoices", "inv2")["sync"]["log"]].count("paid") == 1
+
+    # A third invoice is paid in QuickBooks in two parts; importing invoices and payments together names the last one
+    h.put("invoices", "inv3", _invoice("1003", tax_total=None, total=None))
+    h.sync()
+    third = h.get("invoices", "inv3")["quickbooks"]["id"]
+    _qb_payment(h, third, "49.69", "780", day="2026-11-07")
+    _qb_payment(h, third, "200.00", "781", day="2026-11-09")
+    _import(h, "invoices", "payments")
+    paid = h.get("invoices", "inv3")
+    assert paid["quickbooks"]["paid"] is True
+    assert [e["message"] for e in paid["sync"]["log"] if e["event"] == "paid"] == [
+        "Paid in full in QuickBooks by the payment of 200.00 by Check (reference 781) recorded in QuickBooks on "
+        "2026-11-09 (200.00 applied); balance 0.00."
+    ]
 
 
 def test_the_reconciliation_report_lists_each_case_and_its_sums_agree_with_quickbooks(harness, runtime, monkeypatch):
