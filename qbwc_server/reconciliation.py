@@ -21,7 +21,7 @@ from qbwc_server import clock
 from qbwc_server.company_settings import effective
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import Company, ImportRun, Origin, Record, RecordKind, SyncState
-from qbwc_server.sync import builders, totals
+from qbwc_server.sync import builders, comparison
 from qbwc_server.sync.planner import display_name
 
 KINDS = (RecordKind.INVOICE, RecordKind.PAYMENT, RecordKind.BILL)
@@ -203,7 +203,7 @@ def app_total(record: Record, settings: Mapping[str, Any]) -> Decimal | None:
     data = record.data or {}
     if record.kind is RecordKind.INVOICE:
         inp = builders.RequestInput(record.kind.value, record.external_id, data, settings, None)
-        ours = totals.app_totals(inp)
+        ours = comparison.app_totals(inp)
         return ours.total if ours.total is not None else ours.subtotal
     if record.kind is RecordKind.PAYMENT:
         return _money(data.get("amount"))

@@ -29,7 +29,7 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
-from qbwc_server.sync import lifecycle, queue, totals
+from qbwc_server.sync import comparison, lifecycle, queue, totals
 from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ class Store:
         figures = totals.from_import(entry.record_kind, entry.qb_data)
         warnings = None
         if data is not None and record.origin is Origin.APP and record.synced_version == record.version:
-            warnings = totals.compare_imported(record, self.settings, figures, data)
+            warnings = comparison.compare_imported(record, self.settings, figures, data)
         lifecycle.store_figures(record, figures, warnings)
 
     def _collect_settlements(self, entry: Entry) -> None:

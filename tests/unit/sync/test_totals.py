@@ -106,7 +106,7 @@ def test_a_payment_answer_settles_the_invoices_it_pays():
         "<BalanceRemaining>0.00</BalanceRemaining><Amount>-50.00</Amount></AppliedToTxnRet></ReceivePaymentRet>"
     )
     figures = totals.from_answer(inp, ret)
-    assert figures.settlements == (totals.Settlement("T-1", "0.00", "50.00"),)
+    assert figures.settlements == (totals.Settlement("T-1", "0.00", "50.00", "2026-11-05"),)
     assert figures.totals == {"total": "50.00", "unused": "0.00"}
     assert figures.payment_label == "payment p1 reference CHK-9 of 2026-11-05"
 
