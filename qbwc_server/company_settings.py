@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from qbwc_server import tax_mapping
 from qbwc_server.errors import InvalidInput
 
 ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund"]
@@ -92,7 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("deposit_account", "Undeposited Funds", "Account payments are deposited to", Kind.TEXT),
     Setting("ar_account", None, "Accounts receivable account (empty: QuickBooks' default)", Kind.TEXT),
     Setting("ap_account", None, "Accounts payable account (empty: QuickBooks' default)", Kind.TEXT),
-    Setting("tax_mapping", {}, "Your tax rate names mapped to QuickBooks sales tax items", Kind.MAPPING),
+    Setting(
+        "tax_mapping",
+        {},
+        "Your tax rate names mapped to QuickBooks sales tax items (with your rate and QuickBooks' rate)",
+        Kind.MAPPING,
+    ),
     Setting("sales_tax_code_taxable", "Tax", "QuickBooks sales tax code for taxable lines", Kind.TEXT),
     Setting("sales_tax_code_non_taxable", "Non", "QuickBooks sales tax code for non-taxable lines", Kind.TEXT),
     Setting(
@@ -205,14 +211,10 @@ def parse_cli_value(key: str, raw: str) -> Any:
     if kind in (Kind.KINDS, Kind.STATUSES, Kind.NAMES):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if kind is Kind.MAPPING:
-        mapping: dict[str, str] = {}
-        for pair in raw.split(","):
-            if pair.strip():
-                name, sep, target = pair.partition(":")
-                if not sep:
-                    raise InvalidInput({key: "write it as APP_RATE:QuickBooks Tax Item, separated by commas"})
-                mapping[name.strip()] = target.strip()
-        return mapping
+        try:
+            return tax_mapping.parse_cli(raw)
+        except ValueError as exc:
+            raise InvalidInput({key: str(exc)}) from None
     return raw
 
 
@@ -256,11 +258,7 @@ def _check(key: str, value: Any) -> Any:
         except ValueError:
             raise ValueError("must be a date written YYYY-MM-DD") from None
     if kind is Kind.MAPPING:
-        if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
-        ):
-            raise ValueError("must map tax rate names to QuickBooks sales tax item names")
-        return dict(value)
+        return tax_mapping.check(value)
     if kind is Kind.NAME_FORMAT:
         return _check_format(key, value)
     if kind is Kind.CHOICE:

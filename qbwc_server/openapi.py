@@ -85,6 +85,14 @@ def _components() -> dict[str, Any]:
                 "id": {"type": ["string", "null"], "description": "ListID or TxnID; null until synced"},
                 "edit_sequence": {"type": ["string", "null"]},
                 "full_name": {"type": ["string", "null"]},
+                "totals": {
+                    "type": "object",
+                    "description": "QuickBooks' own figures for a transaction (null until QuickBooks answered)",
+                    "properties": {
+                        key: {"type": ["string", "null"]} for key in ("subtotal", "tax", "total", "balance")
+                    },
+                },
+                "paid": {"type": ["boolean", "null"], "description": "whether QuickBooks shows it paid in full"},
             },
         },
         "SyncStatus": {
@@ -97,6 +105,18 @@ def _components() -> dict[str, Any]:
                     "enum": [*(a.value for a in QueueAction if a in REMOVALS), None],
                     "description": "set when the app removed the record: what QuickBooks is told (void, delete, "
                     "deactivate)",
+                },
+                "warnings": {
+                    "type": "array",
+                    "description": "QuickBooks' figures differ from the app's by more than a cent, with the cause",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "causes": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
                 },
                 "log": {
                     "type": "array",
@@ -311,6 +331,19 @@ def _company_paths() -> dict[str, Any]:
                 {"200": _json_body(_settings_answer(), ""), **_errors(400, 422)},
                 requestBody=_json_body(_ref("Settings"), "the settings to change"),
             ),
+        },
+        f"{PREFIX}/reconciliation": {
+            "get": _op(
+                "reconciliation",
+                "Our records against QuickBooks for a period",
+                {"200": _json_body(any_object, "the report"), **_errors(422)},
+                parameters=[
+                    _param(
+                        "from", "query", {"type": "string", "format": "date"}, "first day (transaction date)", False
+                    ),
+                    _param("to", "query", {"type": "string", "format": "date"}, "last transaction date", False),
+                ],
+            )
         },
         f"{PREFIX}/openapi.json": {
             "get": {

@@ -24,6 +24,12 @@ class CliContext:
             self._runtime = Runtime.from_env()
         return self._runtime
 
+    def close(self) -> None:
+        """Release the database connections the command opened (a PostgreSQL server would otherwise keep them)."""
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
 
 class QbwcGroup(click.Group):
     """A group that turns the project's own errors into one line and a non-zero exit code."""
@@ -43,12 +49,27 @@ def main(ctx: click.Context) -> None:
     """Sync a field-service business's records into QuickBooks Desktop through the Web Connector."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = CliContext()
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register() -> None:
-    from qbwc_server.cli import company, db, demo, import_, queue, qwc, records, serve, simulate, token, user, webhook
+    from qbwc_server.cli import (
+        company,
+        db,
+        demo,
+        import_,
+        queue,
+        qwc,
+        reconcile,
+        records,
+        serve,
+        simulate,
+        token,
+        user,
+        webhook,
+    )
 
-    for module in (db, company, qwc, token, user, queue, import_, records, serve, simulate, demo, webhook):
+    for module in (db, company, qwc, token, user, queue, import_, records, serve, simulate, demo, webhook, reconcile):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -333,6 +333,8 @@ def invoice(ret: etree._Element) -> Entry:
                 "sales_tax_total": _text(ret, "SalesTaxTotal"),
                 "balance_remaining": _text(ret, "BalanceRemaining"),
                 "applied_amount": _text(ret, "AppliedAmount"),
+                "is_paid": _flag(ret, "IsPaid"),
+                "sales_tax_percentage": _text(ret, "SalesTaxPercentage"),
             }
         )
     )
@@ -364,10 +366,15 @@ def payment(ret: etree._Element) -> Entry:
         applied.append(_drop_empty({"invoice": f"qb-{txn_id}" if txn_id else None, "amount": amount}))
         if txn_id:
             entry.refs[f"applied_to.{index}.invoice"] = ((RecordKind.INVOICE,), txn_id)
+            balance = _text(applied_el, "BalanceRemaining")
+            if balance is not None:
+                # QuickBooks' balance of the invoice now: it tells whether our invoice is paid.
+                entry.qb_data.setdefault("invoice_balances", {})[txn_id] = balance
     entry.data["applied_to"] = applied
     entry.qb_data.update(
         _drop_empty(
             {
+                "total": _text(ret, "TotalAmount"),
                 "deposit_account": _text(ret, "DepositToAccountRef/FullName"),
                 "unused_payment": _text(ret, "UnusedPayment"),
             }

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, synclog
+from qbwc_server import clock, synclog, tax_mapping
 from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.imports import changes, linking, reference_lists
 from qbwc_server.imports.mapping import Entry
@@ -29,7 +29,7 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
-from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync import comparison, lifecycle, queue, totals
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.webhooks import outbox
 
@@ -58,6 +58,7 @@ class Store:
         self._unlinked: dict[str, Record] | None = None
         self._tax_codes: dict[str, bool] | None = None
         self._logs: list[tuple[Record, LogEvent, str]] = []
+        self._settlements: dict[str, tuple[totals.Settlement, str, str]] = {}
 
     # --- the chunk --------------------------------------------------------------------------------------
 
@@ -72,6 +73,7 @@ class Store:
         recorded: dict[str, str] = {}
         for entry in with_records:
             recorded[entry.qb_id] = self._upsert(entry)
+        self._settle_invoices()
         self.db.flush()
         for record, event, message in self._logs:
             synclog.append(self.db, record, event, message, ticket=self.ticket)
@@ -126,6 +128,12 @@ class Store:
     # --- one object -------------------------------------------------------------------------------------
 
     def _upsert(self, entry: Entry) -> str:
+        result = self._upsert_record(entry)
+        if entry.record_kind is RecordKind.PAYMENT:
+            self._collect_settlements(entry)
+        return result
+
+    def _upsert_record(self, entry: Entry) -> str:
         assert entry.record_kind is not None
         record = self._find(self.record_kinds, entry.qb_id)
         if record is not None and record.qb_id not in (None, entry.qb_id):
@@ -134,6 +142,7 @@ class Store:
             # QuickBooks has not touched it since we last saw or sent it: nothing to take over.
             if not (record.qb_data or {}).get("snapshot"):
                 record.qb_data = self._qb_data(entry, self._resolve(entry))
+            self._figures(record, entry, None)
             return "unchanged"
         data = self._resolve(entry)
         if record is None:
@@ -163,7 +172,7 @@ class Store:
                 _put(data, path, taxable)
         if entry.record_kind is RecordKind.INVOICE and data.get("tax_rate"):
             # Show the app's own tax rate name when the company mapped one to this QuickBooks item.
-            reverse = {item: rate for rate, item in (self.settings.get("tax_mapping") or {}).items()}
+            reverse = {item: rate for rate, item in tax_mapping.item_names(self.settings.get("tax_mapping")).items()}
             data["tax_rate"] = reverse.get(data["tax_rate"], data["tax_rate"])
         return data
 
@@ -203,6 +212,7 @@ class Store:
             updated_at=now,
         )
         lifecycle.adopt(record, _identity(entry), line_ids=True, confirm_version=True)
+        self._figures(record, entry, None)
         self.db.add(record)
         self._remember(record)
         self._logs.append((record, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
@@ -227,6 +237,7 @@ class Store:
         if keep and record.sync_state is not SyncState.SYNCED:
             lifecycle.move(self.db, record, Event.CONFIRM)
         record.qb_data = self._qb_data(entry, data)
+        self._figures(record, entry, data)
         record.updated_at = clock.now()
         self._remember(record)
         if self._unlinked is not None:
@@ -253,6 +264,7 @@ class Store:
         lines = record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE
         lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
         record.qb_data = self._qb_data(entry, data)
+        self._figures(record, entry, data)
         record.updated_at = clock.now()
         if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
             linking.rename_jobs(self.db, self.company.id, old_full_name, entry.full_name)
@@ -280,6 +292,39 @@ class Store:
 
     def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:
         return {**entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+
+    # --- QuickBooks' figures: totals, balances, paid --------------------------------------------------------
+
+    def _figures(self, record: Record, entry: Entry, data: dict[str, Any] | None) -> None:
+        """Keep QuickBooks' totals of a transaction, compared with the app's when QuickBooks has its version."""
+        if entry.record_kind is None or not entry.record_kind.is_transaction:
+            return
+        figures = totals.from_import(entry.record_kind, entry.qb_data)
+        warnings = None
+        if data is not None and record.origin is Origin.APP and record.synced_version == record.version:
+            warnings = comparison.compare_imported(record, self.settings, figures, data)
+        lifecycle.store_figures(record, figures, warnings)
+
+    def _collect_settlements(self, entry: Entry) -> None:
+        """Keep, per invoice a payment pays, QuickBooks' balance of it and the latest payment applied to it."""
+        balances = entry.qb_data.get("invoice_balances") or {}
+        applied = entry.data.get("applied_to") or []
+        day = str(entry.data.get("date") or "")
+        for index, item in enumerate(applied):
+            ref = entry.refs.get(f"applied_to.{index}.invoice")
+            if ref is None or ref[1] not in balances:
+                continue
+            settlement = totals.Settlement(ref[1], str(balances[ref[1]]), str(item.get("amount") or "0.00"), day)
+            kept = self._settlements.get(ref[1])
+            # The balance is QuickBooks' balance now, whichever payment tells it: the latest payment paid it.
+            if kept is None or (day, entry.time_modified or "") >= (kept[0].paid_on, kept[2]):
+                self._settlements[ref[1]] = (settlement, _payment_label(entry), entry.time_modified or "")
+
+    def _settle_invoices(self) -> None:
+        """Take QuickBooks' balance of each invoice the chunk's payments pay; the invoice's log says when it is paid."""
+        for settlement, label, _ in self._settlements.values():
+            totals.settle(self.db, self.company, settlement, label, self.ticket)
+        self._settlements.clear()
 
     # --- linking by name --------------------------------------------------------------------------------
 
@@ -316,6 +361,17 @@ class Store:
                     f"Payment of {shown}{method} recorded in QuickBooks on {when}.",
                 )
             )
+
+
+def _payment_label(entry: Entry) -> str:
+    data = entry.data
+    words = [f"the payment of {data.get('amount') or 'an amount'}"]
+    if data.get("method"):
+        words.append(f"by {data['method']}")
+    if data.get("reference"):
+        words.append(f"(reference {data['reference']})")
+    words.append(f"recorded in QuickBooks on {data.get('date') or 'an unknown date'}")
+    return " ".join(words)
 
 
 def _label(entry: Entry) -> str:

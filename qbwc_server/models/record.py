@@ -67,6 +67,7 @@ class SyncState(enum.Enum):
     ERROR = "error"  # QuickBooks refused it, or it cannot be sent as it is; waits for reprocess
     BLOCKED = "blocked"  # waits for a prerequisite that is in error
     EXCLUDED = "excluded"  # deliberately not synced (a filter or the bookkeeper said so)
+    QB_DELETED = "deleted_in_quickbooks"  # its QuickBooks entry was deleted in QuickBooks; not re-added unless asked
     VOIDED = "voided"  # removed from sync and voided in QuickBooks (its number and audit trail stay there)
     DELETED = "deleted"  # removed from sync and deleted in QuickBooks (or dropped before it ever reached it)
     INACTIVE = "inactive"  # removed from sync and made inactive in QuickBooks (list records are never deleted)
@@ -120,6 +121,12 @@ class Record(Base):
     # keep_quickbooks link policy only fields that differ from these are sent.
     linked_data: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     linked_version: Mapped[int | None] = mapped_column(Integer)
+
+    # QuickBooks' own figures for a transaction (subtotal, tax, total, balance, paid, ...) as its last answer or
+    # import gave them, and the differences from the app's figures a bookkeeper should look at.
+    qb_totals: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sync_state: Mapped[SyncState] = mapped_column(enum_column(SyncState), default=SyncState.PENDING)
     # Why it waits, is held or excluded, or what went wrong (the column keeps its first name).

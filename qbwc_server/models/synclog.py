@@ -28,6 +28,7 @@ class LogEvent(enum.Enum):
     IMPORTED = "imported"
     CHANGED_IN_QUICKBOOKS = "changed_in_quickbooks"
     REMOVED = "removed"  # the app removed it: voided, deleted or made inactive in QuickBooks, or dropped
+    PAID = "paid"  # QuickBooks' balance of an invoice reached zero (or rose again) after a payment
 
 
 class SyncLogEntry(Base):

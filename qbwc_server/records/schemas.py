@@ -168,6 +168,10 @@ INVOICE = _object(
         "tax_rate": {"type": ["string", "number"], "format": "label", "maxLength": SHORT_TEXT},
         "class": _text(),
         "lines": _list_of(INVOICE_LINE),
+        # The app's own figures, compared with QuickBooks' after it answers (optional; computed when absent).
+        "subtotal": MONEY,
+        "tax_total": MONEY,
+        "total": MONEY,
     },
     required=("customer",),
 )

@@ -208,11 +208,13 @@ def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
             "id": record.qb_id,
             "edit_sequence": record.qb_edit_sequence,
             "full_name": record.qb_full_name,
+            **quickbooks_figures(record),
         },
         "sync": {
             "state": record.sync_state.value,
             "last_error": record.last_error.to_json() if record.last_error else None,
             "removal": record.removal,
+            "warnings": list(record.warnings or []),
             "log": [
                 {
                     "at": entry.at.isoformat() if entry.at else None,
@@ -223,4 +225,16 @@ def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
                 for entry in entries
             ],
         },
+    }
+
+
+def quickbooks_figures(record: Record) -> dict[str, Any]:
+    """Return QuickBooks' totals and paid status of a transaction as the API shows them (nothing for list records)."""
+    if not record.kind.is_transaction:
+        return {}
+    figures = record.qb_totals or {}
+    paid = figures.get("paid")
+    return {
+        "totals": {key: figures.get(key) for key in ("subtotal", "tax", "total", "balance")},
+        "paid": paid if isinstance(paid, bool) else None,
     }

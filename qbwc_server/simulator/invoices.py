@@ -136,6 +136,23 @@ def tax_rate(company: CompanyStore, ref: dict[str, str] | None) -> Decimal:
     return Decimal(item.get("TaxRate", "0") or 0)
 
 
+def sales_tax(company: CompanyStore, ref: dict[str, str] | None, taxable: Decimal) -> Decimal:
+    """Return the sales tax on a taxable amount as QuickBooks computes it.
+
+    A sales tax item's rate is applied to the sum of the taxable lines and rounded to the cent (half up). A sales
+    tax group computes each of its taxes that way and adds them up, so its total can differ by a cent or two from
+    its combined rate applied once.
+    """
+    if not ref or ref["ListID"] not in company.by_list_id:
+        return Decimal("0.00")
+    kind, item = company.by_list_id[ref["ListID"]]
+    if kind == "ItemSalesTaxGroup":
+        members = item.get("ItemSalesTaxRef") or []
+        members = members if isinstance(members, list) else [members]
+        return sum((sales_tax(company, member, taxable) for member in members), Decimal("0.00"))
+    return money(taxable * tax_rate(company, ref) / 100)
+
+
 def _is_taxable(company: CompanyStore, code_ref: dict[str, str] | None) -> bool:
     """Return whether a sales tax code is a taxable one."""
     if not code_ref or code_ref["ListID"] not in company.by_list_id:
@@ -154,7 +171,7 @@ def recompute_invoice(company: CompanyStore, record: dict[str, Any]) -> None:
         Decimal(0),
     )
     rate = tax_rate(company, record.get("ItemSalesTaxRef"))
-    tax = money(taxable * rate / 100) if customer_taxable else Decimal("0.00")
+    tax = sales_tax(company, record.get("ItemSalesTaxRef"), taxable) if customer_taxable else Decimal("0.00")
     applied = sum((money(amount) for amount in record.get("_applied", {}).values()), Decimal(0))
     balance = subtotal + tax - applied
     record["Subtotal"] = fmt_money(subtotal)

@@ -56,9 +56,10 @@ class Event(enum.Enum):
     DELETE = "delete"  # removed by the app, and QuickBooks deleted it (or no longer has it)
     DEACTIVATE = "deactivate"  # removed by the app, and QuickBooks made it inactive
     DROP = "drop"  # removed by the app before QuickBooks ever had it: nothing to tell QuickBooks
+    VANISH = "vanish"  # QuickBooks no longer has the entry we linked it to: someone deleted it there
 
 
-P, Q, S, Y, E, B, X = (
+P, Q, S, Y, E, B, X, G = (
     SyncState.PENDING,
     SyncState.QUEUED,
     SyncState.SENT,
@@ -66,9 +67,10 @@ P, Q, S, Y, E, B, X = (
     SyncState.ERROR,
     SyncState.BLOCKED,
     SyncState.EXCLUDED,
+    SyncState.QB_DELETED,
 )
 # A removed record (voided, deleted, inactive) is in none of these: no event moves it again.
-_IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT: QuickBooks is not running its request
+_IDLE = frozenset({P, Q, Y, E, B, X, G})  # every state but SENT: QuickBooks is not running its request
 
 # event: (the states it may start from, the state it leads to)
 RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
@@ -86,6 +88,7 @@ RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
     Event.DELETE: (frozenset({S}), SyncState.DELETED),
     Event.DEACTIVATE: (frozenset({S}), SyncState.INACTIVE),
     Event.DROP: (_IDLE | {S}, SyncState.DELETED),
+    Event.VANISH: (_IDLE, G),
 }
 # The same rules as a table of moves: (state, event) -> state.
 RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
@@ -383,6 +386,33 @@ def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version
 def rename(record: Record, full_name: str) -> None:
     """Follow a rename QuickBooks made (a job's full name changes with its customer's)."""
     record.qb_full_name = full_name
+
+
+# --- QuickBooks' figures -----------------------------------------------------------------------------------------
+
+
+def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[str, Any]] | None) -> None:
+    """Store QuickBooks' figures for a transaction (totals, balance, paid) and, when compared, the warnings.
+
+    `warnings` None keeps the warnings the last comparison gave (an answer that cannot be compared to the app's data,
+    such as an import of a newer QuickBooks copy, changes only the figures).
+    """
+    kept = {k: v for k, v in (record.qb_totals or {}).items() if k not in figures}
+    record.qb_totals = {**kept, **figures}
+    if warnings is not None:
+        record.warnings = list(warnings) or None
+        record.warning_count = len(warnings)
+
+
+def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:
+    """Store an invoice's balance in QuickBooks after a payment, and which payment paid it in full (and its date)."""
+    figures: dict[str, Any] = {**(record.qb_totals or {}), "balance": balance, "paid": paid}
+    if paid and paid_by:
+        figures["paid_by"], figures["paid_on"] = paid_by, paid_on
+    elif not paid:
+        figures.pop("paid_by", None)
+        figures.pop("paid_on", None)
+    record.qb_totals = figures
 
 
 def describe_moves() -> str:

@@ -223,11 +223,17 @@ def hint(status_code: int, message: str, kind: str = "record") -> str:
     return _advice(status_code, message, kind)[0]
 
 
-def quickbooks_error(status_code: int | None, message: str, kind: str = "record", row: Rule | None = None) -> Note:
-    """Build the error a record shows for a QuickBooks answer: its code and text, what to do and who must do it."""
+def quickbooks_error(
+    status_code: int | None, message: str, kind: str = "record", row: Rule | None = None, advice: str | None = None
+) -> Note:
+    """Build the error a record shows for a QuickBooks answer: its code and text, what to do and who must do it.
+
+    `advice` replaces the code's hint when the caller knows more (a 3210 names the invoice whose balance is lower).
+    """
     text = (message or "").replace("&quot;", '"').strip()
     row = row or rule(status_code)
-    advice, who = _advice(status_code or 0, text, kind) if row is not REFUSED_SET else (row.hint, row.who)
+    hint, who = _advice(status_code or 0, text, kind) if row is not REFUSED_SET else (row.hint, row.who)
+    advice = advice or hint
     return Note(
         kind=NoteKind.ERROR,
         message=f"QuickBooks error {status_code}: {text}" if status_code is not None else text,

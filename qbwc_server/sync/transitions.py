@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, QueueAction, QueueItem, Record, SyncState
-from qbwc_server.sync import credits, lifecycle, policy, queue, removal
+from qbwc_server.sync import credits, lifecycle, policy, queue, removal, totals
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.steps.base import Result, Transition
 
@@ -54,6 +54,8 @@ def apply(
         lifecycle.refresh_identity(record, change.refreshed)
     if change.forget_identity:
         lifecycle.forget_identity(record)
+    if change.figures is not None:
+        totals.apply(db, company, record, change.figures, ticket)
     if change.refusal is not None:
         refusals = lifecycle.count_refusal(item)
         max_attempts = int(effective(company.settings)["max_attempts"])

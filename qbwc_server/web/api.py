@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from qbwc_server import companies, company_settings, openapi, tokens
+from qbwc_server import companies, company_settings, openapi, reconciliation, tokens
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
@@ -302,6 +302,16 @@ def list_imports() -> Response:
     """Return each kind's latest import with its counts and progress."""
     db = db_session()
     return _json({"imports": [status.as_dict() for status in runs.status(db, _company())]})
+
+
+@api.get("/reconciliation")
+def reconciliation_report() -> Response:
+    """Return the company's invoices, payments and bills against QuickBooks for ?from=&to= (transaction dates)."""
+    start, end = reconciliation.parse_period(request.args.get("from"), request.args.get("to"))
+    db = db_session()
+    body = reconciliation.build(db, _company(), start, end).to_json()
+    db.commit()
+    return _json(body)
 
 
 # --- the company --------------------------------------------------------------------------------------------------

@@ -199,3 +199,45 @@ def test_a_payment_mod_moves_its_applications_and_refuses_more_than_is_due(compa
     assert status(rs)[0] == 0
     assert rs.find("ReceivePaymentRet").findtext("AppliedToTxnRet/Amount") == "-60.00"
     assert float(invoice["BalanceRemaining"]) == round(due - 60, 2)
+
+
+def _taxed(
+    company: FakeCompany, tax_item: str, *amounts: str, customer: str = "Smith, John:1001 - 12 Oak St"
+) -> etree._Element:
+    lines = "".join(
+        f"<InvoiceLineAdd><ItemRef><FullName>Pipe Fittings</FullName></ItemRef><Amount>{amount}</Amount>"
+        "<SalesTaxCodeRef><FullName>Tax</FullName></SalesTaxCodeRef></InvoiceLineAdd>"
+        for amount in amounts
+    )
+    rs = one(
+        company,
+        f"<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>{customer}</FullName></CustomerRef>"
+        f"<ItemSalesTaxRef><FullName>{tax_item}</FullName></ItemSalesTaxRef>{lines}</InvoiceAdd></InvoiceAddRq>",
+    )
+    assert status(rs)[0] == 0, status(rs)
+    return rs.find("InvoiceRet")
+
+
+def test_a_sales_tax_item_taxes_the_sum_of_the_taxable_lines_rounded_once(company: FakeCompany) -> None:
+    # Three lines of 3.33 at 6.25%: 0.624375 on their sum rounds to 0.62 (per line it would be 3 x 0.21 = 0.63)
+    ret = _taxed(company, "State Tax", "3.33", "3.33", "3.33")
+    assert (ret.findtext("Subtotal"), ret.findtext("SalesTaxTotal"), ret.findtext("BalanceRemaining")) == (
+        "9.99",
+        "0.62",
+        "10.61",
+    )
+
+
+def test_a_sales_tax_group_rounds_each_of_its_taxes_then_adds_them(company: FakeCompany) -> None:
+    # 10.30 at 6.25% is 0.64375 (0.64) and at 1.5% is 0.1545 (0.15): 0.79, where 7.75% at once would give 0.80
+    ret = _taxed(company, "State and County", "10.30")
+    assert ret.findtext("SalesTaxPercentage") == "7.75"
+    assert (ret.findtext("SalesTaxTotal"), ret.findtext("BalanceRemaining")) == ("0.79", "11.09")
+
+
+def test_a_customer_with_a_non_taxable_code_pays_no_sales_tax(company: FakeCompany) -> None:
+    customer = company.list_by_name("Customer", "Smith, John")
+    customer["SalesTaxCodeRef"] = {"ListID": company.list_by_name("SalesTaxCode", "Non")["ListID"]}
+    ret = _taxed(company, "State Tax", "100.00", customer="Smith, John")
+    assert ret.findtext("CustomerSalesTaxCodeRef/FullName") == "Non"
+    assert (ret.findtext("SalesTaxTotal"), ret.findtext("BalanceRemaining")) == ("0.00", "100.00")

@@ -65,7 +65,7 @@ def _sales_tax_item(d: Draft) -> dict[str, str | None] | None:
     if isinstance(mapped, Mapping):
         if mapped.get("list_id"):
             return {"list_id": str(mapped["list_id"]), "full_name": None}
-        mapped = mapped.get("full_name") or mapped.get("name")
+        mapped = mapped.get("item") or mapped.get("full_name") or mapped.get("name")
     return d.named_ref(mapped, limits.SALES_TAX_ITEM_NAME, "Sales tax item", "tax_rate")
 
 

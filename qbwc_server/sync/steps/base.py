@@ -16,6 +16,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Event, Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
+from qbwc_server.sync.totals import Figures
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Transition:
     log: tuple[LogLine, ...] = ()
     imported: int = 0  # objects read from QuickBooks (the session summary's "Imported N")
     finish: Event | None = None  # a removal QuickBooks carried out: the record ends by this event, not confirmed
+    figures: Figures | None = None  # QuickBooks' totals, balance and paid status in the answer, and any warnings
 
 
 class Step(Protocol):

@@ -18,9 +18,10 @@ def failed(
     *,
     refusal: Refusal | None = None,
     log: tuple[LogLine, ...] = (),
+    advice: str | None = None,
 ) -> Transition:
-    """Return the transition of an answer a person must act on."""
-    error = policy.quickbooks_error(status_code, message, kind)
+    """Return the transition of an answer a person must act on (`advice`: a hint more precise than the policy's)."""
+    error = policy.quickbooks_error(status_code, message, kind, advice=advice)
     return Transition(Result.FAILED, error=error, item_error=error.message, refusal=refusal, log=log)
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 from qbwc_server.company_settings import kind_choice
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, naming, policy
+from qbwc_server.sync import builders, naming, policy, totals
 from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.eligibility import before_start_date
 from qbwc_server.sync.outgoing import Outgoing, request_input
@@ -102,7 +102,10 @@ class LookupStep(RecordStep):
                     rs.status_code,
                     response_xml=answer_part(rs),
                 )
-                return Transition(Result.DONE, identity=linked, synced_version=add_version, log=(line,))
+                figures = totals.from_answer(inp, match)
+                return Transition(
+                    Result.DONE, identity=linked, synced_version=add_version, log=(line,), figures=figures
+                )
             if link_only(record) or keeps_quickbooks(settings, record):
                 why = (
                     "it is a link-only item, never changed by the server"
@@ -116,7 +119,15 @@ class LookupStep(RecordStep):
                     rs.status_code,
                     response_xml=answer_part(rs),
                 )
-                return Transition(Result.DONE, identity=linked, synced_version=record.version, linked=True, log=(line,))
+                figures = totals.from_answer(inp, match)
+                return Transition(
+                    Result.DONE,
+                    identity=linked,
+                    synced_version=record.version,
+                    linked=True,
+                    log=(line,),
+                    figures=figures,
+                )
             # link policy update_quickbooks: send our current data once as a Mod so QuickBooks matches the app.
             line = LogLine(
                 LogEvent.LINKED,
@@ -132,6 +143,7 @@ class LookupStep(RecordStep):
                 identity=linked,
                 synced_version=add_version,
                 log=(line,),
+                figures=totals.Figures(totals.figures_of(kind, match)),
             )
         if found not in (Action.SUCCEED, Action.NOT_FOUND):
             return failed(rs.status_code, rs.message, kind)

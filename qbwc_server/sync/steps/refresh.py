@@ -11,7 +11,7 @@ from typing import ClassVar
 from qbwc_server.company_settings import effective
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy
+from qbwc_server.sync import builders, policy, totals
 from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.policy import Action, Request
@@ -62,7 +62,10 @@ class RefreshStep(RecordStep):
                     "QuickBooks had already applied the change whose answer was lost; nothing to send again.",
                     rs.status_code,
                 )
-                return Transition(Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,))
+                figures = totals.from_answer(inp, rs.rets[0])
+                return Transition(
+                    Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,), figures=figures
+                )
             settings = effective(ctx.company.settings)
             just_linked = record.synced_version is None and record.linked_version is not None
             if just_linked and (link_only(record) or keeps_quickbooks(settings, record)):
@@ -70,8 +73,15 @@ class RefreshStep(RecordStep):
             line = LogLine(
                 LogEvent.RETRIED, "Read QuickBooks' current version; sending the change again.", rs.status_code
             )
+            # QuickBooks' figures are kept; they are compared with the app's once the change is sent.
+            figures = totals.Figures(totals.figures_of(record.kind.value, rs.rets[0]))
             return Transition(
-                Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, refreshed=current, log=(line,)
+                Result.AGAIN,
+                next_action=QueueAction.SEND,
+                unknown_outcome=False,
+                refreshed=current,
+                log=(line,),
+                figures=figures,
             )
         if found is Action.RESYNC:
             line = LogLine(

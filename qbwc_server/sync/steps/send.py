@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Company, LogEvent, Origin, QueueAction, QueueItem, Record
+from qbwc_server.models import Company, LogEvent, Origin, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy, queue
+from qbwc_server.sync import builders, policy, queue, totals
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
@@ -84,9 +85,10 @@ class SendStep(RecordStep):
                     body,
                 )
             ]
-            lines += [LogLine(LogEvent.WARNING, w) for w in builders.total_warnings(inp, rs.rets[0])]
+            figures = totals.from_answer(inp, rs.rets[0])
+            lines += [LogLine(LogEvent.WARNING, w["message"]) for w in figures.warnings or []]
             version = sent.version if sent and sent.version else record.version
-            return Transition(Result.DONE, identity=found, synced_version=version, log=tuple(lines))
+            return Transition(Result.DONE, identity=found, synced_version=version, log=tuple(lines), figures=figures)
         fails = action in (Action.FAIL, Action.SUCCEED, Action.NOT_FOUND)
         answered = LogLine(
             LogEvent.FAILED if fails else LogEvent.RETRIED,
@@ -98,7 +100,10 @@ class SendStep(RecordStep):
         refusal = Refusal(rs.status_code, rs.message)
         kind = record.kind.value
         if fails:
-            return failed(rs.status_code, rs.message, kind, refusal=refusal, log=(answered,))
+            advice = _overpaid(ctx, record, rs.status_code)
+            if advice:
+                answered = replace(answered, message=f"{answered.message} {advice}")
+            return failed(rs.status_code, rs.message, kind, refusal=refusal, log=(answered,), advice=advice)
         if action is Action.LINK_EXISTING:
             looking = LogLine(
                 LogEvent.RETRIED,
@@ -132,6 +137,13 @@ class SendStep(RecordStep):
         return Transition(
             Result.AGAIN, forget_identity=True, item_error=rs.message, refusal=refusal, log=(answered, gone)
         )
+
+
+def _overpaid(ctx: Answering, record: Record, status_code: int) -> str | None:
+    """After a 3210 on a payment, say which invoice's QuickBooks balance is lower than what it applies."""
+    if status_code != 3210 or record.kind is not RecordKind.PAYMENT:
+        return None
+    return totals.overpayment_advice(ctx.db, ctx.company, record)
 
 
 def _missing_prerequisite(db: Session, company: Company, record: Record, message: str) -> Record | None:

@@ -8,6 +8,7 @@ from qbwc_server.web.pages.common import bp as common_bp
 from qbwc_server.web.pages.connect import bp as connect_bp
 from qbwc_server.web.pages.dashboard import bp as dashboard_bp
 from qbwc_server.web.pages.errors import bp as errors_bp
+from qbwc_server.web.pages.reconciliation import bp as reconciliation_bp
 from qbwc_server.web.pages.records import bp as records_bp
 from qbwc_server.web.pages.settings import bp as settings_bp
 from qbwc_server.web.pages.tokens import bp as tokens_bp
@@ -24,4 +25,5 @@ BLUEPRINTS = [
     tokens_bp,
     webhooks_bp,
     connect_bp,
+    reconciliation_bp,
 ]

@@ -36,6 +36,7 @@ STATE_LABELS = {
     "voided": "Voided",
     "deleted": "Deleted",
     "inactive": "Inactive",
+    "deleted_in_quickbooks": "Deleted in QuickBooks",
 }
 
 STATE_HELP = {
@@ -49,6 +50,7 @@ STATE_HELP = {
     "voided": "Removed by the app and voided in QuickBooks: its number stays there, its amounts are zero.",
     "deleted": "Removed by the app and deleted in QuickBooks (or dropped before it ever reached QuickBooks).",
     "inactive": "Removed by the app and made inactive in QuickBooks (list records are never deleted).",
+    "deleted_in_quickbooks": "Someone deleted its QuickBooks entry in QuickBooks; it is not added again unless asked.",
 }
 
 API_PREFIX = "/api/"
@@ -83,6 +85,16 @@ def attention_count(company: Company) -> int:
             select(func.count())
             .select_from(Record)
             .where(Record.company_id == company.id, Record.sync_state.in_(NEEDS_A_PERSON))
+        )
+        or 0
+    )
+
+
+def warning_count(company: Company) -> int:
+    """Return how many of a company's records have QuickBooks totals that differ from the app's."""
+    return int(
+        db_session().scalar(
+            select(func.count()).select_from(Record).where(Record.company_id == company.id, Record.warning_count > 0)
         )
         or 0
     )

@@ -12,7 +12,7 @@ from qbwc_server.models import ImportRun
 from qbwc_server.status import company_status
 from qbwc_server.web import db_session
 from qbwc_server.web.auth import visible_companies
-from qbwc_server.web.pages.common import company_or_404
+from qbwc_server.web.pages.common import company_or_404, warning_count
 
 bp = Blueprint("dashboard", __name__)
 
@@ -46,4 +46,10 @@ def company(slug: str) -> Any:
     ).all()
     from qbwc_server.imports.kinds import KINDS
 
-    return render_template("dashboard.html", status=status, imports=imports, import_kinds=list(KINDS.values()))
+    return render_template(
+        "dashboard.html",
+        status=status,
+        imports=imports,
+        import_kinds=list(KINDS.values()),
+        totals_differ=warning_count(company),
+    )

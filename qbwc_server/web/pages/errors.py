@@ -90,7 +90,17 @@ def index(slug: str) -> Any:
     company = company_or_404(slug)
     causes = group_causes(db_session(), company)
     names = {r.id: display_name(r) for cause in causes for r in cause.records[:SHOWN_PER_GROUP]}
-    return render_template("errors.html", causes=causes, names=names, shown=SHOWN_PER_GROUP)
+    differing = (
+        db_session()
+        .scalars(
+            select(Record)
+            .where(Record.company_id == company.id, Record.warning_count > 0)
+            .order_by(Record.updated_at.desc(), Record.id.desc())
+        )
+        .all()
+    )
+    names.update({r.id: display_name(r) for r in differing[:SHOWN_PER_GROUP]})
+    return render_template("errors.html", causes=causes, names=names, shown=SHOWN_PER_GROUP, differing=differing)
 
 
 @bp.route("/c/<slug>/errors/reprocess", methods=["POST"])

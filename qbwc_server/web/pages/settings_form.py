@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qbwc_server import tax_mapping
 from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS, SETTINGS, Kind
 from qbwc_server.models import QbListEntry
 
@@ -129,6 +130,8 @@ class SettingField:
     error: str = ""
     minimum: int | None = None
     maximum: int | None = None
+    rates: dict[str, str] = field(default_factory=dict)  # sales tax item -> QuickBooks' rate (as imported)
+    flags: list[str] = field(default_factory=list)  # what a bookkeeper should check before anything is sent
 
     @property
     def input_id(self) -> str:
@@ -192,8 +195,14 @@ def build_fields(
                 spec.help = "Names as QuickBooks spells them, separated by commas; empty syncs every method."
         elif key == "tax_mapping":
             spec.widget, spec.choices = "mapping", names
-            spec.missing = [item for item in dict(value or {}).values() if names and item not in names]
-            spec.help = "Left: the tax rate name your app sends. Right: the QuickBooks sales tax item it stands for."
+            items = tax_mapping.item_names(value)
+            spec.missing = [item for item in items.values() if names and item not in names]
+            spec.rates = imported_tax_rates(db, company_id)
+            spec.flags = [row.flag for row in tax_rows(value, spec.rates) if row.flag]
+            spec.help = (
+                "Left: the tax rate name your app sends, and the rate it charges. Right: the QuickBooks sales tax item "
+                "it stands for, and the rate QuickBooks charges for it (from the last import of items)."
+            )
         elif key in LIST_CHOICES:
             spec.nullable = default is None
             if names:
@@ -248,10 +257,18 @@ def parse_form(form: Mapping[str, Any], getlist: Any) -> dict[str, Any]:
                 text = form.get(key, "")
                 changes[key] = [p.strip() for p in text.split(",") if p.strip()] or None
         elif key == "tax_mapping":
-            mapping: dict[str, str] = {}
+            mapping: dict[str, Any] = {}
             rates, items = getlist("tax_rate"), getlist("tax_item")
-            for rate, item in zip(rates, items, strict=False):
-                if rate.strip() or item.strip():
+            app_rates, qb_rates = getlist("tax_app_rate"), getlist("tax_qb_rate")
+            for index, (rate, item) in enumerate(zip(rates, items, strict=False)):
+                if not (rate.strip() or item.strip()):
+                    continue
+                app_rate = app_rates[index].strip() if index < len(app_rates) else ""
+                qb_rate = qb_rates[index].strip() if index < len(qb_rates) else ""
+                if app_rate or qb_rate:
+                    row = {"item": item.strip(), "rate": app_rate or None, "quickbooks_rate": qb_rate or None}
+                    mapping[rate.strip()] = {k: v for k, v in row.items() if v is not None}
+                else:
                     mapping[rate.strip()] = item.strip()
             changes[key] = mapping
         else:
@@ -262,7 +279,54 @@ def parse_form(form: Mapping[str, Any], getlist: Any) -> dict[str, Any]:
     return changes
 
 
-def tax_rows(value: Mapping[str, str] | None) -> list[tuple[str, str]]:
-    """Return the mapping's rows plus a few empty ones to add more."""
-    rows = list((value or {}).items())
-    return rows + [("", "")] * EMPTY_TAX_ROWS
+@dataclass
+class TaxRow:
+    """One row of the tax mapping as the form shows it, with QuickBooks' rate and a flag when the rates differ."""
+
+    rate_name: str = ""
+    item: str = ""
+    app_rate: str = ""
+    quickbooks_rate: str = ""  # as typed in the setting
+    imported_rate: str = ""  # as the last import of QuickBooks' sales tax items said
+    flag: str = ""
+
+
+def tax_rows(value: Mapping[str, Any] | None, rates: Mapping[str, str] | None = None) -> list[TaxRow]:
+    """Return the mapping's rows, each flagged when the app's rate is not QuickBooks', plus a few empty ones."""
+    rows = []
+    for name, row in tax_mapping.rows(value).items():
+        imported = (rates or {}).get(row.item, "")
+        shown = TaxRow(
+            name,
+            row.item,
+            _pct(row.rate),
+            _pct(row.quickbooks_rate),
+            imported,
+        )
+        try:
+            theirs = tax_mapping.percent(imported) if imported else None
+        except ValueError:
+            theirs = None
+        if row.differs(theirs):
+            qb_rate = theirs if theirs is not None else row.quickbooks_rate
+            shown.flag = (
+                f"“{name}” is mapped to “{row.item}”, which QuickBooks charges at {_pct(qb_rate)}%, but the app "
+                f"charges {_pct(row.rate)}%: invoices with this rate will total differently in QuickBooks. Map it "
+                "to an item with the app's rate, or correct the item's rate in QuickBooks."
+            )
+        rows.append(shown)
+    return rows + [TaxRow() for _ in range(EMPTY_TAX_ROWS)]
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def imported_tax_rates(db: Session, company_id: int) -> dict[str, str]:
+    """Return QuickBooks' rate for each imported sales tax item, by its name."""
+    rows = db.execute(
+        select(QbListEntry.full_name, QbListEntry.data).where(
+            QbListEntry.company_id == company_id, QbListEntry.list_type == "sales_tax_item"
+        )
+    ).all()
+    return {name: str(data["tax_rate"]) for name, data in rows if (data or {}).get("tax_rate") is not None}
