@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qbwc_server.errors import InvalidInput
-from qbwc_server.sync.builders.lists import LIST_QUERIES, TXN_QUERIES, supports_iterator
+from qbwc_server.sync.builders.lists import DELETED_QUERIES, LIST_QUERIES, TXN_QUERIES, supports_iterator
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,13 @@ class ImportKind:
     order: int  # lists before the transactions that point at them; parents before what hangs below them
     is_transaction: bool = False
     include_line_items: bool = False
+    # Asks what QuickBooks deleted (ListDeletedQuery / TxnDeletedQuery) rather than what it holds.
+    deletions: bool = False
 
     @property
     def rq_type(self) -> str:
         """Return the qbXML query request type, e.g. "CustomerQueryRq"."""
-        return LIST_QUERIES.get(self.name) or TXN_QUERIES[self.name]
+        return LIST_QUERIES.get(self.name) or TXN_QUERIES.get(self.name) or DELETED_QUERIES[self.name]
 
     @property
     def pages(self) -> bool:
@@ -48,7 +50,19 @@ KINDS: dict[str, ImportKind] = {
         ImportKind("vendors", "vendors", 31),
         ImportKind("invoices", "invoices", 40, is_transaction=True, include_line_items=True),
         ImportKind("payments", "payments", 50, is_transaction=True, include_line_items=True),
+        ImportKind("bills", "bills", 51, is_transaction=True, include_line_items=True),
+        ImportKind("deleted_lists", "deletions of customers, jobs, items and vendors", 60, deletions=True),
+        ImportKind("deleted_transactions", "deletions of invoices, payments and bills", 61, deletions=True),
     )
+}
+# Importing a kind of record also asks QuickBooks which of them it deleted since the last time.
+DELETIONS_OF = {
+    "items": "deleted_lists",
+    "customers": "deleted_lists",
+    "vendors": "deleted_lists",
+    "invoices": "deleted_transactions",
+    "payments": "deleted_transactions",
+    "bills": "deleted_transactions",
 }
 
 
@@ -71,4 +85,7 @@ def parse_kinds(names: Iterable[str]) -> list[ImportKind]:
             chosen[name] = get(name)
     if not chosen:
         raise InvalidInput({"kind": f"name at least one kind to import: {', '.join(KINDS)} (or all)"})
+    for name in list(chosen):
+        if name in DELETIONS_OF:
+            chosen.setdefault(DELETIONS_OF[name], KINDS[DELETIONS_OF[name]])
     return sorted(chosen.values(), key=lambda kind: kind.order)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from qbwc_server.company_settings import effective
 from qbwc_server.imports import runs
 from qbwc_server.imports.kinds import KINDS, ImportKind
-from qbwc_server.imports.mapping import Entry, map_ret
+from qbwc_server.imports import deletions
+from qbwc_server.imports.mapping import LIST_DEL_TYPES, TXN_DEL_TYPES, Entry, map_ret
 from qbwc_server.imports.reference_lists import parse_time
 from qbwc_server.imports.store import Store
 from qbwc_server.models import (
@@ -36,7 +37,7 @@ from qbwc_server.models import (
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import lifecycle
-from qbwc_server.sync.builders.lists import build_list_query
+from qbwc_server.sync.builders.lists import build_deleted_query, build_list_query
 from qbwc_server.sync.lifecycle import ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.steps import Answering, Drafting, Result, Transition
@@ -49,7 +50,9 @@ RECORD_KINDS: dict[str, tuple[RecordKind, ...]] = {
     "vendors": (RecordKind.VENDOR,),
     "invoices": (RecordKind.INVOICE,),
     "payments": (RecordKind.PAYMENT,),
+    "bills": (RecordKind.BILL,),
 }
+DELETED_TYPES = {"deleted_lists": tuple(LIST_DEL_TYPES), "deleted_transactions": tuple(TXN_DEL_TYPES)}
 NO_MATCH = (1,)  # "A query request did not find a matching object in QuickBooks"
 MAX_FAILURES = 3
 CHUNK = 200  # objects mapped and stored together
@@ -91,16 +94,24 @@ class ImportPageStep:
         number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
         max_returned = int(effective(ctx.company.settings)["import_max_returned"])
-        built = build_list_query(
+        if kind.deletions:
+            built = build_deleted_query(
+                kind.name,
+                request_id,
+                list(DELETED_TYPES[kind.name]),
+                from_deleted=_as_datetime(cursor.iter_from),
+            )
+        else:
+            built = build_list_query(
             kind.name,
             request_id,
-            iterator=("Continue" if continuing else "Start") if kind.pages else None,
-            iterator_id=run.iterator_id if continuing else None,
-            max_returned=max_returned if kind.pages else None,
-            from_modified=_as_datetime(cursor.iter_from),
-            active_status="All",
-            include_line_items=kind.include_line_items,
-        )
+                iterator=("Continue" if continuing else "Start") if kind.pages else None,
+                iterator_id=run.iterator_id if continuing else None,
+                max_returned=max_returned if kind.pages else None,
+                from_modified=_as_datetime(cursor.iter_from),
+                active_status="All",
+                include_line_items=kind.include_line_items,
+            )
         cursor.n, cursor.pending, cursor.pending_ticket = number, request_id, ctx.ticket
         cursor.continuing = bool(continuing)
         run.cursor = cursor
@@ -161,7 +172,11 @@ class ImportPageStep:
         kind = KINDS[run.kind]
         cursor = _cursor(run)
         tracker = _Tracker(cursor)
-        store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
+        store: Store | deletions.Deletions = (
+            deletions.Deletions(ctx.db, ctx.company, ticket=ctx.ticket)
+            if kind.deletions
+            else Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
+        )
         chunk: list[Entry] = []
         if rs.status_code == 0:
             for ret in rs.stream():
@@ -210,7 +225,7 @@ def _after(run: ImportRun, *, imported: int) -> Transition:
     return Transition(Result.FAILED, item_error=run.error, imported=imported)
 
 
-def _store(run: ImportRun, store: Store, chunk: list[Entry]) -> None:
+def _store(run: ImportRun, store: Store | deletions.Deletions, chunk: list[Entry]) -> None:
     counts = store.apply(chunk)
     run.seen += counts.seen
     run.created += counts.created

@@ -15,6 +15,7 @@ class NoteKind(enum.Enum):
     HELD = "hold"  # the settings keep it pending for now
     EXCLUDED = "excluded"  # the settings exclude it
     EXCLUDED_BY_PERSON = "manual"  # a person excluded it: only an explicit sync brings it back
+    DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"  # its QuickBooks entry was deleted there: only a re-add sends it
 
 
 class Actor(enum.Enum):

@@ -59,6 +59,7 @@ class SyncState(enum.Enum):
     ERROR = "error"  # QuickBooks refused it, or it cannot be sent as it is; waits for reprocess
     BLOCKED = "blocked"  # waits for a prerequisite that is in error
     EXCLUDED = "excluded"  # deliberately not synced (a filter or the bookkeeper said so)
+    QB_DELETED = "deleted_in_quickbooks"  # its QuickBooks entry was deleted in QuickBooks; not re-added unless asked
 
 
 class Origin(enum.Enum):

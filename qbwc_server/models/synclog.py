@@ -27,6 +27,8 @@ class LogEvent(enum.Enum):
     CANCELLED = "cancelled"
     IMPORTED = "imported"
     CHANGED_IN_QUICKBOOKS = "changed_in_quickbooks"
+    DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
+    CONFLICT = "conflict"
 
 
 class SyncLogEntry(Base):

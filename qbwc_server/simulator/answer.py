@@ -23,6 +23,8 @@ class Answer:
     attrs: dict[str, str] = field(default_factory=dict)
     # ("add" | "mod", kind) when the request changed the company, for the session counters.
     change: tuple[str, str] | None = None
+    # Elements written straight into the *Rs, in order (a ListDelRs or TxnDelRs has no Ret aggregate).
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def not_found_warning(value: str) -> Answer:

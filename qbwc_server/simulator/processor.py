@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from . import bills, hostinfo, invoices, lists, payments, queries
+from . import bills, deletions, hostinfo, invoices, lists, payments, queries
 from .answer import Answer
 from .errors import QuickBooksParseError, RequestError
 from .rets import build_ret
@@ -37,6 +37,10 @@ HANDLERS: dict[str, Handler] = {
     "ReceivePaymentModRq": payments.mod_payment,
     "BillAddRq": bills.add_bill,
     "BillModRq": bills.mod_bill,
+    "ListDelRq": deletions.list_del,
+    "TxnDelRq": deletions.txn_del,
+    "ListDeletedQueryRq": deletions.list_deleted_query,
+    "TxnDeletedQueryRq": deletions.txn_deleted_query,
 }
 
 
@@ -171,6 +175,8 @@ def _render(company: CompanyStore, parent: etree._Element, rq: etree._Element, a
     )
     rs = RetBuilder.sub(parent, rq.tag[:-2] + "Rs")
     rs.attrib.update(attrib)
+    for name, text in answer.fields.items():
+        RetBuilder.sub(rs, name, text)
     for tag, record in answer.rets:
         ret = build_ret(rs, tag, record, company.name_of, skip=answer.skip, only=answer.only)
         if answer.owner_ids:

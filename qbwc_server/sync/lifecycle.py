@@ -43,9 +43,11 @@ class Event(enum.Enum):
     HOLD = "hold"  # the settings keep it pending for now
     EXCLUDE = "exclude"  # the settings or a person exclude it
     RESET = "reset"  # back to pending: cancelled, reprocess asked, linked by a person, changed while sent
+    VANISH = "vanish"  # an import found its QuickBooks entry deleted in QuickBooks
+    READD = "readd"  # a person chose to add a record deleted in QuickBooks again
 
 
-P, Q, S, Y, E, B, X = (
+P, Q, S, Y, E, B, X, QD = (
     SyncState.PENDING,
     SyncState.QUEUED,
     SyncState.SENT,
@@ -53,6 +55,7 @@ P, Q, S, Y, E, B, X = (
     SyncState.ERROR,
     SyncState.BLOCKED,
     SyncState.EXCLUDED,
+    SyncState.QB_DELETED,
 )
 _IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT: QuickBooks is not running its request
 
@@ -68,6 +71,8 @@ RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
     Event.HOLD: (_IDLE, P),
     Event.EXCLUDE: (_IDLE, X),
     Event.RESET: (_IDLE | {S}, P),
+    Event.VANISH: (_IDLE, QD),
+    Event.READD: (frozenset({QD}), P),
 }
 # The same rules as a table of moves: (state, event) -> state.
 RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
@@ -304,6 +309,13 @@ def forget_identity(record: Record) -> None:
     """Forget a QuickBooks id that no longer exists there, so the record is added again."""
     record.qb_id = record.qb_edit_sequence = None
     record.qb_line_ids = None
+
+
+def forget_deleted(record: Record) -> None:
+    """Forget the identity of an entry deleted in QuickBooks, so the record is added as a new one."""
+    record.qb_id = record.qb_edit_sequence = record.qb_full_name = None
+    record.qb_line_ids = None
+    record.synced_version = None
 
 
 def forget_synced_version(record: Record) -> None:

@@ -27,6 +27,8 @@ LIST_QUERIES = {
     "sales_tax_items": "ItemSalesTaxQueryRq",
 }
 TXN_QUERIES = {"invoices": "InvoiceQueryRq", "payments": "ReceivePaymentQueryRq", "bills": "BillQueryRq"}
+# What QuickBooks deleted: list entries (ListDelType) and transactions (TxnDelType), by the time of deletion.
+DELETED_QUERIES = {"deleted_lists": "ListDeletedQueryRq", "deleted_transactions": "TxnDeletedQueryRq"}
 
 # Query requests whose XSD type has the ``iterator`` attribute; identical in qbXML 13.0 and 16.0
 # (tests/builders check this table against both schemas).
@@ -156,4 +158,24 @@ def build_list_query(
             active_status=None if (list_ids or full_names) else active_status,
             from_modified=modified,
         )
+    return Built(xml, rq_type, [])
+
+
+def build_deleted_query(
+    kind: str, request_id: str, del_types: Sequence[str], *, from_deleted: dt.datetime | None = None
+) -> Built:
+    """Return the query for what QuickBooks deleted (``deleted_lists`` or ``deleted_transactions``) since a time."""
+    rq_type = DELETED_QUERIES.get(kind)
+    if rq_type is None:
+        raise ValueError(f"unknown deletion kind {kind!r}")
+    if not del_types:
+        raise ValueError("name at least one type of deleted entry to ask for")
+    xml = render(
+        "deleted_query.xml.j2",
+        rq_type=rq_type,
+        request_id=check_request_id(request_id),
+        type_element="ListDelType" if rq_type == "ListDeletedQueryRq" else "TxnDelType",
+        del_types=list(del_types),
+        from_deleted=values.iso_datetime(from_deleted) if from_deleted is not None else None,
+    )
     return Built(xml, rq_type, [])
