@@ -50,6 +50,7 @@ MAPPED_FIELDS: dict[RecordKind, tuple[str, ...]] = {
         "lines",
     ),
     RecordKind.PAYMENT: ("customer", "date", "amount", "method", "reference", "memo", "applied_to"),
+    RecordKind.BILL: ("vendor", "number", "date", "due_date", "memo", "expense_lines", "item_lines"),
 }
 _NUMBER_KEYS = {"price", "cost", "amount", "rate", "quantity"}
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qbwc_server.errors import InvalidInput
-from qbwc_server.sync.builders.lists import DELETED_QUERIES, LIST_QUERIES, TXN_QUERIES, supports_iterator
+from qbwc_server.sync.builders.lists import LIST_QUERIES, TXN_QUERIES, supports_iterator
 
 
 @dataclass(frozen=True)
@@ -18,13 +18,14 @@ class ImportKind:
     order: int  # lists before the transactions that point at them; parents before what hangs below them
     is_transaction: bool = False
     include_line_items: bool = False
-    # Asks what QuickBooks deleted (ListDeletedQuery / TxnDeletedQuery) rather than what it holds.
-    deletions: bool = False
+    # What QuickBooks calls a deleted entry of this kind (ListDelType / TxnDelType): the run's last page asks which
+    # were deleted since the run's start point.
+    deleted_types: tuple[str, ...] = ()
 
     @property
     def rq_type(self) -> str:
         """Return the qbXML query request type, e.g. "CustomerQueryRq"."""
-        return LIST_QUERIES.get(self.name) or TXN_QUERIES.get(self.name) or DELETED_QUERIES[self.name]
+        return LIST_QUERIES.get(self.name) or TXN_QUERIES[self.name]
 
     @property
     def pages(self) -> bool:
@@ -45,24 +46,17 @@ KINDS: dict[str, ImportKind] = {
         ImportKind("classes", "classes", 12),
         ImportKind("payment_methods", "payment methods", 13),
         ImportKind("sales_tax_codes", "sales tax codes", 14),
-        ImportKind("items", "items", 20),
-        ImportKind("customers", "customers and jobs", 30),
-        ImportKind("vendors", "vendors", 31),
-        ImportKind("invoices", "invoices", 40, is_transaction=True, include_line_items=True),
-        ImportKind("payments", "payments", 50, is_transaction=True, include_line_items=True),
-        ImportKind("bills", "bills", 51, is_transaction=True, include_line_items=True),
-        ImportKind("deleted_lists", "deletions of customers, jobs, items and vendors", 60, deletions=True),
-        ImportKind("deleted_transactions", "deletions of invoices, payments and bills", 61, deletions=True),
+        ImportKind("items", "items", 20, deleted_types=("ItemService", "ItemNonInventory", "ItemOtherCharge")),
+        ImportKind("customers", "customers and jobs", 30, deleted_types=("Customer",)),
+        ImportKind("vendors", "vendors", 31, deleted_types=("Vendor",)),
+        ImportKind(
+            "invoices", "invoices", 40, is_transaction=True, include_line_items=True, deleted_types=("Invoice",)
+        ),
+        ImportKind(
+            "payments", "payments", 50, is_transaction=True, include_line_items=True, deleted_types=("ReceivePayment",)
+        ),
+        ImportKind("bills", "bills", 51, is_transaction=True, include_line_items=True, deleted_types=("Bill",)),
     )
-}
-# Importing a kind of record also asks QuickBooks which of them it deleted since the last time.
-DELETIONS_OF = {
-    "items": "deleted_lists",
-    "customers": "deleted_lists",
-    "vendors": "deleted_lists",
-    "invoices": "deleted_transactions",
-    "payments": "deleted_transactions",
-    "bills": "deleted_transactions",
 }
 
 
@@ -85,7 +79,4 @@ def parse_kinds(names: Iterable[str]) -> list[ImportKind]:
             chosen[name] = get(name)
     if not chosen:
         raise InvalidInput({"kind": f"name at least one kind to import: {', '.join(KINDS)} (or all)"})
-    for name in list(chosen):
-        if name in DELETIONS_OF:
-            chosen.setdefault(DELETIONS_OF[name], KINDS[DELETIONS_OF[name]])
     return sorted(chosen.values(), key=lambda kind: kind.order)

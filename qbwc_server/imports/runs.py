@@ -25,9 +25,12 @@ from qbwc_server.models import (
     ImportRun,
     ImportStatus,
     ImportWatermark,
+    Origin,
     QueueAction,
     QueueItem,
     QueueStatus,
+    Record,
+    RecordKind,
 )
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.lifecycle import ItemEvent
@@ -53,6 +56,8 @@ class RunStatus:
     created: int
     updated: int
     unchanged: int
+    deleted: int  # linked records found deleted in QuickBooks
+    scheduled: bool  # started on the company's schedule rather than by a person
     remaining: int | None
     percent: int
     incremental_from: str | None
@@ -163,6 +168,8 @@ def describe(run: ImportRun) -> RunStatus:
         created=run.created,
         updated=run.updated,
         unchanged=max(0, run.seen - run.created - run.updated),
+        deleted=run.deleted or 0,
+        scheduled=bool(run.scheduled),
         remaining=run.remaining,
         percent=percent(run),
         incremental_from=_iso(run.from_modified),
@@ -211,6 +218,32 @@ def advance_watermark(db: Session, company: Company, kind: str, through: datetim
         db.add(ImportWatermark(company_id=company.id, kind=kind, modified_through=through))
     elif clock.aware(mark.modified_through) < through:
         mark.modified_through = through
+
+
+def deletions_since(
+    db: Session, company: Company, kind: ImportKind, record_kinds: tuple[RecordKind, ...]
+) -> tuple[bool, datetime | None]:
+    """Return whether to ask QuickBooks what it deleted of a kind, and since when (None: all it remembers).
+
+    Since the last run of the kind (its watermark, with the overlap); a kind never imported asks for every deletion
+    only when records of ours are linked to QuickBooks entries of it (synced from the app), and not at all otherwise.
+    """
+    if not kind.deleted_types:
+        return False, None
+    since = _incremental_start(db, company, kind)
+    if since is not None:
+        return True, since
+    linked = db.scalar(
+        select(Record.id)
+        .where(
+            Record.company_id == company.id,
+            Record.kind.in_(record_kinds),
+            Record.qb_id.is_not(None),
+            Record.origin == Origin.APP,
+        )
+        .limit(1)
+    )
+    return linked is not None, None
 
 
 def _incremental_start(db: Session, company: Company, kind: ImportKind) -> datetime | None:

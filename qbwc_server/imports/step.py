@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
-from qbwc_server.imports import runs
+from qbwc_server.imports import deletions, runs
 from qbwc_server.imports.kinds import KINDS, ImportKind
-from qbwc_server.imports import deletions
-from qbwc_server.imports.mapping import LIST_DEL_TYPES, TXN_DEL_TYPES, Entry, map_ret
+from qbwc_server.imports.mapping import Entry, deleted, map_ret
 from qbwc_server.imports.reference_lists import parse_time
 from qbwc_server.imports.store import Store
 from qbwc_server.models import (
@@ -52,7 +51,7 @@ RECORD_KINDS: dict[str, tuple[RecordKind, ...]] = {
     "payments": (RecordKind.PAYMENT,),
     "bills": (RecordKind.BILL,),
 }
-DELETED_TYPES = {"deleted_lists": tuple(LIST_DEL_TYPES), "deleted_transactions": tuple(TXN_DEL_TYPES)}
+
 NO_MATCH = (1,)  # "A query request did not find a matching object in QuickBooks"
 MAX_FAILURES = 3
 CHUNK = 200  # objects mapped and stored together
@@ -94,17 +93,17 @@ class ImportPageStep:
         number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
         max_returned = int(effective(ctx.company.settings)["import_max_returned"])
-        if kind.deletions:
+        if cursor.deletions:
             built = build_deleted_query(
-                kind.name,
                 request_id,
-                list(DELETED_TYPES[kind.name]),
-                from_deleted=_as_datetime(cursor.iter_from),
+                kind.deleted_types,
+                transactions=kind.is_transaction,
+                from_deleted=_in_quickbooks_zone(_as_datetime(cursor.deleted_since), cursor),
             )
         else:
             built = build_list_query(
-            kind.name,
-            request_id,
+                kind.name,
+                request_id,
                 iterator=("Continue" if continuing else "Start") if kind.pages else None,
                 iterator_id=run.iterator_id if continuing else None,
                 max_returned=max_returned if kind.pages else None,
@@ -172,11 +171,10 @@ class ImportPageStep:
         kind = KINDS[run.kind]
         cursor = _cursor(run)
         tracker = _Tracker(cursor)
-        store: Store | deletions.Deletions = (
-            deletions.Deletions(ctx.db, ctx.company, ticket=ctx.ticket)
-            if kind.deletions
-            else Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
-        )
+        if cursor.deletions:
+            self._file_deletions(ctx, run, rs)
+            return
+        store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
         if rs.status_code == 0:
             for ret in rs.stream():
@@ -198,7 +196,16 @@ class ImportPageStep:
             # QuickBooks said the rest is gone: the iterator ended early, so start a new one where the data stopped.
             _failed_attempt(run, f"QuickBooks ended the iterator early: {rs.message}", give_up=False)
         elif rs.status_code in NO_MATCH or (rs.status_code == 0 and not _more(kind, rs)):
-            _done(ctx.db, ctx.company, run)
+            ask, since = runs.deletions_since(ctx.db, ctx.company, kind, RECORD_KINDS.get(kind.name, ()))
+            if ask:
+                # The data is filed; the last page asks which entries of the kind QuickBooks deleted since the last run.
+                cursor = _cursor(run)  # a fresh copy: the question above flushed the one assigned before
+                cursor.deletions, cursor.failures = True, 0
+                cursor.deleted_since = since.isoformat() if since is not None else None
+                run.iterator_id = run.iterator_ticket = None
+                run.cursor = cursor
+            else:
+                _done(ctx.db, ctx.company, run)
         elif rs.status_code == 0:
             run.iterator_id = rs.iterator_id
             run.iterator_ticket = ctx.ticket
@@ -208,6 +215,34 @@ class ImportPageStep:
         else:
             # An iterator QuickBooks no longer knows, or a refused query (perhaps busy): ask again a few times.
             _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
+
+    def _file_deletions(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
+        """File the answer to the run's deletions page: linked records whose entry is gone are marked, then done."""
+        if rs.status_code not in (0, *NO_MATCH):
+            _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
+            return
+        marker = deletions.Deletions(ctx.db, ctx.company, ticket=ctx.ticket)
+        chunk: list[Entry] = []
+        for ret in rs.stream() if rs.status_code == 0 else ():
+            try:
+                chunk.append(deleted(ret))
+            except ValueError as exc:
+                log.warning("import %s: skipped a deletion QuickBooks returned: %s", run.id, exc)
+                continue
+            if len(chunk) >= self.chunk_size:
+                run.deleted += marker.apply(chunk).updated
+                chunk = []
+        if chunk:
+            run.deleted += marker.apply(chunk).updated
+        _done(ctx.db, ctx.company, run)
+
+
+def _in_quickbooks_zone(when: datetime | None, cursor: ImportCursor) -> datetime | None:
+    """Return a time in QuickBooks' own UTC offset (as its last answers wrote times), for its filters."""
+    if when is None:
+        return None
+    offset = _parse_offset(cursor.tz)
+    return when.astimezone(timezone(offset)) if offset is not None else when
 
 
 def _run_of(db: Session, item: QueueItem) -> ImportRun:
@@ -225,7 +260,7 @@ def _after(run: ImportRun, *, imported: int) -> Transition:
     return Transition(Result.FAILED, item_error=run.error, imported=imported)
 
 
-def _store(run: ImportRun, store: Store | deletions.Deletions, chunk: list[Entry]) -> None:
+def _store(run: ImportRun, store: Store, chunk: list[Entry]) -> None:
     counts = store.apply(chunk)
     run.seen += counts.seen
     run.created += counts.created

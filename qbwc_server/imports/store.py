@@ -154,6 +154,10 @@ class Store:
                 if entry.record_kind is RecordKind.INVOICE:
                     data["job"] = target.external_id
                 data["customer"] = (target.data or {}).get("customer") or data.get("customer")
+            elif path.endswith(".customer") and target.kind is RecordKind.JOB:
+                # A bill line billable to a job names the job and its customer, as the app's bill lines do.
+                _put(data, path[: -len("customer")] + "job", target.external_id)
+                _put(data, path, (target.data or {}).get("customer") or target.external_id)
             else:
                 _put(data, path, target.external_id)
         for path, code in entry.tax_codes.items():
@@ -239,7 +243,7 @@ class Store:
         previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
         old_full_name = record.qb_full_name
         had_unsent_changes = record.synced_version != record.version
-        lines = record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE
+        lines = record.origin is Origin.QUICKBOOKS and entry.record_kind in (RecordKind.INVOICE, RecordKind.BILL)
         lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
         record.qb_data = self._qb_data(entry, data)
         record.updated_at = clock.now()
@@ -273,8 +277,8 @@ class Store:
     # --- linking by name --------------------------------------------------------------------------------
 
     def _match_by_name(self, entry: Entry) -> Record | None:
-        if entry.record_kind is RecordKind.PAYMENT:
-            return None
+        if entry.record_kind in (RecordKind.PAYMENT, RecordKind.BILL):
+            return None  # no name of their own: an app's payment or bill is found by the lookup when it is sent
         if self._unlinked is None:
             self._unlinked = linking.unlinked_by_name(self.db, self.company.id, self.record_kinds, self.settings)
         return self._unlinked.get(linking.match_key(entry))
@@ -316,7 +320,11 @@ def _label(entry: Entry) -> str:
 
 def _line_ids(data: dict[str, Any]) -> dict[str, str] | None:
     lines = [line for line in data.get("lines") or [] if line.get("id")]
-    return {str(line["id"]): str(line["id"]) for line in lines} or None
+    ids = {str(line["id"]): str(line["id"]) for line in lines}
+    # A bill's expense and item lines are keyed "e:<id>" and "i:<id>", as the bill request builder keys them.
+    for prefix, field in (("e:", "expense_lines"), ("i:", "item_lines")):
+        ids.update({prefix + str(line["id"]): str(line["id"]) for line in data.get(field) or [] if line.get("id")})
+    return ids or None
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:

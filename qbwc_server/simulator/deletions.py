@@ -44,9 +44,7 @@ def list_del(company: CompanyStore, rq: etree._Element) -> Answer:
         {"Kind": "List", "Type": del_type, "ID": list_id, "TimeCreated": record["TimeCreated"], "TimeDeleted": when,
          "Name": full_name}
     )  # fmt: skip
-    return Answer(
-        fields={"ListDelType": del_type, "ListID": list_id, "TimeDeleted": when, "FullName": full_name}
-    )
+    return Answer(fields={"ListDelType": del_type, "ListID": list_id, "TimeDeleted": when, "FullName": full_name})
 
 
 def txn_del(company: CompanyStore, rq: etree._Element) -> Answer:
@@ -150,4 +148,3 @@ def _unapply_payment(company: CompanyStore, payment_id: str) -> None:
             invoice.get("_links", {}).pop(payment_id, None)
             recompute_invoice(company, invoice)
             company.touch(invoice)
-

@@ -86,9 +86,11 @@ class FakeCompany(CompanyStore):
         refused here too: RuntimeError with QuickBooks' message.
         """
         if obj_id in self.by_list_id:
-            body = f"<ListDelRq><ListDelType>{self.by_list_id[obj_id][0]}</ListDelType><ListID>{obj_id}</ListID></ListDelRq>"
+            kind = self.by_list_id[obj_id][0]
+            body = f"<ListDelRq><ListDelType>{kind}</ListDelType><ListID>{obj_id}</ListID></ListDelRq>"
         elif obj_id in self.by_txn_id:
-            body = f"<TxnDelRq><TxnDelType>{self.by_txn_id[obj_id][0]}</TxnDelType><TxnID>{obj_id}</TxnID></TxnDelRq>"
+            kind = self.by_txn_id[obj_id][0]
+            body = f"<TxnDelRq><TxnDelType>{kind}</TxnDelType><TxnID>{obj_id}</TxnID></TxnDelRq>"
         else:
             raise KeyError(obj_id)
         result = self.process_detailed(

@@ -27,8 +27,6 @@ LIST_QUERIES = {
     "sales_tax_items": "ItemSalesTaxQueryRq",
 }
 TXN_QUERIES = {"invoices": "InvoiceQueryRq", "payments": "ReceivePaymentQueryRq", "bills": "BillQueryRq"}
-# What QuickBooks deleted: list entries (ListDelType) and transactions (TxnDelType), by the time of deletion.
-DELETED_QUERIES = {"deleted_lists": "ListDeletedQueryRq", "deleted_transactions": "TxnDeletedQueryRq"}
 
 # Query requests whose XSD type has the ``iterator`` attribute; identical in qbXML 13.0 and 16.0
 # (tests/builders check this table against both schemas).
@@ -162,12 +160,10 @@ def build_list_query(
 
 
 def build_deleted_query(
-    kind: str, request_id: str, del_types: Sequence[str], *, from_deleted: dt.datetime | None = None
+    request_id: str, del_types: Sequence[str], *, transactions: bool, from_deleted: dt.datetime | None = None
 ) -> Built:
-    """Return the query for what QuickBooks deleted (``deleted_lists`` or ``deleted_transactions``) since a time."""
-    rq_type = DELETED_QUERIES.get(kind)
-    if rq_type is None:
-        raise ValueError(f"unknown deletion kind {kind!r}")
+    """Return the query for the list entries (ListDelType) or transactions (TxnDelType) QuickBooks deleted."""
+    rq_type = "TxnDeletedQueryRq" if transactions else "ListDeletedQueryRq"
     if not del_types:
         raise ValueError("name at least one type of deleted entry to ask for")
     xml = render(
