@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from qbwc_server.config import Settings
 from qbwc_server.db import make_engine, make_session_factory, transaction
 from qbwc_server.imports import ImportPageStep
+from qbwc_server.imports.schedule import ScheduledImports
 from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.sync.steps import STEPS
 
@@ -40,9 +41,14 @@ class Runtime:
             yield session
 
     def sync_engine(self) -> SyncEngine:
-        """Build the sync engine with every step: the sync core's record steps, and the import page."""
+        """Build the sync engine with every step (the sync core's record steps, and the import page) and the
+        scheduled imports a session runs after the queue."""
         # The import page is registered here, not in `sync.steps`: imports build on the sync core, not the reverse.
-        return SyncEngine(self.settings, steps={**STEPS, ImportPageStep.action: ImportPageStep()})
+        return SyncEngine(
+            self.settings,
+            steps={**STEPS, ImportPageStep.action: ImportPageStep()},
+            hooks=[ScheduledImports()],
+        )
 
     def close(self) -> None:
         """Release the database connections."""

@@ -95,7 +95,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], fields: tuple[str, ...]
     return changes
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if value is None:
         return "(empty)"
     if isinstance(value, bool):
@@ -114,7 +114,7 @@ def describe(changes: list[tuple[str, Any, Any]]) -> str:
         if isinstance(before, list) or isinstance(after, list):
             parts.append(f"{field} changed")
         else:
-            parts.append(f"{field}: {_show(before)} → {_show(after)}")
+            parts.append(f"{field}: {show(before)} → {show(after)}")
     return "; ".join(parts)
 
 

@@ -43,6 +43,8 @@ ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 SAFETY_OVERLAP = timedelta(hours=1)
 # Import pages go before the records in the queue (whose priorities are 10 and up): subtracted from the kind's order.
 PAGES_FIRST = 100
+# Scheduled imports go after them, so records queued at any time never wait for one: added to the kind's order.
+SCHEDULED_PAGES_LAST = 1000
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,13 @@ def active_runs(db: Session, company: Company) -> list[ImportRun]:
     return sorted(rows, key=lambda run: (KINDS[run.kind].order if run.kind in KINDS else 99, run.id))
 
 
-def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = False) -> list[ImportRun]:
+def start(
+    db: Session, company: Company, kinds: Iterable[str], *, full: bool = False, scheduled: bool = False
+) -> list[ImportRun]:
     """Queue an import of each kind (``all`` for every kind) for the next Web Connector session.
 
     A kind already queued or running keeps its run. ``full`` reads everything again instead of only what
-    changed since the last import.
+    changed since the last import. ``scheduled`` runs come from the company's schedule, after the queue's records.
     """
     runs = []
     for kind in parse_kinds(kinds):
@@ -104,11 +108,18 @@ def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = F
             from_modified=None if full else _incremental_start(db, company, kind),
             cursor=ImportCursor(tz=_last_offset(db, company, kind)),
             created_at=clock.now(),
+            scheduled=scheduled,
         )
         db.add(run)
         db.flush()
         _queue_pages(db, run)
-        log.info("import of %s queued for %s (run %s)", kind.name, company.slug, run.id)
+        log.info(
+            "%s import of %s queued for %s (run %s)",
+            "scheduled" if scheduled else "an",
+            kind.name,
+            company.slug,
+            run.id,
+        )
         runs.append(run)
     return runs
 
@@ -141,7 +152,7 @@ def _queue_pages(db: Session, run: ImportRun) -> None:
             import_id=run.id,
             action=QueueAction.IMPORT,
             status=QueueStatus.READY,
-            priority=kind.order - PAGES_FIRST,
+            priority=kind.order + SCHEDULED_PAGES_LAST if run.scheduled else kind.order - PAGES_FIRST,
         )
     )
     db.flush()

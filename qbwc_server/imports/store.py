@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
-from qbwc_server.imports import changes, linking, reference_lists
+from qbwc_server.imports import changes, conflicts, linking, reference_lists
 from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import (
     Company,
@@ -237,15 +237,20 @@ class Store:
         return "updated"
 
     def _update(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
-        """Take over what changed in QuickBooks since we last saw the object, without sending it back."""
-        before = (record.qb_data or {}).get("snapshot") or linking.baseline(record, self.settings)
-        found = changes.diff(before, data, changes.MAPPED_FIELDS[record.kind])
+        """Take over what changed in QuickBooks since we last saw the object, without sending it back.
+
+        A field the app changed too since the last sync is a conflict, settled by the company's `conflicts` setting.
+        """
+        fields = changes.MAPPED_FIELDS[record.kind]
+        before = conflicts.ancestor(record, self.settings)
+        found = changes.diff(before, data, fields)
         previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
         old_full_name = record.qb_full_name
         had_unsent_changes = record.synced_version != record.version
+        ours = linking.baseline(record, self.settings)
         lines = record.origin is Origin.QUICKBOOKS and entry.record_kind in (RecordKind.INVOICE, RecordKind.BILL)
         lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
-        record.qb_data = self._qb_data(entry, data)
+        record.qb_data = self._qb_data(entry, data, record)
         record.updated_at = clock.now()
         if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
             linking.rename_jobs(self.db, self.company.id, old_full_name, entry.full_name)
@@ -256,23 +261,30 @@ class Store:
             return "unchanged"
         if not found:
             return "unchanged"
-        new_data = dict(record.data or {})
-        for field in changes.changed_fields(found):
-            if data.get(field) is None:
-                new_data.pop(field, None)
-            else:
-                new_data[field] = copy.deepcopy(data[field])
-        record.data = new_data
+        rule = str(self.settings.get("conflicts") or conflicts.APP_WINS)
+        clashes = conflicts.find(found, before, ours, fields) if had_unsent_changes else []
+        record.data = conflicts.merge(record.data or {}, data, found, clashes, rule)
         record.version += 1
+        taken = [change for change in found if not any(c.field == change[0] for c in clashes)]
+        if clashes:
+            record.qb_data = {**record.qb_data, "conflicts": conflicts.as_json(clashes, rule)}
+            self._logs.append((record, LogEvent.CONFLICT, conflicts.describe(clashes, rule)))
         if not had_unsent_changes:
             # QuickBooks already has it: nothing to send back.
             lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=True)
-        self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
+        if taken:
+            self._logs.append(
+                (record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(taken)}")
+            )
         outbox.changed_in_quickbooks(self.db, record, sorted(changes.changed_fields(found)))
         return "updated"
 
-    def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:
-        return {**entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+    # What a record keeps in qb_data across imports: what we last sent, and the latest conflicts.
+    _KEPT = ("synced_data", "synced_es", "conflicts")
+
+    def _qb_data(self, entry: Entry, data: dict[str, Any], record: Record | None = None) -> dict[str, Any]:
+        kept = {key: value for key, value in ((record.qb_data if record else None) or {}).items() if key in self._KEPT}
+        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
 
     # --- linking by name --------------------------------------------------------------------------------
 

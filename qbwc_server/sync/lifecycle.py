@@ -8,6 +8,7 @@ identity (qb_id, EditSequence, full name, line ids, synced_version). A move that
 
 from __future__ import annotations
 
+import copy
 import enum
 import logging
 from dataclasses import dataclass, replace
@@ -296,6 +297,14 @@ def store_identity(record: Record, identity: Identity, version: int | None) -> N
         record.qb_line_ids = dict(identity.line_ids)
     record.synced_version = version
     record.synced_at = clock.now()
+    if version is not None and version == record.version:
+        # What QuickBooks now holds from us: the version both sides agree on, against which a later change in
+        # QuickBooks and one in the app are told apart (and a change on both sides is a conflict).
+        record.qb_data = {
+            **(record.qb_data or {}),
+            "synced_data": copy.deepcopy(record.data),
+            "synced_es": identity.edit_sequence,
+        }
 
 
 def refresh_identity(record: Record, identity: Identity) -> None:

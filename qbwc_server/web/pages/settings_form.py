@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS
+from qbwc_server.company_settings import ALL_KINDS, CONFLICT_RULES, DEFAULTS, DESCRIPTIONS, LINKED_IMPORT_KINDS
 from qbwc_server.models import QbListEntry
 
 # The widget follows the default's type, so a setting added later gets a sensible field without a change here.
@@ -18,7 +18,13 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
     key: (None, None) for key, default in DEFAULTS.items() if isinstance(default, int) and not isinstance(default, bool)
 }
 NUMBERS.update({"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)})
-MULTI = {"sync_kinds": ALL_KINDS, "invoice_sync_statuses": ["sent", "finished", "paid"]}
+NUMBERS["auto_import_every_minutes"] = (0, 10080)
+MULTI = {
+    "sync_kinds": ALL_KINDS,
+    "invoice_sync_statuses": ["sent", "finished", "paid"],
+    "auto_import_kinds": LINKED_IMPORT_KINDS,
+}
+CHOICES = {"conflicts": CONFLICT_RULES}
 FORMATS = {
     "customer_name_format": "Fields: {first_name}, {last_name}, {company_name}, {name}, {email}, {phone}.",
     "job_name_format": "Fields: {number}, {name}, {description}, {address.line1}, {address.city}, {customer}.",
@@ -77,6 +83,7 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("Pace", ("batch_size", "max_attempts", "import_max_returned")),
+    ("Changes made in QuickBooks", ("auto_import_every_minutes", "auto_import_kinds", "conflicts")),
 ]
 
 
@@ -135,6 +142,8 @@ def build_fields(
             spec.minimum, spec.maximum = NUMBERS[key]
         elif key in MULTI:
             spec.widget, spec.choices = "checkboxes", list(MULTI[key])
+        elif key in CHOICES:
+            spec.widget, spec.choices = "select", list(CHOICES[key])
         elif key == "sync_start_date":
             spec.widget, spec.nullable = "date", True
             spec.help = "Leave empty to sync everything."

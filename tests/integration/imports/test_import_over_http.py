@@ -153,7 +153,9 @@ def test_a_second_import_brings_only_the_changes_made_in_quickbooks(runtime, con
     with runtime.transaction() as db:
         latest = {
             run.kind: run
-            for run in db.scalars(select(ImportRun).where(ImportRun.company_id == connected.company_id)).all()
+            for run in db.scalars(
+                select(ImportRun).where(ImportRun.company_id == connected.company_id).order_by(ImportRun.id)
+            ).all()
         }
         # Seen again: the change, and the newest object of last time (an hour of overlap), which changes nothing.
         assert (latest["customers"].seen, latest["customers"].updated, latest["customers"].created) == (2, 1, 0)
