@@ -219,6 +219,7 @@ def readd(db: Session, company: Company, record: Record) -> None:
         raise QbwcError(f"{record.kind.value} {record.external_id} was not deleted in QuickBooks; nothing to re-add")
     lifecycle.move(db, record, Event.READD)
     lifecycle.forget_deleted(record)
+    record.qb_data = {k: v for k, v in (record.qb_data or {}).items() if k != "deleted_in_quickbooks"}
     synclog.append(db, record, LogEvent.RETRIED, "Re-add requested: it goes to QuickBooks as a new entry.")
     record_changed(db, company, record, explicit=True)
 

@@ -33,6 +33,7 @@ STATE_LABELS = {
     "error": "Error",
     "blocked": "Blocked",
     "excluded": "Excluded",
+    "deleted_in_quickbooks": "Deleted in QuickBooks",
 }
 
 STATE_HELP = {
@@ -43,6 +44,7 @@ STATE_HELP = {
     "error": "QuickBooks refused it or it cannot be sent as it is; fix the cause, then reprocess.",
     "blocked": "Waits for another record that is in error.",
     "excluded": "Deliberately not synced.",
+    "deleted_in_quickbooks": "Someone deleted its entry in QuickBooks; it is not added again unless you re-add it.",
 }
 
 API_PREFIX = "/api/"
