@@ -19,13 +19,13 @@ from qbwc_server import clock
 from qbwc_server.company_settings import effective
 from qbwc_server.imports import runs
 from qbwc_server.imports.kinds import KINDS
-from qbwc_server.models import Company, ImportRun, ImportStatus, ImportWatermark, WcSession
+from qbwc_server.models import Company, ImportRun, ImportStatus, WcSession
 
 log = logging.getLogger(__name__)
 
 
 def due_kinds(db: Session, company: Company) -> list[str]:
-    """Return the kinds whose scheduled import is due now (imported before, not active, last run long enough ago)."""
+    """Return the kinds whose scheduled import is due now (imported once, not active, last run long enough ago)."""
     settings = effective(company.settings)
     every = int(settings.get("auto_import_every_minutes") or 0)
     if every <= 0 or company.paused:
@@ -35,9 +35,13 @@ def due_kinds(db: Session, company: Company) -> list[str]:
         return []
     imported = set(
         db.scalars(
-            select(ImportWatermark.kind).where(
-                ImportWatermark.company_id == company.id, ImportWatermark.kind.in_(wanted)
+            select(ImportRun.kind)
+            .where(
+                ImportRun.company_id == company.id,
+                ImportRun.kind.in_(wanted),
+                ImportRun.status == ImportStatus.DONE,
             )
+            .distinct()
         ).all()
     )
     latest = dict(

@@ -126,7 +126,7 @@ class ImportPageStep:
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Stream the page into the records, then say whether the run goes on (again), is done, or failed."""
         run = _run_of(ctx.db, item)
-        seen_before = run.seen
+        seen_before = _count(run)
         cursor = _cursor(run)
         cursor.pending = cursor.pending_ticket = None
         run.cursor = cursor
@@ -134,7 +134,7 @@ class ImportPageStep:
             self._file(ctx, run, rs)
         except XmlError as exc:
             _failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
-        return _after(run, imported=max(0, run.seen - seen_before))
+        return _after(run, imported=max(0, _count(run) - seen_before))
 
     def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
         """Fail the run: QuickBooks could not run the query, and asking the same again will not help."""
@@ -243,6 +243,14 @@ def _in_quickbooks_zone(when: datetime | None, cursor: ImportCursor) -> datetime
         return None
     offset = _parse_offset(cursor.tz)
     return when.astimezone(timezone(offset)) if offset is not None else when
+
+
+def _count(run: ImportRun) -> int:
+    """Return what a run brought so far: objects read, or for a scheduled run only what changed (it re-reads an
+    hour of overlap each time, which is no news to the session's summary)."""
+    if run.scheduled:
+        return (run.created or 0) + (run.updated or 0) + (run.deleted or 0)
+    return run.seen or 0
 
 
 def _run_of(db: Session, item: QueueItem) -> ImportRun:
