@@ -363,9 +363,13 @@ def describe_moves() -> str:
     """Return the record and queue-item tables as Markdown (the README shows this text, checked by a test)."""
     lines = ["| event | from | to |", "| --- | --- | --- |"]
     for event, (starts, end) in RECORD_RULES.items():
-        names = "any state but sent" if starts == _IDLE else ", ".join(s.value for s in SyncState if s in starts)
-        if starts == _IDLE | {S}:
+        missing = [s.value for s in SyncState if s not in starts]
+        if not missing:
             names = "any state"
+        elif len(missing) <= 2 < len(starts):
+            names = "any state but " + " and ".join(missing)
+        else:
+            names = ", ".join(s.value for s in SyncState if s in starts)
         lines.append(f"| {event.value} | {names} | {end.value} |")
     lines += ["", "| queue item event | from | to |", "| --- | --- | --- |"]
     for item_event, (item_starts, item_end) in ITEM_RULES.items():

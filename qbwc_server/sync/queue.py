@@ -96,7 +96,7 @@ def enqueue(
     for prerequisite in referenced_records(db, company, record):
         if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
             continue
-        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED):
+        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED):
             continue  # it waits for a person; the dependant shows it is blocked when claimed
         if open_item(db, prerequisite) is None:
             enqueue(db, company, prerequisite, existing=None, _seen=seen)

@@ -70,7 +70,8 @@ def apply(
         assert change.error is not None
         fail(db, item, record, change.error, outcome)
         return
-    if change.look_up_first is not None:
+    if change.look_up_first is not None and change.look_up_first.sync_state is not SyncState.QB_DELETED:
+        # (A prerequisite deleted in QuickBooks is not added back on its own: the dependant shows it is blocked.)
         lifecycle.forget_synced_version(change.look_up_first)
         queue.enqueue(db, company, change.look_up_first, action=QueueAction.LOOKUP)
     if change.refused_with is not None:

@@ -167,7 +167,8 @@ def test_a_customer_changed_in_the_app_and_in_quickbooks_at_once_shows_the_confl
     log = log_of(answer)
     assert any(
         m.startswith(
-            "Changed both in the app and in QuickBooks since the last sync — phone: app '555-0199', QuickBooks '555-0123'."
+            "Changed both in the app and in QuickBooks since the last sync — "
+            "phone: app '555-0199', QuickBooks '555-0123'."
         )
         for m in log
     )
