@@ -70,7 +70,7 @@ class RefreshStep(RecordStep):
                     rs.status_code,
                 )
                 return Transition(Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,))
-            if self.on_current is not None and not item.unknown_outcome:
+            if self.on_current is not None and sent is not None and sent.refused_with is not None:
                 # QuickBooks refused our EditSequence (3200): someone changed the record there since our last sync.
                 self.on_current(ctx, record, rs.rets[0])
             line = LogLine(

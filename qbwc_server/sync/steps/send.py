@@ -115,7 +115,12 @@ class SendStep(RecordStep):
             )
         if action is Action.REFRESH:
             return Transition(
-                Result.AGAIN, next_action=QueueAction.REFRESH, item_error=rs.message, refusal=refusal, log=(answered,)
+                Result.AGAIN,
+                next_action=QueueAction.REFRESH,
+                item_error=rs.message,
+                refusal=refusal,
+                refused_with=rs.status_code,  # the refresh then knows QuickBooks' copy changed under our Mod
+                log=(answered,),
             )
         if action is Action.RETRY_LATER:
             delay = policy.retry_delay((item.attempts or 0) + 1)
