@@ -17,9 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("import_runs") as batch_op:
-        batch_op.add_column(sa.Column("deleted", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("scheduled", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN (SQLite too): a batch copy of the table would drop it, and with it, by cascade, the queue items
+    # of imports in progress.
+    op.add_column("import_runs", sa.Column("deleted", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("import_runs", sa.Column("scheduled", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
