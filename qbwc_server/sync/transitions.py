@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from qbwc_server import synclog
+from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, Note, QueueAction, QueueItem, Record, SyncState
+from qbwc_server.models import Company, LogEvent, Note, NoteKind, QueueAction, QueueItem, Record, SyncState
 from qbwc_server.sync import lifecycle, policy, queue
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.steps.base import Result, Transition
@@ -52,6 +52,9 @@ def apply(
         lifecycle.refresh_identity(record, change.refreshed)
     if change.forget_identity:
         lifecycle.forget_identity(record)
+    if change.deleted_in_quickbooks:
+        deleted_in_quickbooks(db, item, record, ticket)
+        return
     if change.refusal is not None:
         refusals = lifecycle.count_refusal(item)
         max_attempts = int(effective(company.settings)["max_attempts"])
@@ -138,3 +141,16 @@ def again(
     )
     if record is not None and record.sync_state is not SyncState.QUEUED:
         lifecycle.move(db, record, Event.REQUEUE)
+
+
+def deleted_in_quickbooks(db: Session, item: QueueItem, record: Record, ticket: str) -> None:
+    """Our Mod found the record's entry deleted in QuickBooks: off the queue, shown as deleted, never re-added alone."""
+    lifecycle.move_item(item, ItemEvent.CANCEL)
+    lifecycle.move(db, record, Event.RESET)  # back from sent: QuickBooks ran the request, and it changed nothing
+    message = (
+        f"Deleted in QuickBooks: it no longer has this {record.kind.value} (found when sending a change on "
+        f"{clock.now():%Y-%m-%d}). It is not added again on its own: re-add it if QuickBooks should have it."
+    )
+    lifecycle.move(db, record, Event.VANISH, Note(NoteKind.DELETED_IN_QUICKBOOKS, message))
+    record.qb_data = {**(record.qb_data or {}), "deleted_in_quickbooks": None}
+    synclog.append(db, record, LogEvent.DELETED_IN_QUICKBOOKS, message, ticket=ticket)

@@ -133,6 +133,11 @@ class SendStep(RecordStep):
                 Result.AGAIN, look_up_first=missing, item_error=rs.message, refusal=refusal, log=(answered,)
             )
         # Action.RESYNC: the object we hold an id for is gone from QuickBooks.
+        if sent is not None and not sent.add:
+            # Our Mod's entry was deleted in QuickBooks: shown as such, and only added again if a person re-adds it.
+            return Transition(
+                Result.AGAIN, deleted_in_quickbooks=True, item_error=rs.message, refusal=refusal, log=(answered,)
+            )
         gone = LogLine(LogEvent.RETRIED, "QuickBooks no longer has this record; it will be added again.")
         return Transition(
             Result.AGAIN, forget_identity=True, item_error=rs.message, refusal=refusal, log=(answered, gone)

@@ -361,3 +361,21 @@ def test_scheduled_imports_are_off_at_zero_and_cover_only_the_chosen_kinds(harne
     assert report.requests["InvoiceQueryRq"] == 1 and report.requests["CustomerQueryRq"] == 0
     status, body = h.call("PATCH", "/api/v1/settings", {"auto_import_kinds": ["widgets"], "conflicts": "both"})
     assert status == 422 and set(body["errors"]) == {"auto_import_kinds", "conflicts"}
+
+
+def test_a_change_sent_for_an_invoice_deleted_in_quickbooks_meanwhile_does_not_add_it_again(harness):
+    h = harness()
+    invoice = synced_invoice(h)
+    h.qb.delete(invoice["quickbooks"]["id"])  # before any import could notice
+    body = {k: invoice[k] for k in ("customer", "number", "date", "status", "lines")}
+    h.put("invoices", "inv1", {**body, "memo": "Second visit"})
+
+    report = h.session()
+
+    assert report.requests["InvoiceModRq"] == 1 and report.requests["InvoiceAddRq"] == 0
+    answer = h.get("invoices", "inv1")
+    assert answer["sync"]["state"] == "deleted_in_quickbooks"
+    assert answer["sync"]["last_error"]["message"].startswith("Deleted in QuickBooks: it no longer has this invoice")
+    assert answer["memo"] == "Second visit"
+    assert h.sync()[-1].outcome == "no_work"
+    assert [t for t in h.qb_txns("Invoice") if t.get("RefNumber") == "7001"] == []
