@@ -12,6 +12,9 @@ from qbwc_server import tax_mapping
 from qbwc_server.errors import InvalidInput
 
 ALL_KINDS = ["customer", "job", "item", "invoice", "payment", "vendor", "bill", "credit_memo", "refund"]
+# The imports a Web Connector session can run on the company's schedule: the kinds linked to our records.
+LINKED_IMPORT_KINDS = ["customers", "items", "vendors", "invoices", "payments", "bills"]
+CONFLICT_RULES = ["app_wins", "quickbooks_wins"]
 INVOICE_STATUSES = ["draft", "sent", "finished", "paid"]
 LINKABLE_KINDS = ("customer", "job", "item", "vendor")  # kinds link_policy is chosen for
 
@@ -30,6 +33,7 @@ class Kind(enum.Enum):
     TEXT = "text"  # a QuickBooks name (account, tax code); empty only where the default is empty
     CHOICE = "choice"  # one of a few words (the first is the default)
     KIND_CHOICE = "kind_choice"  # one of a few words for each list kind (customer, job, item, vendor)
+    CHOICES = "choices"  # any of the setting's choices
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,29 @@ SETTINGS: tuple[Setting, ...] = (
         Kind.CHOICE,
         choices=("find_or_add", "find_only"),
     ),
+    Setting(
+        "auto_import_every_minutes",
+        240,
+        "Bring changes made in QuickBooks in every so many minutes, after a Web Connector session sends the queue "
+        "(0: only when someone imports)",
+        Kind.NUMBER,
+        limits=(0, 10080),
+    ),
+    Setting(
+        "auto_import_kinds",
+        list(LINKED_IMPORT_KINDS),
+        "Which kinds the scheduled imports bring in (each once imported by hand or synced)",
+        Kind.CHOICES,
+        choices=tuple(LINKED_IMPORT_KINDS),
+    ),
+    Setting(
+        "conflicts",
+        "app_wins",
+        "When a field changed both in the app and in QuickBooks since the last sync: app_wins sends the app's value "
+        "back to QuickBooks, quickbooks_wins takes QuickBooks' value",
+        Kind.CHOICE,
+        choices=tuple(CONFLICT_RULES),
+    ),
 )
 DEFAULTS: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
 DESCRIPTIONS: dict[str, str] = {setting.key: setting.description for setting in SETTINGS}
@@ -208,7 +235,7 @@ def parse_cli_value(key: str, raw: str) -> Any:
         return _BOOLEAN_WORDS.get(raw.lower(), raw)
     if kind is Kind.NUMBER:
         return raw
-    if kind in (Kind.KINDS, Kind.STATUSES, Kind.NAMES):
+    if kind in (Kind.KINDS, Kind.STATUSES, Kind.NAMES, Kind.CHOICES):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if kind is Kind.MAPPING:
         try:
@@ -250,6 +277,16 @@ def _check(key: str, value: Any) -> Any:
         return statuses
     if kind is Kind.NAMES:
         return None if value in (None, [], "") else _string_list(value)
+    if kind is Kind.CHOICES:
+        chosen = [] if value is None else _string_list(value)
+        unknown = [c for c in chosen if c not in setting.choices]
+        if unknown:
+            raise ValueError(f"unknown choice {unknown[0]!r}; choose from {', '.join(setting.choices)}")
+        return list(dict.fromkeys(chosen))
+    if kind is Kind.CHOICE:
+        if value not in setting.choices:
+            raise ValueError(f"must be one of {', '.join(setting.choices)}")
+        return value
     if kind is Kind.DATE:
         if value in (None, ""):
             return None

@@ -118,6 +118,25 @@ def _components() -> dict[str, Any]:
                         },
                     },
                 },
+                "deleted_in_quickbooks_at": {
+                    "type": ["string", "null"],
+                    "description": "when QuickBooks' entry was deleted there (QuickBooks' time); null otherwise",
+                },
+                "conflicts": {
+                    "type": "array",
+                    "description": "fields changed both in the app and in QuickBooks at the latest import, and how "
+                    "the setting `conflicts` settled each",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "app_value": {},
+                            "quickbooks_value": {},
+                            "resolved": {"type": "string", "enum": ["app_wins", "quickbooks_wins"]},
+                            "at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
                 "log": {
                     "type": "array",
                     "items": {
@@ -300,6 +319,14 @@ def _record_paths(kind: RecordKind) -> dict[str, Any]:
                 f"sync_{kind.value}",
                 f"Queue a {kind.value} now",
                 {"200": _json_body(one, "the record"), **_errors(404, 409)},
+            ),
+        },
+        f"{PREFIX}/{res}/{{external_id}}/readd": {
+            "parameters": [EXTERNAL_ID_PARAM],
+            "post": _op(
+                f"readd_{kind.value}",
+                f"Add a {kind.value} deleted in QuickBooks to QuickBooks again, as a new entry",
+                {"200": _json_body(one, "the record, queued"), **_errors(404, 409)},
             ),
         },
     }

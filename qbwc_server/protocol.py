@@ -217,7 +217,7 @@ class Conversation:
                         return EXPIRED_MESSAGE
                     if wc.state == SessionState.OPEN:
                         self._end(db, wc, SessionState.CLOSED, "closed")
-                        wc.summary = summarize(wc)
+                        wc.summary = self._closing_summary(db, wc)
                     elif wc.state == SessionState.FAILED and wc.last_error:
                         return wc.last_error
                     call.outcome = wc.state.value
@@ -226,6 +226,23 @@ class Conversation:
                 log.exception("closeConnection failed")
                 call.outcome = "error"
                 return "Closed"
+
+    def _closing_summary(self, db: Session, wc: WcSession) -> str:
+        """Return the session's summary with what it did of the work due on a schedule (scheduled imports)."""
+        company = db.get(Company, wc.company_id)
+        notes: list[str] = []
+        if company is not None:
+            try:
+                with db.begin_nested():
+                    notes = self.engine.closing_notes(db, company, wc)
+            except Exception:
+                log.exception("the closing notes of session %s… failed", wc.ticket[:8])
+        text = summarize(wc)
+        if notes and text == NOTHING_SUMMARY:
+            text = "; ".join(notes)
+        elif notes:
+            text = "; ".join([text, *notes])
+        return text if len(text) <= 300 else text[:299] + "…"
 
     # --- interactive mode (not used) -------------------------------------------------------------------------
 

@@ -6,14 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from lxml import etree
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from qbwc_server.config import Settings
 from qbwc_server.db import make_engine, make_session_factory, transaction
 from qbwc_server.imports import ImportPageStep
+from qbwc_server.imports.schedule import ScheduledImports
+from qbwc_server.imports.store import take_current
+from qbwc_server.models import Record
 from qbwc_server.sync.engine import SyncEngine
-from qbwc_server.sync.steps import STEPS
+from qbwc_server.sync.steps import STEPS, Answering
+from qbwc_server.sync.steps.refresh import RefreshStep
 
 
 @dataclass
@@ -40,10 +45,24 @@ class Runtime:
             yield session
 
     def sync_engine(self) -> SyncEngine:
-        """Build the sync engine with every step: the sync core's record steps, and the import page."""
+        """Build the sync engine with every step (the sync core's record steps, and the import page) and the
+        scheduled imports a session runs after the queue."""
         # The import page is registered here, not in `sync.steps`: imports build on the sync core, not the reverse.
-        return SyncEngine(self.settings, steps={**STEPS, ImportPageStep.action: ImportPageStep()})
+        return SyncEngine(
+            self.settings,
+            steps={
+                **STEPS,
+                RefreshStep.action: RefreshStep(on_current=_take_current),
+                ImportPageStep.action: ImportPageStep(),
+            },
+            hooks=[ScheduledImports()],
+        )
 
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def _take_current(ctx: Answering, record: Record, ret: etree._Element) -> None:
+    """Take QuickBooks' current copy of a record into ours before a Mod goes again (see `RefreshStep`)."""
+    take_current(ctx.db, ctx.company, record, ret, ctx.ticket)

@@ -137,7 +137,9 @@ def _label(kind: str) -> str:
 
 def _line(d: runs.RunStatus) -> str:
     counts = f"{d.seen} read, {d.created} new, {d.updated} updated, {d.unchanged} unchanged"
-    text = f"{_label(d.kind)}: {d.status}"
+    if d.deleted:
+        counts += f", {d.deleted} deleted in QuickBooks"
+    text = f"{_label(d.kind)}{' (scheduled)' if d.scheduled else ''}: {d.status}"
     if d.status in ("queued", "running"):
         text += f" {d.percent}%"
     text += f" — {counts}"

@@ -149,4 +149,20 @@ def cancel(obj, slug: str, kind_name: str, external_id: str) -> None:
     click.echo(f"{kind.value} {external_id} was taken off the queue; it is pending.")
 
 
+@queue_group.command("readd")
+@click.argument("slug")
+@click.argument("kind_name", metavar="KIND")
+@click.argument("external_id")
+@click.pass_obj
+def readd(obj, slug: str, kind_name: str, external_id: str) -> None:
+    """Add a record deleted in QuickBooks to QuickBooks again, as a new entry."""
+    kind = parse_kind(kind_name)
+    with obj.runtime.transaction() as db:
+        company = find_company(db, slug)
+        record = store.get(db, company, kind, external_id)
+        queue.readd(db, company, record)
+        state = record.sync_state.value
+    click.echo(f"{kind.value} {external_id} is now {state}; it goes to QuickBooks as a new entry.")
+
+
 COMMANDS = [queue_group]

@@ -50,6 +50,7 @@ MAPPED_FIELDS: dict[RecordKind, tuple[str, ...]] = {
         "lines",
     ),
     RecordKind.PAYMENT: ("customer", "date", "amount", "method", "reference", "memo", "applied_to"),
+    RecordKind.BILL: ("vendor", "number", "date", "due_date", "memo", "expense_lines", "item_lines"),
 }
 _NUMBER_KEYS = {"price", "cost", "amount", "rate", "quantity"}
 
@@ -94,7 +95,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], fields: tuple[str, ...]
     return changes
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     if value is None:
         return "(empty)"
     if isinstance(value, bool):
@@ -113,7 +114,7 @@ def describe(changes: list[tuple[str, Any, Any]]) -> str:
         if isinstance(before, list) or isinstance(after, list):
             parts.append(f"{field} changed")
         else:
-            parts.append(f"{field}: {_show(before)} → {_show(after)}")
+            parts.append(f"{field}: {show(before)} → {show(after)}")
     return "; ".join(parts)
 
 

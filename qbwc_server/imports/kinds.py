@@ -18,6 +18,9 @@ class ImportKind:
     order: int  # lists before the transactions that point at them; parents before what hangs below them
     is_transaction: bool = False
     include_line_items: bool = False
+    # What QuickBooks calls a deleted entry of this kind (ListDelType / TxnDelType): the run's last page asks which
+    # were deleted since the run's start point.
+    deleted_types: tuple[str, ...] = ()
 
     @property
     def rq_type(self) -> str:
@@ -43,11 +46,16 @@ KINDS: dict[str, ImportKind] = {
         ImportKind("classes", "classes", 12),
         ImportKind("payment_methods", "payment methods", 13),
         ImportKind("sales_tax_codes", "sales tax codes", 14),
-        ImportKind("items", "items", 20),
-        ImportKind("customers", "customers and jobs", 30),
-        ImportKind("vendors", "vendors", 31),
-        ImportKind("invoices", "invoices", 40, is_transaction=True, include_line_items=True),
-        ImportKind("payments", "payments", 50, is_transaction=True, include_line_items=True),
+        ImportKind("items", "items", 20, deleted_types=("ItemService", "ItemNonInventory", "ItemOtherCharge")),
+        ImportKind("customers", "customers and jobs", 30, deleted_types=("Customer",)),
+        ImportKind("vendors", "vendors", 31, deleted_types=("Vendor",)),
+        ImportKind(
+            "invoices", "invoices", 40, is_transaction=True, include_line_items=True, deleted_types=("Invoice",)
+        ),
+        ImportKind(
+            "payments", "payments", 50, is_transaction=True, include_line_items=True, deleted_types=("ReceivePayment",)
+        ),
+        ImportKind("bills", "bills", 51, is_transaction=True, include_line_items=True, deleted_types=("Bill",)),
     )
 }
 

@@ -20,9 +20,9 @@ from qbwc_server.sync.builders.names import qb_name
 from qbwc_server.sync.builders.types import RecordProblem
 
 
-def baseline(record: Record, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the record's data as QuickBooks last got it from us (with the name as we sent it)."""
-    data = dict(record.data or {})
+def baseline(record: Record, settings: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the record's data (or `data`, an earlier version of it) with the name as QuickBooks has it."""
+    data = dict(record.data or {}) if data is None else dict(data)
     if record.kind.is_list:
         if record.qb_full_name:
             data["name"] = record.qb_full_name.rsplit(":", 1)[-1]

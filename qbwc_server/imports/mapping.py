@@ -383,6 +383,107 @@ def payment(ret: etree._Element) -> Entry:
     return entry
 
 
+def bill(ret: etree._Element) -> Entry:
+    """Map a BillRet with its expense and item lines to bill record data."""
+    entry = _base(ret, "TxnID")
+    entry.name = entry.full_name = _text(ret, "RefNumber") or entry.qb_id
+    entry.record_kind = RecordKind.BILL
+    vendor_id = _text(ret, "VendorRef/ListID")
+    if vendor_id:
+        entry.data["vendor"] = f"qb-{vendor_id}"
+        entry.refs["vendor"] = ((RecordKind.VENDOR,), vendor_id)
+    entry.data.update(
+        _drop_empty(
+            {
+                "number": _text(ret, "RefNumber"),
+                "date": _text(ret, "TxnDate"),
+                "due_date": _text(ret, "DueDate"),
+                "memo": _text(ret, "Memo"),
+            }
+        )
+    )
+    expense_lines: list[dict[str, Any]] = []
+    for index, line in enumerate(ret.findall("ExpenseLineRet")):
+        expense_lines.append(
+            _drop_empty(
+                {
+                    "id": _text(line, "TxnLineID"),
+                    "account": _text(line, "AccountRef/FullName"),
+                    "amount": _text(line, "Amount"),
+                    "memo": _text(line, "Memo"),
+                }
+            )
+        )
+        _billable(entry, line, f"expense_lines.{index}", expense_lines[-1])
+    item_lines: list[dict[str, Any]] = []
+    for index, line in enumerate(ret.iter("ItemLineRet")):
+        item_id = _text(line, "ItemRef/ListID")
+        item_lines.append(
+            _drop_empty(
+                {
+                    "id": _text(line, "TxnLineID"),
+                    "item": f"qb-{item_id}" if item_id else None,
+                    "description": _text(line, "Desc"),
+                    "quantity": _text(line, "Quantity"),
+                    "cost": _text(line, "Cost"),
+                    "amount": _text(line, "Amount"),
+                }
+            )
+        )
+        if item_id:
+            entry.refs[f"item_lines.{index}.item"] = ((RecordKind.ITEM,), item_id)
+        _billable(entry, line, f"item_lines.{index}", item_lines[-1])
+    entry.data["expense_lines"] = expense_lines
+    entry.data["item_lines"] = item_lines
+    entry.qb_data.update(
+        _drop_empty(
+            {
+                "vendor_full_name": _text(ret, "VendorRef/FullName"),
+                "amount_due": _text(ret, "AmountDue"),
+                "open_amount": _text(ret, "OpenAmount"),
+                "is_paid": _flag(ret, "IsPaid"),
+            }
+        )
+    )
+    return entry
+
+
+def _billable(entry: Entry, line: etree._Element, path: str, mapped: dict[str, Any]) -> None:
+    """Keep the customer (or job) a bill line is billable to; the store turns it into our customer and job."""
+    customer_id = _text(line, "CustomerRef/ListID")
+    if customer_id:
+        mapped["customer"] = f"qb-{customer_id}"
+        entry.refs[f"{path}.customer"] = (CUSTOMERS, customer_id)
+
+
+# --- deletions --------------------------------------------------------------------------------------------
+
+# QuickBooks' ListDelType / TxnDelType of each kind of record we keep.
+LIST_DEL_TYPES: dict[str, RecordKind] = {
+    "Customer": RecordKind.CUSTOMER,  # a job is a Customer in QuickBooks
+    "Vendor": RecordKind.VENDOR,
+    "ItemService": RecordKind.ITEM,
+    "ItemNonInventory": RecordKind.ITEM,
+    "ItemOtherCharge": RecordKind.ITEM,
+}
+TXN_DEL_TYPES: dict[str, RecordKind] = {
+    "Invoice": RecordKind.INVOICE,
+    "ReceivePayment": RecordKind.PAYMENT,
+    "Bill": RecordKind.BILL,
+}
+
+
+def deleted(ret: etree._Element) -> Entry:
+    """Map a ListDeletedRet or TxnDeletedRet: what was deleted, and when (kept where an entry keeps TimeModified)."""
+    is_txn = ret.tag == "TxnDeletedRet"
+    entry = _base(ret, "TxnID" if is_txn else "ListID")
+    del_type = _text(ret, "TxnDelType" if is_txn else "ListDelType") or ""
+    entry.time_modified = _text(ret, "TimeDeleted")
+    entry.name = entry.full_name = _text(ret, "RefNumber" if is_txn else "FullName") or entry.qb_id
+    entry.qb_data = {"del_type": del_type, "time_deleted": entry.time_modified}
+    return entry
+
+
 _BY_KIND = {
     "accounts": account,
     "terms": terms,
@@ -394,6 +495,9 @@ _BY_KIND = {
     "vendors": vendor,
     "invoices": invoice,
     "payments": payment,
+    "bills": bill,
+    "deleted_lists": deleted,
+    "deleted_transactions": deleted,
 }
 
 

@@ -25,9 +25,12 @@ from qbwc_server.models import (
     ImportRun,
     ImportStatus,
     ImportWatermark,
+    Origin,
     QueueAction,
     QueueItem,
     QueueStatus,
+    Record,
+    RecordKind,
 )
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.lifecycle import ItemEvent
@@ -40,6 +43,8 @@ ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
 SAFETY_OVERLAP = timedelta(hours=1)
 # Import pages go before the records in the queue (whose priorities are 10 and up): subtracted from the kind's order.
 PAGES_FIRST = 100
+# Scheduled imports go after them, so records queued at any time never wait for one: added to the kind's order.
+SCHEDULED_PAGES_LAST = 1000
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class RunStatus:
     created: int
     updated: int
     unchanged: int
+    deleted: int  # linked records found deleted in QuickBooks
+    scheduled: bool  # started on the company's schedule rather than by a person
     remaining: int | None
     percent: int
     incremental_from: str | None
@@ -74,11 +81,13 @@ def active_runs(db: Session, company: Company) -> list[ImportRun]:
     return sorted(rows, key=lambda run: (KINDS[run.kind].order if run.kind in KINDS else 99, run.id))
 
 
-def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = False) -> list[ImportRun]:
+def start(
+    db: Session, company: Company, kinds: Iterable[str], *, full: bool = False, scheduled: bool = False
+) -> list[ImportRun]:
     """Queue an import of each kind (``all`` for every kind) for the next Web Connector session.
 
     A kind already queued or running keeps its run. ``full`` reads everything again instead of only what
-    changed since the last import.
+    changed since the last import. ``scheduled`` runs come from the company's schedule, after the queue's records.
     """
     runs = []
     for kind in parse_kinds(kinds):
@@ -99,11 +108,18 @@ def start(db: Session, company: Company, kinds: Iterable[str], *, full: bool = F
             from_modified=None if full else _incremental_start(db, company, kind),
             cursor=ImportCursor(tz=_last_offset(db, company, kind)),
             created_at=clock.now(),
+            scheduled=scheduled,
         )
         db.add(run)
         db.flush()
         _queue_pages(db, run)
-        log.info("import of %s queued for %s (run %s)", kind.name, company.slug, run.id)
+        log.info(
+            "%s import of %s queued for %s (run %s)",
+            "scheduled" if scheduled else "an",
+            kind.name,
+            company.slug,
+            run.id,
+        )
         runs.append(run)
     return runs
 
@@ -136,7 +152,7 @@ def _queue_pages(db: Session, run: ImportRun) -> None:
             import_id=run.id,
             action=QueueAction.IMPORT,
             status=QueueStatus.READY,
-            priority=kind.order - PAGES_FIRST,
+            priority=kind.order + SCHEDULED_PAGES_LAST if run.scheduled else kind.order - PAGES_FIRST,
         )
     )
     db.flush()
@@ -163,6 +179,8 @@ def describe(run: ImportRun) -> RunStatus:
         created=run.created,
         updated=run.updated,
         unchanged=max(0, run.seen - run.created - run.updated),
+        deleted=run.deleted or 0,
+        scheduled=bool(run.scheduled),
         remaining=run.remaining,
         percent=percent(run),
         incremental_from=_iso(run.from_modified),
@@ -211,6 +229,32 @@ def advance_watermark(db: Session, company: Company, kind: str, through: datetim
         db.add(ImportWatermark(company_id=company.id, kind=kind, modified_through=through))
     elif clock.aware(mark.modified_through) < through:
         mark.modified_through = through
+
+
+def deletions_since(
+    db: Session, company: Company, kind: ImportKind, record_kinds: tuple[RecordKind, ...]
+) -> tuple[bool, datetime | None]:
+    """Return whether to ask QuickBooks what it deleted of a kind, and since when (None: all it remembers).
+
+    Since the last run of the kind (its watermark, with the overlap); a kind never imported asks for every deletion
+    only when records of ours are linked to QuickBooks entries of it (synced from the app), and not at all otherwise.
+    """
+    if not kind.deleted_types:
+        return False, None
+    since = _incremental_start(db, company, kind)
+    if since is not None:
+        return True, since
+    linked = db.scalar(
+        select(Record.id)
+        .where(
+            Record.company_id == company.id,
+            Record.kind.in_(record_kinds),
+            Record.qb_id.is_not(None),
+            Record.origin == Origin.APP,
+        )
+        .limit(1)
+    )
+    return linked is not None, None
 
 
 def _incremental_start(db: Session, company: Company, kind: ImportKind) -> datetime | None:

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
-from qbwc_server.imports import runs
+from qbwc_server.imports import deletions, runs
 from qbwc_server.imports.kinds import KINDS, ImportKind
-from qbwc_server.imports.mapping import Entry, map_ret
+from qbwc_server.imports.mapping import Entry, deleted, map_ret
 from qbwc_server.imports.reference_lists import parse_time
 from qbwc_server.imports.store import Store
 from qbwc_server.models import (
@@ -36,7 +36,7 @@ from qbwc_server.models import (
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import lifecycle
-from qbwc_server.sync.builders.lists import build_list_query
+from qbwc_server.sync.builders.lists import build_deleted_query, build_list_query
 from qbwc_server.sync.lifecycle import ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.steps import Answering, Drafting, Result, Transition
@@ -49,7 +49,9 @@ RECORD_KINDS: dict[str, tuple[RecordKind, ...]] = {
     "vendors": (RecordKind.VENDOR,),
     "invoices": (RecordKind.INVOICE,),
     "payments": (RecordKind.PAYMENT,),
+    "bills": (RecordKind.BILL,),
 }
+
 NO_MATCH = (1,)  # "A query request did not find a matching object in QuickBooks"
 MAX_FAILURES = 3
 CHUNK = 200  # objects mapped and stored together
@@ -91,16 +93,24 @@ class ImportPageStep:
         number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
         max_returned = int(effective(ctx.company.settings)["import_max_returned"])
-        built = build_list_query(
-            kind.name,
-            request_id,
-            iterator=("Continue" if continuing else "Start") if kind.pages else None,
-            iterator_id=run.iterator_id if continuing else None,
-            max_returned=max_returned if kind.pages else None,
-            from_modified=_as_datetime(cursor.iter_from),
-            active_status="All",
-            include_line_items=kind.include_line_items,
-        )
+        if cursor.deletions:
+            built = build_deleted_query(
+                request_id,
+                kind.deleted_types,
+                transactions=kind.is_transaction,
+                from_deleted=_in_quickbooks_zone(_as_datetime(cursor.deleted_since), cursor),
+            )
+        else:
+            built = build_list_query(
+                kind.name,
+                request_id,
+                iterator=("Continue" if continuing else "Start") if kind.pages else None,
+                iterator_id=run.iterator_id if continuing else None,
+                max_returned=max_returned if kind.pages else None,
+                from_modified=_as_datetime(cursor.iter_from),
+                active_status="All",
+                include_line_items=kind.include_line_items,
+            )
         cursor.n, cursor.pending, cursor.pending_ticket = number, request_id, ctx.ticket
         cursor.continuing = bool(continuing)
         run.cursor = cursor
@@ -116,7 +126,7 @@ class ImportPageStep:
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Stream the page into the records, then say whether the run goes on (again), is done, or failed."""
         run = _run_of(ctx.db, item)
-        seen_before = run.seen
+        seen_before = _count(run)
         cursor = _cursor(run)
         cursor.pending = cursor.pending_ticket = None
         run.cursor = cursor
@@ -124,7 +134,7 @@ class ImportPageStep:
             self._file(ctx, run, rs)
         except XmlError as exc:
             _failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
-        return _after(run, imported=max(0, run.seen - seen_before))
+        return _after(run, imported=max(0, _count(run) - seen_before))
 
     def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
         """Fail the run: QuickBooks could not run the query, and asking the same again will not help."""
@@ -161,6 +171,9 @@ class ImportPageStep:
         kind = KINDS[run.kind]
         cursor = _cursor(run)
         tracker = _Tracker(cursor)
+        if cursor.deletions:
+            self._file_deletions(ctx, run, rs)
+            return
         store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
         if rs.status_code == 0:
@@ -183,7 +196,16 @@ class ImportPageStep:
             # QuickBooks said the rest is gone: the iterator ended early, so start a new one where the data stopped.
             _failed_attempt(run, f"QuickBooks ended the iterator early: {rs.message}", give_up=False)
         elif rs.status_code in NO_MATCH or (rs.status_code == 0 and not _more(kind, rs)):
-            _done(ctx.db, ctx.company, run)
+            ask, since = runs.deletions_since(ctx.db, ctx.company, kind, RECORD_KINDS.get(kind.name, ()))
+            if ask:
+                # The data is filed; the last page asks which entries of the kind QuickBooks deleted since the last run.
+                cursor = _cursor(run)  # a fresh copy: the question above flushed the one assigned before
+                cursor.deletions, cursor.failures = True, 0
+                cursor.deleted_since = since.isoformat() if since is not None else None
+                run.iterator_id = run.iterator_ticket = None
+                run.cursor = cursor
+            else:
+                _done(ctx.db, ctx.company, run)
         elif rs.status_code == 0:
             run.iterator_id = rs.iterator_id
             run.iterator_ticket = ctx.ticket
@@ -193,6 +215,42 @@ class ImportPageStep:
         else:
             # An iterator QuickBooks no longer knows, or a refused query (perhaps busy): ask again a few times.
             _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
+
+    def _file_deletions(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
+        """File the answer to the run's deletions page: linked records whose entry is gone are marked, then done."""
+        if rs.status_code not in (0, *NO_MATCH):
+            _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
+            return
+        marker = deletions.Deletions(ctx.db, ctx.company, ticket=ctx.ticket)
+        chunk: list[Entry] = []
+        for ret in rs.stream() if rs.status_code == 0 else ():
+            try:
+                chunk.append(deleted(ret))
+            except ValueError as exc:
+                log.warning("import %s: skipped a deletion QuickBooks returned: %s", run.id, exc)
+                continue
+            if len(chunk) >= self.chunk_size:
+                run.deleted += marker.apply(chunk).updated
+                chunk = []
+        if chunk:
+            run.deleted += marker.apply(chunk).updated
+        _done(ctx.db, ctx.company, run)
+
+
+def _in_quickbooks_zone(when: datetime | None, cursor: ImportCursor) -> datetime | None:
+    """Return a time in QuickBooks' own UTC offset (as its last answers wrote times), for its filters."""
+    if when is None:
+        return None
+    offset = _parse_offset(cursor.tz)
+    return when.astimezone(timezone(offset)) if offset is not None else when
+
+
+def _count(run: ImportRun) -> int:
+    """Return what a run brought so far: objects read, or for a scheduled run only what changed (it re-reads an
+    hour of overlap each time, which is no news to the session's summary)."""
+    if run.scheduled:
+        return (run.created or 0) + (run.updated or 0) + (run.deleted or 0)
+    return run.seen or 0
 
 
 def _run_of(db: Session, item: QueueItem) -> ImportRun:

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog, tax_mapping
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.imports import changes, linking, reference_lists
-from qbwc_server.imports.mapping import Entry
+from qbwc_server.imports import changes, conflicts, linking, reference_lists
+from qbwc_server.imports.mapping import Entry, map_ret
 from qbwc_server.models import (
     Company,
     LogEvent,
@@ -164,6 +165,10 @@ class Store:
                 if entry.record_kind is RecordKind.INVOICE:
                     data["job"] = target.external_id
                 data["customer"] = (target.data or {}).get("customer") or data.get("customer")
+            elif path.endswith(".customer") and target.kind is RecordKind.JOB:
+                # A bill line billable to a job names the job and its customer, as the app's bill lines do.
+                _put(data, path[: -len("customer")] + "job", target.external_id)
+                _put(data, path, (target.data or {}).get("customer") or target.external_id)
             else:
                 _put(data, path, target.external_id)
         for path, code in entry.tax_codes.items():
@@ -255,15 +260,20 @@ class Store:
         return "updated"
 
     def _update(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
-        """Take over what changed in QuickBooks since we last saw the object, without sending it back."""
-        before = (record.qb_data or {}).get("snapshot") or linking.baseline(record, self.settings)
-        found = changes.diff(before, data, changes.MAPPED_FIELDS[record.kind])
+        """Take over what changed in QuickBooks since we last saw the object, without sending it back.
+
+        A field the app changed too since the last sync is a conflict, settled by the company's `conflicts` setting.
+        """
+        fields = changes.MAPPED_FIELDS[record.kind]
+        before = conflicts.ancestor(record, self.settings)
+        found = changes.diff(before, data, fields)
         previous_payment = (record.qb_data or {}).get("snapshot") if record.kind is RecordKind.PAYMENT else None
         old_full_name = record.qb_full_name
         had_unsent_changes = record.synced_version != record.version
-        lines = record.origin is Origin.QUICKBOOKS and entry.record_kind is RecordKind.INVOICE
+        ours = linking.baseline(record, self.settings)
+        lines = record.origin is Origin.QUICKBOOKS and entry.record_kind in (RecordKind.INVOICE, RecordKind.BILL)
         lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
-        record.qb_data = self._qb_data(entry, data)
+        record.qb_data = self._qb_data(entry, data, record)
         self._figures(record, entry, data)
         record.updated_at = clock.now()
         if old_full_name and entry.record_kind is RecordKind.CUSTOMER and old_full_name != entry.full_name:
@@ -275,23 +285,30 @@ class Store:
             return "unchanged"
         if not found:
             return "unchanged"
-        new_data = dict(record.data or {})
-        for field in changes.changed_fields(found):
-            if data.get(field) is None:
-                new_data.pop(field, None)
-            else:
-                new_data[field] = copy.deepcopy(data[field])
-        record.data = new_data
+        rule = str(self.settings.get("conflicts") or conflicts.APP_WINS)
+        clashes = conflicts.find(found, before, ours, fields) if had_unsent_changes else []
+        record.data = conflicts.merge(record.data or {}, data, found, clashes, rule)
         record.version += 1
+        taken = [change for change in found if not any(c.field == change[0] for c in clashes)]
+        if clashes:
+            record.qb_data = {**record.qb_data, "conflicts": conflicts.as_json(clashes, rule)}
+            self._logs.append((record, LogEvent.CONFLICT, conflicts.describe(clashes, rule)))
         if not had_unsent_changes:
             # QuickBooks already has it: nothing to send back.
             lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=True)
-        self._logs.append((record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(found)}"))
+        if taken:
+            self._logs.append(
+                (record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(taken)}")
+            )
         outbox.changed_in_quickbooks(self.db, record, sorted(changes.changed_fields(found)))
         return "updated"
 
-    def _qb_data(self, entry: Entry, data: dict[str, Any]) -> dict[str, Any]:
-        return {**entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+    # What a record keeps in qb_data across imports: what we last sent, and the latest conflicts.
+    _KEPT = ("synced_data", "synced_es", "conflicts")
+
+    def _qb_data(self, entry: Entry, data: dict[str, Any], record: Record | None = None) -> dict[str, Any]:
+        kept = {key: value for key, value in ((record.qb_data if record else None) or {}).items() if key in self._KEPT}
+        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
 
     # --- QuickBooks' figures: totals, balances, paid --------------------------------------------------------
 
@@ -329,8 +346,8 @@ class Store:
     # --- linking by name --------------------------------------------------------------------------------
 
     def _match_by_name(self, entry: Entry) -> Record | None:
-        if entry.record_kind is RecordKind.PAYMENT:
-            return None
+        if entry.record_kind in (RecordKind.PAYMENT, RecordKind.BILL):
+            return None  # no name of their own: an app's payment or bill is found by the lookup when it is sent
         if self._unlinked is None:
             self._unlinked = linking.unlinked_by_name(self.db, self.company.id, self.record_kinds, self.settings)
         return self._unlinked.get(linking.match_key(entry))
@@ -383,7 +400,11 @@ def _label(entry: Entry) -> str:
 
 def _line_ids(data: dict[str, Any]) -> dict[str, str] | None:
     lines = [line for line in data.get("lines") or [] if line.get("id")]
-    return {str(line["id"]): str(line["id"]) for line in lines} or None
+    ids = {str(line["id"]): str(line["id"]) for line in lines}
+    # A bill's expense and item lines are keyed "e:<id>" and "i:<id>", as the bill request builder keys them.
+    for prefix, field in (("e:", "expense_lines"), ("i:", "item_lines")):
+        ids.update({prefix + str(line["id"]): str(line["id"]) for line in data.get(field) or [] if line.get("id")})
+    return ids or None
 
 
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
@@ -403,3 +424,33 @@ def _identity(entry: Entry) -> lifecycle.Identity:
     """Return the identity QuickBooks gave an imported object (full names only for list records)."""
     full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
     return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))
+
+
+IMPORT_KIND_OF = {
+    RecordKind.CUSTOMER: "customers",
+    RecordKind.JOB: "customers",
+    RecordKind.ITEM: "items",
+    RecordKind.VENDOR: "vendors",
+    RecordKind.INVOICE: "invoices",
+    RecordKind.PAYMENT: "payments",
+    RecordKind.BILL: "bills",
+}
+
+
+def take_current(db: Session, company: Company, record: Record, ret: etree._Element, ticket: str | None) -> None:
+    """Bring QuickBooks' current copy of a linked record (a refresh's answer) into ours, as an import would.
+
+    Fields changed in QuickBooks are taken, conflicts settled by the `conflicts` setting and logged, before our
+    change goes to QuickBooks again.
+    """
+    if record.origin is Origin.APP and record.kind.is_transaction:
+        return  # the app owns its invoices, payments and bills: nothing of QuickBooks' wording is taken
+    try:
+        entry = map_ret(IMPORT_KIND_OF[record.kind], ret)
+    except ValueError as exc:
+        log.warning("could not read QuickBooks' copy of %s %s: %s", record.kind.value, record.external_id, exc)
+        return
+    if entry.record_kind is None or entry.qb_id != record.qb_id:
+        return
+    kinds = (RecordKind.CUSTOMER, RecordKind.JOB) if record.kind in (RecordKind.CUSTOMER, RecordKind.JOB) else ()
+    Store(db, company, kinds or (record.kind,), ticket=ticket).apply([entry])

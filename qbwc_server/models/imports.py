@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
@@ -45,6 +45,8 @@ class ImportCursor:
     ordered: bool = True  # False once QuickBooks answered out of TimeModified order: restart from the run's start
     max_seen: str | None = None  # the newest TimeModified seen (the watermark when the run is done)
     failures: int = 0  # failed attempts in a row
+    deletions: bool = False  # the data is filed: the run's last page asks what QuickBooks deleted …
+    deleted_since: str | None = None  # … since then (None: all it remembers)
     last_error: str | None = None
 
     def copy(self) -> ImportCursor:
@@ -80,6 +82,9 @@ class ImportRun(Base):
     seen: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)  # linked records found deleted in QuickBooks
+    # Started by a Web Connector session on the company's schedule (auto_import_every_minutes), not by a person.
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

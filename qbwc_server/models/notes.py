@@ -16,6 +16,7 @@ class NoteKind(enum.Enum):
     EXCLUDED = "excluded"  # the settings exclude it
     EXCLUDED_BY_PERSON = "manual"  # a person excluded it: only an explicit sync brings it back
     REMOVED = "removed"  # the app removed it: what QuickBooks was told, or is being told
+    DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"  # its QuickBooks entry was deleted there: only a re-add sends it
 
 
 class Actor(enum.Enum):

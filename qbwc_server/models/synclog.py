@@ -29,6 +29,8 @@ class LogEvent(enum.Enum):
     CHANGED_IN_QUICKBOOKS = "changed_in_quickbooks"
     REMOVED = "removed"  # the app removed it: voided, deleted or made inactive in QuickBooks, or dropped
     PAID = "paid"  # QuickBooks' balance of an invoice reached zero (or rose again) after a payment
+    DELETED_IN_QUICKBOOKS = "deleted_in_quickbooks"
+    CONFLICT = "conflict"
 
 
 class SyncLogEntry(Base):

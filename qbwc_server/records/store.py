@@ -215,6 +215,10 @@ def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
             "last_error": record.last_error.to_json() if record.last_error else None,
             "removal": record.removal,
             "warnings": list(record.warnings or []),
+            "deleted_in_quickbooks_at": (record.qb_data or {}).get("deleted_in_quickbooks")
+            if record.sync_state is SyncState.QB_DELETED
+            else None,
+            "conflicts": list((record.qb_data or {}).get("conflicts") or []),
             "log": [
                 {
                     "at": entry.at.isoformat() if entry.at else None,

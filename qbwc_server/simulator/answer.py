@@ -21,7 +21,7 @@ class Answer:
     only: set[str] | None = None
     owner_ids: list[str] | None = None
     attrs: dict[str, str] = field(default_factory=dict)
-    # Elements of the *Rs itself, in order, for answers without a Ret (TxnVoidRs, TxnDelRs).
+    # Elements of the *Rs itself, in order, for answers without a Ret (TxnVoidRs, TxnDelRs, ListDelRs).
     fields: list[tuple[str, str]] = field(default_factory=list)
     # ("add" | "mod" | "void" | "delete", kind) when the request changed the company, for the session counters.
     change: tuple[str, str] | None = None

@@ -111,6 +111,8 @@ class CompanyState:
     preferences: dict[str, str] = field(default_factory=dict)
     session: int = 0
     seq: int = 0
+    # What was deleted and when (for ListDeletedQuery / TxnDeletedQuery).
+    deleted: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CompanyStore:
@@ -263,6 +265,17 @@ class CompanyStore:
         self.by_txn_id[record["TxnID"]] = (kind, record)
         return record
 
+    def delete_list(self, kind: str, list_id: str) -> None:
+        """Remove a list record and its name from the indexes (the caller checked nothing uses it)."""
+        record = self.state.lists[kind].pop(list_id)
+        self.by_list_id.pop(list_id, None)
+        self.names.get(namespace_of(kind), {}).pop(ref_key(self.full_name(record)), None)
+
+    def delete_txn(self, kind: str, txn_id: str) -> None:
+        """Remove a transaction."""
+        self.state.txns[kind].pop(txn_id)
+        self.by_txn_id.pop(txn_id, None)
+
     def new_line_id(self) -> str:
         """Return a new TxnLineID."""
         return self.state.counters.next_line_id(self.now())
@@ -281,6 +294,7 @@ class CompanyStore:
             "company_data_ext": self.state.company_data_ext,
             "lists": {kind: list(records.values()) for kind, records in self.state.lists.items()},
             "txns": {kind: list(records.values()) for kind, records in self.state.txns.items()},
+            "deleted": self.state.deleted,
         }
 
     @staticmethod
@@ -304,6 +318,7 @@ class CompanyStore:
             preferences=dict(data["preferences"]),
             session=int(data["session"]),
             seq=int(data["seq"]),
+            deleted=list(data.get("deleted", [])),
         )
 
     def save(self, path: str | Path) -> None:

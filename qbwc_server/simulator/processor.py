@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from . import bills, credit_memos, hostinfo, invoices, lists, payments, queries, refunds, removals
+from . import bills, credit_memos, deletions, hostinfo, invoices, lists, payments, queries, refunds, removals
 from .answer import Answer
 from .errors import QuickBooksParseError, RequestError
 from .rets import build_ret
@@ -41,7 +41,10 @@ HANDLERS: dict[str, Handler] = {
     "CreditMemoModRq": credit_memos.mod_credit_memo,
     "ARRefundCreditCardAddRq": refunds.add_refund,
     "TxnVoidRq": removals.txn_void,
-    "TxnDelRq": removals.txn_del,
+    "ListDelRq": deletions.list_del,
+    "TxnDelRq": deletions.txn_del,
+    "ListDeletedQueryRq": deletions.list_deleted_query,
+    "TxnDeletedQueryRq": deletions.txn_deleted_query,
 }
 
 

@@ -79,6 +79,29 @@ class FakeCompany(CompanyStore):
         """Answer a message set and also return how each request went (for session counters)."""
         return processor.process(self, request_xml)
 
+    def delete(self, obj_id: str) -> str:
+        """Delete a list entry (ListID) or transaction (TxnID) as a bookkeeper does in QuickBooks; return the answer.
+
+        It goes through QuickBooks' own ListDelRq / TxnDelRq, so what QuickBooks refuses (an entry in use) is
+        refused here too: RuntimeError with QuickBooks' message.
+        """
+        if obj_id in self.by_list_id:
+            kind = self.by_list_id[obj_id][0]
+            body = f"<ListDelRq><ListDelType>{kind}</ListDelType><ListID>{obj_id}</ListID></ListDelRq>"
+        elif obj_id in self.by_txn_id:
+            kind = self.by_txn_id[obj_id][0]
+            body = f"<TxnDelRq><TxnDelType>{kind}</TxnDelType><TxnID>{obj_id}</TxnID></TxnDelRq>"
+        else:
+            raise KeyError(obj_id)
+        result = self.process_detailed(
+            '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+            f"{body}</QBXMLMsgsRq></QBXML>"
+        )
+        outcome = result.outcomes[0]
+        if outcome.code != 0:
+            raise RuntimeError(f"QuickBooks refused the deletion ({outcome.code}): {outcome.message}")
+        return result.response
+
     def begin_session(self) -> int:
         """Start a new QuickBooks session: iterators from earlier sessions stop working."""
         self.state.session += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +32,7 @@ from qbwc_server.models import (
 from qbwc_server.qbxml import parse, render, schema
 from qbwc_server.sync import builders, lifecycle, planner, policy, queue
 from qbwc_server.sync.dependencies import prerequisites
+from qbwc_server.sync.hooks import SessionHook
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
@@ -48,9 +49,11 @@ class SyncEngine:
         self,
         settings: Settings | None = None,
         steps: Mapping[QueueAction, Step] = STEPS,
+        hooks: Sequence[SessionHook] = (),
     ) -> None:
         self.schema_dir = settings.qbxml_schema_dir if settings is not None else None
         self.steps = dict(steps)
+        self.hooks = list(hooks)
         self.timings: dict[str, float] = {"render": 0.0, "parse": 0.0, "validate": 0.0}
 
     # --- questions: they read and change nothing ------------------------------------------------------------
@@ -64,7 +67,7 @@ class SyncEngine:
             .select_from(QueueItem)
             .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT)
         )
-        return bool(in_flight) or planner.has_sendable(db, company)
+        return bool(in_flight) or planner.has_sendable(db, company) or any(h.due(db, company) for h in self.hooks)
 
     def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
         """Return honest progress: 100 only when the company has nothing more to send now."""
@@ -121,6 +124,8 @@ class SyncEngine:
         limit = int(effective(company.settings)["batch_size"])
         while True:
             outgoing = self._render_batch(db, company, wc_session.ticket, limit)
+            if not outgoing and any([hook.start(db, company, wc_session) for hook in self.hooks]):
+                continue  # the queue's record work is done: the work due on a schedule goes now
             if not outgoing:
                 return None
             outgoing = self._drop_invalid(db, company, outgoing, version)
@@ -186,6 +191,10 @@ class SyncEngine:
         wc_session.failed += outcome.failed
         wc_session.imported = (wc_session.imported or 0) + outcome.imported
         return self.progress(db, company, wc_session)
+
+    def closing_notes(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
+        """Return what the session did of the work due on a schedule, for its closing summary."""
+        return [note for hook in self.hooks for note in hook.closing_notes(db, company, wc_session)]
 
     def end_session(self, db: Session, wc_session: WcSession, reason: str) -> None:
         """Note that a session ended; its unanswered requests stay SENT and are reconciled by the next session."""

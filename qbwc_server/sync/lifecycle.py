@@ -8,6 +8,7 @@ identity (qb_id, EditSequence, full name, line ids, synced_version). A move that
 
 from __future__ import annotations
 
+import copy
 import enum
 import logging
 from dataclasses import dataclass, replace
@@ -56,10 +57,11 @@ class Event(enum.Enum):
     DELETE = "delete"  # removed by the app, and QuickBooks deleted it (or no longer has it)
     DEACTIVATE = "deactivate"  # removed by the app, and QuickBooks made it inactive
     DROP = "drop"  # removed by the app before QuickBooks ever had it: nothing to tell QuickBooks
-    VANISH = "vanish"  # QuickBooks no longer has the entry we linked it to: someone deleted it there
+    VANISH = "vanish"  # an import found its QuickBooks entry deleted in QuickBooks
+    READD = "readd"  # a person chose to add a record deleted in QuickBooks again
 
 
-P, Q, S, Y, E, B, X, G = (
+P, Q, S, Y, E, B, X, QD = (
     SyncState.PENDING,
     SyncState.QUEUED,
     SyncState.SENT,
@@ -69,8 +71,9 @@ P, Q, S, Y, E, B, X, G = (
     SyncState.EXCLUDED,
     SyncState.QB_DELETED,
 )
-# A removed record (voided, deleted, inactive) is in none of these: no event moves it again.
-_IDLE = frozenset({P, Q, Y, E, B, X, G})  # every state but SENT: QuickBooks is not running its request
+# A removed record (voided, deleted, inactive) is in none of these: no event moves it again. A record deleted in
+# QuickBooks moves only when a person re-adds it (or the app removes it).
+_IDLE = frozenset({P, Q, Y, E, B, X})  # every state but SENT and QB_DELETED
 
 # event: (the states it may start from, the state it leads to)
 RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
@@ -87,8 +90,9 @@ RECORD_RULES: dict[Event, tuple[frozenset[SyncState], SyncState]] = {
     Event.VOID: (frozenset({S}), SyncState.VOIDED),
     Event.DELETE: (frozenset({S}), SyncState.DELETED),
     Event.DEACTIVATE: (frozenset({S}), SyncState.INACTIVE),
-    Event.DROP: (_IDLE | {S}, SyncState.DELETED),
-    Event.VANISH: (_IDLE, G),
+    Event.DROP: (_IDLE | {S, QD}, SyncState.DELETED),
+    Event.VANISH: (_IDLE, QD),
+    Event.READD: (frozenset({QD}), P),
 }
 # The same rules as a table of moves: (state, event) -> state.
 RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
@@ -321,6 +325,14 @@ def store_identity(record: Record, identity: Identity, version: int | None, *, l
         record.qb_line_ids = dict(identity.line_ids)
     record.synced_version = version
     record.synced_at = clock.now()
+    if version is not None and version == record.version:
+        # What QuickBooks now holds from us: the version both sides agree on, against which a later change in
+        # QuickBooks and one in the app are told apart (and a change on both sides is a conflict).
+        record.qb_data = {
+            **(record.qb_data or {}),
+            "synced_data": copy.deepcopy(record.data),
+            "synced_es": identity.edit_sequence,
+        }
 
 
 def refresh_identity(record: Record, identity: Identity) -> None:
@@ -335,6 +347,13 @@ def forget_identity(record: Record) -> None:
     record.qb_id = record.qb_edit_sequence = None
     record.qb_line_ids = None
     record.linked_data = record.linked_version = None
+
+
+def forget_deleted(record: Record) -> None:
+    """Forget the identity of an entry deleted in QuickBooks, so the record is added as a new one."""
+    record.qb_id = record.qb_edit_sequence = record.qb_full_name = None
+    record.qb_line_ids = None
+    record.synced_version = None
 
 
 def forget_synced_version(record: Record) -> None:
@@ -418,10 +437,16 @@ def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None,
 def describe_moves() -> str:
     """Return the record and queue-item tables as Markdown (the README shows this text, checked by a test)."""
     lines = ["| event | from | to |", "| --- | --- | --- |"]
+    # A removed record (voided, deleted, inactive) never moves again, so "any state" leaves those out.
+    movable = [s for s in SyncState if s not in (SyncState.VOIDED, SyncState.DELETED, SyncState.INACTIVE)]
     for event, (starts, end) in RECORD_RULES.items():
-        names = "any state but sent" if starts == _IDLE else ", ".join(s.value for s in SyncState if s in starts)
-        if starts == _IDLE | {S}:
+        missing = [s.value for s in movable if s not in starts]
+        if not missing:
             names = "any state"
+        elif len(missing) <= 2 < len(starts):
+            names = "any state but " + " and ".join(missing)
+        else:
+            names = ", ".join(s.value for s in SyncState if s in starts)
         lines.append(f"| {event.value} | {names} | {end.value} |")
     lines += ["", "| queue item event | from | to |", "| --- | --- | --- |"]
     for item_event, (item_starts, item_end) in ITEM_RULES.items():

@@ -65,6 +65,13 @@ def waiting_reason(
         prerequisite = found.get((ref_kind, external_id))
         if prerequisite is None:
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
+        if prerequisite.sync_state is SyncState.QB_DELETED:
+            name = display_name(prerequisite)
+            return (
+                SyncState.BLOCKED,
+                f"waiting for {label} '{name}', which was deleted in QuickBooks: re-add it, or choose another",
+                prerequisite.id,
+            )
         if prerequisite.qb_id or (ref_kind.is_list and (ref_kind, external_id) in in_batch):
             continue
         name = display_name(prerequisite)

@@ -50,6 +50,8 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
     """Decide what a new or changed record needs, and queue it when it should go to QuickBooks."""
     if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
+    if record.sync_state is SyncState.QB_DELETED:
+        return  # deleted in QuickBooks: edits never add it again, only a person's re-add does (`readd`)
     item = open_item(db, record)
     if record.removal is not None:
         # The app removed it: only its removal goes to QuickBooks (reprocessed after an error), never its data.
@@ -108,7 +110,7 @@ def enqueue(
     for prerequisite in [] if action in REMOVALS else referenced_records(db, company, record):
         if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
             continue
-        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED):
+        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED):
             continue  # it waits for a person; the dependant shows it is blocked when claimed
         if open_item(db, prerequisite) is None:
             enqueue(db, company, prerequisite, existing=None, _seen=seen)
@@ -188,6 +190,11 @@ def find_records(
 
 def request_sync(db: Session, company: Company, record: Record) -> None:
     """Queue one record now because someone asked (API, CLI or page), even when automatic sync is off."""
+    if record.sync_state is SyncState.QB_DELETED:
+        raise QbwcError(
+            f"{record.kind.value} {record.external_id} was deleted in QuickBooks; re-add it to send it to QuickBooks "
+            "again"
+        )
     if record.sync_state in (SyncState.ERROR, SyncState.BLOCKED, SyncState.EXCLUDED):
         lifecycle.move(db, record, Event.RESET)
     record_changed(db, company, record, explicit=True)
@@ -243,6 +250,17 @@ def settings_changed(db: Session, company: Company) -> int:
         record_changed(db, company, record)
         moved += record.sync_state is not before
     return moved
+
+
+def readd(db: Session, company: Company, record: Record) -> None:
+    """Add a record deleted in QuickBooks to QuickBooks again, because a person chose to."""
+    if record.sync_state is not SyncState.QB_DELETED:
+        raise QbwcError(f"{record.kind.value} {record.external_id} was not deleted in QuickBooks; nothing to re-add")
+    lifecycle.move(db, record, Event.READD)
+    lifecycle.forget_deleted(record)
+    record.qb_data = {k: v for k, v in (record.qb_data or {}).items() if k != "deleted_in_quickbooks"}
+    synclog.append(db, record, LogEvent.RETRIED, "Re-add requested: it goes to QuickBooks as a new entry.")
+    record_changed(db, company, record, explicit=True)
 
 
 def reprocess(db: Session, company: Company, record: Record) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from qbwc_server import synclog
+from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, Note, QueueAction, QueueItem, Record, SyncState
+from qbwc_server.models import Company, LogEvent, Note, NoteKind, QueueAction, QueueItem, Record, SyncState
 from qbwc_server.sync import credits, lifecycle, policy, queue, removal, totals
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.steps.base import Result, Transition
@@ -54,6 +54,9 @@ def apply(
         lifecycle.refresh_identity(record, change.refreshed)
     if change.forget_identity:
         lifecycle.forget_identity(record)
+    if change.deleted_in_quickbooks:
+        deleted_in_quickbooks(db, item, record, ticket)
+        return
     if change.figures is not None:
         totals.apply(db, company, record, change.figures, ticket)
     if change.refusal is not None:
@@ -83,7 +86,8 @@ def apply(
         assert change.error is not None
         fail(db, item, record, change.error, outcome)
         return
-    if change.look_up_first is not None:
+    if change.look_up_first is not None and change.look_up_first.sync_state is not SyncState.QB_DELETED:
+        # (A prerequisite deleted in QuickBooks is not added back on its own: the dependant shows it is blocked.)
         lifecycle.forget_synced_version(change.look_up_first)
         queue.enqueue(db, company, change.look_up_first, action=QueueAction.LOOKUP)
     if change.refused_with is not None:
@@ -150,3 +154,16 @@ def again(
     )
     if record is not None and record.sync_state is not SyncState.QUEUED:
         lifecycle.move(db, record, Event.REQUEUE)
+
+
+def deleted_in_quickbooks(db: Session, item: QueueItem, record: Record, ticket: str) -> None:
+    """Our Mod found the record's entry deleted in QuickBooks: off the queue, shown as deleted, never re-added alone."""
+    lifecycle.move_item(item, ItemEvent.CANCEL)
+    lifecycle.move(db, record, Event.RESET)  # back from sent: QuickBooks ran the request, and it changed nothing
+    message = (
+        f"Deleted in QuickBooks: it no longer has this {record.kind.value} (found when sending a change on "
+        f"{clock.now():%Y-%m-%d}). It is not added again on its own: re-add it if QuickBooks should have it."
+    )
+    lifecycle.move(db, record, Event.VANISH, Note(NoteKind.DELETED_IN_QUICKBOOKS, message))
+    record.qb_data = {**(record.qb_data or {}), "deleted_in_quickbooks": None}
+    synclog.append(db, record, LogEvent.DELETED_IN_QUICKBOOKS, message, ticket=ticket)

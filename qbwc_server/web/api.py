@@ -270,6 +270,19 @@ def sync_record(resource: str, external_id: str) -> Response:
     return _json(body)
 
 
+@api.post("/<resource>/<external_id>/readd")
+def readd_record(resource: str, external_id: str) -> Response:
+    """Add a record deleted in QuickBooks to QuickBooks again (as a new entry), because a person chose to."""
+    db = db_session()
+    company = _company()
+    record = store.get(db, company, _kind(resource), external_id)
+    queue.readd(db, company, record)
+    db.flush()
+    body = _record_json(db, record)
+    db.commit()
+    return _json(body)
+
+
 @api.post("/sync")
 def sync_all() -> Response:
     """Queue every record that QuickBooks does not have in its current version ("force sync")."""

@@ -1,7 +1,7 @@
 """Records removed by the app: the action that makes QuickBooks agree (void, delete or deactivate).
 
 Revision ID: 0010_voids
-Revises: 0008_money
+Revises: 0009_two_way
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_voids"
-down_revision = "0008_money"
+down_revision = "0009_two_way"
 branch_labels = None
 depends_on = None
 

@@ -158,3 +158,21 @@ def build_list_query(
             from_modified=modified,
         )
     return Built(xml, rq_type, [])
+
+
+def build_deleted_query(
+    request_id: str, del_types: Sequence[str], *, transactions: bool, from_deleted: dt.datetime | None = None
+) -> Built:
+    """Return the query for the list entries (ListDelType) or transactions (TxnDelType) QuickBooks deleted."""
+    rq_type = "TxnDeletedQueryRq" if transactions else "ListDeletedQueryRq"
+    if not del_types:
+        raise ValueError("name at least one type of deleted entry to ask for")
+    xml = render(
+        "deleted_query.xml.j2",
+        rq_type=rq_type,
+        request_id=check_request_id(request_id),
+        type_element="ListDelType" if rq_type == "ListDeletedQueryRq" else "TxnDelType",
+        del_types=list(del_types),
+        from_deleted=values.iso_datetime(from_deleted) if from_deleted is not None else None,
+    )
+    return Built(xml, rq_type, [])

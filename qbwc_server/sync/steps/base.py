@@ -82,6 +82,8 @@ class Transition:
     name_suffix: str | None = None  # a new suffix for the record's QuickBooks name (before it goes again)
     refreshed: Identity | None = None  # take QuickBooks' current EditSequence only
     forget_identity: bool = False
+    # QuickBooks no longer has the entry our Mod was for: it was deleted there, and is not added again on its own.
+    deleted_in_quickbooks: bool = False
     look_up_first: Record | None = None  # a prerequisite QuickBooks says is missing: look for it first
     error: Note | None = None
     item_error: str | None = None  # QuickBooks' words, kept on the queue item for the next answer's log

@@ -6,7 +6,10 @@ Mod whose answer was lost: QuickBooks may have applied it, so the EditSequence i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
+
+from lxml import etree
 
 from qbwc_server.company_settings import effective
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
@@ -20,11 +23,18 @@ from qbwc_server.sync.steps.common import failed
 from qbwc_server.sync.steps.lookup import keeps_quickbooks, link_only
 from qbwc_server.sync.steps.send import SendStep
 
+# Brings QuickBooks' current copy of a record into ours before the Mod goes again (registered by the runtime: the
+# imports package takes over fields changed in QuickBooks and settles conflicts, so the Mod never overwrites them).
+OnCurrent = Callable[[Answering, Record, etree._Element], None]
+
 
 class RefreshStep(RecordStep):
     """Query the record by its ListID or TxnID."""
 
     action: ClassVar[QueueAction] = QueueAction.REFRESH
+
+    def __init__(self, on_current: OnCurrent | None = None) -> None:
+        self.on_current = on_current
 
     def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the query by id; without an id there is nothing to read, so the record is sent instead."""
@@ -66,6 +76,9 @@ class RefreshStep(RecordStep):
                 return Transition(
                     Result.DONE, identity=current, synced_version=sent.mod_version, log=(line,), figures=figures
                 )
+            if self.on_current is not None and sent is not None and sent.refused_with is not None:
+                # QuickBooks refused our EditSequence (3200): someone changed the record there since our last sync.
+                self.on_current(ctx, record, rs.rets[0])
             settings = effective(ctx.company.settings)
             just_linked = record.synced_version is None and record.linked_version is not None
             if just_linked and (link_only(record) or keeps_quickbooks(settings, record)):

@@ -120,7 +120,12 @@ class SendStep(RecordStep):
             )
         if action is Action.REFRESH:
             return Transition(
-                Result.AGAIN, next_action=QueueAction.REFRESH, item_error=rs.message, refusal=refusal, log=(answered,)
+                Result.AGAIN,
+                next_action=QueueAction.REFRESH,
+                item_error=rs.message,
+                refusal=refusal,
+                refused_with=rs.status_code,  # the refresh then knows QuickBooks' copy changed under our Mod
+                log=(answered,),
             )
         if action is Action.RETRY_LATER:
             delay = policy.retry_delay((item.attempts or 0) + 1)
@@ -133,6 +138,11 @@ class SendStep(RecordStep):
                 Result.AGAIN, look_up_first=missing, item_error=rs.message, refusal=refusal, log=(answered,)
             )
         # Action.RESYNC: the object we hold an id for is gone from QuickBooks.
+        if sent is not None and not sent.add:
+            # Our Mod's entry was deleted in QuickBooks: shown as such, and only added again if a person re-adds it.
+            return Transition(
+                Result.AGAIN, deleted_in_quickbooks=True, item_error=rs.message, refusal=refusal, log=(answered,)
+            )
         gone = LogLine(LogEvent.RETRIED, "QuickBooks no longer has this record; it will be added again.")
         return Transition(
             Result.AGAIN, forget_identity=True, item_error=rs.message, refusal=refusal, log=(answered, gone)

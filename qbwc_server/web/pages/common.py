@@ -50,7 +50,7 @@ STATE_HELP = {
     "voided": "Removed by the app and voided in QuickBooks: its number stays there, its amounts are zero.",
     "deleted": "Removed by the app and deleted in QuickBooks (or dropped before it ever reached QuickBooks).",
     "inactive": "Removed by the app and made inactive in QuickBooks (list records are never deleted).",
-    "deleted_in_quickbooks": "Someone deleted its QuickBooks entry in QuickBooks; it is not added again unless asked.",
+    "deleted_in_quickbooks": "Someone deleted its entry in QuickBooks; it is not added again unless you re-add it.",
 }
 
 API_PREFIX = "/api/"

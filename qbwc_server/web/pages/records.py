@@ -107,6 +107,7 @@ def show(slug: str, record_id: int) -> Any:
         link_lists=LINK_LISTS.get(record.kind, ()),
         find=find,
         remove_label=None if removal.is_removed(record) else _remove_label(record, company),
+        conflicts=list((record.qb_data or {}).get("conflicts") or []),
     )
 
 
@@ -143,6 +144,9 @@ def act(slug: str, record_id: int, action: str) -> Any:
             reason = request.form.get("reason", "").strip() or "no reason given"
             queue.exclude(db, record, f"{reason} (by {current_user.email})")
             message = f"The {name} will not be synced."
+        elif action == "readd":
+            queue.readd(db, company, record)
+            message = f"The {name} goes to QuickBooks again, as a new entry, at the next Web Connector session."
         elif action == "link":
             message = _link(db, company, record)
         elif action == "remove":

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qbwc_server import tax_mapping
-from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS, SETTINGS, Kind
+from qbwc_server.company_settings import ALL_KINDS, DEFAULTS, DESCRIPTIONS, LINKED_IMPORT_KINDS, SETTINGS, Kind
 from qbwc_server.models import QbListEntry
 
 # The widget follows the default's type, so a setting added later gets a sensible field without a change here.
@@ -19,7 +19,12 @@ NUMBERS: dict[str, tuple[int | None, int | None]] = {
     key: (None, None) for key, default in DEFAULTS.items() if isinstance(default, int) and not isinstance(default, bool)
 }
 NUMBERS.update({"batch_size": (1, 500), "max_attempts": (1, 50), "import_max_returned": (10, 10000)})
-MULTI = {"sync_kinds": ALL_KINDS, "invoice_sync_statuses": ["sent", "finished", "paid"]}
+NUMBERS["auto_import_every_minutes"] = (0, 10080)
+MULTI = {
+    "sync_kinds": ALL_KINDS,
+    "invoice_sync_statuses": ["sent", "finished", "paid"],
+    "auto_import_kinds": LINKED_IMPORT_KINDS,
+}
 CHOICES = {setting.key: list(setting.choices) for setting in SETTINGS if setting.kind is Kind.CHOICE}
 KIND_CHOICES = {setting.key: setting.choices for setting in SETTINGS if setting.kind is Kind.KIND_CHOICE}
 # The rules behind some choices, in words, under the field.
@@ -112,6 +117,7 @@ SECTIONS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("Pace", ("batch_size", "max_attempts", "import_max_returned")),
+    ("Changes made in QuickBooks", ("auto_import_every_minutes", "auto_import_kinds", "conflicts")),
 ]
 
 

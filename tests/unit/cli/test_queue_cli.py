@@ -9,6 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from qbwc_server.cli import main
+from qbwc_server.imports.deletions import Deletions
+from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.records import store
 from qbwc_server.sync import queue
@@ -112,3 +114,25 @@ def test_cancel_refuses_a_record_in_flight_and_unknown_records(company):
     assert "is being sent to QuickBooks right now" in err
     code, _, err = run("queue", "cancel", "acme", "customer", "c-404")
     assert (code, err.strip()) == (1, "Error: no customer with external_id 'c-404'")
+
+
+def test_readd_adds_a_record_deleted_in_quickbooks_again_and_refuses_others(company):
+    with company.transaction() as db:
+        acme = db.scalar(select(Company).where(Company.slug == "acme"))
+        record = db.scalar(select(Record).where(Record.external_id == "c-2"))
+        record.qb_id, record.qb_edit_sequence, record.synced_version = "80000001-1", "1", record.version
+        gone = Entry("ListDeletedRet", "80000001-1", None, "2026-11-20T09:12:00-05:00", "Ng", "Ng")
+        gone.qb_data = {"del_type": "Customer", "time_deleted": gone.time_modified}
+        assert Deletions(db, acme).apply([gone]).updated == 1
+    assert state_of(company, "c-2") is SyncState.QB_DELETED
+    code, out, _ = run("queue", "list", "acme", "--state", "deleted_in_quickbooks")
+    assert code == 0 and "Deleted in QuickBooks on 2026-11-20 at 09:12" in out
+
+    code, out, _ = run("queue", "readd", "acme", "customer", "c-2")
+
+    assert (code, out.strip()) == (0, "customer c-2 is now queued; it goes to QuickBooks as a new entry.")
+    with company.transaction() as db:
+        record = db.scalar(select(Record).where(Record.external_id == "c-2"))
+        assert record.qb_id is None and record.synced_version is None
+    code, _, err = run("queue", "readd", "acme", "customer", "c-2")
+    assert code == 1 and "was not deleted in QuickBooks" in err

@@ -187,9 +187,13 @@ def test_a_second_import_brings_only_what_changed_in_quickbooks(runtime, ticker,
         assert again.from_modified is not None
     second = driver.session()
 
-    assert len(second.trips) == 1
+    # The changes, then which customers QuickBooks deleted since the last import.
+    assert len(second.trips) == 2
     request = second.trips[0].request
     assert "<FromModifiedDate>2026-03-02T" in request and "-05:00</FromModifiedDate>" in request
+    deleted = second.trips[1].request
+    assert "<ListDeletedQueryRq" in deleted and "<ListDelType>Customer</ListDelType>" in deleted
+    assert "<FromDeletedDate>2026-03-02T" in deleted and "-05:00</FromDeletedDate>" in deleted
     with runtime.transaction() as db:
         run = _run(db, company, "customers")
         # Seen: the three changes, and the newest customer of last time again (the hour of overlap), as a no-op.

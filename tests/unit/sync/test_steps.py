@@ -88,7 +88,7 @@ def test_send_success_stores_the_identity_for_the_version_sent(world):
         (3100, False, Result.FAILED, None),  # a Mod cannot take another's name: a person renames one
         (3200, False, Result.AGAIN, QueueAction.REFRESH),  # stale EditSequence: read it, then send again
         (3180, True, Result.AGAIN, None),  # another user is editing: the same send, later
-        (3120, False, Result.AGAIN, None),  # gone from QuickBooks: forget the id and add it again
+        (3120, False, Result.AGAIN, None),  # gone from QuickBooks: deleted there, not added again on its own
         (3210, True, Result.FAILED, None),  # a refused value: a person corrects it
         (3999, True, Result.FAILED, None),  # a code nobody knows: a person looks at it
     ],
@@ -106,7 +106,7 @@ def test_send_applies_the_policy_of_each_status_code(world, code, add, result, n
     if code == 3180:
         assert change.delay_seconds == 60
     if code == 3120:
-        assert change.forget_identity
+        assert change.deleted_in_quickbooks and not change.forget_identity
 
 
 def test_send_3140_looks_up_a_missing_prerequisite_of_ours_first(runtime):

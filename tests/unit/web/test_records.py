@@ -237,3 +237,47 @@ def test_the_record_page_says_who_must_act_and_whether_trying_again_helps(signed
     page = signed_in.get(f"/c/acme/records/{record_id}").get_data(as_text=True)
     assert "Who:</strong> nobody: the server tries again by itself" in page
     assert "Trying again can help." in page
+
+
+def test_a_record_deleted_in_quickbooks_says_so_and_can_be_re_added(rt, signed_in, company, make_record):
+    record_id = make_record(
+        company,
+        "invoice",
+        "inv-9",
+        {"customer": "c-1", "number": "7009", "status": "sent", "lines": []},
+        state=SyncState.QB_DELETED,
+        error={
+            "kind": "deleted_in_quickbooks",
+            "message": "Deleted in QuickBooks on 2026-11-20 at 09:12. It is not added again on its own: re-add it "
+            "if QuickBooks should have it.",
+        },
+        qb_id="1A2-1700000000",
+        qb_data={"deleted_in_quickbooks": "2026-11-20T09:12:00-05:00"},
+    )
+    page = signed_in.get(f"/c/acme/records/{record_id}").get_data(as_text=True)
+    assert "Deleted in QuickBooks</span>" in page and "Deleted in QuickBooks on 2026-11-20 at 09:12." in page
+    assert "Re-add to QuickBooks" in page and "Sync now" not in page
+
+    response = signed_in.post(f"/c/acme/records/{record_id}/readd", follow_redirects=True)
+
+    assert "goes to QuickBooks again, as a new entry" in response.get_data(as_text=True)
+    with rt.transaction() as db:
+        record = db.get(Record, record_id)
+        assert record.qb_id is None and record.sync_state is not SyncState.QB_DELETED
+        assert "deleted_in_quickbooks" not in (record.qb_data or {})
+
+
+def test_the_record_page_shows_a_conflict_and_which_side_won(signed_in, company, make_record):
+    conflict = {
+        "field": "phone",
+        "app_value": "555-0199",
+        "quickbooks_value": "555-0123",
+        "resolved": "quickbooks_wins",
+        "at": "2026-11-29T13:00:00+00:00",
+    }
+    record_id = make_record(
+        company, "customer", "c-1", {"last_name": "Lee"}, state=SyncState.SYNCED, qb_data={"conflicts": [conflict]}
+    )
+    page = signed_in.get(f"/c/acme/records/{record_id}").get_data(as_text=True)
+    assert "Changed both here and in QuickBooks" in page
+    assert "<td>phone</td><td>555-0199</td><td>555-0123</td><td>QuickBooks’ value</td>" in page
