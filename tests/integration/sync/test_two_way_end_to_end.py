@@ -379,3 +379,55 @@ def test_a_change_sent_for_an_invoice_deleted_in_quickbooks_meanwhile_does_not_a
     assert answer["memo"] == "Second visit"
     assert h.sync()[-1].outcome == "no_work"
     assert [t for t in h.qb_txns("Invoice") if t.get("RefNumber") == "7001"] == []
+
+
+def test_scheduled_imports_make_our_invoice_paid_and_keep_the_reconciliation_report_current(harness):
+    # Given two synced invoices, imported once by the bookkeeper
+    h = harness()
+    paid = synced_invoice(h)
+    h.put(
+        "invoices",
+        "inv2",
+        {
+            "customer": "c1",
+            "number": "7002",
+            "date": "2026-11-03",
+            "status": "sent",
+            "lines": [{"id": "a", "item": "i1", "quantity": "1", "rate": "95.00"}],
+        },
+    )
+    h.sync()
+    gone = h.get("invoices", "inv2")["quickbooks"]["id"]
+    imports_once(h, "customers", "items", "invoices", "payments")
+    assert h.get("invoices", "inv1")["quickbooks"]["paid"] is False
+
+    # When, in QuickBooks, the bookkeeper records the customer's check for inv1 and deletes inv2
+    in_quickbooks(
+        h,
+        "<ReceivePaymentAddRq><ReceivePaymentAdd><CustomerRef><FullName>Lee, Ann</FullName></CustomerRef>"
+        "<TxnDate>2026-11-20</TxnDate><RefNumber>CHK-90</RefNumber><TotalAmount>190.00</TotalAmount>"
+        "<PaymentMethodRef><FullName>Check</FullName></PaymentMethodRef>"
+        f"<AppliedToTxnAdd><TxnID>{paid['quickbooks']['id']}</TxnID><PaymentAmount>190.00</PaymentAmount>"
+        "</AppliedToTxnAdd></ReceivePaymentAdd></ReceivePaymentAddRq>",
+    )
+    h.qb.delete(gone)
+    # and the schedule comes round: the Web Connector only runs its session, nobody runs a command
+    time_passes(h)
+    report = h.session()
+
+    # Then our invoice is paid, with QuickBooks' balance and the payment named on its log
+    assert report.outcome == "completed", report.messages
+    invoice = h.get("invoices", "inv1")
+    assert invoice["quickbooks"]["paid"] is True
+    assert invoice["quickbooks"]["totals"]["balance"] == "0.00"
+    assert any(line.startswith("Paid in full in QuickBooks by the payment of 190.00") for line in log_of(invoice))
+    assert h.get("invoices", "inv2")["sync"]["state"] == "deleted_in_quickbooks"
+    # and the reconciliation report shows both, its QuickBooks sums as QuickBooks has them
+    status, body = h.call("GET", "/api/v1/reconciliation?from=2026-11-01&to=2026-11-30")
+    assert status == 200
+    assert [line["external_id"] for line in body["deleted_in_quickbooks"]] == ["inv2"]
+    assert [line["kind"] for line in body["only_in_quickbooks"]] == ["payment"]
+    sums = {row["kind"]: row for row in body["sums"]}
+    assert sums["invoices"]["quickbooks"] == {"count": 1, "total": "190.00"}
+    assert sums["payments"]["quickbooks"] == {"count": 1, "total": "190.00"}
+    assert sums["invoices"]["app"] == {"count": 2, "total": "285.00"}
