@@ -17,6 +17,8 @@ class EventType(enum.Enum):
     RECORD_OUTCOME_UNKNOWN = "record.outcome_unknown"  # sent, but the answer was lost; QuickBooks is checked next
     RECORD_OUTCOME_RESOLVED = "record.outcome_resolved"  # the check found it in QuickBooks, or did not
     RECORD_CHANGED_IN_QUICKBOOKS = "record.changed_in_quickbooks"  # an import brought QuickBooks-side edits
+    RECORD_REMOVED = "record.removed"  # the app removed it: QuickBooks voided, deleted or inactivated it (or dropped)
+    RECORD_DELETED_IN_QUICKBOOKS = "record.deleted_in_quickbooks"  # someone deleted its entry in QuickBooks
     IMPORT_FINISHED = "import.finished"  # an import from QuickBooks ended (done, failed or cancelled)
     CONNECTION_STATE_CHANGED = "connection.state_changed"  # connected, syncing, error, paused, never_connected
     TEST = "webhook.test"  # sent on request, to check an endpoint

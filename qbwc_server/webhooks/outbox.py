@@ -28,6 +28,10 @@ _BY_STATE = {
     SyncState.SYNCED: EventType.RECORD_SYNCED,
     SyncState.ERROR: EventType.RECORD_ERROR,
     SyncState.BLOCKED: EventType.RECORD_BLOCKED,
+    SyncState.VOIDED: EventType.RECORD_REMOVED,
+    SyncState.DELETED: EventType.RECORD_REMOVED,
+    SyncState.INACTIVE: EventType.RECORD_REMOVED,
+    SyncState.QB_DELETED: EventType.RECORD_DELETED_IN_QUICKBOOKS,
 }
 
 
@@ -36,7 +40,14 @@ def record_moved(db: Session, record: Record, previous: SyncState | None) -> Non
     event_type = _BY_STATE.get(record.sync_state)
     if event_type is None or record.sync_state is previous:
         return
-    data = {"error": error_view(record)} if event_type is not EventType.RECORD_SYNCED else {}
+    data: dict[str, Any] = {}
+    if event_type is EventType.RECORD_REMOVED:
+        # What QuickBooks did (the record's state: voided, deleted, inactive) and the note that says it in words.
+        data = {"removal": record.sync_state.value, "message": error_view(record)["message"]}
+    elif event_type is EventType.RECORD_DELETED_IN_QUICKBOOKS:
+        data = {"message": error_view(record)["message"]}
+    elif event_type is not EventType.RECORD_SYNCED:
+        data = {"error": error_view(record)}
     _emit_for_record(db, record, event_type, data)
 
 

@@ -148,3 +148,32 @@ def test_an_import_and_the_connection_state_are_announced(harness, receiver, del
     states = [e["data"]["state"] for e in events if e["type"] == "connection.state_changed"]
     assert states[0] == "syncing" and states[-1] == "connected"
     assert all(a != b for a, b in zip(states, states[1:], strict=False))
+
+
+def test_a_removal_and_a_deletion_in_quickbooks_are_announced(harness, receiver, deliverer):
+    # Given an endpoint for removals and deletions in QuickBooks, and two synced invoices
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url, events=["record.removed", "record.deleted_in_quickbooks"])
+    deliverer(harness.runtime)
+    harness.put("customers", "c1", CUSTOMER)
+    harness.put("invoices", "i1", INVOICE)
+    harness.put("invoices", "i2", {**INVOICE, "number": "1002"})
+    harness.sync()
+    status, _ = harness.call("POST", "/api/v1/imports", {"kinds": ["invoices"]})
+    assert status == 202
+    harness.sync()
+    # When the app removes one (it is voided in QuickBooks) and a bookkeeper deletes the other in QuickBooks
+    status, removed = harness.call("DELETE", "/api/v1/invoices/i1")
+    assert status == 200, removed
+    harness.qb.delete(harness.get("invoices", "i2")["quickbooks"]["id"])
+    status, _ = harness.call("POST", "/api/v1/imports", {"kinds": ["invoices"]})
+    assert status == 202
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and len(hooks.accepted()) == 2, timeout=30)
+
+    # Then each was announced once, saying what happened in words
+    events = {e["record"]["external_id"]: e for e in (json.loads(body) for _, body in hooks.accepted())}
+    assert events["i1"]["type"] == "record.removed" and events["i1"]["data"]["removal"] == "voided"
+    assert "voided" in events["i1"]["data"]["message"]
+    assert events["i2"]["type"] == "record.deleted_in_quickbooks"
+    assert events["i2"]["data"]["message"].startswith("Deleted in QuickBooks on ")
