@@ -256,6 +256,10 @@ CREDIT_MEMO = _object(
         "lines": _list_of(INVOICE_LINE),
         # Open invoices of the same customer the credit pays, as QuickBooks applies credits (a payment's SetCredit).
         "applied_to": _list_of(APPLIED),
+        # The app's own figures, compared with QuickBooks' as an invoice's are (optional; computed when absent).
+        "subtotal": MONEY,
+        "tax_total": MONEY,
+        "total": MONEY,
     },
     required=("customer",),
 )

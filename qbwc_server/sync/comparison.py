@@ -3,8 +3,8 @@
 QuickBooks computes an invoice's sales tax and total itself. A difference of more than a cent from the app's
 figures (given by the app, or computed from its lines and the mapped tax rate) becomes a warning that names the
 likely cause: the tax mapping and both rates, a line rounded differently, a line QuickBooks taxes and the app does
-not, a customer QuickBooks treats as not taxable. Credit memos get the same comparison: their kind goes in
-`COMPARED` (a CreditMemoRet has the invoice's Subtotal, SalesTaxTotal and lines).
+not, a customer QuickBooks treats as not taxable. Credit memos get the same comparison (`COMPARED`: a CreditMemoRet
+has the invoice's Subtotal, SalesTaxTotal and lines).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from qbwc_server.sync.builders.drafting import blank, setting
 from qbwc_server.sync.builders.invoices import line_amount
 
 CENT = Decimal("0.01")
-COMPARED = frozenset({"invoice"})  # kinds whose totals are compared line by line ("credit_memo" when it exists)
+COMPARED = frozenset({"invoice", "credit_memo"})  # kinds whose totals are compared line by line
 Warning_ = dict[str, Any]
 _WHAT = {"subtotal": "subtotal", "tax": "sales tax", "total": "total"}
 

@@ -2,7 +2,7 @@
 
 After QuickBooks answers an Add, a Mod or a query, its figures are kept on the record (`lifecycle.store_figures`)
 with the warnings `comparison` finds; a payment's answer (or an imported payment) says QuickBooks' balance of each
-invoice it pays. Credit memos: their kind goes in `_FIGURES` here and in `comparison.COMPARED`.
+invoice it pays. A credit memo's figures add the credit QuickBooks has left of it.
 """
 
 from __future__ import annotations
@@ -84,8 +84,25 @@ def _bill_figures(ret: etree._Element) -> dict[str, Any]:
     }
 
 
+def _credit_memo_figures(ret: etree._Element) -> dict[str, Any]:
+    subtotal = amount_of(text_of(ret, "Subtotal"))
+    tax = amount_of(text_of(ret, "SalesTaxTotal"))
+    total = amount_of(text_of(ret, "TotalAmount"))
+    if total is None and subtotal is not None:
+        total = subtotal + (tax or Decimal(0))
+    return {
+        "subtotal": money_text(subtotal),
+        "tax": money_text(tax),
+        "total": money_text(total),
+        "balance": money_text(amount_of(text_of(ret, "CreditRemaining"))),  # the credit QuickBooks has left
+        "tax_item": text_of(ret, "ItemSalesTaxRef/FullName"),
+        "tax_rate": text_of(ret, "SalesTaxPercentage"),
+    }
+
+
 _FIGURES: dict[str, Callable[[etree._Element], dict[str, Any]]] = {
     "invoice": _invoice_figures,
+    "credit_memo": _credit_memo_figures,
     "payment": _payment_figures,
     "bill": _bill_figures,
 }

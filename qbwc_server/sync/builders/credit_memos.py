@@ -18,8 +18,8 @@ from qbwc_server.sync.builders.types import Built, ProblemKind, RecordProblem, R
 
 subtotal = invoices.subtotal  # a credit memo's lines add up as an invoice's do
 
-# Not here yet: the comparison of QuickBooks' stored totals (subtotal, tax, total, credit remaining) with the app's
-# that invoices get; credit memos should get the same one (and show QuickBooks' totals on the record) when it lands.
+# QuickBooks' totals (subtotal, tax, total, credit remaining) are kept and compared with the app's as an invoice's
+# are: sync/totals.py and sync/comparison.py.
 
 
 def build(inp: RequestInput, request_id: str) -> Built:

@@ -349,3 +349,27 @@ def test_a_payment_whose_answer_was_lost_still_marks_the_invoice_paid_once_it_is
     assert [e["message"] for e in invoice["sync"]["log"] if e["event"] == "paid"] == [
         "Paid in full in QuickBooks by payment p1 reference CHK-1 of 2026-11-05 (249.69 applied); balance 0.00."
     ]
+
+
+def test_a_credit_memo_gets_the_same_totals_comparison_as_an_invoice(harness):
+    h = harness(tax_mapping=MAPPING)
+    _setup(h)
+    # The app credits 7.5% of tax on 235.00 (252.63); QuickBooks' "State Tax" charges 6.25%.
+    h.put(
+        "credit_memos",
+        "cm1",
+        {"customer": "c1", "number": "CM-1", "date": "2026-11-04", "tax_rate": "IL 7.5%", "lines": LINES},
+    )
+    h.sync()
+
+    record = h.get("credit_memos", "cm1")
+    assert record["sync"]["state"] == "synced"
+    assert record["quickbooks"]["totals"] == {
+        "subtotal": "235.00",
+        "tax": "14.69",
+        "total": "249.69",
+        "balance": "249.69",  # the credit QuickBooks has left of it
+    }
+    [warning] = record["sync"]["warnings"]
+    assert warning["message"].startswith("QuickBooks' total for this credit memo is 249.69, the app's is 252.63")
+    assert "6.25%" in warning["causes"][0]
