@@ -257,6 +257,8 @@ def test_a_record_deleted_in_quickbooks_says_so_and_can_be_re_added(rt, signed_i
     page = signed_in.get(f"/c/acme/records/{record_id}").get_data(as_text=True)
     assert "Deleted in QuickBooks</span>" in page and "Deleted in QuickBooks on 2026-11-20 at 09:12." in page
     assert "Re-add to QuickBooks" in page and "Sync now" not in page
+    # Excluding it would be a move it cannot make: the page says why instead of offering it.
+    assert "Exclude from sync" not in page and "nothing is sent for it unless you re-add it" in page
 
     response = signed_in.post(f"/c/acme/records/{record_id}/readd", follow_redirects=True)
 
