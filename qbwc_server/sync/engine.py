@@ -131,11 +131,16 @@ class SyncEngine:
             outgoing = self._drop_invalid(db, company, outgoing, version)
             if outgoing:
                 break
-        sent = []
+        claims = []
         for out in outgoing:
             carried = out.record.version if out.record is not None else 0
             request = lifecycle.Request(out.built.rq_type, out.is_add, carried, out.edit_sequence, out.group)
-            if lifecycle.claim(db, out.item, wc_session.ticket, lifecycle.sent_info(out.item, request)):
+            claims.append((out.item, lifecycle.sent_info(out.item, request)))
+        claimed = lifecycle.claim_all(db, claims, wc_session.ticket)  # one statement for the whole set
+        sent = []
+        for out in outgoing:
+            if out.item.id in claimed:
+                claimed.discard(out.item.id)  # an item goes once, as one claim would have had it
                 sent.append(out)
         # Claim every item first, then change the records and logs: the changes go to the database in one flush.
         for out in sent:

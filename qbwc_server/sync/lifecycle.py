@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -273,27 +274,46 @@ def lost_answer(item: QueueItem) -> tuple[QueueAction, bool]:
 
 def claim(db: Session, item: QueueItem, ticket: str, info: SentInfo) -> bool:
     """Hand an item to a session; False when another session took it first (compare-and-set)."""
+    return item.id in claim_all(db, [(item, info)], ticket)
+
+
+def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket: str) -> set[int]:
+    """Hand several items to a session in one statement; return the ids it got (compare-and-set per row).
+
+    An item another session took first keeps its row as that session left it and is not in the answer.
+    """
+    if not claims:
+        return set()
     now = clock.now()
+    info_type = QueueItem.__table__.c.sent_info.type
+    by_id: dict[int, SentInfo] = {}
+    for item, info in claims:
+        by_id.setdefault(item.id, info)  # an item listed twice is claimed once, as it was first listed
     values: dict[str, Any] = {
-        "status": next_status(QueueStatus.READY, ItemEvent.CLAIM),  # the row is compared with READY below
+        "status": next_status(QueueStatus.READY, ItemEvent.CLAIM),  # the rows are compared with READY below
         "ticket": ticket,
-        "sent_info": info,
         "sent_at": now,
         "updated_at": now,
     }
-    row = db.execute(
+    per_row = case(
+        *[(QueueItem.id == item_id, bindparam(None, info, type_=info_type)) for item_id, info in by_id.items()],
+        else_=QueueItem.sent_info,
+    )
+    rows = db.execute(
         update(QueueItem)
-        .where(QueueItem.id == item.id, QueueItem.status == QueueStatus.READY)
-        .values(**values)
+        .where(QueueItem.id.in_(list(by_id)), QueueItem.status == QueueStatus.READY)
+        .values(sent_info=per_row, **values)
         .returning(QueueItem.id)
         .execution_options(synchronize_session=False)
-    ).first()
-    if row is None:
-        return False
-    # The row now holds exactly these values: put them on the loaded item instead of reading the row back.
-    for key, value in values.items():
-        set_committed_value(item, key, value)
-    return True
+    ).all()
+    claimed = {row[0] for row in rows}
+    # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back.
+    for item, _ in claims:
+        if item.id in claimed:
+            for key, value in values.items():
+                set_committed_value(item, key, value)
+            set_committed_value(item, "sent_info", by_id[item.id])
+    return claimed
 
 
 # --- the QuickBooks identity -----------------------------------------------------------------------------------

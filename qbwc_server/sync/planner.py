@@ -18,6 +18,7 @@ from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
+FIRST_CHUNK = 25  # has_sendable usually finds an item among the first few
 MAX_SCAN = 5000
 
 
@@ -107,7 +108,12 @@ GROUPED_LOOKUPS = 100
 
 def is_grouped_lookup(item: QueueItem, record: Record) -> bool:
     """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
-    return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
+    return _may_group(item) and record.kind is RecordKind.INVOICE
+
+
+def _may_group(item: QueueItem) -> bool:
+    # What the item alone says of `is_grouped_lookup`, so a full batch skips the others without loading records.
+    return item.action is QueueAction.LOOKUP and not item.unknown_outcome
 
 
 def plan(db: Session, company: Company) -> None:
@@ -118,25 +124,33 @@ def plan(db: Session, company: Company) -> None:
 def has_sendable(db: Session, company: Company) -> bool:
     """Tell whether a batch could go now; reads only."""
     try:
-        return bool(plan_batch(db, company, 1, grouped_lookups=1, write=False))
+        return bool(plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True))
     except WouldQueue:
         return True
 
 
 def plan_batch(
-    db: Session, company: Company, limit: int, *, grouped_lookups: int = GROUPED_LOOKUPS, write: bool = True
+    db: Session,
+    company: Company,
+    limit: int,
+    *,
+    grouped_lookups: int = GROUPED_LOOKUPS,
+    write: bool = True,
+    first: bool = False,
 ) -> list[tuple[QueueItem, Record | None]]:
     """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait.
 
     First-sync invoice lookups ride along beyond the limit (up to `grouped_lookups`): many of them go to
     QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
+    With `first`, stop at the first sendable item: enough to tell whether there is work (no lookups ride along).
     """
     batch: list[tuple[QueueItem, Record | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
     while offset < MAX_SCAN:
-        chunk = queue.candidates(db, company, CHUNK, lock=write, offset=offset)  # a question locks nothing
+        size = FIRST_CHUNK if first else CHUNK
+        chunk = queue.candidates(db, company, size, lock=write, offset=offset)  # a question locks nothing
         if not chunk:
             break
         offset += len(chunk)
@@ -149,6 +163,8 @@ def plan_batch(
                 scanned_when_full += 1
                 if grouped >= grouped_lookups or scanned_when_full > CHUNK:
                     return batch
+                if batch and not _may_group(item):
+                    continue  # only grouped lookups ride along now: no need to load this item's record
             if item.record_id is None:
                 # An item about no record (a page of an import) goes alone: its answer may be large, and is streamed.
                 if not batch:
@@ -172,6 +188,8 @@ def plan_batch(
                         _note_wait(db, item, record, wait)
                     continue
             batch.append((item, record))
+            if first:
+                return batch
             if grouped_lookup:
                 grouped += 1
             else:
