@@ -43,17 +43,30 @@ def digest(plain: str) -> str:
 
 def verify(db: Session, plain: str) -> ApiToken | None:
     """Return the live token matching `plain`, or None (unknown, malformed or revoked)."""
+    found = verify_with_company(db, plain)
+    return found[0] if found is not None else None
+
+
+def verify_with_company(db: Session, plain: str) -> tuple[ApiToken, Company | None] | None:
+    """Return the live token matching `plain` and its company, read in one query; None as `verify` says."""
     if not plain or not plain.startswith(SCHEME) or len(plain) > 200:
         return None
     wanted = digest(plain)
     # The lookup is by hash, so timing says nothing about the secret; the compare is belt and braces.
-    token = db.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
-    if token is None or not hmac.compare_digest(token.token_hash, wanted) or token.revoked_at is not None:
+    row = db.execute(
+        select(ApiToken, Company)
+        .outerjoin(Company, Company.id == ApiToken.company_id)
+        .where(ApiToken.token_hash == wanted)
+    ).first()
+    if row is None:
+        return None
+    token, company = row
+    if not hmac.compare_digest(token.token_hash, wanted) or token.revoked_at is not None:
         return None
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now
-    return token
+    return token, company
 
 
 def list_tokens(db: Session, company: Company) -> list[ApiToken]:

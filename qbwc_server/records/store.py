@@ -90,7 +90,7 @@ def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payl
         )
     else:
         synclog.append(db, record, LogEvent.STORED, "Received from the app.")
-    queue.record_changed(db, company, record)
+    queue.record_changed(db, company, record, new=created)
     db.flush()
     return record, Outcome.CREATED if created else Outcome.UPDATED
 

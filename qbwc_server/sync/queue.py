@@ -46,13 +46,17 @@ def excluded_by_person(record: Record) -> bool:
     return record.last_error is not None and record.last_error.kind is NoteKind.EXCLUDED_BY_PERSON
 
 
-def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False) -> None:
-    """Decide what a new or changed record needs, and queue it when it should go to QuickBooks."""
+def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False, new: bool = False) -> None:
+    """Decide what a new or changed record needs, and queue it when it should go to QuickBooks.
+
+    `new`: the record was inserted in this transaction, so it has no queue item yet and no other session can
+    queue it: neither the open-item lookup nor the savepoint around the insert is needed.
+    """
     if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
     if record.sync_state is SyncState.QB_DELETED:
         return  # deleted in QuickBooks: edits never add it again, only a person's re-add does (`readd`)
-    item = open_item(db, record)
+    item = None if new else open_item(db, record)
     if record.removal is not None:
         # The app removed it: only its removal goes to QuickBooks (reprocessed after an error), never its data.
         if item is None and record.sync_state in UNSYNCED:
@@ -86,7 +90,7 @@ def record_changed(db: Session, company: Company, record: Record, *, explicit: b
         if record.sync_state is not SyncState.SYNCED:
             lifecycle.move(db, record, Event.CONFIRM)
         return
-    enqueue(db, company, record, existing=item)
+    enqueue(db, company, record, existing=item, fresh=new)
 
 
 _LOOK = object()  # enqueue's default: look the record's open item up
@@ -101,9 +105,13 @@ def enqueue(
     priority: int | None = None,
     unknown_outcome: bool = False,
     existing: QueueItem | None | object = _LOOK,
+    fresh: bool = False,
     _seen: set[int] | None = None,
 ) -> QueueItem:
-    """Queue a record (one open item per record) and, first, any prerequisite that is not on its way."""
+    """Queue a record (one open item per record) and, first, any prerequisite that is not on its way.
+
+    `fresh`: the record was inserted in this transaction; its item goes in with the next flush, without a savepoint.
+    """
     seen = _seen if _seen is not None else set()
     seen.add(record.id)
     # A removal (void, delete, deactivation) names only the record's own QuickBooks id: it needs nothing else first.
@@ -131,15 +139,18 @@ def enqueue(
         priority=priority if priority is not None else PRIORITY[record.kind],
         unknown_outcome=unknown_outcome,
     )
-    try:
-        with db.begin_nested():
-            db.add(item)
-            db.flush()
-    except IntegrityError:
-        # Another process queued it between our look and our insert: theirs is the one open item.
-        existing = open_item(db, record)
-        assert existing is not None
-        return existing
+    if fresh:
+        db.add(item)  # no other session can see the record, so none can have queued it
+    else:
+        try:
+            with db.begin_nested():
+                db.add(item)
+                db.flush()
+        except IntegrityError:
+            # Another process queued it between our look and our insert: theirs is the one open item.
+            existing = open_item(db, record)
+            assert existing is not None
+            return existing
     lifecycle.move(db, record, Event.QUEUE)
     synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     return item

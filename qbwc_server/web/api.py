@@ -52,8 +52,8 @@ def _authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not plain.strip():
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
     db = db_session()
-    token = tokens.verify(db, plain.strip())
-    company = db.get(Company, token.company_id) if token is not None else None
+    found = tokens.verify_with_company(db, plain.strip())
+    company = found[1] if found is not None else None
     if company is None:
         db.rollback()
         return _unauthorized("this API token is not valid: it is unknown or was revoked")
