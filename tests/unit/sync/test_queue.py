@@ -125,6 +125,25 @@ def test_a_claim_is_compare_and_set(runtime):
         assert item.ticket == "ticket-1"
 
 
+def test_a_set_claimed_at_once_leaves_out_the_item_another_session_took(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db)
+        records = [make_record(db, company, RecordKind.CUSTOMER, f"c{n}", last_name=f"N{n}") for n in range(3)]
+        items = [queue.enqueue(db, company, record) for record in records]
+        assert lifecycle.claim(db, items[1], "ticket-1", SENT)
+        infos = [SentInfo(rq_type="CustomerAddRq", add=True, version=n + 1) for n in range(3)]
+        got = lifecycle.claim_all(db, list(zip(items, infos, strict=True)), "ticket-2")
+        assert got == {items[0].id, items[2].id}
+        db.expire_all()
+        assert [(item.status, item.ticket) for item in items] == [
+            (QueueStatus.SENT, "ticket-2"),
+            (QueueStatus.SENT, "ticket-1"),
+            (QueueStatus.SENT, "ticket-2"),
+        ]
+        # Each row carries its own request's information; the one taken first keeps what its session sent.
+        assert [item.sent_info.version for item in items] == [1, 1, 3]
+
+
 def test_two_sessions_claiming_at_once_never_get_the_same_item(runtime):
     # Given 200 queued customers
     with runtime.transaction() as db:
