@@ -7,6 +7,8 @@ never voids or deletes anything twice, and never one it does not have.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from lxml import etree
@@ -24,20 +26,21 @@ from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep
 from qbwc_server.sync.steps.common import answer_part, failed
 
 
+@dataclass(frozen=True)
+class TxnRemoval:
+    """What tells a void from a delete: its request, how QuickBooks' copy shows it applied, and how it ends."""
+
+    build: Callable[[str, str, str], builders.Built]  # (kind, TxnID, request id) -> TxnVoidRq or TxnDelRq
+    applied: Callable[[etree._Element], bool]  # does the transaction QuickBooks returned show it done?
+    finish_event: Event
+    done_words: str
+
+
 class _TxnRemovalStep(RecordStep):
     """What voiding and deleting share: the request by TxnID, the check after a lost answer, the answer's words."""
 
     action: ClassVar[QueueAction]
-    finish_event: ClassVar[Event]
-    done_words: ClassVar[str]
-
-    def request(self, record: Record, request_id: str) -> builders.Built:
-        """Return the TxnVoid or TxnDel request."""
-        raise NotImplementedError
-
-    def already_done(self, ret: etree._Element) -> bool:
-        """Tell whether the transaction QuickBooks returned shows the removal applied."""
-        raise NotImplementedError
+    removal: ClassVar[TxnRemoval]
 
     def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the void or delete; after a lost answer, the query that tells whether QuickBooks applied it."""
@@ -51,7 +54,7 @@ class _TxnRemovalStep(RecordStep):
         if item.unknown_outcome:
             built = builders.build_refresh(record.kind.value, record.qb_id, str(item.id))
         else:
-            built = self.request(record, str(item.id))
+            built = self.removal.build(record.kind.value, record.qb_id, str(item.id))
         return Outgoing(item, record, built, is_add=False)
 
     def flush(self, ctx: Drafting) -> list[Outgoing]:
@@ -67,7 +70,7 @@ class _TxnRemovalStep(RecordStep):
         if rq_type is not None and rq_type.endswith("QueryRq"):
             return self._checked(ctx, record, rs)
         if rs.status_code < 1000:
-            return self._done(ctx, record, self.done_words, rs, rq_type)
+            return self._done(ctx, record, self.removal.done_words, rs, rq_type)
         if rs.status_code == 3120:
             # QuickBooks has no transaction with this id any more: someone deleted it there, which removes it too.
             return self._done(ctx, record, "QuickBooks no longer had it (it was deleted there)", rs, rq_type, gone=True)
@@ -87,8 +90,8 @@ class _TxnRemovalStep(RecordStep):
         if found is Action.RESYNC:
             return self._done(ctx, record, "QuickBooks no longer has it", rs, None, gone=True, checked=True)
         if found is Action.SUCCEED and rs.rets:
-            if self.already_done(rs.rets[0]):
-                return self._done(ctx, record, self.done_words, rs, None, checked=True)
+            if self.removal.applied(rs.rets[0]):
+                return self._done(ctx, record, self.removal.done_words, rs, None, checked=True)
             line = LogLine(
                 LogEvent.RETRIED,
                 "QuickBooks had not applied the request whose answer was lost; sending it again.",
@@ -115,38 +118,28 @@ class _TxnRemovalStep(RecordStep):
             text += " (Its answer had been lost; QuickBooks was read before sending it again, so it went once.)"
         after = removal.effects_after(ctx.db, ctx.company, record)
         lines = [LogLine(LogEvent.REMOVED, " ".join([text, *after]), rs.status_code, rq_type, answer_part(rs))]
-        return Transition(Result.DONE, finish=Event.DELETE if gone else self.finish_event, log=tuple(lines))
+        return Transition(Result.DONE, finish=Event.DELETE if gone else self.removal.finish_event, log=tuple(lines))
 
 
 class VoidStep(_TxnRemovalStep):
     """Void a removed invoice or bill: QuickBooks keeps its number and audit trail, and its amounts become zero."""
 
     action: ClassVar[QueueAction] = QueueAction.VOID
-    finish_event: ClassVar[Event] = Event.VOID
-    done_words: ClassVar[str] = "voided in QuickBooks; its number stays there and its amounts are now zero"
+    removal: ClassVar[TxnRemoval] = TxnRemoval(
+        removals.build_void,
+        removals.is_voided,
+        Event.VOID,
+        "voided in QuickBooks; its number stays there and its amounts are now zero",
+    )
 
-    def request(self, record: Record, request_id: str) -> builders.Built:
-        """Return the TxnVoid request."""
-        assert record.qb_id is not None
-        return removals.build_void(record.kind.value, record.qb_id, request_id)
 
-    def already_done(self, ret: etree._Element) -> bool:
-        """Tell whether QuickBooks shows the transaction as void."""
-        return removals.is_voided(ret)
+def _never(_ret: etree._Element) -> bool:
+    """A transaction QuickBooks still returns is not deleted."""
+    return False
 
 
 class DeleteStep(_TxnRemovalStep):
     """Delete a removed transaction: payments always (QuickBooks cannot void them), others by the company's setting."""
 
     action: ClassVar[QueueAction] = QueueAction.DELETE
-    finish_event: ClassVar[Event] = Event.DELETE
-    done_words: ClassVar[str] = "deleted in QuickBooks"
-
-    def request(self, record: Record, request_id: str) -> builders.Built:
-        """Return the TxnDel request."""
-        assert record.qb_id is not None
-        return removals.build_delete(record.kind.value, record.qb_id, request_id)
-
-    def already_done(self, ret: etree._Element) -> bool:
-        """Tell whether QuickBooks shows the transaction deleted: it still returned it, so it is not."""
-        return False
+    removal: ClassVar[TxnRemoval] = TxnRemoval(removals.build_delete, _never, Event.DELETE, "deleted in QuickBooks")
