@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from qbwc_server.config import Settings
 from qbwc_server.db import make_engine, make_session_factory, transaction
 from qbwc_server.imports import ImportPageStep
+from qbwc_server.imports.current import take_current
 from qbwc_server.imports.schedule import ScheduledImports
-from qbwc_server.imports.store import take_current
 from qbwc_server.models import Record
 from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.sync.steps import STEPS, Answering

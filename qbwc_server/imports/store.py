@@ -12,14 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog, tax_mapping
 from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.imports import changes, conflicts, linking, reference_lists
-from qbwc_server.imports.mapping import Entry, map_ret
+from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import (
     Company,
     LogEvent,
@@ -424,33 +423,3 @@ def _identity(entry: Entry) -> lifecycle.Identity:
     """Return the identity QuickBooks gave an imported object (full names only for list records)."""
     full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
     return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))
-
-
-IMPORT_KIND_OF = {
-    RecordKind.CUSTOMER: "customers",
-    RecordKind.JOB: "customers",
-    RecordKind.ITEM: "items",
-    RecordKind.VENDOR: "vendors",
-    RecordKind.INVOICE: "invoices",
-    RecordKind.PAYMENT: "payments",
-    RecordKind.BILL: "bills",
-}
-
-
-def take_current(db: Session, company: Company, record: Record, ret: etree._Element, ticket: str | None) -> None:
-    """Bring QuickBooks' current copy of a linked record (a refresh's answer) into ours, as an import would.
-
-    Fields changed in QuickBooks are taken, conflicts settled by the `conflicts` setting and logged, before our
-    change goes to QuickBooks again.
-    """
-    if record.origin is Origin.APP and record.kind.is_transaction:
-        return  # the app owns its invoices, payments and bills: nothing of QuickBooks' wording is taken
-    try:
-        entry = map_ret(IMPORT_KIND_OF[record.kind], ret)
-    except ValueError as exc:
-        log.warning("could not read QuickBooks' copy of %s %s: %s", record.kind.value, record.external_id, exc)
-        return
-    if entry.record_kind is None or entry.qb_id != record.qb_id:
-        return
-    kinds = (RecordKind.CUSTOMER, RecordKind.JOB) if record.kind in (RecordKind.CUSTOMER, RecordKind.JOB) else ()
-    Store(db, company, kinds or (record.kind,), ticket=ticket).apply([entry])
