@@ -1,14 +1,14 @@
 """A record's and a queue item's lifecycle: the allowed moves written as data, and the one writer of each.
 
 `move` is the only code that changes a record's sync state (and its note); `move_item` and `claim` the only code
-that changes a queue item's status; the `*_identity` functions the only code that writes a record's QuickBooks
-identity (qb_id, EditSequence, full name, line ids, synced_version). A move that is not in the table raises
-`IllegalMove`. The webhook events of a record's sync are written here too, in the transaction of the move.
+that changes a queue item's status; the identity functions (in `quickbooks_identity`, re-exported here) the only
+code that writes a record's QuickBooks identity (qb_id, EditSequence, full name, line ids, synced_version) and
+QuickBooks' figures. A move that is not in the table raises `IllegalMove`. The webhook events of a record's sync
+are written here too, in the transaction of the move.
 """
 
 from __future__ import annotations
 
-import copy
 import enum
 import logging
 from collections.abc import Sequence
@@ -31,6 +31,21 @@ from qbwc_server.models import (
     Record,
     SentInfo,
     SyncState,
+)
+from qbwc_server.sync.quickbooks_identity import (
+    Identity,
+    accept_version,
+    adopt,
+    forget_deleted,
+    forget_identity,
+    forget_synced_version,
+    link,
+    refresh_identity,
+    rename,
+    set_name_suffix,
+    store_balance,
+    store_figures,
+    store_identity,
 )
 from qbwc_server.webhooks import outbox
 
@@ -316,144 +331,6 @@ def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket:
     return claimed
 
 
-# --- the QuickBooks identity -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What QuickBooks calls a record: its ListID or TxnID, EditSequence, full name and our lines' TxnLineIDs."""
-
-    id: str
-    edit_sequence: str | None
-    full_name: str | None = None
-    line_ids: dict[str, str] | None = None
-
-
-def store_identity(record: Record, identity: Identity, version: int | None, *, linked: bool = False) -> None:
-    """Store what QuickBooks answered for the record, and which of its versions QuickBooks now has.
-
-    `linked`: the entry was already in QuickBooks; remember the app's data now, so that later Mods can send only
-    what the app changes (link policy keep_quickbooks).
-    """
-    if linked:
-        _remember_link(record)
-    record.qb_id = identity.id
-    record.qb_edit_sequence = identity.edit_sequence
-    if identity.full_name:
-        record.qb_full_name = identity.full_name
-    if identity.line_ids:
-        record.qb_line_ids = dict(identity.line_ids)
-    record.synced_version = version
-    record.synced_at = clock.now()
-    if version is not None and version == record.version:
-        # What QuickBooks now holds from us: the version both sides agree on, against which a later change in
-        # QuickBooks and one in the app are told apart (and a change on both sides is a conflict).
-        record.qb_data = {
-            **(record.qb_data or {}),
-            "synced_data": copy.deepcopy(record.data),
-            "synced_es": identity.edit_sequence,
-        }
-
-
-def refresh_identity(record: Record, identity: Identity) -> None:
-    """Take QuickBooks' current EditSequence (and line ids) without saying it has our version."""
-    record.qb_edit_sequence = identity.edit_sequence
-    if identity.line_ids:
-        record.qb_line_ids = dict(identity.line_ids)
-
-
-def forget_identity(record: Record) -> None:
-    """Forget a QuickBooks id that no longer exists there, so the record is added again."""
-    record.qb_id = record.qb_edit_sequence = None
-    record.qb_line_ids = None
-    record.linked_data = record.linked_version = None
-
-
-def forget_deleted(record: Record) -> None:
-    """Forget the identity of an entry deleted in QuickBooks, so the record is added as a new one."""
-    record.qb_id = record.qb_edit_sequence = record.qb_full_name = None
-    record.qb_line_ids = None
-    record.synced_version = None
-
-
-def forget_synced_version(record: Record) -> None:
-    """Say QuickBooks may not have the record after all (it answered that it is missing)."""
-    record.qb_id = None
-    record.synced_version = None
-    record.linked_data = record.linked_version = None
-
-
-def _remember_link(record: Record) -> None:
-    record.linked_data = dict(record.data or {})
-    record.linked_version = record.version
-
-
-def set_name_suffix(record: Record, suffix: str | None) -> None:
-    """Give the record's QuickBooks name a suffix that keeps it apart from an entry another record or list holds."""
-    record.name_suffix = suffix or None
-
-
-def accept_version(record: Record) -> None:
-    """Say QuickBooks has all it needs of the record's current version without being sent it (a link-only item)."""
-    record.synced_version = record.version
-
-
-def link(record: Record, qb_id: str, full_name: str | None) -> None:
-    """Point a record at a QuickBooks object a person chose; its EditSequence and lines are read before sending."""
-    _remember_link(record)
-    record.qb_id = qb_id
-    record.qb_full_name = full_name or None
-    record.qb_edit_sequence = None
-    record.qb_line_ids = None
-    record.synced_version = None
-
-
-def adopt(record: Record, identity: Identity, *, line_ids: bool, confirm_version: bool, linked: bool = False) -> None:
-    """Take an imported object's identity: QuickBooks has it, so our copy of it needs no sending back."""
-    if linked:
-        _remember_link(record)
-    record.qb_id = identity.id
-    record.qb_edit_sequence = identity.edit_sequence
-    if identity.full_name is not None:
-        record.qb_full_name = identity.full_name
-    if line_ids:
-        record.qb_line_ids = dict(identity.line_ids or {}) or None
-    if confirm_version:
-        record.synced_version = record.version
-
-
-def rename(record: Record, full_name: str) -> None:
-    """Follow a rename QuickBooks made (a job's full name changes with its customer's)."""
-    record.qb_full_name = full_name
-
-
-# --- QuickBooks' figures -----------------------------------------------------------------------------------------
-
-
-def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[str, Any]] | None) -> None:
-    """Store QuickBooks' figures for a transaction (totals, balance, paid) and, when compared, the warnings.
-
-    `warnings` None keeps the warnings the last comparison gave (an answer that cannot be compared to the app's data,
-    such as an import of a newer QuickBooks copy, changes only the figures).
-    """
-    kept = {k: v for k, v in (record.qb_totals or {}).items() if k not in figures}
-    record.qb_totals = {**kept, **figures}
-    if warnings is not None:
-        record.warnings = list(warnings) or None
-        record.warning_count = len(warnings)
-
-
-def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:
-    """Store an invoice's balance in QuickBooks after a payment, and which payment paid it in full (and its date)."""
-    figures: dict[str, Any] = {**(record.qb_totals or {}), "balance": balance, "paid": paid}
-    if paid and paid_by:
-        figures["paid_by"], figures["paid_on"] = paid_by, paid_on
-    elif not paid:
-        figures.pop("paid_by", None)
-        figures.pop("paid_on", None)
-    record.qb_totals = figures
-
-
 def describe_moves() -> str:
     """Return the record and queue-item tables as Markdown (the README shows this text, checked by a test)."""
     lines = ["| event | from | to |", "| --- | --- | --- |"]
@@ -473,3 +350,42 @@ def describe_moves() -> str:
         names = ", ".join(s.value for s in QueueStatus if s in item_starts)
         lines.append(f"| {item_event.value} | {names} | {item_end.value} |")
     return "\n".join(lines)
+
+
+# The lifecycle as callers name it: its moves, and the identity writers it re-exports.
+__all__ = [
+    "accept_version",
+    "adopt",
+    "claim",
+    "claim_all",
+    "count_refusal",
+    "describe_moves",
+    "Event",
+    "forget_deleted",
+    "forget_identity",
+    "forget_synced_version",
+    "Identity",
+    "IllegalMove",
+    "ITEM_MOVES",
+    "ITEM_RULES",
+    "ItemEvent",
+    "link",
+    "lost_answer",
+    "mark_refused_with",
+    "move",
+    "move_item",
+    "next_state",
+    "next_status",
+    "note",
+    "RECORD_MOVES",
+    "RECORD_RULES",
+    "refresh_identity",
+    "rename",
+    "Request",
+    "sent_info",
+    "set_name_suffix",
+    "split_batch",
+    "store_balance",
+    "store_figures",
+    "store_identity",
+]
