@@ -6,8 +6,10 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
+from qbwc_server.models import Record
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import policy
+from qbwc_server.sync import builders, policy
+from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.steps.base import LogLine, Refusal, Result, Transition
 
 
@@ -38,3 +40,14 @@ def answer_part(rs: Answer) -> str:
 def article(word: str) -> str:
     """Return the indefinite article for a word."""
     return "an" if word[:1] in "aeiou" else "a"
+
+
+def require_qb_id(record: Record, what: str) -> str:
+    """Return the record's QuickBooks id; RecordProblem (nothing to `what` there) when QuickBooks has none."""
+    if not record.qb_id:
+        raise builders.RecordProblem(
+            "quickbooks",
+            f"QuickBooks has no id for this record, so there is nothing to {what} there.",
+            ProblemKind.QUICKBOOKS,
+        )
+    return record.qb_id

@@ -14,7 +14,6 @@ from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders import removals
-from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.lifecycle import Event
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
@@ -30,7 +29,7 @@ from qbwc_server.sync.steps.base import (
     identity,
     need,
 )
-from qbwc_server.sync.steps.common import answer_part, failed
+from qbwc_server.sync.steps.common import answer_part, failed, require_qb_id
 
 
 class DeactivateStep(RecordStep):
@@ -41,14 +40,9 @@ class DeactivateStep(RecordStep):
     def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the Mod with IsActive false; after a lost answer, the query by ListID that checks it."""
         record = need(record)
-        if not record.qb_id:
-            raise builders.RecordProblem(
-                "quickbooks",
-                "QuickBooks has no id for this record, so there is nothing to make inactive there.",
-                ProblemKind.QUICKBOOKS,
-            )
+        qb_id = require_qb_id(record, "make inactive")
         if item.unknown_outcome:
-            return Outgoing(item, record, builders.build_refresh(record.kind.value, record.qb_id, str(item.id)), False)
+            return Outgoing(item, record, builders.build_refresh(record.kind.value, qb_id, str(item.id)), False)
         inp = request_input(ctx.db, ctx.company, record)
         inactive = replace(inp, data={**inp.data, "active": False})
         edit_sequence = inp.qb.edit_sequence if inp.qb is not None else None

@@ -17,13 +17,12 @@ from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy, removal
 from qbwc_server.sync.builders import removals
-from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.lifecycle import Event
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Refusal, Result, Transition, need
-from qbwc_server.sync.steps.common import answer_part, failed
+from qbwc_server.sync.steps.common import answer_part, failed, require_qb_id
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,11 @@ class _TxnRemovalStep(RecordStep):
     def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
         """Return the void or delete; after a lost answer, the query that tells whether QuickBooks applied it."""
         record = need(record)
-        if not record.qb_id:
-            raise builders.RecordProblem(
-                "quickbooks",
-                "QuickBooks has no id for this record, so there is nothing to remove there.",
-                ProblemKind.QUICKBOOKS,
-            )
+        qb_id = require_qb_id(record, "remove")
         if item.unknown_outcome:
-            built = builders.build_refresh(record.kind.value, record.qb_id, str(item.id))
+            built = builders.build_refresh(record.kind.value, qb_id, str(item.id))
         else:
-            built = self.removal.build(record.kind.value, record.qb_id, str(item.id))
+            built = self.removal.build(record.kind.value, qb_id, str(item.id))
         return Outgoing(item, record, built, is_add=False)
 
     def flush(self, ctx: Drafting) -> list[Outgoing]:
