@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import Company, RecordKind
-from qbwc_server.records import store
+from qbwc_server.records import bulk, store
+from qbwc_server.records.validation import validate
+from qbwc_server.sync import queue
 
 MAX_BATCH = 1000
 INVALID = "invalid"
@@ -68,23 +70,58 @@ def check_batch(body: Any) -> list[Any]:
 def save_many(
     db: Session, company: Company, kind: RecordKind, items: Iterable[Any], *, first_index: int = 0
 ) -> BatchResult:
-    """Store each record (an object with `external_id` and the kind's fields); invalid ones are reported, not stored."""
-    result = BatchResult()
+    """Store each record (an object with `external_id` and the kind's fields); invalid ones are reported, not stored.
+
+    Every record is checked before anything is written, so a refused one leaves nothing behind. The records the
+    company has are read in one query and their open queue items in another; the new ones go in with one INSERT
+    each for the records, queue items and log entries. A record sent twice in one batch is stored in order, the
+    later copy as an update of the first.
+    """
+    results: dict[int, ItemResult] = {}
+    checked: list[tuple[int, str, dict[str, Any]]] = []
     for index, item in enumerate(items, start=first_index):
         if not isinstance(item, dict):
             errors = {"body": f"must be a JSON object with the {kind.value}'s fields and its external_id"}
-            result.results.append(ItemResult(index, None, INVALID, errors))
+            results[index] = ItemResult(index, None, INVALID, errors)
             continue
-        external_id = item.get("external_id")
+        given = item.get("external_id")
         fields = {key: value for key, value in item.items() if key != "external_id"}
         try:
-            # Everything is checked before anything is written, so a refused record leaves nothing behind.
-            record, outcome = store.save(db, company, kind, _as_text(external_id), fields)
+            external_id = store.check_external_id(_as_text(given))
+            checked.append((index, external_id, validate(kind, fields)))
         except InvalidInput as exc:
-            result.results.append(ItemResult(index, external_id, INVALID, exc.errors))
+            results[index] = ItemResult(index, given, INVALID, exc.errors)
+    existing = store.find_many(db, company, kind, {external_id for _, external_id, _ in checked})
+    first: dict[str, tuple[int, dict[str, Any]]] = {}
+    later: list[tuple[int, str, dict[str, Any]]] = []
+    for index, external_id, data in checked:
+        if external_id in existing or external_id in first:
+            later.append((index, external_id, data))
+        else:
+            first[external_id] = (index, data)
+    inserted = bulk.insert_new(db, company, kind, [(external_id, data) for external_id, (_, data) in first.items()])
+    for new in inserted:
+        index = first.pop(new.external_id)[0]
+        results[index] = ItemResult(
+            index, new.external_id, store.Outcome.CREATED.value, sync_state=new.sync_state.value
+        )
+    # Any left in `first` were inserted by another request meanwhile: stored as updates of theirs, in order.
+    later = sorted([*later, *((index, external_id, data) for external_id, (index, data) in first.items())])
+    open_items = queue.open_items(db, list(existing.values()))
+    for index, external_id, data in later:
+        # A repeat of a record this batch created, or one another request created meanwhile, is read now.
+        record = existing.get(external_id) or store.find(db, company, kind, external_id)
+        try:
+            if record is None:  # pragma: no cover - not inserted only because it exists
+                record, outcome = store.save(db, company, kind, external_id, data)
+            else:
+                # Its open item as read for the whole batch, the first time; a repeat looks again.
+                outcome = store.update(db, company, record, data, item=open_items.pop(record.id, queue.LOOK))
+        except InvalidInput as exc:
+            results[index] = ItemResult(index, external_id, INVALID, exc.errors)
             continue
-        result.results.append(ItemResult(index, record.external_id, outcome.value, sync_state=record.sync_state.value))
-    return result
+        results[index] = ItemResult(index, record.external_id, outcome.value, sync_state=record.sync_state.value)
+    return BatchResult([results[index] for index in sorted(results)])
 
 
 def _as_text(external_id: Any) -> Any:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import enum
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
 from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
+from qbwc_server.records import bulk
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
 from qbwc_server.records.validation import validate
@@ -57,59 +58,72 @@ def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, pa
     Invalid input raises InvalidInput and stores nothing. The version goes up only when the data really changed,
     and only then does the queue hear about it (an unchanged PUT does not retry a record in error).
     """
-    record, outcome = save(db, company, kind, external_id, payload)
+    stored = put(db, company, kind, external_id, payload)
+    return stored.record, stored.outcome is Outcome.CREATED
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored record, what was done, and the log entries of a record created now (known without reading them)."""
+
+    record: Record
+    outcome: Outcome
+    new_log: list[SyncLogEntry] | None = None
+
+
+def put(db: Session, company: Company, kind: RecordKind, external_id: str, payload: Any) -> Stored:
+    """Create or replace one record as `upsert` does; a new one goes in with its first state, queue item and log."""
+    external_id = check_external_id(external_id)
+    data = validate(kind, payload)
+    record = find(db, company, kind, external_id)
+    if record is None:
+        inserted = bulk.insert_new(db, company, kind, [(external_id, data)])
+        if inserted:
+            new = inserted[0]
+            record = new.as_record()
+            # Known to be as stored: the session holds it without reading it back.
+            make_transient_to_detached(record)
+            db.add(record)
+            log.info("Stored %s %s for %s (version 1)", kind.value, external_id, company.slug)
+            return Stored(record, Outcome.CREATED, new.log_entries())
+        # Another request created it between our look and our insert: this PUT becomes an update of theirs.
+        record = find(db, company, kind, external_id)
+        if record is None:  # pragma: no cover - the insert was skipped only because the row exists
+            raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
+    outcome = update(db, company, record, data)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
-    return record, outcome is Outcome.CREATED
+    return Stored(record, outcome)
 
 
 def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
     """Create or replace a record; return it and what was done. Everything is checked before anything is written."""
-    external_id = check_external_id(external_id)
-    data = validate(kind, payload)
-    record = find(db, company, kind, external_id)
-    created = False
-    if record is None:
-        record, created = _insert(db, company, kind, external_id, data)
-    if not created:
-        if record.data == data:
-            return record, Outcome.UNCHANGED
-        if removal.is_removed(record):
-            raise InvalidInput(
-                {
-                    "external_id": f"this {kind.value} was removed ({removal.describe(record)}); a removed record "
-                    "cannot change. Send a new record with another external_id instead."
-                }
-            )
-        changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
-        record.data = data
-        record.version += 1
-        record.updated_at = clock.now()
-        db.flush()
-        synclog.append(
-            db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}."
+    stored = put(db, company, kind, external_id, payload)
+    return stored.record, stored.outcome
+
+
+def update(
+    db: Session, company: Company, record: Record, data: dict[str, Any], *, item: queue.Known = queue.LOOK
+) -> Outcome:
+    """Store checked data on an existing record and tell the queue; refuse a change to a removed record.
+
+    `item`: the record's open queue item when the caller has read it already (a batch reads them all at once).
+    """
+    if record.data == data:
+        return Outcome.UNCHANGED
+    if removal.is_removed(record):
+        raise InvalidInput(
+            {
+                "external_id": f"this {record.kind.value} was removed ({removal.describe(record)}); a removed record "
+                "cannot change. Send a new record with another external_id instead."
+            }
         )
-    else:
-        synclog.append(db, record, LogEvent.STORED, "Received from the app.")
-    queue.record_changed(db, company, record, new=created)
-    db.flush()
-    return record, Outcome.CREATED if created else Outcome.UPDATED
-
-
-def _insert(
-    db: Session, company: Company, kind: RecordKind, external_id: str, data: dict[str, Any]
-) -> tuple[Record, bool]:
-    record = Record(company_id=company.id, kind=kind, external_id=external_id, data=data, version=1)
-    try:
-        with db.begin_nested():
-            db.add(record)
-            db.flush()
-    except IntegrityError:
-        # Another request created it between our look and our insert: this PUT becomes an update of theirs.
-        existing = find(db, company, kind, external_id)
-        if existing is None:
-            raise
-        return existing, False
-    return record, True
+    changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
+    record.data = data
+    record.version += 1
+    record.updated_at = clock.now()
+    synclog.append(db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}.")
+    queue.record_changed(db, company, record, item=item)
+    return Outcome.UPDATED
 
 
 def check_external_id(external_id: Any) -> str:
@@ -132,6 +146,15 @@ def find(db: Session, company: Company, kind: RecordKind, external_id: str) -> R
     return db.scalar(
         select(Record).where(Record.company_id == company.id, Record.kind == kind, Record.external_id == external_id)
     )
+
+
+def find_many(db: Session, company: Company, kind: RecordKind, external_ids: Iterable[str]) -> dict[str, Record]:
+    """Return a company's records of one kind by external_id, read in one query (missing ones are absent)."""
+    wanted = list(external_ids)
+    if not wanted:
+        return {}
+    query = select(Record).where(Record.company_id == company.id, Record.kind == kind, Record.external_id.in_(wanted))
+    return {record.external_id: record for record in db.scalars(query)}
 
 
 def get(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record:

@@ -157,6 +157,18 @@ def move(db: Session, record: Record, event: Event, note: Note | None = None) ->
     return record.sync_state
 
 
+def first_state(event: Event, note: Note | None = None) -> dict[str, Any]:
+    """Return the state columns of a record inserted already moved by `event` from pending, its first state.
+
+    A new record's INSERT carries them, so no UPDATE follows it; the move is still this table's. A first state a
+    webhook would announce is refused: such a move goes through `move` on a stored record.
+    """
+    state = next_state(SyncState.PENDING, event)
+    if outbox.announces(state):
+        raise IllegalMove(f"a new record cannot start as {state.value}: that move is announced, use move()")
+    return {"sync_state": state, "last_error": note}
+
+
 def note(record: Record, new: Note | None) -> None:
     """Change a record's note without moving it (a waiting reason that got more precise)."""
     record.last_error = new
@@ -361,6 +373,7 @@ __all__ = [
     "count_refusal",
     "describe_moves",
     "Event",
+    "first_state",
     "forget_deleted",
     "forget_identity",
     "forget_synced_version",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Iterable
 
@@ -36,9 +37,27 @@ log = logging.getLogger(__name__)
 UNSYNCED = (SyncState.PENDING, SyncState.ERROR, SyncState.BLOCKED)
 
 
+class _Look(enum.Enum):
+    LOOK = "look"
+
+
+LOOK = _Look.LOOK  # record_changed's default: look the record's open item up
+Known = QueueItem | None | _Look  # a record's open item as the caller read it, or LOOK
+
+
 def open_item(db: Session, record: Record) -> QueueItem | None:
     """Return the record's open (ready or sent) queue item, if any."""
     return db.scalar(select(QueueItem).where(QueueItem.record_id == record.id, QueueItem.status.in_(OPEN_STATUSES)))
+
+
+def open_items(db: Session, records: Iterable[Record]) -> dict[int, QueueItem | None]:
+    """Return each record's open queue item (None when it has none), read in one query."""
+    found: dict[int, QueueItem | None] = {record.id: None for record in records}
+    if found:
+        query = select(QueueItem).where(QueueItem.record_id.in_(list(found)), QueueItem.status.in_(OPEN_STATUSES))
+        for item in db.scalars(query):
+            found[item.record_id] = item  # type: ignore[index]
+    return found
 
 
 def excluded_by_person(record: Record) -> bool:
@@ -46,17 +65,27 @@ def excluded_by_person(record: Record) -> bool:
     return record.last_error is not None and record.last_error.kind is NoteKind.EXCLUDED_BY_PERSON
 
 
-def record_changed(db: Session, company: Company, record: Record, *, explicit: bool = False, new: bool = False) -> None:
+def record_changed(
+    db: Session,
+    company: Company,
+    record: Record,
+    *,
+    explicit: bool = False,
+    new: bool = False,
+    item: Known = LOOK,
+) -> None:
     """Decide what a new or changed record needs, and queue it when it should go to QuickBooks.
 
     `new`: the record was inserted in this transaction, so it has no queue item yet and no other session can
-    queue it: neither the open-item lookup nor the savepoint around the insert is needed.
+    queue it: neither the open-item lookup nor the savepoint around the insert is needed. `item`: the record's
+    open queue item, when the caller has read it already (a batch reads all of them in one query).
     """
     if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
     if record.sync_state is SyncState.QB_DELETED:
         return  # deleted in QuickBooks: edits never add it again, only a person's re-add does (`readd`)
-    item = None if new else open_item(db, record)
+    if item is LOOK:
+        item = None if new else open_item(db, record)
     if record.removal is not None:
         # The app removed it: only its removal goes to QuickBooks (reprocessed after an error), never its data.
         if item is None and record.sync_state in UNSYNCED:

@@ -164,10 +164,13 @@ def put_record(resource: str, external_id: str) -> Response:
     kind = _kind(resource)
     payload = _json_body(records=True)
     db = db_session()
-    record, created = store.upsert(db, _company(), kind, external_id, payload)
-    body = _record_json(db, record)
+    stored = store.put(db, _company(), kind, external_id, payload)
+    if stored.new_log is not None:
+        body = store.serialize(stored.record, stored.new_log)  # just written: not read back
+    else:
+        body = _record_json(db, stored.record)
     db.commit()
-    return _json(body, 201 if created else 200)
+    return _json(body, 201 if stored.outcome is store.Outcome.CREATED else 200)
 
 
 @api.put("/<resource>")

@@ -51,6 +51,11 @@ def record_moved(db: Session, record: Record, previous: SyncState | None) -> Non
     _emit_for_record(db, record, event_type, data)
 
 
+def announces(state: SyncState) -> bool:
+    """Tell whether a record's move into `state` writes an event."""
+    return state in _BY_STATE
+
+
 def outcome_unknown(db: Session, record: Record) -> None:
     """Write that a send's answer was lost, so QuickBooks is checked before the record goes again."""
     data = {"message": "The Web Connector never reported QuickBooks' answer; QuickBooks is checked next."}

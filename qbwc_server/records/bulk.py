@@ -1,0 +1,241 @@
+"""Store new records in a few statements: one INSERT each for the records, their queue items and their log entries.
+
+A new record's first state is decided as `queue.record_changed` decides it for any record (held, excluded or
+queued, with its prerequisites queued first) and given by `lifecycle.first_state`, so its INSERT already carries
+it: no UPDATE follows, nothing is flushed per record and no ORM object is made for it (a batch of a thousand pays
+for that a thousand times). A record another request inserted first (same external_id) is left out: the caller
+stores it as an update of theirs, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from qbwc_server import clock
+from qbwc_server.company_settings import effective
+from qbwc_server.models import (
+    OPEN_STATUSES,
+    Company,
+    LogEvent,
+    Note,
+    NoteKind,
+    Origin,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    Record,
+    RecordKind,
+    SyncLogEntry,
+    SyncState,
+)
+from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.dependencies import PRIORITY, Ref, prerequisites
+from qbwc_server.sync.eligibility import Verdict, decide
+from qbwc_server.sync.lifecycle import Event
+
+RECORDS: Table = Record.__table__  # type: ignore[assignment]
+QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
+SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
+
+
+@dataclass
+class NewRecord:
+    """A record on its way in: what `eligibility.decide` reads of a record, then its id and first state."""
+
+    company_id: int
+    kind: RecordKind
+    external_id: str
+    data: dict[str, Any]
+    created_at: datetime
+    qb_id: None = None
+    id: int | None = None
+    sync_state: SyncState = SyncState.PENDING
+    last_error: Note | None = None
+    action: QueueAction | None = None  # queued as this action
+    log: list[dict[str, Any]] = field(default_factory=list)  # its log entries, as inserted
+
+    def as_record(self) -> Record:
+        """Return the stored record as an ORM object (for a single PUT's answer), without reading it back."""
+        return Record(
+            id=self.id,
+            company_id=self.company_id,
+            kind=self.kind,
+            external_id=self.external_id,
+            data=self.data,
+            origin=Origin.APP,
+            version=1,
+            synced_version=None,
+            qb_id=None,
+            qb_edit_sequence=None,
+            qb_full_name=None,
+            qb_line_ids=None,
+            qb_data=None,
+            name_suffix=None,
+            linked_data=None,
+            linked_version=None,
+            qb_totals=None,
+            warnings=None,
+            warning_count=0,
+            sync_state=self.sync_state,
+            last_error=self.last_error,
+            synced_at=None,
+            removal=None,
+            created_at=self.created_at,
+            updated_at=self.created_at,
+        )
+
+    def log_entries(self) -> list[SyncLogEntry]:
+        """Return its log entries as the API shows them (they were just written, so they are not read back)."""
+        return [
+            SyncLogEntry(at=entry["at"], event=entry["event"], message=entry["message"], status_code=None)
+            for entry in self.log
+        ]
+
+
+def insert_new(
+    db: Session, company: Company, kind: RecordKind, rows: Sequence[tuple[str, dict[str, Any]]]
+) -> list[NewRecord]:
+    """Insert records of one kind whose external_ids (all different) the company does not have; return those inserted.
+
+    `rows` holds checked (external_id, data) pairs. One another request inserted meanwhile is not in the answer.
+    """
+    if not rows:
+        return []
+    now = clock.now()
+    new = [NewRecord(company.id, kind, external_id, data, now) for external_id, data in rows]
+    settings = effective(company.settings)
+    _insert_records(db, new, now, settings)
+    inserted = [record for record in new if record.id is not None]
+    if not inserted:
+        return []
+    _queue(db, company, inserted, settings)
+    return inserted
+
+
+def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: dict[str, Any]) -> None:
+    # The first state is decided before the INSERT, from what decide() reads (kind, data, created_at, no qb_id).
+    for record in new:
+        decision = decide(cast(Record, record), settings)
+        if decision.verdict is Verdict.EXCLUDE:
+            note = Note(NoteKind.EXCLUDED, f"Not synced: {decision.reason}.")
+            state = lifecycle.first_state(Event.EXCLUDE, note)
+        elif decision.verdict is Verdict.HOLD:
+            state = lifecycle.first_state(Event.HOLD, Note(NoteKind.HELD, f"Not sent yet: {decision.reason}."))
+        else:
+            state = lifecycle.first_state(Event.QUEUE)
+            record.action = QueueAction.SEND
+        record.sync_state, record.last_error = state["sync_state"], state["last_error"]
+    values = [
+        {
+            "company_id": record.company_id,
+            "kind": record.kind,
+            "external_id": record.external_id,
+            "data": record.data,
+            "origin": Origin.APP,
+            "version": 1,
+            "warning_count": 0,
+            "sync_state": record.sync_state,
+            "last_error": record.last_error,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for record in new
+    ]
+    dialect = db.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Another request may have inserted the same external_id since we looked: that row is skipped, not an error.
+    statement = builder(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.id, RECORDS.c.external_id)
+    ids = {external_id: record_id for record_id, external_id in db.execute(statement, values)}
+    for record in new:
+        record.id = ids.get(record.external_id)
+
+
+def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: dict[str, Any]) -> None:
+    """Queue the records that go to QuickBooks (prerequisites first) and write every record's log entries."""
+    refs = [prerequisites(record.kind, record.data) if record.action is not None else [] for record in inserted]
+    wanted = {ref for listed in refs for ref in listed}
+    found = queue.find_records(db, company.id, wanted) if wanted else {}
+    _queue_prerequisites(db, company, [found[ref] for listed in refs for ref in listed if ref in found])
+    items: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    for record in inserted:
+        record.log.append(_entry(record, LogEvent.STORED, "Received from the app."))
+        if record.sync_state is SyncState.EXCLUDED:
+            assert record.last_error is not None
+            record.log.append(_entry(record, LogEvent.EXCLUDED, record.last_error.message))
+        if record.action is not None:
+            if _link_only(record) or (settings["link_existing_invoices"] and _invoice_may_exist(record, found)):
+                record.action = QueueAction.LOOKUP
+            items.append(
+                {
+                    "company_id": record.company_id,
+                    "record_id": record.id,
+                    "action": record.action,
+                    "status": QueueStatus.READY,
+                    "priority": PRIORITY[record.kind],
+                    "attempts": 0,
+                    "unknown_outcome": False,
+                    "created_at": record.created_at,
+                    "updated_at": record.created_at,
+                }
+            )
+            record.log.append(_entry(record, LogEvent.QUEUED, "Queued for QuickBooks."))
+        log.extend(record.log)
+    if items:
+        # No other session can see these records yet, so none can have queued them: no look, no savepoint.
+        db.execute(QUEUE_ITEMS.insert(), items)
+    db.execute(SYNC_LOG.insert(), log)
+
+
+def _queue_prerequisites(db: Session, company: Company, referenced: list[Record]) -> None:
+    """Queue the referenced records that are not on their way to QuickBooks, in order, as `queue.enqueue` does."""
+    waiting = [
+        prerequisite
+        for prerequisite in referenced
+        if not (prerequisite.qb_id and prerequisite.synced_version == prerequisite.version)
+        # one in error, excluded or deleted in QuickBooks waits for a person; its dependants show they are blocked
+        and prerequisite.sync_state not in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED)
+    ]
+    if not waiting:
+        return
+    queued = set(
+        db.scalars(
+            select(QueueItem.record_id).where(
+                QueueItem.record_id.in_({record.id for record in waiting}), QueueItem.status.in_(OPEN_STATUSES)
+            )
+        )
+    )
+    seen: set[int] = set()
+    for prerequisite in waiting:
+        if prerequisite.id not in queued and prerequisite.id not in seen:
+            queue.enqueue(db, company, prerequisite, existing=None, _seen=seen)
+
+
+def _entry(record: NewRecord, event: LogEvent, message: str) -> dict[str, Any]:
+    return {
+        "company_id": record.company_id,
+        "record_id": record.id,
+        "event": event,
+        "message": message,
+        "at": clock.now(),
+    }
+
+
+def _link_only(record: NewRecord) -> bool:
+    return record.kind is RecordKind.ITEM and bool(record.data.get("link_only"))
+
+
+def _invoice_may_exist(record: NewRecord, found: dict[Ref, Record]) -> bool:
+    """Tell whether a new invoice is looked for in QuickBooks by its number first (as `queue.enqueue` decides)."""
+    if record.kind is not RecordKind.INVOICE or not record.data.get("number"):
+        return False
+    data = record.data
+    party = (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
+    return party in found and bool(found[party].qb_id)
