@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qbwc_server.errors import InvalidInput
-from qbwc_server.models import Company, RecordKind
+from qbwc_server.models import Company, QueueItem, Record, RecordKind
 from qbwc_server.records import bulk, store
 from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 INVALID = "invalid"
@@ -106,9 +110,33 @@ def save_many(
             index, new.external_id, store.Outcome.CREATED.value, sync_state=new.sync_state.value
         )
     # Any left in `first` were inserted by another request meanwhile: stored as updates of theirs, in order.
-    later = sorted([*later, *((index, external_id, data) for external_id, (index, data) in first.items())])
-    open_items = queue.open_items(db, list(existing.values()))
-    for index, external_id, data in later:
+    updates = sorted([*later, *((index, external_id, data) for external_id, (index, data) in first.items())])
+    if updates:
+        open_items = queue.open_items(db, list(existing.values()))
+        try:
+            # Queue items of records that have none go in with one flush, without a savepoint each; if another
+            # request queued one of them meanwhile, the whole step is undone and done again one record at a time.
+            with db.begin_nested():
+                done = _update(db, company, kind, updates, existing, open_items)
+                db.flush()
+        except IntegrityError:
+            log.info("A record of a batch was queued by another request meanwhile; storing the updates one by one")
+            done = _update(db, company, kind, updates, existing, None)
+        results.update(done)
+    return BatchResult([results[index] for index in sorted(results)])
+
+
+def _update(
+    db: Session,
+    company: Company,
+    kind: RecordKind,
+    updates: list[tuple[int, str, dict[str, Any]]],
+    existing: dict[str, Record],
+    open_items: dict[int, QueueItem | None] | None,
+) -> dict[int, ItemResult]:
+    """Store checked data on existing records, in order; `open_items` as read for the batch (None: look each up)."""
+    results: dict[int, ItemResult] = {}
+    for index, external_id, data in updates:
         # A repeat of a record this batch created, or one another request created meanwhile, is read now.
         record = existing.get(external_id) or store.find(db, company, kind, external_id)
         try:
@@ -116,12 +144,13 @@ def save_many(
                 record, outcome = store.save(db, company, kind, external_id, data)
             else:
                 # Its open item as read for the whole batch, the first time; a repeat looks again.
-                outcome = store.update(db, company, record, data, item=open_items.pop(record.id, queue.LOOK))
+                item = open_items.pop(record.id, queue.LOOK) if open_items is not None else queue.LOOK
+                outcome = store.update(db, company, record, data, item=item, unguarded=open_items is not None)
         except InvalidInput as exc:
             results[index] = ItemResult(index, external_id, INVALID, exc.errors)
             continue
         results[index] = ItemResult(index, record.external_id, outcome.value, sync_state=record.sync_state.value)
-    return BatchResult([results[index] for index in sorted(results)])
+    return results
 
 
 def _as_text(external_id: Any) -> Any:

@@ -102,11 +102,18 @@ def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payl
 
 
 def update(
-    db: Session, company: Company, record: Record, data: dict[str, Any], *, item: queue.Known = queue.LOOK
+    db: Session,
+    company: Company,
+    record: Record,
+    data: dict[str, Any],
+    *,
+    item: queue.Known = queue.LOOK,
+    unguarded: bool = False,
 ) -> Outcome:
     """Store checked data on an existing record and tell the queue; refuse a change to a removed record.
 
     `item`: the record's open queue item when the caller has read it already (a batch reads them all at once).
+    `unguarded`: a new queue item goes in without a savepoint of its own, the caller having one around all of them.
     """
     if record.data == data:
         return Outcome.UNCHANGED
@@ -122,7 +129,7 @@ def update(
     record.version += 1
     record.updated_at = clock.now()
     synclog.append(db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}.")
-    queue.record_changed(db, company, record, item=item)
+    queue.record_changed(db, company, record, item=item, unguarded=unguarded)
     return Outcome.UPDATED
 
 

@@ -73,12 +73,15 @@ def record_changed(
     explicit: bool = False,
     new: bool = False,
     item: Known = LOOK,
+    unguarded: bool = False,
 ) -> None:
     """Decide what a new or changed record needs, and queue it when it should go to QuickBooks.
 
     `new`: the record was inserted in this transaction, so it has no queue item yet and no other session can
     queue it: neither the open-item lookup nor the savepoint around the insert is needed. `item`: the record's
-    open queue item, when the caller has read it already (a batch reads all of them in one query).
+    open queue item, when the caller has read it already (a batch reads all of them in one query). `unguarded`: a
+    new queue item goes in with the next flush, without a savepoint of its own: the caller holds one around many
+    records and does them again one by one if another session queued one of them meanwhile.
     """
     if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
         return  # a person excluded it: edits do not bring it back, only an explicit sync does
@@ -119,7 +122,7 @@ def record_changed(
         if record.sync_state is not SyncState.SYNCED:
             lifecycle.move(db, record, Event.CONFIRM)
         return
-    enqueue(db, company, record, existing=item, fresh=new)
+    enqueue(db, company, record, existing=item, fresh=new or (unguarded and item is None))
 
 
 _LOOK = object()  # enqueue's default: look the record's open item up

@@ -248,3 +248,113 @@ def test_any_payload_is_either_refused_with_messages_or_stored_as_plain_stable_j
     json.dumps(data)
     # Storing what was stored again changes nothing: a repeated PUT does not bump the version.
     assert validate(RecordKind.INVOICE, data) == data
+
+
+# --- the quick pass never accepts what the schema refuses ---------------------------------------------------------
+
+TRICKY = [
+    None,
+    True,
+    0,
+    7,
+    -3,
+    5.0,
+    2.5,
+    Decimal("1.5"),
+    Decimal("1.234567"),
+    "",
+    " ",
+    "x",
+    "x" * 300,
+    "x" * 5000,
+    "12.50",
+    "1.234",
+    "-4",
+    "ten",
+    "2024-02-30",
+    "2024-02-03",
+    "a@b.co",
+    "not an email",
+    "draft",
+    "service",
+    [],
+    [{}],
+    {},
+    {"line1": "1 Main St"},
+]
+
+
+def _value(draw, schema):
+    """Draw a value that mostly fits `schema` (built from it) and sometimes does not (from TRICKY)."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.sampled_from(TRICKY))
+    types = [name for name in schema.get("type", []) if name != "null"]
+    if "enum" in schema:
+        return draw(st.sampled_from(schema["enum"]))
+    if "object" in types:
+        props = schema.get("properties", {})
+        names = draw(st.lists(st.sampled_from(sorted(props)), unique=True, max_size=len(props))) if props else []
+        value = {name: _value(draw, props[name]) for name in names}
+        if draw(st.integers(0, 9)) == 0:
+            value["colour"] = "red"
+        return value
+    if "array" in types:
+        return [_value(draw, schema["items"]) for _ in range(draw(st.integers(0, 3)))]
+    fmt = schema.get("format")
+    if fmt in ("money", "amount", "price", "quantity"):
+        return draw(st.sampled_from(["12.50", "3", 4, "0.10", Decimal("2.25"), "1.123456"]))
+    if fmt == "date":
+        return draw(st.sampled_from(["2024-01-31", "2024-13-01", "01/02/2024"]))
+    if fmt == "email":
+        return draw(st.sampled_from(["ann@example.com", "ann@", "ann example.com"]))
+    if "integer" in types:
+        return draw(st.sampled_from([5, "c1", "", "  "]))
+    if "boolean" in types:
+        return draw(st.booleans())
+    return draw(st.text(max_size=draw(st.sampled_from([5, 250]))))
+
+
+@st.composite
+def payloads_for(draw, kind):
+    return _value(draw, {**schema_for(kind), "type": ["object"]})
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_quick_check_accepts_only_what_the_schema_accepts(kind, data):
+    from qbwc_server.records import validation
+
+    payload = data.draw(payloads_for(kind))
+    schema_errors = list(
+        Draft202012Validator(schema_for(kind), format_checker=validation._formats).iter_errors(payload)
+    )
+    if validation._accepts(kind)(payload):
+        assert schema_errors == []
+
+
+PLAIN = [
+    (RecordKind.CUSTOMER, {"first_name": "Ann", "last_name": "Smith", "email": "ann@example.com", "active": True}),
+    (RecordKind.ITEM, {"name": "Labor", "type": "service", "price": "85.00"}),
+    (
+        RecordKind.INVOICE,
+        {
+            "customer": 17,
+            "number": "1001",
+            "date": "2024-03-01",
+            "status": "sent",
+            "lines": [{"item": "labor", "quantity": 2, "rate": Decimal("42.5"), "amount": "85.00"}],
+        },
+    ),
+    (RecordKind.PAYMENT, {"customer": "c1", "amount": "85", "applied_to": [{"invoice": "i1", "amount": "85.00"}]}),
+]
+
+
+@pytest.mark.parametrize(("kind", "payload"), PLAIN)
+def test_a_plain_valid_record_takes_the_quick_pass(kind, payload, monkeypatch):
+    from qbwc_server.records import validation
+
+    assert validation._accepts(kind)(payload)
+    # … so jsonschema is not asked, and the record comes out as before.
+    monkeypatch.setattr(validation, "_validator", lambda kind: pytest.fail("jsonschema was asked"))
+    assert set(validate(kind, payload)) == set(payload)
