@@ -8,7 +8,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -53,11 +53,7 @@ def verify_with_company(db: Session, plain: str) -> tuple[ApiToken, Company | No
         return None
     wanted = digest(plain)
     # The lookup is by hash, so timing says nothing about the secret; the compare is belt and braces.
-    row = db.execute(
-        select(ApiToken, Company)
-        .outerjoin(Company, Company.id == ApiToken.company_id)
-        .where(ApiToken.token_hash == wanted)
-    ).first()
+    row = db.execute(_BY_DIGEST, {"digest": wanted}).first()
     if row is None:
         return None
     token, company = row
@@ -67,6 +63,14 @@ def verify_with_company(db: Session, plain: str) -> tuple[ApiToken, Company | No
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now
     return token, company
+
+
+# Built once: one indexed query (unique token_hash) for the token and its company, at every API request.
+_BY_DIGEST = (
+    select(ApiToken, Company)
+    .outerjoin(Company, Company.id == ApiToken.company_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
 
 
 def list_tokens(db: Session, company: Company) -> list[ApiToken]:

@@ -45,6 +45,13 @@ QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
 SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
 
 
+# Built once per database: records inserted unless their (company, kind, external_id) exists, ids returned.
+_INSERT_NEW = {
+    name: builder(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.id, RECORDS.c.external_id)
+    for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 @dataclass
 class NewRecord:
     """A record on its way in: what `eligibility.decide` reads of a record, then its id and first state."""
@@ -108,6 +115,7 @@ def insert_new(
     """
     if not rows:
         return []
+    db.flush()  # Core statements do not flush the session: what it holds goes first, in order
     now = clock.now()
     new = [NewRecord(company.id, kind, external_id, data, now) for external_id, data in rows]
     settings = effective(company.settings)
@@ -148,10 +156,8 @@ def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: 
         }
         for record in new
     ]
-    dialect = db.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Another request may have inserted the same external_id since we looked: that row is skipped, not an error.
-    statement = builder(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.id, RECORDS.c.external_id)
+    # A record that exists (another request may have inserted it since we looked) is skipped, not an error.
+    statement = _INSERT_NEW[db.get_bind().dialect.name]
     ids = {external_id: record_id for record_id, external_id in db.execute(statement, values)}
     for record in new:
         record.id = ids.get(record.external_id)

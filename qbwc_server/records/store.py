@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
@@ -124,6 +124,8 @@ def update(
                 "cannot change. Send a new record with another external_id instead."
             }
         )
+    if item is queue.LOOK:
+        item = queue.open_item(db, record)  # read before the change, so the record is written in one UPDATE
     changed = sorted(key for key in {*record.data, *data} if record.data.get(key) != data.get(key))
     record.data = data
     record.version += 1
@@ -150,9 +152,15 @@ def check_external_id(external_id: Any) -> str:
 
 def find(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record | None:
     """Return a company's record by kind and external_id, or None."""
-    return db.scalar(
-        select(Record).where(Record.company_id == company.id, Record.kind == kind, Record.external_id == external_id)
-    )
+    return db.scalar(_FIND, {"company_id": company.id, "kind": kind, "external_id": external_id})
+
+
+# Built once: the lookup every PUT and GET of one record makes (the unique company, kind, external_id index).
+_FIND = select(Record).where(
+    Record.company_id == bindparam("company_id"),
+    Record.kind == bindparam("kind"),
+    Record.external_id == bindparam("external_id"),
+)
 
 
 def find_many(db: Session, company: Company, kind: RecordKind, external_ids: Iterable[str]) -> dict[str, Record]:
