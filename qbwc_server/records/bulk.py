@@ -167,7 +167,7 @@ def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: d
     """Queue the records that go to QuickBooks (prerequisites first) and write every record's log entries."""
     refs = [prerequisites(record.kind, record.data) if record.action is not None else [] for record in inserted]
     wanted = {ref for listed in refs for ref in listed}
-    found = queue.find_records(db, company.id, wanted) if wanted else {}
+    found = _referenced(db, company.id, wanted)
     _queue_prerequisites(db, company, [found[ref] for listed in refs for ref in listed if ref in found])
     items: list[dict[str, Any]] = []
     log: list[dict[str, Any]] = []
@@ -200,7 +200,25 @@ def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: d
     db.execute(SYNC_LOG.insert(), log)
 
 
-def _queue_prerequisites(db: Session, company: Company, referenced: list[Record]) -> None:
+def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any]:
+    """Read what the queue needs to know of the referenced records, in one query and without loading them."""
+    if not wanted:
+        return {}
+    rows = db.execute(
+        select(
+            Record.id,
+            Record.kind,
+            Record.external_id,
+            Record.qb_id,
+            Record.version,
+            Record.synced_version,
+            Record.sync_state,
+        ).where(Record.company_id == company_id, Record.external_id.in_({external_id for _, external_id in wanted}))
+    ).all()
+    return {(row.kind, row.external_id): row for row in rows if (row.kind, row.external_id) in wanted}
+
+
+def _queue_prerequisites(db: Session, company: Company, referenced: list[Any]) -> None:
     """Queue the referenced records that are not on their way to QuickBooks, in order, as `queue.enqueue` does."""
     waiting = [
         prerequisite
@@ -214,14 +232,15 @@ def _queue_prerequisites(db: Session, company: Company, referenced: list[Record]
     queued = set(
         db.scalars(
             select(QueueItem.record_id).where(
-                QueueItem.record_id.in_({record.id for record in waiting}), QueueItem.status.in_(OPEN_STATUSES)
+                QueueItem.record_id.in_({row.id for row in waiting}), QueueItem.status.in_(OPEN_STATUSES)
             )
         )
     )
     seen: set[int] = set()
-    for prerequisite in waiting:
-        if prerequisite.id not in queued and prerequisite.id not in seen:
-            queue.enqueue(db, company, prerequisite, existing=None, _seen=seen)
+    for row in waiting:
+        if row.id not in queued and row.id not in seen:
+            # Only a record that must be queued now is loaded, to go through the queue as any other.
+            queue.enqueue(db, company, db.get_one(Record, row.id), existing=None, _seen=seen)
 
 
 def _entry(record: NewRecord, event: LogEvent, message: str) -> dict[str, Any]:
@@ -238,7 +257,7 @@ def _link_only(record: NewRecord) -> bool:
     return record.kind is RecordKind.ITEM and bool(record.data.get("link_only"))
 
 
-def _invoice_may_exist(record: NewRecord, found: dict[Ref, Record]) -> bool:
+def _invoice_may_exist(record: NewRecord, found: dict[Ref, Any]) -> bool:
     """Tell whether a new invoice is looked for in QuickBooks by its number first (as `queue.enqueue` decides)."""
     if record.kind is not RecordKind.INVOICE or not record.data.get("number"):
         return False

@@ -21,6 +21,7 @@ from qbwc_server.records import batch, store
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.lifecycle import Event, IllegalMove
 from qbwc_server.sync.quickbooks_identity import Identity
+from tests import factories
 
 
 def customer(n: int) -> dict:
@@ -180,3 +181,34 @@ def test_a_first_state_a_webhook_announces_is_refused():
     assert lifecycle.first_state(Event.QUEUE) == {"sync_state": SyncState.QUEUED, "last_error": None}
     with pytest.raises(IllegalMove):
         lifecycle.first_state(Event.CONFIRM)
+
+
+def test_a_new_invoice_queues_its_waiting_customer_first_and_looks_itself_up_when_the_customer_is_synced(
+    runtime, make_company
+):
+    company_id = make_company()
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        factories.make_record(db, company, RecordKind.CUSTOMER, "waiting", name="Waiting Ltd")
+        synced_customer = factories.make_record(db, company, RecordKind.CUSTOMER, "known", name="Known Ltd")
+        lifecycle.store_identity(synced_customer, Identity("80-known", "1"), synced_customer.version)
+        lifecycle.move(db, synced_customer, Event.CONFIRM)
+
+    def invoice(number: str, customer_id: str) -> dict:
+        return {"customer": customer_id, "number": number, "status": "sent", "lines": [{"description": "Work"}]}
+
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        store.upsert(db, company, RecordKind.INVOICE, "i1", invoice("1001", "waiting"))
+        result = batch.save_many(db, company, RecordKind.INVOICE, [{"external_id": "i2", **invoice("1002", "known")}])
+    assert result.counts["created"] == 1
+    assert open_items(runtime) == {"waiting": QueueAction.SEND, "i1": QueueAction.SEND, "i2": QueueAction.LOOKUP}
+    assert log_of(runtime, "waiting") == [LogEvent.QUEUED]
+    with runtime.transaction() as db:
+        states = dict(db.execute(select(Record.external_id, Record.sync_state)).all())
+    assert states == {
+        "waiting": SyncState.QUEUED,
+        "known": SyncState.SYNCED,
+        "i1": SyncState.QUEUED,
+        "i2": SyncState.QUEUED,
+    }
