@@ -90,7 +90,10 @@ def put(db: Session, company: Company, kind: RecordKind, external_id: str, paylo
         record = find(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
-    outcome = update(db, company, record, data)
+    # A SQLite transaction holds the write lock from its first statement (BEGIN IMMEDIATE): no other session can
+    # queue the record between our look and our insert, so its queue item needs no savepoint of its own.
+    serialised = db.get_bind().dialect.name == "sqlite"
+    outcome = update(db, company, record, data, unguarded=serialised)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
