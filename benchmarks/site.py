@@ -17,6 +17,7 @@ from qbwc_server import tokens
 from qbwc_server.companies import create_company
 from qbwc_server.config import Settings
 from qbwc_server.models import Company
+from qbwc_server.records.batch import MAX_BATCH
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
 from qbwc_server.simulator.loopback import LoopbackServer
@@ -141,6 +142,28 @@ class ApiClient:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             raise RuntimeError(f"PUT {resource}/{external_id}: {error.code} {error.read()[:300]!r}") from None
+
+    def put_many(self, resource: str, bodies: list[dict[str, Any]]) -> int:
+        """PUT records in batches of the API's largest size (each body carries its external_id); return how many."""
+        stored = 0
+        for first in range(0, len(bodies), MAX_BATCH):
+            request = urllib.request.Request(
+                f"{self.base_url}/api/v1/{resource}",
+                data=json.dumps(bodies[first : first + MAX_BATCH]).encode(),
+                method="PUT",
+            )
+            request.add_header("Authorization", f"Bearer {self.token}")
+            request.add_header("Content-Type", "application/json")
+            try:
+                with urllib.request.urlopen(request, timeout=600) as response:
+                    answer = json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                raise RuntimeError(f"PUT {resource}: {error.code} {error.read()[:300]!r}") from None
+            counts = answer["counts"]
+            if counts.get("invalid"):
+                raise RuntimeError(f"PUT {resource}: {counts['invalid']} invalid, e.g. {answer['results'][:2]}")
+            stored += len(bodies[first : first + MAX_BATCH])
+        return stored
 
 
 class Site:
