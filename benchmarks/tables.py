@@ -51,11 +51,12 @@ def _growth(r: dict[str, Any]) -> str:
     from benchmarks.growth import big_rows, rows
 
     sizes = table(
-        ["new customers in one sync", "server ms per record", "statements per record", "round trips", "sessions"],
+        ["new customers in one sync", "server ms per record", "server CPU ms per record", "statements per record"]
+        + ["round trips", "sessions"],
         list(rows(r)),
     )
     headers = ["database", "synced records", "1 new: PUT ms", "1 new: sync ms", "1 new: statements (PUT + sync)"]
-    headers += [f"{r['batch']} new, twice: sync ms per record", "PUT ms per record"]
+    headers += [f"{r['batch']} new, twice: sync ms per record", "sync CPU ms per record", "PUT ms per record"]
     headers += ["statements per record (PUT + sync)", "full scans"]
     big = table(headers, list(big_rows(r)))
     scans = "\n".join(f"- {scan}" for scan in r["full_scans"]) or "- none"
@@ -72,7 +73,8 @@ def _growth(r: dict[str, Any]) -> str:
 def _by_kind(r: dict[str, Any]) -> str:
     from benchmarks.by_kind import rows
 
-    headers = ["kind", "records", "database", "server ms per record", "statements per record", "round trips"]
+    headers = ["kind", "records", "database", "server ms per record", "server CPU ms per record"]
+    headers += ["statements per record", "round trips"]
     return table([*headers, "PostgreSQL / SQLite"], list(rows(r)))
 
 
