@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event, func, insert, select, text
 
 from benchmarks import payloads
 from benchmarks.databases import postgres_version
-from benchmarks.per_record import database
+from benchmarks.per_record import ITEMS, database
 from benchmarks.site import Site
 from benchmarks.stats import statement_counter
 from qbwc_server.models import Company, QueueItem, Record, SyncLogEntry
@@ -59,6 +59,7 @@ def run(
         big, empty = figures["big"], figures["empty"]
         figures["ratio_one"] = _ratio(big["one"]["sync_ms"], empty["one"]["sync_ms"])
         figures["ratio_batch"] = _ratio(big["batch"]["sync_ms_per_record"], empty["batch"]["sync_ms_per_record"])
+        figures["ratio_invoices_cpu"] = _ratio(big["invoices"]["sync_cpu_ms"], empty["invoices"]["sync_cpu_ms"])
         # CPU of the server's threads, both batches together: what load on the machine does not move.
         figures["ratio_batch_cpu"] = _ratio(
             big["batch"]["sync_cpu_ms"] + big["batch_again"]["sync_cpu_ms"],
@@ -103,9 +104,19 @@ def _warm_up(site: Site) -> None:
     site.app.take()
 
 
+def _warm_up_items(site: Site) -> None:
+    """Put the invoices' items (and one invoice) through, so the big company can sync invoices too."""
+    for n, external_id in enumerate(ITEMS):
+        site.api.put("items", external_id, payloads.item(n))
+    site.api.put("invoices", "warm-inv", payloads.invoice(999_999, "warm", ITEMS))
+    site.sync()
+    site.app.take()
+
+
 def new_records_in(site: Site, existing: int, batch: int) -> dict[str, Any]:
     """Give the company `existing` synced customers, then time one new customer and a batch of `batch`."""
     _warm_up(site)
+    _warm_up_items(site)
     started = time.perf_counter()
     if existing:
         clone_synced(site, "warm", existing)
@@ -115,6 +126,18 @@ def new_records_in(site: Site, existing: int, batch: int) -> dict[str, Any]:
         many = _sync_new(site, [f"new{n}" for n in range(batch)])
     # The same again: the first batch may still find the database's pages cold after the bulk build.
     again = _sync_new(site, [f"again{n}" for n in range(batch)])
+    # Five-line invoices on those customers: each looks up its customer and items, a query a customer does not make.
+    with capture(site.runtime.engine) as seen_invoices:
+        invoices = _sync_new(
+            site,
+            [f"inv{n}" for n in range(batch)],
+            "invoices",
+            lambda n: payloads.invoice(n, f"new{n}", ITEMS),
+            "Invoice",
+        )
+    seen.statements += seen_invoices.statements
+    for statement, seconds in seen_invoices.seconds.items():
+        seen.seconds[statement] = seen.seconds.get(statement, 0.0) + seconds
     slowest = sorted(seen.seconds.items(), key=lambda pair: -pair[1])[:6]
     return {
         "existing_records": existing,
@@ -122,6 +145,7 @@ def new_records_in(site: Site, existing: int, batch: int) -> dict[str, Any]:
         "one": one,
         "batch": many,
         "batch_again": again,
+        "invoices": invoices,
         "full_scans": full_scans(site.runtime.engine, seen.statements),
         "slowest_statements_ms": [[round(seconds * 1000, 2), _short(statement)] for statement, seconds in slowest],
     }
@@ -131,20 +155,27 @@ def _short(statement: str) -> str:
     return " ".join(statement.split())[:160]
 
 
-def _sync_new(site: Site, external_ids: list[str]) -> dict[str, Any]:
+def _sync_new(
+    site: Site,
+    external_ids: list[str],
+    resource: str = "customers",
+    body: Callable[[int], dict[str, Any]] | None = None,
+    qb_kind: str = "Customer",
+) -> dict[str, Any]:
     site.app.take()
     with statement_counter(site.runtime.engine) as put_statements:
         for n, external_id in enumerate(external_ids):
-            site.api.put("customers", external_id, payloads.customer(500_000 + n + len(external_id) * 1000))
+            made = body(n) if body else payloads.customer(500_000 + n + len(external_id) * 1000)
+            site.api.put(resource, external_id, made)
     put = sum(seconds for _, seconds in site.app.take())
     put_cpu = site.app.taken_cpu
     with statement_counter(site.runtime.engine) as sync_statements:
         reports = site.sync()
     sync = sum(seconds for _, seconds in site.app.take())
     sync_cpu = site.app.taken_cpu
-    added = sum(r.added["Customer"] for r in reports)
+    added = sum(r.added[qb_kind] for r in reports)
     if added != len(external_ids):
-        raise RuntimeError(f"the sync added {added} customers, expected {len(external_ids)}")
+        raise RuntimeError(f"the sync added {added} {qb_kind}, expected {len(external_ids)}")
     count = len(external_ids)
     return {
         "records": count,
@@ -251,12 +282,16 @@ def _first(parameters: Any, executemany: bool) -> Any:
     return tuple(first) if isinstance(first, (list, tuple)) else ()
 
 
-_SQLITE_SCAN = re.compile(r"^SCAN (\w+)")
+# A whole table read (SCAN), or a range of an index bounded by the company alone: every record of the company.
+_SQLITE_SCAN = re.compile(r"^(?:SCAN (\w+)|SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(company_id=\?\))")
 _POSTGRES_SCAN = re.compile(r"Seq Scan on (\w+)")
+_POSTGRES_INDEX = re.compile(r"Index (?:Only )?Scan using \w+ on (\w+)")
+_POSTGRES_COMPANY_ONLY = re.compile(r"^\s*Index Cond: \(company_id = [^()]*\)\s*$")
 
 
 def full_scans(engine: Engine, statements: list[tuple[str, Any]]) -> list[str]:
-    """Return 'table: statement' for each statement whose plan reads a whole big table."""
+    """Return 'table: statement' for each statement whose plan reads a whole big table, or all of a company's rows
+    of one (an index range bounded by the company alone)."""
     found: set[str] = set()
     dialect = engine.dialect.name
     done: set[str] = set()
@@ -273,19 +308,36 @@ def full_scans(engine: Engine, statements: list[tuple[str, Any]]) -> list[str]:
                 if dialect == "sqlite":
                     cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
                     lines = [str(row[-1]) for row in cursor.fetchall()]
-                    tables = [m.group(1) for line in lines if (m := _SQLITE_SCAN.match(line))]
+                    tables = [m.group(1) or m.group(2) for line in lines if (m := _SQLITE_SCAN.match(line))]
                 else:
                     cursor.execute("EXPLAIN " + statement, parameters)
                     lines = [str(row[0]) for row in cursor.fetchall()]
-                    tables = [m.group(1) for line in lines for m in _POSTGRES_SCAN.finditer(line)]
+                    tables = _postgres_scans(lines)
             finally:
                 cursor.close()
             for table in tables:
                 if table in BIG_TABLES:
-                    found.add(f"{dialect} {table}: {' '.join(statement.split())[:300]}")
+                    found.add(f"{dialect} {table}: {_shown(statement)}")
         if dialect == "postgresql":
             raw.rollback()
     return sorted(found)
+
+
+def _shown(statement: str) -> str:
+    """Return a statement on one line, a SELECT from its FROM on (its column list says little)."""
+    flat = " ".join(statement.split())
+    if flat.upper().startswith("SELECT") and " FROM " in flat:
+        flat = "SELECT … " + flat[flat.index(" FROM ") + 1 :]
+    return flat[:300]
+
+
+def _postgres_scans(lines: list[str]) -> list[str]:
+    tables = [m.group(1) for line in lines for m in _POSTGRES_SCAN.finditer(line)]
+    for n, line in enumerate(lines):
+        index = _POSTGRES_INDEX.search(line)
+        if index and n + 1 < len(lines) and _POSTGRES_COMPANY_ONLY.match(lines[n + 1]):
+            tables.append(index.group(1))
+    return tables
 
 
 def rows(result: dict[str, Any]) -> Iterator[list[Any]]:
@@ -313,5 +365,6 @@ def big_rows(result: dict[str, Any]) -> Iterator[list[Any]]:
                 f"{many['sync_cpu_ms_per_record']}, {again['sync_cpu_ms_per_record']}",
                 f"{many['put_ms'] / many['records']:.2f}, {again['put_ms'] / again['records']:.2f}",
                 f"{many['put_statements'] / many['records']:.1f} + {many['sync_statements'] / many['records']:.2f}",
+                f"{f['invoices']['sync_cpu_ms_per_record']} ({f['invoices']['sync_statements'] / many['records']:.1f})",
                 len(f["full_scans"]),
             ]

@@ -57,7 +57,8 @@ def _growth(r: dict[str, Any]) -> str:
     )
     headers = ["database", "synced records", "1 new: PUT ms", "1 new: sync ms", "1 new: statements (PUT + sync)"]
     headers += [f"{r['batch']} new, twice: sync ms per record", "sync CPU ms per record", "PUT ms per record"]
-    headers += ["statements per record (PUT + sync)", "full scans"]
+    headers += ["statements per record (PUT + sync)", f"{r['batch']} invoices: sync CPU ms per record (statements)"]
+    headers += ["full scans"]
     big = table(headers, list(big_rows(r)))
     scans = "\n".join(f"- {scan}" for scan in r["full_scans"]) or "- none"
     slow = "\n".join(
