@@ -285,7 +285,9 @@ def _first(parameters: Any, executemany: bool) -> Any:
 # A whole table read (SCAN), or a range of an index bounded by the company alone: every record of the company.
 _SQLITE_SCAN = re.compile(r"^(?:SCAN (\w+)|SEARCH (\w+) USING (?:COVERING )?INDEX \w+ \(company_id=\?\))")
 _POSTGRES_SCAN = re.compile(r"Seq Scan on (\w+)")
-_POSTGRES_INDEX = re.compile(r"Index (?:Only )?Scan using \w+ on (\w+)")
+_POSTGRES_INDEX = re.compile(
+    r"Index (?:Only )?Scan using \w+ on (\w+)|Bitmap Index Scan on (?:ix|uq)_(records|queue_items|sync_log)_"
+)
 _POSTGRES_COMPANY_ONLY = re.compile(r"^\s*Index Cond: \(company_id = [^()]*\)\s*$")
 
 
@@ -336,7 +338,7 @@ def _postgres_scans(lines: list[str]) -> list[str]:
     for n, line in enumerate(lines):
         index = _POSTGRES_INDEX.search(line)
         if index and n + 1 < len(lines) and _POSTGRES_COMPANY_ONLY.match(lines[n + 1]):
-            tables.append(index.group(1))
+            tables.append(index.group(1) or index.group(2))
     return tables
 
 
