@@ -11,7 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch_upserts, floor, machine, many_companies, per_record, profiling, round_trips, soak, tables
+from benchmarks import (
+    batch_upserts,
+    by_kind,
+    floor,
+    growth,
+    machine,
+    many_companies,
+    per_record,
+    profiling,
+    round_trips,
+    soak,
+    tables,
+)
 from qbwc_server.simulator.postgres import NoPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -28,6 +40,9 @@ FULL = {
     "batch": 1000,
     "soak": 2000,
     "floor": 500,
+    "growth": (50, 500, 5000),
+    "existing": 200_000,
+    "by_kind": 500,
 }
 QUICK = {
     "per_record": 10,
@@ -40,6 +55,9 @@ QUICK = {
     "batch": 50,
     "soak": 40,
     "floor": 50,
+    "growth": (5, 20),
+    "existing": 300,
+    "by_kind": 10,
 }
 
 
@@ -55,6 +73,8 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
         "batch": lambda: batch_upserts.run(sizes["batch"], databases),
         "soak": lambda: soak.run_all(sizes["soak"], databases),
         "floor": lambda: floor.run(sizes["floor"]),
+        "growth": lambda: growth.run(sizes["growth"], sizes["existing"], databases=databases),
+        "by_kind": lambda: by_kind.run(sizes["by_kind"], databases),
     }
     try:
         from benchmarks import imports
@@ -65,7 +85,18 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
     return found
 
 
-NAMES = ("floor", "per_record", "round_trips", "import", "many_companies", "profile", "batch", "soak")
+NAMES = (
+    "floor",
+    "growth",
+    "by_kind",
+    "per_record",
+    "round_trips",
+    "import",
+    "many_companies",
+    "profile",
+    "batch",
+    "soak",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,7 +110,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--companies", type=int, help="companies syncing at once (default 50)")
     parser.add_argument("--soak-records", type=int, help="mixed records synced through faults by soak (default 2000)")
     parser.add_argument("--workers", type=int, default=3, help="server processes for many_companies (default 3)")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL in per_record")
+    parser.add_argument("--existing", type=int, help="synced records of growth's big company (default 200000)")
+    parser.add_argument(
+        "--sqlite-only", action="store_true", help="skip PostgreSQL (per_record, batch, growth, by_kind)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
     return parser.parse_args(argv)
 
@@ -94,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         ("mixed", "round_trips"),
         ("customers", "import"),
         ("soak_records", "soak"),
+        ("existing", "existing"),
     ):
         if getattr(args, option):
             sizes[key] = getattr(args, option)

@@ -54,3 +54,40 @@ def postgres_version(url: str) -> str:
             return " ".join(str(connection.scalar(text("SELECT version()"))).split()[:2])
     finally:
         engine.dispose()
+
+
+def postgres_cpu_seconds(url: str) -> float | None:
+    """Return the CPU seconds (user + system) the PostgreSQL server at `url` has used so far, its finished backends
+    included; None when its process cannot be read from here (another host, or no right to read its settings)."""
+    engine = database.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            folder = connection.scalar(text("SELECT setting FROM pg_settings WHERE name = 'data_directory'"))
+        pid = int((Path(str(folder)) / "postmaster.pid").read_text().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime, and the same of the backends that have exited (reaped by the postmaster).
+        total = sum(int(fields[i]) for i in (11, 12, 13, 14))
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        for child in children.read_text().split() if children.exists() else []:
+            try:
+                child_fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(child_fields[11]) + int(child_fields[12])
+        return total / ticks
+    except (OSError, ValueError, TypeError):
+        return None
+    finally:
+        engine.dispose()
+
+
+def postgres_sessions(url: str) -> int:
+    """Return how many connections the database at `url` has accepted since its statistics began."""
+    engine = database.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            return int(connection.scalar(text(query)) or 0)
+    finally:
+        engine.dispose()

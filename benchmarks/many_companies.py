@@ -9,19 +9,23 @@ each one sent once, and each QuickBooks company holding exactly one object per r
 from __future__ import annotations
 
 import multiprocessing
+import re
+import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from benchmarks import payloads
-from benchmarks.databases import postgres, postgres_version
+from benchmarks.databases import postgres, postgres_cpu_seconds, postgres_sessions, postgres_version
 from benchmarks.servers import ServerProcess
 from benchmarks.site import PASSWORD, ApiClient, add_company, bench_settings
 from benchmarks.stats import summary_ms
+from qbwc_server import db as database
 from qbwc_server.models import LogEvent, QueueItem, Record, SyncLogEntry, SyncState
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector
@@ -48,19 +52,29 @@ def company_records(size: dict[str, int]) -> list[tuple[str, str, dict[str, Any]
 
 def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8, clients: int = 4) -> dict[str, Any]:
     """Sync `companies` companies at once through `serve --workers`; return latencies, errors and the checks."""
-    with postgres() as url:
+    with postgres() as url, tempfile.TemporaryDirectory(prefix="qbwc-bench-") as folder:
         runtime = Runtime(bench_settings(url))
         procs: list[ServerProcess] = []
+        log_file = Path(folder) / "server.log"
         try:
             sites = [add_company(runtime, f"co{n:03d}") for n in range(companies)]
-            procs = [ServerProcess(url, threads=threads, workers=workers)]
+            # INFO: the server writes one line per SOAP call with the time it spent inside the worker.
+            procs = [ServerProcess(url, threads=threads, workers=workers, log_file=log_file, log_level="INFO")]
             for site in sites:
                 site["url"] = procs[0].url
             _warm_up(runtime, procs, workers)
             put_seconds = _put_all(sites, company_records(size))
             cpu_before = sum(p.cpu_seconds() for p in procs)
-            outcome = _sync_all(sites, size, clients)
+            pg_cpu_before = postgres_cpu_seconds(url)
+            sessions_before = postgres_sessions(url)
+            log_offset = log_file.stat().st_size
+            with LockSampler(url) as locks:
+                outcome = _sync_all(sites, size, clients)
             server_cpu = sum(p.cpu_seconds() for p in procs) - cpu_before
+            pg_cpu_after = postgres_cpu_seconds(url)
+            pg_cpu = None if pg_cpu_before is None or pg_cpu_after is None else pg_cpu_after - pg_cpu_before
+            connections_opened = postgres_sessions(url) - sessions_before
+            inside = _calls_inside_workers(log_file, log_offset)
             checks = _check_database(runtime, len(company_records(size)) * companies + len(WARM_UP) * workers)
             version = postgres_version(url)
         finally:
@@ -70,6 +84,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
     latencies: dict[str, list[float]] = outcome.pop("latencies")
     every = [s for values in latencies.values() for s in values]
     errors = outcome["faults"] + outcome["bad_sessions"] + outcome["qb_errors"] + checks["not_synced"]
+    every_inside = [s for values in inside.values() for s in values]
     return {
         "companies": companies,
         "records_per_company": len(company_records(size)),
@@ -81,8 +96,12 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
         "put_seconds": round(put_seconds, 2),
         "sync_wall_seconds": outcome["wall_seconds"],
         "server_cpu_seconds": round(server_cpu, 2),
+        "postgres_cpu_seconds": None if pg_cpu is None else round(pg_cpu, 2),
+        "postgres_connections_opened": connections_opened,
+        "lock_waits": locks.summary(),
         "soap_calls": len(every),
         "soap_latency": {"all": summary_ms(every), **{m: summary_ms(v) for m, v in sorted(latencies.items())}},
+        "inside_workers": {"all": summary_ms(every_inside), **{m: summary_ms(v) for m, v in sorted(inside.items())}},
         "errors": errors,
         "error_detail": outcome["messages"][:10],
         "sent_twice": checks["items_attempted_twice"] + checks["records_with_two_adds"] + outcome["qb_duplicates"],
@@ -91,6 +110,65 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
         "qb_missing": outcome["qb_missing"],
         "round_trips": outcome["round_trips"],
     }
+
+
+_CALL_LINE = re.compile(r"(\w+) company=\S+ ticket=\S+ ms=([0-9.]+) outcome=")
+
+
+def _calls_inside_workers(log_file: Path, offset: int) -> dict[str, list[float]]:
+    """Return, per SOAP method, the seconds each call spent inside a worker (the server's own log line)."""
+    with open(log_file, "rb") as handle:
+        handle.seek(offset)
+        lines = handle.read().decode("utf-8", "replace").splitlines()
+    found: dict[str, list[float]] = {}
+    for line in lines:
+        match = _CALL_LINE.search(line)
+        if match:
+            found.setdefault(match.group(1), []).append(float(match.group(2)) / 1000)
+    return found
+
+
+class LockSampler:
+    """Look at pg_stat_activity every 50 ms: how many backends are running a statement, how many wait for a lock."""
+
+    def __init__(self, url: str, interval: float = 0.05) -> None:
+        self.engine = database.make_engine(url)
+        self.interval = interval
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LockSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.engine.dispose()
+
+    def _run(self) -> None:
+        query = text(
+            "SELECT count(*) FILTER (WHERE state = 'active'), count(*) FILTER (WHERE wait_event_type = 'Lock') "
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with self.engine.connect() as connection:
+            while not self._stop.wait(self.interval):
+                active, waiting = connection.execute(query).one()
+                connection.rollback()
+                self.samples.append((int(active), int(waiting)))
+
+    def summary(self) -> dict[str, Any]:
+        """Return the samples taken, the share with a backend waiting on a lock, and the most backends at once."""
+        count = len(self.samples)
+        with_wait = sum(1 for _, waiting in self.samples if waiting)
+        return {
+            "samples": count,
+            "samples_with_lock_wait": with_wait,
+            "most_waiting_at_once": max((w for _, w in self.samples), default=0),
+            "most_active_at_once": max((a for a, _ in self.samples), default=0),
+            "mean_active": round(sum(a for a, _ in self.samples) / count, 2) if count else 0.0,
+        }
 
 
 WARM_UP = company_records({"customers": 1, "invoices": 1, "payments": 1})

@@ -20,7 +20,13 @@ class ServerProcess:
     """One `python -m qbwc_server serve` on a free loopback port; `pid` is the server itself."""
 
     def __init__(
-        self, database_url: str, threads: int = 8, log_file: Path | None = None, wait: bool = True, workers: int = 1
+        self,
+        database_url: str,
+        threads: int = 8,
+        log_file: Path | None = None,
+        wait: bool = True,
+        workers: int = 1,
+        log_level: str = "WARNING",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -31,7 +37,7 @@ class ServerProcess:
                 "QBWC_SECRET_KEY": "benchmark-secret-key",
                 "QBWC_AUTH_FAILURE_DELAY_SECONDS": "0",
                 "QBWC_SESSION_BUSY_SECONDS": "0",
-                "QBWC_LOG_LEVEL": "WARNING",
+                "QBWC_LOG_LEVEL": log_level,
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
             }
         )

@@ -22,6 +22,8 @@ def render(results: dict[str, Any]) -> str:
     ]
     renderers = {
         "floor": _floor,
+        "growth": _growth,
+        "by_kind": _by_kind,
         "per_record": _per_record,
         "round_trips": _round_trips,
         "import": _import,
@@ -43,6 +45,38 @@ def _floor(r: dict[str, Any]) -> str:
 
     headers = ["server", "server ms per record", "wall ms per record (minus QuickBooks)", "round trips"]
     return table([*headers, "statements per record"], list(rows(r)))
+
+
+def _growth(r: dict[str, Any]) -> str:
+    from benchmarks.growth import big_rows, rows
+
+    sizes = table(
+        ["new customers in one sync", "server ms per record", "server CPU ms per record", "statements per record"]
+        + ["round trips", "sessions"],
+        list(rows(r)),
+    )
+    headers = ["database", "synced records", "1 new: PUT ms", "1 new: sync ms", "1 new: statements (PUT + sync)"]
+    headers += [f"{r['batch']} new, twice: sync ms per record", "sync CPU ms per record", "PUT ms per record"]
+    headers += ["statements per record (PUT + sync)", f"{r['batch']} invoices: sync CPU ms per record (statements)"]
+    headers += ["full scans"]
+    big = table(headers, list(big_rows(r)))
+    scans = "\n".join(f"- {scan}" for scan in r["full_scans"]) or "- none"
+    slow = "\n".join(
+        f"- {kind}: " + "; ".join(f"{ms} ms {text[:90]}" for ms, text in figures["big"]["slowest_statements_ms"][:3])
+        for kind, figures in r["big_company"].items()
+    )
+    return (
+        f"{sizes}\n\n{big}\n\nFull scans of records, queue items or the sync log in the big company:\n{scans}"
+        f"\n\nSlowest statements of the first batch in the big company:\n{slow}"
+    )
+
+
+def _by_kind(r: dict[str, Any]) -> str:
+    from benchmarks.by_kind import rows
+
+    headers = ["kind", "records", "database", "server ms per record", "server CPU ms per record"]
+    headers += ["statements per record", "round trips"]
+    return table([*headers, "PostgreSQL / SQLite"], list(rows(r)))
 
 
 def _per_record(r: dict[str, Any]) -> str:
@@ -92,7 +126,17 @@ def _many_companies(r: dict[str, Any]) -> str:
         f"errors {r['errors']}, sent twice {r['sent_twice']} (items attempted twice {r['items_attempted_twice']}, "
         f"records with two Adds {r['records_with_two_adds']}, QuickBooks duplicates {r['qb_duplicates']})\n\n"
     )
-    return head + table(["SOAP call", "p50 ms", "p99 ms", "max ms"], rows)
+    inside = r.get("inside_workers", {})
+    for row in rows:
+        f = inside.get(row[0], {})
+        row += [f.get("median_ms", "-"), f.get("p99_ms", "-")]
+    tail = (
+        f"\n\nserver CPU {r['server_cpu_seconds']} s, PostgreSQL CPU {r.get('postgres_cpu_seconds')} s, "
+        f"PostgreSQL connections opened during the sync {r.get('postgres_connections_opened')}, "
+        f"lock waits {r.get('lock_waits')}"
+    )
+    headers = ["SOAP call", "p50 ms", "p99 ms", "max ms", "inside worker p50 ms", "inside worker p99 ms"]
+    return head + table(headers, rows) + tail
 
 
 def _profile(r: dict[str, Any]) -> str:

@@ -13,6 +13,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# PostgreSQL connections a server process keeps open: one per request thread (`serve --threads`, 8 by default)
+# and the webhook deliverer's, with room to spare. SQLAlchemy's default keeps 5 and opens the rest for one use
+# each, so under load every request past the fifth at once started a new PostgreSQL backend (a process started,
+# authenticated and its caches warmed) and closed it again. Connections are opened only when needed.
+POSTGRES_POOL_SIZE = 16
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -39,6 +44,8 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
     return create_engine(url, **kwargs)
 
 

@@ -33,6 +33,8 @@ FIGURES = {
     "batch": ["records", "databases"],
     "soak": ["sqlite", "postgresql", "errors"],
     "floor": ["records", "qbwc_server", "qbwc_kit", "ratio_server_ms", "ratio_wall_ms"],
+    "growth": ["sizes", "big_company", "existing_records", "full_scans"],
+    "by_kind": ["records", "databases", "postgresql_over_sqlite"],
 }
 PER_KIND = ["records", "median_ms", "p95_ms", "put_median_ms", "sync_median_ms", "round_trips"]
 
@@ -101,6 +103,20 @@ def test_quick_bench_runs_every_scenario_and_reports_every_figure(tmp_path):
     for database in ("sqlite", "postgresql"):
         figures = scenarios["batch"]["databases"][database]
         assert figures["single_put_server_ms_per_record"] > 0 and figures["batch_server_ms_per_record"] > 0
+    # Growth: every size synced, and the big company measured on both databases against an empty one.
+    growth = scenarios["growth"]
+    assert [f["records"] for f in growth["sizes"]] == list(results["sizes"]["growth"])
+    assert all(f["statements_per_record"] > 0 for f in growth["sizes"])
+    for database in ("sqlite", "postgresql"):
+        big = growth["big_company"][database]
+        assert big["big"]["existing_records"] == results["sizes"]["existing"] and big["empty"]["existing_records"] == 0
+        assert big["big"]["batch"]["sync_statements"] > 0 and big["ratio_batch"] is not None
+    # Every kind of whole sync on both databases, with its statements.
+    by_kind = scenarios["by_kind"]
+    for database in ("sqlite", "postgresql"):
+        kinds = by_kind["databases"][database]["kinds"]
+        assert all(kinds[name]["statements_per_record"] > 0 for name in kinds), kinds
+    assert set(by_kind["postgresql_over_sqlite"]) == set(by_kind["databases"]["sqlite"]["kinds"])
     # The fault soak: every record synced once, on both databases.
     assert scenarios["soak"]["errors"] == 0, scenarios["soak"]
     # The table is printed too.
