@@ -149,18 +149,28 @@ def plan_batch(
     counted = grouped = scanned_when_full = 0
     offset = 0
     while offset < MAX_SCAN:
-        size = FIRST_CHUNK if first else CHUNK
-        chunk = queue.candidates(db, company, size, lock=write, offset=offset)  # a question locks nothing
-        if not chunk:
-            break
-        offset += len(chunk)
+        riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
+        if riding:
+            window = CHUNK - scanned_when_full
+            if window <= 0 or grouped >= grouped_lookups:
+                return batch
+            chunk = queue.candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
+            offset += window
+        else:
+            # Enough items to fill the batch and see a few waiting ones; a question locks nothing.
+            size = FIRST_CHUNK if first else min(CHUNK, limit + FIRST_CHUNK)
+            chunk = queue.candidates(db, company, size, lock=write, offset=offset)
+            if not chunk:
+                break
+            offset += len(chunk)
         loaded: dict[int, Record] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
             full = counted >= limit
             if full:
-                scanned_when_full += 1
+                if not riding:
+                    scanned_when_full += 1
                 if grouped >= grouped_lookups or scanned_when_full > CHUNK:
                     return batch
                 if batch and not _may_group(item):
@@ -196,6 +206,8 @@ def plan_batch(
                 counted += 1
             if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
+        if riding:
+            return batch  # the window after the full batch is seen
     return batch
 
 

@@ -316,20 +316,34 @@ def _drop_ready_item(db: Session, record: Record) -> None:
 # --- claiming and finishing --------------------------------------------------------------------------------
 
 
-def candidates(db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0) -> list[QueueItem]:
-    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold."""
+def candidates(
+    db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0, first_lookups: bool = False
+) -> list[QueueItem]:
+    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold.
+
+    With `first_lookups`, return only the first-sync lookups among those `limit` items: the only ones that can
+    still join a full batch, so the others need not be loaded at all.
+    """
     now = clock.now()
-    query = (
-        select(QueueItem)
-        .where(
-            QueueItem.company_id == company.id,
-            QueueItem.status == QueueStatus.READY,
-            (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
-        )
-        .order_by(QueueItem.priority, QueueItem.id)
-        .limit(limit)
-        .offset(offset)
+    ready = (
+        QueueItem.company_id == company.id,
+        QueueItem.status == QueueStatus.READY,
+        (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
     )
+    order = (QueueItem.priority, QueueItem.id)
+    if first_lookups:
+        window = select(QueueItem.id).where(*ready).order_by(*order).limit(limit).offset(offset).subquery()
+        query = (
+            select(QueueItem)
+            .where(
+                QueueItem.id.in_(select(window.c.id)),
+                QueueItem.action == QueueAction.LOOKUP,
+                QueueItem.unknown_outcome.is_(False),
+            )
+            .order_by(*order)
+        )
+    else:
+        query = select(QueueItem).where(*ready).order_by(*order).limit(limit).offset(offset)
     if lock and db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.scalars(query).all())
