@@ -113,6 +113,10 @@ class SyncEngine:
 
     def next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         """Claim and render the next qbXML message set, or return None when there is nothing."""
+        with queue.remembering(db):  # the set's records look up their references once, not once per record
+            return self._next_request(db, company, wc_session)
+
+    def _next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         if company.paused:
             return None
         version = wc_session.qbxml_version or company.qbxml_version_cap
@@ -171,6 +175,12 @@ class SyncEngine:
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
+        with queue.remembering(db):  # the set's records look up their references once, not once per record
+            return self._handle_response(db, company, wc_session, response, hresult, message)
+
+    def _handle_response(
+        self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
+    ) -> int:
         items = queue.in_flight(db, company, wc_session.ticket)
         outcome = Outcome()
         if hresult or not response.strip():
@@ -180,6 +190,7 @@ class SyncEngine:
             answers = parse.Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
+            queue.find_references(db, company.id, records.values())
             ctx = Answering(db, company, wc_session.ticket)
             with synclog.gathered(db):  # the answers' log entries go in one INSERT
                 for item in items:

@@ -19,6 +19,7 @@ from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
 FIRST_CHUNK = 25  # has_sendable usually finds an item among the first few
+FIRST_LOOKAHEAD = 4  # records has_sendable loads beyond the one it looks at
 MAX_SCAN = 5000
 
 
@@ -144,6 +145,13 @@ def plan_batch(
     QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
     With `first`, stop at the first sendable item: enough to tell whether there is work (no lookups ride along).
     """
+    with queue.remembering(db):  # the records' prerequisites are looked up once per chunk, not once per record
+        return _plan_batch(db, company, limit, grouped_lookups, write, first)
+
+
+def _plan_batch(
+    db: Session, company: Company, limit: int, grouped_lookups: int, write: bool, first: bool
+) -> list[tuple[QueueItem, Record | None]]:
     batch: list[tuple[QueueItem, Record | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
@@ -181,8 +189,12 @@ def plan_batch(
                     return [(item, None)]
                 continue
             if item.record_id not in loaded:
-                # Load the records of the items ahead in one query rather than one by one.
-                loaded.update(queue.records_of(db, chunk[index : index + max(limit - counted, 1) + 25]))
+                # Load the records of the items ahead in one query rather than one by one (a question usually
+                # needs only the first).
+                ahead = max(limit - counted, 1) + (FIRST_LOOKAHEAD if first else 25)
+                ahead_records = queue.records_of(db, chunk[index : index + ahead])
+                queue.find_references(db, company.id, ahead_records.values())
+                loaded.update(ahead_records)
             record = loaded.get(item.record_id)
             if record is None:
                 continue
