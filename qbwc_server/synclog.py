@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from qbwc_server.models import LogEvent, Record, SyncLogEntry
@@ -64,7 +64,9 @@ def gathered(db: Session) -> Iterator[None]:
     finally:
         del db.info[_GATHERED]
     if held:
-        db.execute(insert(SyncLogEntry), held)
+        db.flush()  # what was added before the block comes first
+        # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change.
+        db.execute(insert(cast(Table, SyncLogEntry.__table__)), held)
 
 
 def entries(db: Session, record: Record, limit: int = 200) -> list[SyncLogEntry]:
