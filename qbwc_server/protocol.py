@@ -353,23 +353,30 @@ class Conversation:
 
     def _session(self, db: Session, ticket: str | None, call: CallRecord) -> WcSession | None:
         """Return the ticket's session (locked), expiring it first when it sat idle too long."""
+        return self._session_and_company(db, ticket, call)[0]
+
+    def _session_and_company(
+        self, db: Session, ticket: str | None, call: CallRecord
+    ) -> tuple[WcSession | None, Company | None]:
+        # The company is returned, not read again: the session holds its objects weakly, so a second get would
+        # load it a second time.
         if not ticket:
-            return None
+            return None, None
         wc = db.scalar(select(WcSession).where(WcSession.ticket == ticket).with_for_update())
         if wc is None:
-            return None
+            return None, None
         company = db.get(Company, wc.company_id)
         call.company = company.slug if company else None
         if wc.state == SessionState.OPEN and self._idle(wc):
             wc.last_error = EXPIRED_MESSAGE
             self._end(db, wc, SessionState.EXPIRED, "expired")
-        return wc
+        return wc, company
 
     def _live_session(
         self, db: Session, ticket: str | None, call: CallRecord
     ) -> tuple[WcSession | None, Company | None]:
         """Return an open, unexpired session and its company, or (None, None) with the reason noted."""
-        wc = self._session(db, ticket, call)
+        wc, company = self._session_and_company(db, ticket, call)
         if wc is None or wc.state == SessionState.EXPIRED:
             call.outcome = "expired"
             return None, None
@@ -377,7 +384,7 @@ class Conversation:
             call.outcome = f"session {wc.state.value}"
             return None, None
         wc.last_seen_at = clock.now()
-        return wc, db.get(Company, wc.company_id)
+        return wc, company
 
     def _expire_idle(self, db: Session, company: Company) -> None:
         for wc in db.scalars(

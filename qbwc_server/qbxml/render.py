@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from qbwc_server.qbxml import values
+from qbwc_server.qbxml import elements, values
 from qbwc_server.resources import QBXML_TEMPLATES, template_loader
 
 ON_ERROR_CHOICES = ("continueOnError", "stopOnError", "rollbackOnError")
@@ -32,6 +32,7 @@ def environment() -> Environment:
     env.filters["qty"] = values.quantity
     env.filters["boolean"] = values.boolean
     env.filters["isodate"] = values.iso_date
+    env.globals["m"] = elements.pieces(env.getattr)  # the shared pieces: m.el(...), m.ref(...)
     return env
 
 

@@ -82,6 +82,8 @@ def to_latin1(value: object, *, field: str | None = None) -> tuple[str, list[str
     if value is None:
         return "", []
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    if text.isascii() and text.replace("\n", " ").replace("\t", " ").isprintable():
+        return text, []  # plain ASCII text, the usual case, needs no change
     out: list[str] = []
     typography = False
     replaced: list[str] = []

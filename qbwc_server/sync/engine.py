@@ -62,12 +62,12 @@ class SyncEngine:
         """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise)."""
         if company.paused:
             return False
-        in_flight = db.scalar(
-            select(func.count())
-            .select_from(QueueItem)
+        in_flight = db.scalar(  # the first one answers: no need to count them all
+            select(QueueItem.id)
             .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT)
+            .limit(1)
         )
-        return bool(in_flight) or planner.has_sendable(db, company) or any(h.due(db, company) for h in self.hooks)
+        return in_flight is not None or planner.has_sendable(db, company) or any(h.due(db, company) for h in self.hooks)
 
     def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
         """Return honest progress: 100 only when the company has nothing more to send now."""
@@ -113,6 +113,10 @@ class SyncEngine:
 
     def next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         """Claim and render the next qbXML message set, or return None when there is nothing."""
+        with queue.remembering(db):  # the set's records look up their references once, not once per record
+            return self._next_request(db, company, wc_session)
+
+    def _next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         if company.paused:
             return None
         version = wc_session.qbxml_version or company.qbxml_version_cap
@@ -142,22 +146,24 @@ class SyncEngine:
             if out.item.id in claimed:
                 claimed.discard(out.item.id)  # an item goes once, as one claim would have had it
                 sent.append(out)
-        # Claim every item first, then change the records and logs: the changes go to the database in one flush.
-        for out in sent:
-            if out.record is None:
-                continue
-            lifecycle.move(db, out.record, Event.SEND)
-            synclog.append(
-                db,
-                out.record,
-                LogEvent.SENT,
-                " ".join([f"Sent to QuickBooks ({out.built.rq_type}).", *out.built.notes]),
-                rq_type=out.built.rq_type,
-                request_xml=out.built.xml,
-                ticket=wc_session.ticket,
-            )
-            for warning in out.built.warnings:
-                synclog.append(db, out.record, LogEvent.WARNING, warning, ticket=wc_session.ticket)
+        # Claim every item first, then change the records and logs: the changes go to the database in one flush,
+        # the log entries in one INSERT.
+        with synclog.gathered(db):
+            for out in sent:
+                if out.record is None:
+                    continue
+                lifecycle.move(db, out.record, Event.SEND)
+                synclog.append(
+                    db,
+                    out.record,
+                    LogEvent.SENT,
+                    " ".join([f"Sent to QuickBooks ({out.built.rq_type}).", *out.built.notes]),
+                    rq_type=out.built.rq_type,
+                    request_xml=out.built.xml,
+                    ticket=wc_session.ticket,
+                )
+                for warning in out.built.warnings:
+                    synclog.append(db, out.record, LogEvent.WARNING, warning, ticket=wc_session.ticket)
         if not sent:
             return None
         # Only what this session claimed goes to QuickBooks: an item another session took is theirs to send.
@@ -169,6 +175,12 @@ class SyncEngine:
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
+        with queue.remembering(db):  # the set's records look up their references once, not once per record
+            return self._handle_response(db, company, wc_session, response, hresult, message)
+
+    def _handle_response(
+        self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
+    ) -> int:
         items = queue.in_flight(db, company, wc_session.ticket)
         outcome = Outcome()
         if hresult or not response.strip():
@@ -178,20 +190,22 @@ class SyncEngine:
             answers = parse.Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
+            queue.find_references(db, company.id, records.values())
             ctx = Answering(db, company, wc_session.ticket)
-            for item in items:
-                record = records.get(item.record_id) if item.record_id else None
-                if item.record_id and record is None:
-                    lifecycle.move_item(item, ItemEvent.CANCEL)
-                    continue
-                group = item.sent_info.group if item.sent_info else None
-                # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
-                answer = answers.get(group) if group else answers.get(str(item.id))
-                if answer is None:
-                    # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
-                    again(db, item, record)
-                    continue
-                self._file(ctx, item, record, answer, outcome)
+            with synclog.gathered(db):  # the answers' log entries go in one INSERT
+                for item in items:
+                    record = records.get(item.record_id) if item.record_id else None
+                    if item.record_id and record is None:
+                        lifecycle.move_item(item, ItemEvent.CANCEL)
+                        continue
+                    group = item.sent_info.group if item.sent_info else None
+                    # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
+                    answer = answers.get(group) if group else answers.get(str(item.id))
+                    if answer is None:
+                        # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
+                        again(db, item, record)
+                        continue
+                    self._file(ctx, item, record, answer, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
         wc_session.imported = (wc_session.imported or 0) + outcome.imported

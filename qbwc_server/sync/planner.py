@@ -19,6 +19,7 @@ from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
 FIRST_CHUNK = 25  # has_sendable usually finds an item among the first few
+FIRST_LOOKAHEAD = 4  # records has_sendable loads beyond the one it looks at
 MAX_SCAN = 5000
 
 
@@ -144,23 +145,40 @@ def plan_batch(
     QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
     With `first`, stop at the first sendable item: enough to tell whether there is work (no lookups ride along).
     """
+    with queue.remembering(db):  # the records' prerequisites are looked up once per chunk, not once per record
+        return _plan_batch(db, company, limit, grouped_lookups, write, first)
+
+
+def _plan_batch(
+    db: Session, company: Company, limit: int, grouped_lookups: int, write: bool, first: bool
+) -> list[tuple[QueueItem, Record | None]]:
     batch: list[tuple[QueueItem, Record | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
     while offset < MAX_SCAN:
-        size = FIRST_CHUNK if first else CHUNK
-        chunk = queue.candidates(db, company, size, lock=write, offset=offset)  # a question locks nothing
-        if not chunk:
-            break
-        offset += len(chunk)
+        riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
+        if riding:
+            window = CHUNK - scanned_when_full
+            if window <= 0 or grouped >= grouped_lookups:
+                return batch
+            chunk = queue.candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
+            offset += window
+        else:
+            # Enough items to fill the batch and see a few waiting ones; a question locks nothing.
+            size = FIRST_CHUNK if first else min(CHUNK, limit + FIRST_CHUNK)
+            chunk = queue.candidates(db, company, size, lock=write, offset=offset)
+            if not chunk:
+                break
+            offset += len(chunk)
         loaded: dict[int, Record] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
             full = counted >= limit
             if full:
-                scanned_when_full += 1
+                if not riding:
+                    scanned_when_full += 1
                 if grouped >= grouped_lookups or scanned_when_full > CHUNK:
                     return batch
                 if batch and not _may_group(item):
@@ -171,8 +189,12 @@ def plan_batch(
                     return [(item, None)]
                 continue
             if item.record_id not in loaded:
-                # Load the records of the items ahead in one query rather than one by one.
-                loaded.update(queue.records_of(db, chunk[index : index + max(limit - counted, 1) + 25]))
+                # Load the records of the items ahead in one query rather than one by one (a question usually
+                # needs only the first).
+                ahead = max(limit - counted, 1) + (FIRST_LOOKAHEAD if first else 25)
+                ahead_records = queue.records_of(db, chunk[index : index + ahead])
+                queue.find_references(db, company.id, ahead_records.values())
+                loaded.update(ahead_records)
             record = loaded.get(item.record_id)
             if record is None:
                 continue
@@ -196,6 +218,8 @@ def plan_batch(
                 counted += 1
             if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
+        if riding:
+            return batch  # the window after the full batch is seen
     return batch
 
 

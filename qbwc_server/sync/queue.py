@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -221,10 +222,13 @@ def referenced_records(db: Session, company: Company, record: Record) -> list[Re
 def find_records(
     db: Session, company_id: int, refs: Iterable[tuple[RecordKind, str]]
 ) -> dict[tuple[RecordKind, str], Record]:
-    """Look up records by (kind, external_id) in one query."""
+    """Look up records by (kind, external_id) in one query (none inside `remembering` when all were found before)."""
     refs = list(refs)
     if not refs:
         return {}
+    known: dict[tuple[int, RecordKind, str], Record] | None = db.info.get(_KNOWN)
+    if known is not None and all((company_id, *ref) in known for ref in refs):
+        return {ref: known[(company_id, *ref)] for ref in refs}
     ids = {external_id for _, external_id in refs}
     kinds = {kind for kind, _ in refs}
     # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
@@ -232,7 +236,50 @@ def find_records(
     query = select(Record).where(Record.company_id == company_id, Record.kind.in_(kinds), Record.external_id.in_(ids))
     rows = db.scalars(query).all()
     wanted = set(refs)
-    return {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
+    found = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
+    if known is not None:
+        known.update({(company_id, *ref): r for ref, r in found.items()})
+    return found
+
+
+_KNOWN = "sync.known_records"  # the Session.info key of the records `remembering` keeps
+
+
+@contextmanager
+def remembering(db: Session) -> Iterator[None]:
+    """Inside the block, a record found by kind and external id once is not looked up again.
+
+    Rendering, planning and filing a message set look up each record's references (an invoice's customer and
+    items) again and again, one query per record each time, and each query flushed the changes of the record
+    before it one by one. The records kept are the session's own objects, so they show every change made since;
+    a reference not found is asked again (it may have been added since). The block is one SOAP call's work.
+    """
+    if _KNOWN in db.info:
+        yield
+        return
+    db.info[_KNOWN] = {}
+    try:
+        yield
+    finally:
+        del db.info[_KNOWN]
+
+
+def remembered(db: Session, company_id: int, kind: RecordKind, qb_id: str) -> Record | None:
+    """Inside `remembering`, return a record found before that has this QuickBooks id, or None."""
+    known: dict[tuple[int, RecordKind, str], Record] = db.info.get(_KNOWN, {})
+    for (known_company, known_kind, _), record in known.items():
+        if known_company == company_id and known_kind is kind and record.qb_id == qb_id:
+            return record
+    return None
+
+
+def find_references(db: Session, company_id: int, records: Iterable[Record]) -> None:
+    """Inside `remembering`, look up the references of several records in one query, ahead of their use."""
+    if _KNOWN not in db.info:
+        return
+    refs = {ref for record in records for ref in prerequisites(record.kind, record.data or {})}
+    if refs:
+        find_records(db, company_id, refs)
 
 
 def request_sync(db: Session, company: Company, record: Record) -> None:
@@ -352,20 +399,34 @@ def _drop_ready_item(db: Session, record: Record) -> None:
 # --- claiming and finishing --------------------------------------------------------------------------------
 
 
-def candidates(db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0) -> list[QueueItem]:
-    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold."""
+def candidates(
+    db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0, first_lookups: bool = False
+) -> list[QueueItem]:
+    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold.
+
+    With `first_lookups`, return only the first-sync lookups among those `limit` items: the only ones that can
+    still join a full batch, so the others need not be loaded at all.
+    """
     now = clock.now()
-    query = (
-        select(QueueItem)
-        .where(
-            QueueItem.company_id == company.id,
-            QueueItem.status == QueueStatus.READY,
-            (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
-        )
-        .order_by(QueueItem.priority, QueueItem.id)
-        .limit(limit)
-        .offset(offset)
+    ready = (
+        QueueItem.company_id == company.id,
+        QueueItem.status == QueueStatus.READY,
+        (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
     )
+    order = (QueueItem.priority, QueueItem.id)
+    if first_lookups:
+        window = select(QueueItem.id).where(*ready).order_by(*order).limit(limit).offset(offset).subquery()
+        query = (
+            select(QueueItem)
+            .where(
+                QueueItem.id.in_(select(window.c.id)),
+                QueueItem.action == QueueAction.LOOKUP,
+                QueueItem.unknown_outcome.is_(False),
+            )
+            .order_by(*order)
+        )
+    else:
+        query = select(QueueItem).where(*ready).order_by(*order).limit(limit).offset(offset)
     if lock and db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(db.scalars(query).all())
