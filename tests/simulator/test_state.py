@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 from qbwc_server.simulator import FakeCompany
@@ -61,10 +60,9 @@ def test_save_and_load_round_trip(company: FakeCompany, tmp_path: Path) -> None:
     )
 
 
-def test_generated_company_is_big_fast_and_repeatable() -> None:
-    started = time.perf_counter()
+def test_generated_company_is_big_and_repeatable() -> None:
+    # How fast it is made is the import benchmark's business, not a timed test's: the same seed gives the same names.
     big = FakeCompany.generate(10_000, seed=3)
-    assert time.perf_counter() - started < 3.0
     assert len(big.state.lists["Customer"]) == 10_000
     same = FakeCompany.generate(200, seed=3)
     names = [c["Name"] for c in list(big.state.lists["Customer"].values())[:200]]
