@@ -12,8 +12,7 @@ import urllib.request
 from typing import Any
 
 from benchmarks import payloads
-from benchmarks.databases import postgres_version
-from benchmarks.per_record import database
+from benchmarks.per_record import on_each_database
 from benchmarks.site import Site
 from benchmarks.stats import statement_counter
 from qbwc_server.records.batch import MAX_BATCH
@@ -21,16 +20,7 @@ from qbwc_server.records.batch import MAX_BATCH
 
 def run(records: int, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> dict[str, Any]:
     """Store `records` customers with single PUTs and the same number in batches, on each database."""
-    result: dict[str, Any] = {"records": records, "databases": {}}
-    for kind in databases:
-        with database(kind) as url:
-            site = Site(url)
-            try:
-                version = "SQLite" if kind == "sqlite" else postgres_version(url)
-                result["databases"][kind] = {"server": version, **measure(site, records)}
-            finally:
-                site.close()
-    return result
+    return {"records": records, "databases": on_each_database(databases, lambda site: measure(site, records))}
 
 
 def measure(site: Site, records: int) -> dict[str, Any]:

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks import payloads
-from benchmarks.databases import postgres_version
-from benchmarks.per_record import ITEMS, database, warm_up
+from benchmarks.per_record import ITEMS, on_each_database, warm_up
 from benchmarks.site import Site
 from benchmarks.stats import statement_counter
 from qbwc_server.simulator import SessionReport
@@ -25,15 +24,10 @@ KINDS = ("new customers", "customer edits (Mods)", "invoices, 5 lines", "applied
 
 def run(records: int, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> dict[str, Any]:
     """Measure each kind of sync, `records` records each, on each database; add PostgreSQL / SQLite."""
-    result: dict[str, Any] = {"records": records, "databases": {}}
-    for kind in databases:
-        with database(kind) as url:
-            site = Site(url)
-            try:
-                version = "SQLite" if kind == "sqlite" else postgres_version(url)
-                result["databases"][kind] = {"server": version, "kinds": measure_site(site, records)}
-            finally:
-                site.close()
+    result: dict[str, Any] = {
+        "records": records,
+        "databases": on_each_database(databases, lambda site: {"kinds": measure_site(site, records)}),
+    }
     if {"sqlite", "postgresql"} <= set(result["databases"]):
         lite, pg = (result["databases"][k]["kinds"] for k in ("sqlite", "postgresql"))
         result["postgresql_over_sqlite"] = {

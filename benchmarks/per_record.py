@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,18 +41,26 @@ def database(kind: str) -> Iterator[str]:
             yield url
 
 
-def run(records: int, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> dict[str, Any]:
-    """Measure customers, 5-line invoices and applied payments, `records` of each, on each database."""
-    result: dict[str, Any] = {"records_per_kind": records, "databases": {}}
+def on_each_database(databases: tuple[str, ...], measure: Callable[[Site], dict[str, Any]]) -> dict[str, Any]:
+    """Run `measure` on a fresh server of each database; return its figures by database, with the server's name."""
+    figures: dict[str, Any] = {}
     for kind in databases:
         with database(kind) as url:
             version = "SQLite" if kind == "sqlite" else postgres_version(url)
             site = Site(url)
             try:
-                result["databases"][kind] = {"server": version, **measure_site(site, records)}
+                figures[kind] = {"server": version, **measure(site)}
             finally:
                 site.close()
-    return result
+    return figures
+
+
+def run(records: int, databases: tuple[str, ...] = ("sqlite", "postgresql")) -> dict[str, Any]:
+    """Measure customers, 5-line invoices and applied payments, `records` of each, on each database."""
+    return {
+        "records_per_kind": records,
+        "databases": on_each_database(databases, lambda site: measure_site(site, records)),
+    }
 
 
 def measure_site(site: Site, records: int) -> dict[str, Any]:
