@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from qbwc_server import clock
 from qbwc_server.models import LogEvent, Record, SyncLogEntry
 
 MAX_BODY_CHARS = 200_000
@@ -50,3 +53,27 @@ def _clip(body: str | None) -> str | None:
     if body is None or len(body) <= MAX_BODY_CHARS:
         return body
     return body[:MAX_BODY_CHARS] + f"\n… ({len(body) - MAX_BODY_CHARS} more characters not kept)"
+
+
+def append_all(db: Session, events: Sequence[tuple[int, int, LogEvent, str]], *, ticket: str | None = None) -> None:
+    """Add many (company id, record id, event, message) events in one multi-row INSERT, in their order."""
+    if not events:
+        return
+    prefix = ticket[:8] if ticket else None
+    now = clock.now()
+    rows = [
+        {
+            "company_id": company_id,
+            "record_id": record_id,
+            "event": event,
+            "message": message,
+            "status_code": None,
+            "rq_type": None,
+            "request_xml": None,
+            "response_xml": None,
+            "ticket_prefix": prefix,
+            "at": now,
+        }
+        for company_id, record_id, event, message in events
+    ]
+    db.execute(insert(SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__]), rows)
