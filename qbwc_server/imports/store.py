@@ -195,6 +195,12 @@ class Store:
 
     def _resolve(self, entry: Entry) -> dict[str, Any]:
         """Return the entry's data with QuickBooks references turned into our external ids."""
+        if (
+            not entry.refs
+            and not entry.tax_codes
+            and not (entry.record_kind is RecordKind.INVOICE and entry.data.get("tax_rate"))
+        ):
+            return entry.data  # nothing to resolve: the entry's data as mapped (only read from here on)
         data = copy.deepcopy(entry.data)
         for path, (kinds, qb_id) in entry.refs.items():
             target = self._find(kinds, qb_id)
@@ -254,7 +260,8 @@ class Store:
             "data": data,
             "origin": Origin.QUICKBOOKS,
             "version": 1,
-            "qb_data": self._qb_data(entry, data),
+            # Inserted before anything could change it: the snapshot may share the data it is a copy of.
+            "qb_data": self._qb_data(entry, data, copy_data=False),
             "created_at": now,
             "updated_at": now,
             # Created from QuickBooks' own copy: it starts in sync, with QuickBooks' identity and figures.
@@ -351,9 +358,12 @@ class Store:
     # What a record keeps in qb_data across imports: what we last sent, and the latest conflicts.
     _KEPT = ("synced_data", "synced_es", "conflicts")
 
-    def _qb_data(self, entry: Entry, data: dict[str, Any], record: Record | None = None) -> dict[str, Any]:
+    def _qb_data(
+        self, entry: Entry, data: dict[str, Any], record: Record | None = None, *, copy_data: bool = True
+    ) -> dict[str, Any]:
         kept = {key: value for key, value in ((record.qb_data if record else None) or {}).items() if key in self._KEPT}
-        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+        snapshot = copy.deepcopy(data) if copy_data else data
+        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": snapshot}
 
     # --- QuickBooks' figures: totals, balances, paid --------------------------------------------------------
 
