@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from qbwc_server import clock
 from qbwc_server.models import LogEvent, Record, SyncLogEntry
 
 MAX_BODY_CHARS = 200_000
@@ -65,8 +66,7 @@ def gathered(db: Session) -> Iterator[None]:
         del db.info[_GATHERED]
     if held:
         db.flush()  # what was added before the block comes first
-        # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change.
-        db.execute(insert(cast(Table, SyncLogEntry.__table__)), held)
+        write_rows(db, held)
 
 
 def entries(db: Session, record: Record, limit: int = 200) -> list[SyncLogEntry]:
@@ -81,3 +81,33 @@ def _clip(body: str | None) -> str | None:
     if body is None or len(body) <= MAX_BODY_CHARS:
         return body
     return body[:MAX_BODY_CHARS] + f"\n… ({len(body) - MAX_BODY_CHARS} more characters not kept)"
+
+
+def append_all(db: Session, events: Sequence[tuple[int, int, LogEvent, str]], *, ticket: str | None = None) -> None:
+    """Add many (company id, record id, event, message) events in one multi-row INSERT, in their order."""
+    if not events:
+        return
+    prefix = ticket[:8] if ticket else None
+    now = clock.now()
+    rows = [
+        {
+            "company_id": company_id,
+            "record_id": record_id,
+            "event": event,
+            "message": message,
+            "status_code": None,
+            "rq_type": None,
+            "request_xml": None,
+            "response_xml": None,
+            "ticket_prefix": prefix,
+            "at": now,
+        }
+        for company_id, record_id, event, message in events
+    ]
+    write_rows(db, rows)
+
+
+def write_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write log entries given as column values (all with the same keys) in one multi-row INSERT, in their order."""
+    # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change.
+    db.execute(insert(SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__]), rows)

@@ -2,8 +2,8 @@
 
 SOAP envelopes and QuickBooks' qbXML answers both go through it before anything else reads them: a DOCTYPE (in
 whatever encoding the document claims), too many attributes on one element, nesting too deep, or too many
-elements. libxml2 reads the document in chunks with entities, DTDs and the network off, so the cost grows with
-the size of the document and nothing more.
+elements. libxml2 reads the document with entities, DTDs and the network off and builds no tree, so the cost grows
+with the size of the document and nothing more.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from lxml import etree
 
 from qbwc_server.errors import QbwcError
 
-CHUNK = 64 * 1024
 # Any markup declaration (DOCTYPE, ENTITY, ELEMENT, ATTLIST) in any case, in ASCII-compatible text; comments and
 # CDATA are harmless. Other encodings are caught by the parser's own view of the prolog below.
 _DECLARATION = re.compile(rb"<!(?!\[CDATA\[|--)")
@@ -44,46 +43,47 @@ def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
     """Read `data` once and raise XmlRefused if it has a DTD, breaks `limits`, or is not well-formed XML."""
     if _DECLARATION.search(data):
         raise XmlRefused(DTD_REFUSED)
-    parser = etree.XMLPullParser(
-        events=("start", "end"),
+    # libxml2 calls the counter for each tag and builds no tree: no element objects, memory stays flat.
+    parser = etree.XMLParser(
+        target=_Counter(limits),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=True,
     )
-    depth = elements = 0
-    dtd_checked = False
     try:
-        for offset in range(0, len(data), CHUNK):
-            parser.feed(data[offset : offset + CHUNK])
-            for event, element in parser.read_events():
-                if event == "end":
-                    depth -= 1
-                    # Nothing below needs the finished element: keep memory flat on huge answers.
-                    element.clear(keep_tail=False)
-                    continue
-                if not dtd_checked:
-                    dtd_checked = True
-                    _refuse_dtd(element)
-                depth += 1
-                elements += 1
-                if len(element.attrib) > limits.max_attributes:
-                    raise XmlRefused(f"An element has more than {limits.max_attributes} attributes")
-                if depth > limits.max_depth:
-                    raise XmlRefused(f"The document is nested deeper than {limits.max_depth} elements")
-                if elements > limits.max_elements:
-                    raise XmlRefused(f"The document has more than {limits.max_elements} elements")
-        root = parser.close()
+        etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
         raise XmlRefused(f"The document is not well-formed XML: {reason}") from None
-    if not dtd_checked:
-        _refuse_dtd(root)
 
 
-def _refuse_dtd(element: etree._Element) -> None:
-    # The DOCTYPE, if any, precedes the root element, so it is known by the first start event whatever the encoding.
-    info = element.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+class _Counter:
+    """A parser target that only counts: depth, elements and attributes, and refuses any document type."""
+
+    def __init__(self, limits: XmlLimits) -> None:
+        self.max_attributes = limits.max_attributes
+        self.max_depth = limits.max_depth
+        self.max_elements = limits.max_elements
+        self.depth = 0
+        self.elements = 0
+
+    def doctype(self, *_declaration: object) -> None:
         raise XmlRefused(DTD_REFUSED)
+
+    def start(self, _tag: str, attrib: dict[str, str], *_nsmap: object) -> None:
+        self.depth += 1
+        self.elements += 1
+        if len(attrib) > self.max_attributes:
+            raise XmlRefused(f"An element has more than {self.max_attributes} attributes")
+        if self.depth > self.max_depth:
+            raise XmlRefused(f"The document is nested deeper than {self.max_depth} elements")
+        if self.elements > self.max_elements:
+            raise XmlRefused(f"The document has more than {self.max_elements} elements")
+
+    def end(self, _tag: str) -> None:
+        self.depth -= 1
+
+    def close(self) -> None:
+        return None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
 from qbwc_server.models import RecordKind
-from qbwc_server.qbxml.parse import text_of
 
 CUSTOMERS = (RecordKind.CUSTOMER, RecordKind.JOB)
 
@@ -38,12 +38,30 @@ class Entry:
 
 
 def text_at(el: etree._Element | None, path: str) -> str | None:
-    """Return the trimmed text at `path`, None when absent or empty."""
-    value = text_of(el, path)
-    if value is None:
+    """Return the trimmed text at `path` ("Name", "CustomerRef/ListID"), None when absent or empty."""
+    for part in path.split("/"):
+        if el is None:
+            return None
+        el = _children(el).get(part)
+    if el is None:
         return None
-    value = value.strip()
+    value = (el.text or "").strip()
     return value or None
+
+
+@lru_cache(maxsize=16)
+def _children(el: etree._Element) -> dict[str, etree._Element]:
+    """Return an element's children by tag (the first of each, as `find` gives it), read once per element.
+
+    A mapping asks an object for twenty-odd fields; one pass over its children answers them all, where each `find`
+    would walk them again. Keys are the element objects themselves, held by the cache, so an entry never outlives
+    its element or answers for another one.
+    """
+    index: dict[str, etree._Element] = {}
+    for child in el:
+        if isinstance(child.tag, str):
+            index.setdefault(child.tag, child)
+    return index
 
 
 def flag_at(el: etree._Element, path: str, default: bool | None = None) -> bool | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -42,6 +42,8 @@ def upsert(db: Session, company_id: int, entries: Sequence[Entry]) -> dict[str, 
         )
     ).all()
     existing = {(row.list_type, row.list_id): row for row in rows}
+    # New rows go in one multi-row INSERT at the end; an entry twice in the chunk updates its pending row.
+    new: dict[tuple[str, str], dict[str, object]] = {}
     now = clock.now()
     for entry in entries:
         result = "unchanged"
@@ -56,11 +58,19 @@ def upsert(db: Session, company_id: int, entries: Sequence[Entry]) -> dict[str, 
             }
             row = existing.get((list_type, entry.qb_id))
             if row is None:
-                row = QbListEntry(
-                    company_id=company_id, list_type=list_type, list_id=entry.qb_id, updated_at=now, **values
-                )
-                db.add(row)
-                existing[(list_type, entry.qb_id)] = row
+                pending = new.get((list_type, entry.qb_id))
+                if pending is not None:
+                    if any(pending[key] != value for key, value in values.items() if key != "time_modified"):
+                        pending.update(values)
+                        result = "updated" if result == "unchanged" else result
+                    continue
+                new[(list_type, entry.qb_id)] = {
+                    "company_id": company_id,
+                    "list_type": list_type,
+                    "list_id": entry.qb_id,
+                    "updated_at": now,
+                    **values,
+                }
                 result = "created" if result == "unchanged" else result
                 continue
             if any(getattr(row, key) != value for key, value in values.items() if key != "time_modified"):
@@ -70,4 +80,6 @@ def upsert(db: Session, company_id: int, entries: Sequence[Entry]) -> dict[str, 
                 if result == "unchanged":
                     result = "updated"
         outcome[entry.qb_id] = result
+    if new:
+        db.execute(insert(QbListEntry.metadata.tables[QbListEntry.__tablename__]), list(new.values()))
     return outcome

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog, tax_mapping
@@ -45,6 +45,22 @@ class Counts:
         self.updated = 0
 
 
+class _Created:
+    """A record this chunk creates, until its multi-row INSERT: what later entries of the chunk read of it."""
+
+    __slots__ = ("id", "kind", "external_id", "data", "origin", "qb_id", "qb_edit_sequence", "row")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.id: int | None = None
+        self.kind: RecordKind = row["kind"]
+        self.external_id: str = row["external_id"]
+        self.data: dict[str, Any] = row["data"]
+        self.origin = Origin.QUICKBOOKS
+        self.qb_id: str = row["qb_id"]
+        self.qb_edit_sequence: str | None = row["qb_edit_sequence"]
+        self.row = row
+
+
 class Store:
     """Apply chunks of mapped objects of one import to the database; lookups are cached for the whole answer."""
 
@@ -54,10 +70,11 @@ class Store:
         self.record_kinds = record_kinds
         self.settings = effective(company.settings)
         self.ticket = ticket
-        self._by_qb_id: dict[tuple[RecordKind, str], Record] = {}
+        self._by_qb_id: dict[tuple[RecordKind, str], Record | _Created] = {}
         self._unlinked: dict[str, Record] | None = None
         self._tax_codes: dict[str, bool] | None = None
-        self._logs: list[tuple[Record, LogEvent, str]] = []
+        self._logs: list[tuple[Record | _Created, LogEvent, str]] = []
+        self._created: list[_Created] = []  # new records waiting for the chunk's INSERT
         self._settlements: dict[str, tuple[totals.Settlement, str, str]] = {}
 
     # --- the chunk --------------------------------------------------------------------------------------
@@ -73,10 +90,11 @@ class Store:
         recorded: dict[str, str] = {}
         for entry in with_records:
             recorded[entry.qb_id] = self._upsert(entry)
+        self._insert_created()
         self._settle_invoices()
         self.db.flush()
-        for record, event, message in self._logs:
-            synclog.append(self.db, record, event, message, ticket=self.ticket)
+        events = [(self.company.id, record.id, event, message) for record, event, message in self._logs]
+        synclog.append_all(self.db, events, ticket=self.ticket)  # type: ignore[arg-type]
         self._logs.clear()
         for entry in entries:
             counts.seen += 1
@@ -86,16 +104,23 @@ class Store:
         return counts
 
     def _prefetch(self, entries: Sequence[Entry]) -> None:
-        """Load, in two queries, the records the chunk is about and the records it refers to."""
+        """Load, in three queries, the records the chunk is about and the records it refers to."""
         ids = {e.qb_id for e in entries}
+        # By QuickBooks id and by "qb-<id>" apart: each is then one index search, where one query with OR scanned
+        # every record of the kinds (and the import got slower with every page it stored).
         mine = self.db.scalars(
+            select(Record).where(
+                Record.company_id == self.company.id, Record.kind.in_(self.record_kinds), Record.qb_id.in_(ids)
+            )
+        ).all()
+        named = self.db.scalars(
             select(Record).where(
                 Record.company_id == self.company.id,
                 Record.kind.in_(self.record_kinds),
-                or_(Record.qb_id.in_(ids), Record.external_id.in_({f"qb-{i}" for i in ids})),
+                Record.external_id.in_({f"qb-{i}" for i in ids}),
             )
         ).all()
-        for record in mine:
+        for record in [*mine, *named]:
             self._remember(record)
         wanted: dict[str, set[RecordKind]] = {}
         for entry in entries:
@@ -112,13 +137,30 @@ class Store:
             for record in rows:
                 self._remember(record)
 
-    def _remember(self, record: Record) -> None:
+    def _insert_created(self) -> None:
+        """Insert the records the chunk created so far in one multi-row INSERT, and learn their ids."""
+        if not self._created:
+            return
+        table = Record.metadata.tables[Record.__tablename__]
+        statement = insert(table).returning(table.c.id, table.c.kind, table.c.external_id)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for created in self._created:  # one statement's rows share their columns (a list record has no figures)
+            by_columns.setdefault(tuple(created.row), []).append(created.row)
+        ids: dict[tuple[RecordKind, str], int] = {}
+        for rows in by_columns.values():
+            ids.update({(kind, external_id): id_ for id_, kind, external_id in self.db.execute(statement, rows)})
+        for created in self._created:
+            created.id = ids[(created.kind, created.external_id)]
+            created.row = {}
+        self._created = []
+
+    def _remember(self, record: Record | _Created) -> None:
         if record.qb_id:
             self._by_qb_id[(record.kind, record.qb_id)] = record
         if record.external_id.startswith("qb-"):
             self._by_qb_id.setdefault((record.kind, record.external_id[3:]), record)
 
-    def _find(self, kinds: tuple[RecordKind, ...], qb_id: str) -> Record | None:
+    def _find(self, kinds: tuple[RecordKind, ...], qb_id: str) -> Record | _Created | None:
         for kind in kinds:
             record = self._by_qb_id.get((kind, qb_id))
             if record is not None:
@@ -136,6 +178,12 @@ class Store:
     def _upsert_record(self, entry: Entry) -> str:
         assert entry.record_kind is not None
         record = self._find(self.record_kinds, entry.qb_id)
+        if isinstance(record, _Created):
+            # The same object twice in one chunk: the copy created a moment ago becomes a record to compare with.
+            self._insert_created()
+            record = self.db.get(Record, record.id)
+            assert record is not None
+            self._remember(record)
         if record is not None and record.qb_id not in (None, entry.qb_id):
             record = None  # "qb-<id>" names a record QuickBooks has since given another id: keep both apart
         if record is not None and record.qb_id == entry.qb_id and record.qb_edit_sequence == entry.edit_sequence:
@@ -154,6 +202,12 @@ class Store:
 
     def _resolve(self, entry: Entry) -> dict[str, Any]:
         """Return the entry's data with QuickBooks references turned into our external ids."""
+        if (
+            not entry.refs
+            and not entry.tax_codes
+            and not (entry.record_kind is RecordKind.INVOICE and entry.data.get("tax_rate"))
+        ):
+            return entry.data  # nothing to resolve: the entry's data as mapped (only read from here on)
         data = copy.deepcopy(entry.data)
         for path, (kinds, qb_id) in entry.refs.items():
             target = self._find(kinds, qb_id)
@@ -200,32 +254,37 @@ class Store:
         return None
 
     def _create(self, entry: Entry, data: dict[str, Any]) -> str:
+        """Make a new record of QuickBooks' object; it goes in with the chunk's other new records in one INSERT."""
         assert entry.record_kind is not None
         now = clock.now()
-        record = Record(
-            company_id=self.company.id,
-            kind=entry.record_kind,
-            external_id=f"qb-{entry.qb_id}",
-            data=data,
-            origin=Origin.QUICKBOOKS,
-            version=1,
-            qb_data=self._qb_data(entry, data),
-            sync_state=SyncState.SYNCED,  # created from QuickBooks' own copy: it starts in sync
-            synced_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        lifecycle.adopt(record, _identity(entry), line_ids=True, confirm_version=True)
-        self._figures(record, entry, None)
-        self.db.add(record)
-        self._remember(record)
-        self._logs.append((record, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
+        figures = None
+        if entry.record_kind.is_transaction:
+            figures = totals.from_import(entry.record_kind, entry.qb_data)
+        row: dict[str, Any] = {
+            "company_id": self.company.id,
+            "kind": entry.record_kind,
+            "external_id": f"qb-{entry.qb_id}",
+            "data": data,
+            "origin": Origin.QUICKBOOKS,
+            "version": 1,
+            # Inserted before anything could change it: the snapshot may share the data it is a copy of.
+            "qb_data": self._qb_data(entry, data, copy_data=False),
+            "created_at": now,
+            "updated_at": now,
+            # Created from QuickBooks' own copy: it starts in sync, with QuickBooks' identity and figures.
+            **lifecycle.imported_columns(_identity(entry), 1, figures),
+        }
+        created = _Created(row)
+        self._created.append(created)
+        self._remember(created)
+        self._logs.append((created, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
         if entry.record_kind is RecordKind.PAYMENT:
             self._note_payment(entry, data, previous=None)
         return "created"
 
     def _link(self, record: Record, entry: Entry, data: dict[str, Any]) -> str:
         """Attach QuickBooks' object to a local record with the same name; the app's data stays as it is."""
+        self._insert_created()  # a customer's jobs are repointed in the database
         item = queue.open_item(self.db, record)
         if item is not None and item.status is QueueStatus.SENT:
             return "unchanged"  # its own request is with QuickBooks right now; the sync links it
@@ -263,6 +322,7 @@ class Store:
 
         A field the app changed too since the last sync is a conflict, settled by the company's `conflicts` setting.
         """
+        self._insert_created()  # a customer's jobs are renamed in the database
         fields = changes.MAPPED_FIELDS[record.kind]
         before = conflicts.ancestor(record, self.settings)
         found = changes.diff(before, data, fields)
@@ -305,9 +365,12 @@ class Store:
     # What a record keeps in qb_data across imports: what we last sent, and the latest conflicts.
     _KEPT = ("synced_data", "synced_es", "conflicts")
 
-    def _qb_data(self, entry: Entry, data: dict[str, Any], record: Record | None = None) -> dict[str, Any]:
+    def _qb_data(
+        self, entry: Entry, data: dict[str, Any], record: Record | None = None, *, copy_data: bool = True
+    ) -> dict[str, Any]:
         kept = {key: value for key, value in ((record.qb_data if record else None) or {}).items() if key in self._KEPT}
-        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": copy.deepcopy(data)}
+        snapshot = copy.deepcopy(data) if copy_data else data
+        return {**kept, **entry.qb_data, "time_modified": entry.time_modified, "snapshot": snapshot}
 
     # --- QuickBooks' figures: totals, balances, paid --------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,8 +54,10 @@ class ImportCursor:
         return replace(self, skip=list(self.skip), frontier_ids=list(self.frontier_ids))
 
     def to_json(self) -> dict[str, Any]:
-        """Return the value as stored."""
-        return asdict(self)
+        """Return the value as stored (its fields are plain values and lists of text: no deep copy needed)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["skip"], values["frontier_ids"] = list(self.skip), list(self.frontier_ids)
+        return values
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImportCursor:

@@ -195,14 +195,16 @@ def parse_response(xml: str | bytes) -> list[RsItem]:
     return items
 
 
-def iter_response(source: bytes | str) -> Iterator[tuple[RsHeader, etree._Element | None]]:
+def iter_response(source: bytes | str, *, checked: bool = False) -> Iterator[tuple[RsHeader, etree._Element | None]]:
     """Yield (header, returned object) for each object in a response, freeing each one after it is handed out.
 
     A response element with no objects (an error, or an empty query) is yielded once as (header, None).
-    An element is only valid until the next one is taken: copy out what you need.
+    An element is only valid until the next one is taken: copy out what you need. `checked`: the caller already
+    passed these very bytes through the structure check.
     """
     data = _as_bytes(source)
-    _refuse_dtd(data)
+    if not checked:
+        _refuse_dtd(data)
     events = etree.iterparse(io.BytesIO(data), events=("start", "end"), **_PARSER_OPTIONS)
     depth = 0
     header: RsHeader | None = None
@@ -295,6 +297,7 @@ class Answers:
         self._items: dict[str, RsItem] | None = None
         self._headers: dict[str, RsHeader] = {}
         self._scan: Iterator[tuple[RsHeader, etree._Element | None]] | None = None
+        self._checked = False  # the structure check passed once: a second reading need not repeat it
         if len(self._data) <= STREAM_ABOVE:
             self._read_tree()
 
@@ -307,7 +310,7 @@ class Answers:
 
     def stream(self, request_id: str) -> Iterator[etree._Element]:
         """Yield the objects answering one request, reading the response as a stream."""
-        for header, ret in iter_response(self._data):
+        for header, ret in self._iter():
             if header.request_id == request_id and ret is not None:
                 yield ret
 
@@ -321,12 +324,19 @@ class Answers:
             self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
         return self._items
 
+    def _iter(self) -> Iterator[tuple[RsHeader, etree._Element | None]]:
+        """Stream the response, checking its structure only the first time (a page is read twice: header, objects)."""
+        if not self._checked:
+            _refuse_dtd(self._data)
+            self._checked = True
+        return iter_response(self._data, checked=True)  # not a generator of its own: it would hold this object
+
     def _find_header(self, request_id: str) -> RsHeader | None:
         """Read the stream only as far as the request's answer (an import page's is the first and only one)."""
         if request_id in self._headers:
             return self._headers[request_id]
         if self._scan is None:
-            self._scan = iter_response(self._data)
+            self._scan = self._iter()
         # Go on from where the last search stopped: the whole response is read at most once.
         for header, _ in self._scan:
             self._headers.setdefault(str(header.request_id), header)

@@ -18,7 +18,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock
+from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.models import (
     OPEN_STATUSES,
@@ -42,7 +42,6 @@ from qbwc_server.sync.lifecycle import Event
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
 QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
-SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
 
 
 # Built once per database: records inserted unless their (company, kind, external_id) exists, ids returned.
@@ -197,7 +196,7 @@ def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: d
     if items:
         # No other session can see these records yet, so none can have queued them: no look, no savepoint.
         db.execute(QUEUE_ITEMS.insert(), items)
-    db.execute(SYNC_LOG.insert(), log)
+    synclog.write_rows(db, log)
 
 
 def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any]:

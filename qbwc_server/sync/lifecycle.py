@@ -364,6 +364,25 @@ def describe_moves() -> str:
     return "\n".join(lines)
 
 
+def imported_columns(identity: Identity, version: int, figures: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the state, identity and figures columns of a record created from QuickBooks' own copy, for a
+    multi-row INSERT: what `adopt` (lines, confirmed version) and `store_figures` give a new record, in sync.
+    A list record has no figures: its row leaves `qb_totals` out (empty, as a new record's is)."""
+    columns = {
+        "sync_state": SyncState.SYNCED,
+        "last_error": None,
+        "synced_at": clock.now(),
+        "qb_id": identity.id,
+        "qb_edit_sequence": identity.edit_sequence,
+        "qb_full_name": identity.full_name,
+        "qb_line_ids": dict(identity.line_ids or {}) or None,
+        "synced_version": version,
+    }
+    if figures is not None:
+        columns["qb_totals"] = dict(figures)
+    return columns
+
+
 # The lifecycle as callers name it: its moves, and the identity writers it re-exports.
 __all__ = [
     "accept_version",
@@ -379,6 +398,7 @@ __all__ = [
     "forget_synced_version",
     "Identity",
     "IllegalMove",
+    "imported_columns",
     "ITEM_MOVES",
     "ITEM_RULES",
     "ItemEvent",
