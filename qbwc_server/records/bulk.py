@@ -212,7 +212,13 @@ def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any
             Record.version,
             Record.synced_version,
             Record.sync_state,
-        ).where(Record.company_id == company_id, Record.external_id.in_({external_id for _, external_id in wanted}))
+        ).where(
+            # The kinds too, so the unique (company, kind, external_id) index finds each one: without them the
+            # query read every record of the company (a second per PUT of an invoice in a 200,000-record company).
+            Record.company_id == company_id,
+            Record.kind.in_({kind for kind, _ in wanted}),
+            Record.external_id.in_({external_id for _, external_id in wanted}),
+        )
     ).all()
     return {(row.kind, row.external_id): row for row in rows if (row.kind, row.external_id) in wanted}
 
