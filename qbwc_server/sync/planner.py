@@ -117,9 +117,12 @@ def _may_group(item: QueueItem) -> bool:
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome
 
 
-def plan(db: Session, company: Company) -> None:
-    """Plan the queue without sending: queue pending prerequisites and note why each waiting record waits."""
-    plan_batch(db, company, 1, grouped_lookups=1)
+def plan(db: Session, company: Company) -> bool:
+    """Plan the queue without sending: queue pending prerequisites and note why each waiting record waits.
+
+    Return whether an item could go now (False may still mean work: a prerequisite queued by this planning).
+    """
+    return bool(plan_batch(db, company, 1, grouped_lookups=1))
 
 
 def has_sendable(db: Session, company: Company) -> bool:
