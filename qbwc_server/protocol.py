@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords, status, throttle
@@ -280,9 +280,7 @@ class Conversation:
             if checked.locked_seconds:
                 call.outcome = "locked"
                 return ["", NVU]
-            # Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite
-            # transactions are already serialised).
-            company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
+            company = db.scalar(_COMPANY_OF_USER, {"username": username})
             stored = company.password_hash if company is not None else None
             if stored is None or passwords.is_generated(stored):
                 if not passwords.verify_web_connector(stored, password):
@@ -293,7 +291,7 @@ class Conversation:
         with self.runtime.transaction() as db:
             if not valid:
                 return self._refuse(db, username, address, call)
-            company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
+            company = db.scalar(_COMPANY_OF_USER, {"username": username})
             if company is None:
                 call.outcome = NVU
                 return ["", NVU]
@@ -386,13 +384,13 @@ class Conversation:
         self, db: Session, ticket: str | None, call: CallRecord
     ) -> tuple[WcSession | None, Company | None]:
         # The company is returned, not read again: the session holds its objects weakly, so a second get would
-        # load it a second time.
+        # load it a second time. Both come in one statement; only the session row is locked.
         if not ticket:
             return None, None
-        wc = db.scalar(select(WcSession).where(WcSession.ticket == ticket).with_for_update())
-        if wc is None:
+        found = db.execute(_SESSION_AND_COMPANY, {"ticket": ticket}).first()
+        if found is None:
             return None, None
-        company = db.get(Company, wc.company_id)
+        wc, company = found
         call.company = company.slug if company else None
         if wc.state == SessionState.OPEN and self._idle(wc):
             wc.last_error = EXPIRED_MESSAGE
@@ -415,9 +413,7 @@ class Conversation:
     def _expire_idle(self, db: Session, company: Company) -> list[WcSession]:
         """Expire the company's open sessions that sat idle too long; return the ones still open."""
         still_open = []
-        for wc in db.scalars(
-            select(WcSession).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
-        ):
+        for wc in db.scalars(_OPEN_SESSIONS, {"company_id": company.id}):
             if self._idle(wc):
                 wc.last_error = EXPIRED_MESSAGE
                 self._end(db, wc, SessionState.EXPIRED, "expired", company)
@@ -470,6 +466,21 @@ class Conversation:
         company = company if company is not None else db.get(Company, wc.company_id)
         if company is not None:
             status.announce(db, company)
+
+
+# The statements every check-in runs, built once (building one costs more than SQLite takes to run it).
+# Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are
+# already serialised).
+_COMPANY_OF_USER = select(Company).where(Company.qbwc_username == bindparam("username")).with_for_update()
+_OPEN_SESSIONS = select(WcSession).where(
+    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
+)
+_SESSION_AND_COMPANY = (
+    select(WcSession, Company)
+    .outerjoin(Company, Company.id == WcSession.company_id)
+    .where(WcSession.ticket == bindparam("ticket"))
+    .with_for_update(of=WcSession)
+)
 
 
 class SessionRow:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,21 +50,24 @@ def check(db: Session, door: str, name: str, address: str) -> Check:
     """Read both counters of a login (the name's at this address and the address's) in one statement."""
     now = clock.now()
     login_scope, address_scope = _DOORS[door]
-    where = _address(address)
     rows = db.scalars(
-        select(LoginThrottle).where(
-            LoginThrottle.address == where,
-            or_(
-                (LoginThrottle.scope == login_scope) & (LoginThrottle.name == _key(name)),
-                (LoginThrottle.scope == address_scope) & (LoginThrottle.name == ""),
-            ),
-        )
+        _BOTH_COUNTERS,
+        {"address": _address(address), "login": login_scope, "name": _key(name), "address_scope": address_scope},
     ).all()
     waits = [0.0]
     for row in rows:
         if row.locked_until is not None:
             waits.append((clock.aware(row.locked_until) - now).total_seconds())
     return Check(max(0, int(max(waits) + 0.999)), any(row.scope == login_scope for row in rows))
+
+
+_BOTH_COUNTERS = select(LoginThrottle).where(
+    LoginThrottle.address == bindparam("address"),
+    or_(
+        (LoginThrottle.scope == bindparam("login")) & (LoginThrottle.name == bindparam("name")),
+        (LoginThrottle.scope == bindparam("address_scope")) & (LoginThrottle.name == ""),
+    ),
+)
 
 
 def note_failure(db: Session, door: str, name: str, address: str, step_seconds: float) -> None:

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Exists, func, select
+from sqlalchemy import Exists, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import synclog
@@ -64,9 +64,7 @@ class SyncEngine:
             return False
         # One indexed statement answers most check-ins: an item in flight means work, no ready item means no record
         # work; only ready items need the planner's question (are their prerequisites in QuickBooks?).
-        in_flight, ready = db.execute(
-            select(_queued_exists(company, QueueStatus.SENT), _queued_exists(company, QueueStatus.READY))
-        ).one()
+        in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
         if in_flight:
             return True
         return bool(ready and planner.has_sendable(db, company)) or any(h.due(db, company) for h in self.hooks)
@@ -326,8 +324,14 @@ class SyncEngine:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
 
-def _queued_exists(company: Company, status: QueueStatus) -> Exists:
-    return select(QueueItem.id).where(QueueItem.company_id == company.id, QueueItem.status == status).exists()
+def _queued_exists(status: QueueStatus) -> Exists:
+    return (
+        select(QueueItem.id).where(QueueItem.company_id == bindparam("company_id"), QueueItem.status == status).exists()
+    )
+
+
+# Built once: `has_work` runs at every check-in, sendRequestXML and receiveResponseXML.
+_IN_FLIGHT_OR_READY = select(_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:
