@@ -159,6 +159,7 @@ def _plan_batch(
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
+    last = False
     while offset < MAX_SCAN:
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
         if riding:
@@ -174,6 +175,8 @@ def _plan_batch(
             if not chunk:
                 break
             offset += len(chunk)
+            # A short chunk is the queue's last: asking for the next one would find nothing.
+            last = len(chunk) < size
         loaded: dict[int, Record] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
@@ -221,8 +224,8 @@ def _plan_batch(
                 counted += 1
             if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
-        if riding:
-            return batch  # the window after the full batch is seen
+        if riding or last:
+            return batch  # the window after the full batch is seen, or the queue's last item
     return batch
 
 
