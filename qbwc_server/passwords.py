@@ -32,6 +32,11 @@ def hash_generated(password: str) -> str:
     return _GENERATED_PREFIX + hashlib.sha256(password.encode("utf-8")).hexdigest()
 
 
+def is_generated(password_hash: str) -> bool:
+    """Tell whether a stored hash is a generated password's digest (checking it costs microseconds, not scrypt)."""
+    return password_hash.startswith(_GENERATED_PREFIX)
+
+
 def hash_password(password: str) -> str:
     """Return a salted scrypt hash of `password` (never store or log the password itself)."""
     return generate_password_hash(password, method="scrypt")

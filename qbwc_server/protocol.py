@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords, status, throttle
@@ -98,35 +101,36 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None or company is None:
                         return ""
-                    try:
-                        with db.begin_nested():
-                            if wc.qbxml_version is None:
-                                refusal = self._first_call(
-                                    db, wc, company, hcp_response, company_file_name, country, major, minor
-                                )
-                                if refusal:
-                                    call.outcome = "wrong-file"
-                                    return ""
-                                self.engine.begin_session(db, company, wc)
-                            request = self.engine.next_request(db, company, wc)
-                    except CannotSync as refusal:
-                        wc.last_error = str(refusal)
-                        call.outcome = "refused"
-                        return ""
-                    except Exception:
-                        log.exception("sendRequestXML failed for %s", company.slug)
-                        wc.last_error = INTERNAL_ERROR
-                        call.outcome = "error"
-                        return ""
-                    if not request:
-                        wc.last_error = NO_MORE_WORK
-                        call.outcome = "no-work"
-                        return ""
-                    wc.round_trips += 1
-                    wc.last_error = None
-                    call.outcome = "request"
-                    log_qbxml("request", ticket, request)
-                    return request
+                    with SessionRow(db, wc, seen=True) as row:
+                        try:
+                            with row.guarded():
+                                if wc.qbxml_version is None:
+                                    refusal = self._first_call(
+                                        db, row, company, hcp_response, company_file_name, country, major, minor
+                                    )
+                                    if refusal:
+                                        call.outcome = "wrong-file"
+                                        return ""
+                                    self.engine.begin_session(db, company, wc)
+                                request = self.engine.next_request(db, company, wc)
+                        except CannotSync as refusal:
+                            wc.last_error = str(refusal)
+                            call.outcome = "refused"
+                            return ""
+                        except Exception:
+                            log.exception("sendRequestXML failed for %s", company.slug)
+                            wc.last_error = INTERNAL_ERROR
+                            call.outcome = "error"
+                            return ""
+                        if not request:
+                            wc.last_error = NO_MORE_WORK
+                            call.outcome = "no-work"
+                            return ""
+                        wc.round_trips += 1
+                        wc.last_error = None
+                        call.outcome = "request"
+                        log_qbxml("request", ticket, request)
+                        return request
             except Exception:
                 log.exception("sendRequestXML failed")
                 call.outcome = "error"
@@ -142,28 +146,31 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None or company is None:
                         return -1
-                    log_qbxml("response", ticket, response)
-                    if hresult:
-                        wc.last_error = f"QuickBooks could not process the request ({hresult}): {message or ''}".strip()
-                    try:
-                        with db.begin_nested():
-                            progress = int(
-                                self.engine.handle_response(
-                                    db, company, wc, response or "", hresult or "", message or ""
-                                )
+                    with SessionRow(db, wc, seen=True) as row:
+                        log_qbxml("response", ticket, response)
+                        if hresult:
+                            wc.last_error = (
+                                f"QuickBooks could not process the request ({hresult}): {message or ''}".strip()
                             )
-                    except Exception:
-                        log.exception("receiveResponseXML failed for %s", company.slug)
-                        wc.last_error = RESPONSE_ERROR
-                        call.outcome = "error"
-                        return -1
-                    if progress < 0:
-                        wc.last_error = wc.last_error or "The sync stopped because of an error"
+                        try:
+                            with row.guarded():
+                                progress = int(
+                                    self.engine.handle_response(
+                                        db, company, wc, response or "", hresult or "", message or ""
+                                    )
+                                )
+                        except Exception:
+                            log.exception("receiveResponseXML failed for %s", company.slug)
+                            wc.last_error = RESPONSE_ERROR
+                            call.outcome = "error"
+                            return -1
+                        if progress < 0:
+                            wc.last_error = wc.last_error or "The sync stopped because of an error"
+                            call.outcome = f"progress {progress}"
+                            return progress
+                        progress = min(progress, 100)
                         call.outcome = f"progress {progress}"
                         return progress
-                    progress = min(progress, 100)
-                    call.outcome = f"progress {progress}"
-                    return progress
             except Exception:
                 log.exception("receiveResponseXML failed")
                 call.outcome = "error"
@@ -177,10 +184,11 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None:
                         return DONE
-                    wc.last_error = (
-                        f"The Web Connector could not open QuickBooks ({hresult or 'no code'}): {message or ''}".strip()
-                    )
-                    self._end(db, wc, SessionState.FAILED, "connection error")
+                    with SessionRow(db, wc, seen=True) as row:
+                        wc.last_error = (
+                            f"The Web Connector could not open QuickBooks ({hresult or 'no code'}): {message or ''}"
+                        ).strip()
+                        self._end(db, wc, SessionState.FAILED, "connection error", company, row)
                     call.outcome = "failed"
             except Exception:
                 log.exception("connectionError failed")
@@ -211,13 +219,15 @@ class Conversation:
                 return "Done"
             try:
                 with self.runtime.transaction() as db:
-                    wc = self._session(db, ticket, call)
+                    wc, company = self._session_and_company(db, ticket, call)
                     if wc is None or wc.state == SessionState.EXPIRED:
                         call.outcome = "expired"
                         return EXPIRED_MESSAGE
                     if wc.state == SessionState.OPEN:
-                        self._end(db, wc, SessionState.CLOSED, "closed")
-                        wc.summary = self._closing_summary(db, wc)
+                        with SessionRow(db, wc) as row:
+                            # Summarised first, so the closing is one UPDATE of the row (the summary reads counters).
+                            wc.summary = self._closing_summary(db, wc, company)
+                            self._end(db, wc, SessionState.CLOSED, "closed", company, row)
                     elif wc.state == SessionState.FAILED and wc.last_error:
                         return wc.last_error
                     call.outcome = wc.state.value
@@ -227,9 +237,8 @@ class Conversation:
                 call.outcome = "error"
                 return "Closed"
 
-    def _closing_summary(self, db: Session, wc: WcSession) -> str:
+    def _closing_summary(self, db: Session, wc: WcSession, company: Company | None) -> str:
         """Return the session's summary with what it did of the work due on a schedule (scheduled imports)."""
-        company = db.get(Company, wc.company_id)
         notes: list[str] = []
         if company is not None:
             try:
@@ -264,47 +273,62 @@ class Conversation:
     # --- internals -------------------------------------------------------------------------------------------
 
     def _authenticate(self, username: str, password: str, address: str, call: CallRecord) -> list[str]:
-        # Read the hash in a short transaction and verify outside it: a person's password has a slow hash (scrypt)
-        # that must not hold locks; a generated one is a digest.
+        # A generated password is a digest, checked in microseconds: the whole check-in is one transaction. A
+        # person's password has a slow hash (scrypt) that must not hold locks: it is verified between two.
         with self.runtime.transaction() as db:
-            if throttle.locked_seconds(db, "wc", username, address):
+            checked = throttle.check(db, "wc", username, address)
+            if checked.locked_seconds:
                 call.outcome = "locked"
                 return ["", NVU]
-            stored = db.scalar(select(Company.password_hash).where(Company.qbwc_username == username))
+            company = db.scalar(_COMPANY_OF_USER, {"username": username})
+            stored = company.password_hash if company is not None else None
+            if stored is None or passwords.is_generated(stored):
+                if not passwords.verify_web_connector(stored, password):
+                    return self._refuse(db, username, address, call)
+                assert company is not None
+                return self._check_in(db, company, checked, address, call)
         valid = passwords.verify_web_connector(stored, password)
         with self.runtime.transaction() as db:
             if not valid:
-                throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)
-                call.outcome = NVU
-                return ["", NVU]
-            throttle.clear(db, "wc", username, address)
-            # Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite
-            # transactions are already serialised).
-            company = db.scalar(select(Company).where(Company.qbwc_username == username).with_for_update())
+                return self._refuse(db, username, address, call)
+            company = db.scalar(_COMPANY_OF_USER, {"username": username})
             if company is None:
                 call.outcome = NVU
                 return ["", NVU]
-            call.company = company.slug
-            company.last_checkin_at = clock.now()
-            self._expire_idle(db, company)
-            if company.paused:
-                call.outcome = "paused"
-                return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]
-            if self._busy(db, company):
-                call.outcome = BUSY
-                return ["", BUSY]
-            self.engine.plan(db, company)  # the one moment planning writes, before the question below
-            if not self.engine.has_work(db, company):
-                call.outcome = NONE
-                return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE]
-            wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
-            wc.company_file = company.company_file or ""
-            db.add(wc)
-            db.flush()
-            status.announce(db, company)
-            call.ticket = wc.ticket
-            call.outcome = "work"
-            return [wc.ticket, company.company_file or ""]
+            return self._check_in(db, company, checked, address, call)
+
+    def _refuse(self, db: Session, username: str, address: str, call: CallRecord) -> list[str]:
+        throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)
+        call.outcome = NVU
+        return ["", NVU]
+
+    def _check_in(
+        self, db: Session, company: Company, checked: throttle.Check, address: str, call: CallRecord
+    ) -> list[str]:
+        """Open a session for a signed-in company (or answer none / busy), in the login's transaction."""
+        if checked.has_failures:
+            throttle.clear(db, "wc", company.qbwc_username, address)
+        call.company = company.slug
+        company.last_checkin_at = clock.now()
+        open_sessions = self._expire_idle(db, company)
+        if company.paused:
+            call.outcome = "paused"
+            return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]
+        if self._busy(db, company, open_sessions):
+            call.outcome = BUSY
+            return ["", BUSY]
+        # The one moment planning writes, before the question below (which it answers when it found a batch).
+        if not self.engine.plan(db, company) and not self.engine.has_work(db, company):
+            call.outcome = NONE
+            return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE]
+        wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
+        wc.company_file = company.company_file or ""
+        db.add(wc)
+        db.flush()
+        status.announce(db, company)
+        call.ticket = wc.ticket
+        call.outcome = "work"
+        return [wc.ticket, company.company_file or ""]
 
     def _closed_session(self, db: Session, company: Company, summary: str, call: CallRecord) -> str:
         now = clock.now()
@@ -325,7 +349,7 @@ class Conversation:
     def _first_call(
         self,
         db: Session,
-        wc: WcSession,
+        row: SessionRow,
         company: Company,
         hcp_response: str | None,
         company_file_name: str | None,
@@ -334,6 +358,7 @@ class Conversation:
         minor: int | None,
     ) -> bool:
         """Record what QuickBooks reported and negotiate the version; return True when syncing must be refused."""
+        wc = row.wc
         info = hcp.parse(hcp_response or "")
         if info is not None:
             hcp.record(company, info)
@@ -342,7 +367,7 @@ class Conversation:
                 log.warning("refusing to sync %s: the open company file has another FileID", company.slug)
                 company.wrong_file_message = refusal
                 wc.last_error = refusal
-                self._end(db, wc, SessionState.FAILED, "wrong company file")
+                self._end(db, wc, SessionState.FAILED, "wrong company file", company, row)
                 return True
             if info.file_id_for(company.owner_id) is not None:
                 company.wrong_file_message = None
@@ -359,17 +384,17 @@ class Conversation:
         self, db: Session, ticket: str | None, call: CallRecord
     ) -> tuple[WcSession | None, Company | None]:
         # The company is returned, not read again: the session holds its objects weakly, so a second get would
-        # load it a second time.
+        # load it a second time. Both come in one statement; only the session row is locked.
         if not ticket:
             return None, None
-        wc = db.scalar(select(WcSession).where(WcSession.ticket == ticket).with_for_update())
-        if wc is None:
+        found = db.execute(_SESSION_AND_COMPANY, {"ticket": ticket}).first()
+        if found is None:
             return None, None
-        company = db.get(Company, wc.company_id)
+        wc, company = found
         call.company = company.slug if company else None
         if wc.state == SessionState.OPEN and self._idle(wc):
             wc.last_error = EXPIRED_MESSAGE
-            self._end(db, wc, SessionState.EXPIRED, "expired")
+            self._end(db, wc, SessionState.EXPIRED, "expired", company)
         return wc, company
 
     def _live_session(
@@ -383,18 +408,20 @@ class Conversation:
         if wc.state != SessionState.OPEN:
             call.outcome = f"session {wc.state.value}"
             return None, None
-        wc.last_seen_at = clock.now()
         return wc, company
 
-    def _expire_idle(self, db: Session, company: Company) -> None:
-        for wc in db.scalars(
-            select(WcSession).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
-        ):
+    def _expire_idle(self, db: Session, company: Company) -> list[WcSession]:
+        """Expire the company's open sessions that sat idle too long; return the ones still open."""
+        still_open = []
+        for wc in db.scalars(_OPEN_SESSIONS, {"company_id": company.id}):
             if self._idle(wc):
                 wc.last_error = EXPIRED_MESSAGE
-                self._end(db, wc, SessionState.EXPIRED, "expired")
+                self._end(db, wc, SessionState.EXPIRED, "expired", company)
+            else:
+                still_open.append(wc)
+        return still_open
 
-    def _busy(self, db: Session, company: Company) -> bool:
+    def _busy(self, db: Session, company: Company, open_sessions: list[WcSession]) -> bool:
         """Tell whether another session is working for this company right now.
 
         A session the Web Connector has not called for `session_busy_seconds` is taken to be abandoned (its
@@ -403,15 +430,13 @@ class Conversation:
         """
         window = timedelta(seconds=self.runtime.settings.session_busy_seconds)
         busy = False
-        for wc in db.scalars(
-            select(WcSession).where(WcSession.company_id == company.id, WcSession.state == SessionState.OPEN)
-        ):
+        for wc in open_sessions:
             last_seen = clock.aware(wc.last_seen_at) or clock.now()
             if clock.now() - last_seen < window:
                 busy = True
             else:
                 wc.last_error = "Replaced by a new Web Connector session before it finished"
-                self._end(db, wc, SessionState.FAILED, "abandoned")
+                self._end(db, wc, SessionState.FAILED, "abandoned", company)
         return busy
 
     def _idle(self, wc: WcSession) -> bool:
@@ -419,7 +444,15 @@ class Conversation:
         last_seen = clock.aware(wc.last_seen_at) or clock.now()
         return clock.now() - last_seen > timeout
 
-    def _end(self, db: Session, wc: WcSession, state: SessionState, reason: str) -> None:
+    def _end(
+        self,
+        db: Session,
+        wc: WcSession,
+        state: SessionState,
+        reason: str,
+        company: Company | None = None,
+        row: SessionRow | None = None,
+    ) -> None:
         wc.state = state
         wc.closed_at = clock.now()
         try:
@@ -428,9 +461,80 @@ class Conversation:
         except Exception:
             # The session still ends; its unanswered requests are recovered by the next begin_session.
             log.exception("ending session %s… failed in the sync engine", wc.ticket[:8])
-        company = db.get(Company, wc.company_id)
+        if row is not None:
+            row.write()  # the announcement below reads the session rows
+        company = company if company is not None else db.get(Company, wc.company_id)
         if company is not None:
             status.announce(db, company)
+
+
+# The statements every check-in runs, built once (building one costs more than SQLite takes to run it).
+# Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are
+# already serialised).
+_COMPANY_OF_USER = select(Company).where(Company.qbwc_username == bindparam("username")).with_for_update()
+_OPEN_SESSIONS = select(WcSession).where(
+    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
+)
+_SESSION_AND_COMPANY = (
+    select(WcSession, Company)
+    .outerjoin(Company, Company.id == WcSession.company_id)
+    .where(WcSession.ticket == bindparam("ticket"))
+    .with_for_update(of=WcSession)
+)
+
+
+class SessionRow:
+    """A Web Connector session's row during one call, written with one UPDATE when the call ends.
+
+    The row is taken out of the ORM session, so its changes (last seen, counters, version, error text) are not
+    flushed piecemeal at every savepoint and query; `write` sends what changed. The sync engine's work runs in
+    `guarded`: when it fails, its savepoint is rolled back and the row's values go back to what they were before.
+    """
+
+    _COLUMNS = tuple(attr.key for attr in inspect(WcSession).column_attrs)
+
+    def __init__(self, db: Session, wc: WcSession, *, seen: bool = False) -> None:
+        self.db = db
+        self.wc = wc
+        db.expunge(wc)
+        self.written = self._values()
+        if seen:
+            wc.last_seen_at = clock.now()
+
+    def __enter__(self) -> SessionRow:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        if kind is None:  # a failure rolls the whole transaction back: nothing to write
+            self.write()
+
+    def write(self) -> None:
+        """Write what changed in the row since it was read or last written (one UPDATE, or none)."""
+        changes = {key: value for key, value in self._values().items() if value != self.written[key]}
+        if changes:
+            self.db.execute(
+                update(WcSession)
+                .where(WcSession.id == self.wc.id)
+                .values(changes)
+                .execution_options(synchronize_session=False)
+            )
+            self.written.update(changes)
+
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Run a block in a savepoint; when it raises, undo its changes to the row too."""
+        before, written = self._values(), dict(self.written)
+        try:
+            with self.db.begin_nested():
+                yield
+        except BaseException:
+            for key, value in before.items():
+                setattr(self.wc, key, value)
+            self.written = written
+            raise
+
+    def _values(self) -> dict[str, Any]:
+        return {key: getattr(self.wc, key) for key in self._COLUMNS}
 
 
 def summarize(wc: WcSession) -> str:

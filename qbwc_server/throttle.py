@@ -9,8 +9,10 @@ stopping at fifteen minutes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,12 +35,39 @@ _DOORS = {
 
 def locked_seconds(db: Session, door: str, name: str, address: str) -> int:
     """Return how many seconds this name may not try from this address (0 when it may try now)."""
+    return check(db, door, name, address).locked_seconds
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a login's counters say before its password is checked: the lock, and whether a failure is on record."""
+
+    locked_seconds: int
+    has_failures: bool  # the name has a counter at this address (`clear` has something to forget)
+
+
+def check(db: Session, door: str, name: str, address: str) -> Check:
+    """Read both counters of a login (the name's at this address and the address's) in one statement."""
     now = clock.now()
+    login_scope, address_scope = _DOORS[door]
+    rows = db.scalars(
+        _BOTH_COUNTERS,
+        {"address": _address(address), "login": login_scope, "name": _key(name), "address_scope": address_scope},
+    ).all()
     waits = [0.0]
-    for row in _rows(db, door, name, address, for_update=False):
+    for row in rows:
         if row.locked_until is not None:
             waits.append((clock.aware(row.locked_until) - now).total_seconds())
-    return max(0, int(max(waits) + 0.999))
+    return Check(max(0, int(max(waits) + 0.999)), any(row.scope == login_scope for row in rows))
+
+
+_BOTH_COUNTERS = select(LoginThrottle).where(
+    LoginThrottle.address == bindparam("address"),
+    or_(
+        (LoginThrottle.scope == bindparam("login")) & (LoginThrottle.name == bindparam("name")),
+        (LoginThrottle.scope == bindparam("address_scope")) & (LoginThrottle.name == ""),
+    ),
+)
 
 
 def note_failure(db: Session, door: str, name: str, address: str, step_seconds: float) -> None:
@@ -65,12 +94,6 @@ def clear(db: Session, door: str, name: str, address: str) -> None:
 def lock_length(over: int, step_seconds: float) -> float:
     """Return the lock after the `over`-th failure beyond the free ones: step, 2 x step, 4 x step … up to 15 minutes."""
     return min(step_seconds * 2 ** min(over - 1, 30), MAX_LOCK_SECONDS)
-
-
-def _rows(db: Session, door: str, name: str, address: str, for_update: bool) -> list[LoginThrottle]:
-    login_scope, address_scope = _DOORS[door]
-    keys = [(login_scope, _key(name), _address(address)), (address_scope, "", _address(address))]
-    return [row for key in keys if (row := db.get(LoginThrottle, key, with_for_update=for_update)) is not None]
 
 
 def _row(db: Session, scope: ThrottleScope, name: str, address: str) -> LoginThrottle:

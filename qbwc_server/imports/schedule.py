@@ -10,7 +10,7 @@ session will, so one session never runs on into the next one's time.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -33,31 +33,21 @@ def due_kinds(db: Session, company: Company) -> list[str]:
     wanted = [kind for kind in settings.get("auto_import_kinds") or [] if kind in KINDS]
     if not wanted:
         return []
-    imported = set(
-        db.scalars(
-            select(ImportRun.kind)
-            .where(
-                ImportRun.company_id == company.id,
-                ImportRun.kind.in_(wanted),
-                ImportRun.status == ImportStatus.DONE,
-            )
-            .distinct()
-        ).all()
-    )
-    latest = dict(
-        db.execute(
-            select(ImportRun.kind, func.max(ImportRun.created_at))
-            .where(ImportRun.company_id == company.id, ImportRun.kind.in_(wanted))
-            .group_by(ImportRun.kind)
-        ).all()
-    )
-    active = set(
-        db.scalars(
-            select(ImportRun.kind).where(
-                ImportRun.company_id == company.id, ImportRun.kind.in_(wanted), ImportRun.status.in_(runs.ACTIVE)
-            )
-        ).all()
-    )
+    # One grouped query (a check-in asks this every few minutes): per kind and status, the newest run.
+    imported: set[str] = set()
+    active: set[str] = set()
+    latest: dict[str, datetime] = {}
+    for kind, status, newest in db.execute(
+        select(ImportRun.kind, ImportRun.status, func.max(ImportRun.created_at))
+        .where(ImportRun.company_id == company.id, ImportRun.kind.in_(wanted))
+        .group_by(ImportRun.kind, ImportRun.status)
+    ):
+        if status == ImportStatus.DONE:
+            imported.add(kind)
+        if status in runs.ACTIVE:
+            active.add(kind)
+        if newest is not None and (kind not in latest or newest > latest[kind]):
+            latest[kind] = newest
     since = clock.now() - timedelta(minutes=every)
     due = []
     for kind in wanted:

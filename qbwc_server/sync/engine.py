@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Exists, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import synclog
@@ -62,12 +62,12 @@ class SyncEngine:
         """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise)."""
         if company.paused:
             return False
-        in_flight = db.scalar(  # the first one answers: no need to count them all
-            select(QueueItem.id)
-            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT)
-            .limit(1)
-        )
-        return in_flight is not None or planner.has_sendable(db, company) or any(h.due(db, company) for h in self.hooks)
+        # One indexed statement answers most check-ins: an item in flight means work, no ready item means no record
+        # work; only ready items need the planner's question (are their prerequisites in QuickBooks?).
+        in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
+        if in_flight:
+            return True
+        return bool(ready and planner.has_sendable(db, company)) or any(h.due(db, company) for h in self.hooks)
 
     def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
         """Return honest progress: 100 only when the company has nothing more to send now."""
@@ -88,10 +88,15 @@ class SyncEngine:
 
     # --- the moments that change things -----------------------------------------------------------------------
 
-    def plan(self, db: Session, company: Company) -> None:
-        """Plan the queue when the Web Connector checks in: queue missing prerequisites, note why records wait."""
-        if not company.paused:
-            planner.plan(db, company)
+    def plan(self, db: Session, company: Company) -> bool:
+        """Plan the queue when the Web Connector checks in: queue missing prerequisites, note why records wait.
+
+        Return True when planning found a batch that can go now (then `has_work` need not ask again); False says
+        nothing either way.
+        """
+        if company.paused:
+            return False
+        return planner.plan(db, company)
 
     def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
         """Recover work that earlier sessions left in flight, before this session sends anything."""
@@ -317,6 +322,16 @@ class SyncEngine:
             again(db, item, record, error=text)
             if record is not None:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
+
+
+def _queued_exists(status: QueueStatus) -> Exists:
+    return (
+        select(QueueItem.id).where(QueueItem.company_id == bindparam("company_id"), QueueItem.status == status).exists()
+    )
+
+
+# Built once: `has_work` runs at every check-in, sendRequestXML and receiveResponseXML.
+_IN_FLIGHT_OR_READY = select(_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:

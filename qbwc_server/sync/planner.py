@@ -117,9 +117,12 @@ def _may_group(item: QueueItem) -> bool:
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome
 
 
-def plan(db: Session, company: Company) -> None:
-    """Plan the queue without sending: queue pending prerequisites and note why each waiting record waits."""
-    plan_batch(db, company, 1, grouped_lookups=1)
+def plan(db: Session, company: Company) -> bool:
+    """Plan the queue without sending: queue pending prerequisites and note why each waiting record waits.
+
+    Return whether an item could go now (False may still mean work: a prerequisite queued by this planning).
+    """
+    return bool(plan_batch(db, company, 1, grouped_lookups=1))
 
 
 def has_sendable(db: Session, company: Company) -> bool:
@@ -156,6 +159,7 @@ def _plan_batch(
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
+    last = False
     while offset < MAX_SCAN:
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
         if riding:
@@ -171,6 +175,8 @@ def _plan_batch(
             if not chunk:
                 break
             offset += len(chunk)
+            # A short chunk is the queue's last: asking for the next one would find nothing.
+            last = len(chunk) < size
         loaded: dict[int, Record] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
@@ -218,8 +224,8 @@ def _plan_batch(
                 counted += 1
             if item.action is QueueAction.SEND and record.qb_id is None and record.kind.is_list:
                 in_batch.add((record.kind, record.external_id))
-        if riding:
-            return batch  # the window after the full batch is seen
+        if riding or last:
+            return batch  # the window after the full batch is seen, or the queue's last item
     return batch
 
 
