@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords, status, throttle
@@ -26,6 +23,7 @@ from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.wc_sessions import NOTHING_SUMMARY, OPEN_SESSIONS, SESSION_AND_COMPANY, SessionRow, summarize
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,6 @@ NO_MORE_WORK = "No more work: everything queued for QuickBooks has been sent"
 INTERNAL_ERROR = "The sync server hit an unexpected error (details are in its log); run the update again later"
 RESPONSE_ERROR = "The sync server could not process QuickBooks' response (details are in its log)"
 PAUSED_SUMMARY = "Sync is paused for this company"
-NOTHING_SUMMARY = "Nothing to sync"
 
 
 class Conversation:
@@ -387,7 +384,7 @@ class Conversation:
         # load it a second time. Both come in one statement; only the session row is locked.
         if not ticket:
             return None, None
-        found = db.execute(_SESSION_AND_COMPANY, {"ticket": ticket}).first()
+        found = db.execute(SESSION_AND_COMPANY, {"ticket": ticket}).first()
         if found is None:
             return None, None
         wc, company = found
@@ -413,7 +410,7 @@ class Conversation:
     def _expire_idle(self, db: Session, company: Company) -> list[WcSession]:
         """Expire the company's open sessions that sat idle too long; return the ones still open."""
         still_open = []
-        for wc in db.scalars(_OPEN_SESSIONS, {"company_id": company.id}):
+        for wc in db.scalars(OPEN_SESSIONS, {"company_id": company.id}):
             if self._idle(wc):
                 wc.last_error = EXPIRED_MESSAGE
                 self._end(db, wc, SessionState.EXPIRED, "expired", company)
@@ -468,84 +465,6 @@ class Conversation:
             status.announce(db, company)
 
 
-# The statements every check-in runs, built once (building one costs more than SQLite takes to run it).
-# Lock the company row so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are
-# already serialised).
+# Built once, like the session row's statements (`wc_sessions`). Lock the company row so two simultaneous logins
+# cannot both open a session (PostgreSQL; SQLite transactions are already serialised).
 _COMPANY_OF_USER = select(Company).where(Company.qbwc_username == bindparam("username")).with_for_update()
-_OPEN_SESSIONS = select(WcSession).where(
-    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
-)
-_SESSION_AND_COMPANY = (
-    select(WcSession, Company)
-    .outerjoin(Company, Company.id == WcSession.company_id)
-    .where(WcSession.ticket == bindparam("ticket"))
-    .with_for_update(of=WcSession)
-)
-
-
-class SessionRow:
-    """A Web Connector session's row during one call, written with one UPDATE when the call ends.
-
-    The row is taken out of the ORM session, so its changes (last seen, counters, version, error text) are not
-    flushed piecemeal at every savepoint and query; `write` sends what changed. The sync engine's work runs in
-    `guarded`: when it fails, its savepoint is rolled back and the row's values go back to what they were before.
-    """
-
-    _COLUMNS = tuple(attr.key for attr in inspect(WcSession).column_attrs)
-
-    def __init__(self, db: Session, wc: WcSession, *, seen: bool = False) -> None:
-        self.db = db
-        self.wc = wc
-        db.expunge(wc)
-        self.written = self._values()
-        if seen:
-            wc.last_seen_at = clock.now()
-
-    def __enter__(self) -> SessionRow:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
-        if kind is None:  # a failure rolls the whole transaction back: nothing to write
-            self.write()
-
-    def write(self) -> None:
-        """Write what changed in the row since it was read or last written (one UPDATE, or none)."""
-        changes = {key: value for key, value in self._values().items() if value != self.written[key]}
-        if changes:
-            self.db.execute(
-                update(WcSession)
-                .where(WcSession.id == self.wc.id)
-                .values(changes)
-                .execution_options(synchronize_session=False)
-            )
-            self.written.update(changes)
-
-    @contextmanager
-    def guarded(self) -> Iterator[None]:
-        """Run a block in a savepoint; when it raises, undo its changes to the row too."""
-        before, written = self._values(), dict(self.written)
-        try:
-            with self.db.begin_nested():
-                yield
-        except BaseException:
-            for key, value in before.items():
-                setattr(self.wc, key, value)
-            self.written = written
-            raise
-
-    def _values(self) -> dict[str, Any]:
-        return {key: getattr(self.wc, key) for key in self._COLUMNS}
-
-
-def summarize(wc: WcSession) -> str:
-    """Return the closeConnection text built from the session's counters, such as "Synced 12, 1 error"."""
-    imported = wc.imported or 0
-    if not (wc.succeeded or wc.failed or wc.requests_sent or imported):
-        return NOTHING_SUMMARY
-    parts = [f"Imported {imported:,} from QuickBooks"] if imported else []
-    if wc.succeeded or wc.failed or not imported:
-        synced = f"Synced {wc.succeeded}"
-        if wc.failed:
-            synced += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
-        parts.append(synced if not parts else synced[0].lower() + synced[1:])
-    return "; ".join(parts)

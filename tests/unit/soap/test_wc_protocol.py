@@ -345,7 +345,7 @@ def test_simultaneous_logins_for_one_company_open_one_session(runtime, make_comp
 
 def test_the_closing_summary_counts_imports_and_syncs():
     from qbwc_server.models import WcSession
-    from qbwc_server.protocol import summarize
+    from qbwc_server.wc_sessions import summarize
 
     assert summarize(WcSession(succeeded=0, failed=0, requests_sent=0, imported=0)) == "Nothing to sync"
     assert summarize(WcSession(succeeded=12, failed=1, requests_sent=13, imported=0)) == "Synced 12, 1 error"

@@ -1,0 +1,96 @@
+"""A Web Connector session's row during one SOAP call: read with its company, written with one UPDATE at the end,
+and the closing summary its counters make. The conversation (`protocol.py`) drives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy.orm import Session
+
+from qbwc_server import clock
+from qbwc_server.models import Company, SessionState, WcSession
+
+NOTHING_SUMMARY = "Nothing to sync"
+
+# Built once (building a statement costs more than SQLite takes to run it).
+OPEN_SESSIONS = select(WcSession).where(
+    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
+)
+SESSION_AND_COMPANY = (
+    select(WcSession, Company)
+    .outerjoin(Company, Company.id == WcSession.company_id)
+    .where(WcSession.ticket == bindparam("ticket"))
+    .with_for_update(of=WcSession)
+)
+
+
+class SessionRow:
+    """A Web Connector session's row during one call, written with one UPDATE when the call ends.
+
+    The row is taken out of the ORM session, so its changes (last seen, counters, version, error text) are not
+    flushed piecemeal at every savepoint and query; `write` sends what changed. The sync engine's work runs in
+    `guarded`: when it fails, its savepoint is rolled back and the row's values go back to what they were before.
+    """
+
+    _COLUMNS = tuple(attr.key for attr in inspect(WcSession).column_attrs)
+
+    def __init__(self, db: Session, wc: WcSession, *, seen: bool = False) -> None:
+        self.db = db
+        self.wc = wc
+        db.expunge(wc)
+        self.written = self._values()
+        if seen:
+            wc.last_seen_at = clock.now()
+
+    def __enter__(self) -> SessionRow:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        if kind is None:  # a failure rolls the whole transaction back: nothing to write
+            self.write()
+
+    def write(self) -> None:
+        """Write what changed in the row since it was read or last written (one UPDATE, or none)."""
+        changes = {key: value for key, value in self._values().items() if value != self.written[key]}
+        if changes:
+            self.db.execute(
+                update(WcSession)
+                .where(WcSession.id == self.wc.id)
+                .values(changes)
+                .execution_options(synchronize_session=False)
+            )
+            self.written.update(changes)
+
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Run a block in a savepoint; when it raises, undo its changes to the row too."""
+        before, written = self._values(), dict(self.written)
+        try:
+            with self.db.begin_nested():
+                yield
+        except BaseException:
+            for key, value in before.items():
+                setattr(self.wc, key, value)
+            self.written = written
+            raise
+
+    def _values(self) -> dict[str, Any]:
+        return {key: getattr(self.wc, key) for key in self._COLUMNS}
+
+
+def summarize(wc: WcSession) -> str:
+    """Return the closeConnection text built from the session's counters, such as "Synced 12, 1 error"."""
+    imported = wc.imported or 0
+    if not (wc.succeeded or wc.failed or wc.requests_sent or imported):
+        return NOTHING_SUMMARY
+    parts = [f"Imported {imported:,} from QuickBooks"] if imported else []
+    if wc.succeeded or wc.failed or not imported:
+        synced = f"Synced {wc.succeeded}"
+        if wc.failed:
+            synced += f", {wc.failed} error" + ("s" if wc.failed != 1 else "")
+        parts.append(synced if not parts else synced[0].lower() + synced[1:])
+    return "; ".join(parts)
