@@ -325,9 +325,12 @@ class SyncEngine:
 
 
 def _queued_exists(status: QueueStatus) -> Exists:
-    return (
-        select(QueueItem.id).where(QueueItem.company_id == bindparam("company_id"), QueueItem.status == status).exists()
-    )
+    # The status is written into the statement, not bound: PostgreSQL's generic plan for a prepared statement
+    # (psycopg prepares it after a few runs) would otherwise guess that any status is common and scan the table
+    # for an EXISTS; knowing it asks for a rare one, it takes the claim index.
+    rare = bindparam(None, status, type_=QueueItem.__table__.c.status.type, literal_execute=True)
+    company = QueueItem.company_id == bindparam("company_id")
+    return select(QueueItem.id).where(company, QueueItem.status == rare).exists()
 
 
 # Built once: `has_work` runs at every check-in, sendRequestXML and receiveResponseXML.
