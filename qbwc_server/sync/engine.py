@@ -30,7 +30,7 @@ from qbwc_server.models import (
     WcSession,
 )
 from qbwc_server.qbxml import parse, render, schema
-from qbwc_server.sync import builders, lifecycle, planner, policy, queue
+from qbwc_server.sync import builders, lifecycle, planner, policy, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.hooks import SessionHook
 from qbwc_server.sync.lifecycle import Event, ItemEvent
@@ -118,7 +118,7 @@ class SyncEngine:
 
     def next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
         """Claim and render the next qbXML message set, or return None when there is nothing."""
-        with queue.remembering(db):  # the set's records look up their references once, not once per record
+        with references.remembering(db):  # the set's records look up their references once, not once per record
             return self._next_request(db, company, wc_session)
 
     def _next_request(self, db: Session, company: Company, wc_session: WcSession) -> str | None:
@@ -180,7 +180,7 @@ class SyncEngine:
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
         """Record QuickBooks' answer to the last message set; return progress 0-100 (100: nothing left)."""
-        with queue.remembering(db):  # the set's records look up their references once, not once per record
+        with references.remembering(db):  # the set's records look up their references once, not once per record
             return self._handle_response(db, company, wc_session, response, hresult, message)
 
     def _handle_response(
@@ -195,7 +195,7 @@ class SyncEngine:
             answers = parse.Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
-            queue.find_references(db, company.id, records.values())
+            references.find_references(db, company.id, records.values())
             ctx = Answering(db, company, wc_session.ticket)
             with synclog.gathered(db):  # the answers' log entries go in one INSERT
                 for item in items:

@@ -10,7 +10,7 @@ from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.models import Company, QueueItem, Record, RecordKind
 from qbwc_server.sync import builders
 from qbwc_server.sync.dependencies import prerequisites
-from qbwc_server.sync.queue import find_records
+from qbwc_server.sync.references import find_records
 
 
 @dataclass

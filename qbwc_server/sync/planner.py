@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
-from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
@@ -61,7 +61,7 @@ def waiting_reason(
     refs = prerequisites(record.kind, record.data or {})
     if not refs:
         return None
-    found = queue.find_records(db, company.id, refs)
+    found = references.find_records(db, company.id, refs)
     for ref_kind, external_id in refs:
         label = _label(ref_kind)
         prerequisite = found.get((ref_kind, external_id))
@@ -148,7 +148,7 @@ def plan_batch(
     QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
     With `first`, stop at the first sendable item: enough to tell whether there is work (no lookups ride along).
     """
-    with queue.remembering(db):  # the records' prerequisites are looked up once per chunk, not once per record
+    with references.remembering(db):  # the records' prerequisites are looked up once per chunk, not once per record
         return _plan_batch(db, company, limit, grouped_lookups, write, first)
 
 
@@ -199,7 +199,7 @@ def _plan_batch(
                 # needs only the first).
                 ahead = max(limit - counted, 1) + (FIRST_LOOKAHEAD if first else 25)
                 ahead_records = queue.records_of(db, chunk[index : index + ahead])
-                queue.find_references(db, company.id, ahead_records.values())
+                references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)
             record = loaded.get(item.record_id)
             if record is None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +27,8 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
-from qbwc_server.sync import lifecycle
-from qbwc_server.sync.dependencies import PRIORITY, prerequisites
+from qbwc_server.sync import lifecycle, references
+from qbwc_server.sync.dependencies import PRIORITY
 from qbwc_server.sync.eligibility import Verdict, decide
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 
@@ -148,7 +147,7 @@ def enqueue(
     seen = _seen if _seen is not None else set()
     seen.add(record.id)
     # A removal (void, delete, deactivation) names only the record's own QuickBooks id: it needs nothing else first.
-    for prerequisite in [] if action in REMOVALS else referenced_records(db, company, record):
+    for prerequisite in [] if action in REMOVALS else references.referenced_records(db, company, record):
         if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
             continue
         if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED):
@@ -206,80 +205,8 @@ def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
         return False
     data = record.data or {}
     party = (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
-    found = find_records(db, company.id, [party]).get(party)
+    found = references.find_records(db, company.id, [party]).get(party)
     return found is not None and bool(found.qb_id)
-
-
-def referenced_records(db: Session, company: Company, record: Record) -> list[Record]:
-    """Return the stored records this record references (missing ones are simply absent)."""
-    refs = prerequisites(record.kind, record.data or {})
-    if not refs:
-        return []
-    found = find_records(db, company.id, refs)
-    return [found[ref] for ref in refs if ref in found]
-
-
-def find_records(
-    db: Session, company_id: int, refs: Iterable[tuple[RecordKind, str]]
-) -> dict[tuple[RecordKind, str], Record]:
-    """Look up records by (kind, external_id) in one query (none inside `remembering` when all were found before)."""
-    refs = list(refs)
-    if not refs:
-        return {}
-    known: dict[tuple[int, RecordKind, str], Record] | None = db.info.get(_KNOWN)
-    if known is not None and all((company_id, *ref) in known for ref in refs):
-        return {ref: known[(company_id, *ref)] for ref in refs}
-    ids = {external_id for _, external_id in refs}
-    kinds = {kind for kind, _ in refs}
-    # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
-    # every record of the company (a 200,000-record company paid that for each invoice and payment it synced).
-    query = select(Record).where(Record.company_id == company_id, Record.kind.in_(kinds), Record.external_id.in_(ids))
-    rows = db.scalars(query).all()
-    wanted = set(refs)
-    found = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
-    if known is not None:
-        known.update({(company_id, *ref): r for ref, r in found.items()})
-    return found
-
-
-_KNOWN = "sync.known_records"  # the Session.info key of the records `remembering` keeps
-
-
-@contextmanager
-def remembering(db: Session) -> Iterator[None]:
-    """Inside the block, a record found by kind and external id once is not looked up again.
-
-    Rendering, planning and filing a message set look up each record's references (an invoice's customer and
-    items) again and again, one query per record each time, and each query flushed the changes of the record
-    before it one by one. The records kept are the session's own objects, so they show every change made since;
-    a reference not found is asked again (it may have been added since). The block is one SOAP call's work.
-    """
-    if _KNOWN in db.info:
-        yield
-        return
-    db.info[_KNOWN] = {}
-    try:
-        yield
-    finally:
-        del db.info[_KNOWN]
-
-
-def remembered(db: Session, company_id: int, kind: RecordKind, qb_id: str) -> Record | None:
-    """Inside `remembering`, return a record found before that has this QuickBooks id, or None."""
-    known: dict[tuple[int, RecordKind, str], Record] = db.info.get(_KNOWN, {})
-    for (known_company, known_kind, _), record in known.items():
-        if known_company == company_id and known_kind is kind and record.qb_id == qb_id:
-            return record
-    return None
-
-
-def find_references(db: Session, company_id: int, records: Iterable[Record]) -> None:
-    """Inside `remembering`, look up the references of several records in one query, ahead of their use."""
-    if _KNOWN not in db.info:
-        return
-    refs = {ref for record in records for ref in prerequisites(record.kind, record.data or {})}
-    if refs:
-        find_records(db, company_id, refs)
 
 
 def request_sync(db: Session, company: Company, record: Record) -> None:

@@ -31,7 +31,7 @@ from qbwc_server.models import (
     RecordKind,
     SyncState,
 )
-from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.planner import display_name
 
@@ -210,7 +210,7 @@ def invoices_paid(db: Session, company: Company, payment: Record) -> list[tuple[
     """Return the invoices a payment of ours pays, by the name a bookkeeper knows, with the amount applied."""
     applied = [(str(a.get("invoice")), _decimal(a.get("amount"))) for a in (payment.data or {}).get("applied_to") or []]
     refs = [(RecordKind.INVOICE, external_id) for external_id, _ in applied]
-    found = queue.find_records(db, company.id, refs)
+    found = references.find_records(db, company.id, refs)
     # An invoice removed too (voided or deleted) is not open again: only the others are named.
     removed = {ref for ref, record in found.items() if is_removed(record)}
     applied = [

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import synclog
 from qbwc_server.models import Company, LogEvent, Record, RecordKind
 from qbwc_server.qbxml.parse import text_of
-from qbwc_server.sync import builders, lifecycle, queue
+from qbwc_server.sync import builders, lifecycle, references
 from qbwc_server.sync.builders.drafting import setting
 from qbwc_server.sync.comparison import COMPARED, QbLine, Warning_, amount_of, compare, money_text
 
@@ -198,7 +198,7 @@ def apply(db: Session, company: Company, record: Record, figures: Figures, ticke
 def settle(db: Session, company: Company, settlement: Settlement, paid_by: str, ticket: str | None = None) -> None:
     """Take QuickBooks' balance of an invoice after a payment; the invoice's log says when a payment paid it."""
     # The invoice is usually one the payment references, found already while its answer is filed.
-    invoice = queue.remembered(db, company.id, RecordKind.INVOICE, settlement.invoice_txn_id) or db.scalar(
+    invoice = references.remembered(db, company.id, RecordKind.INVOICE, settlement.invoice_txn_id) or db.scalar(
         select(Record).where(
             Record.company_id == company.id,
             Record.kind == RecordKind.INVOICE,

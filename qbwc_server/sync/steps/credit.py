@@ -12,7 +12,7 @@ from typing import ClassVar
 from qbwc_server.models import LogEvent, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml import values
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy, queue
+from qbwc_server.sync import builders, policy, references
 from qbwc_server.sync.builders import credit_memos
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
@@ -88,7 +88,7 @@ class ApplyCreditStep(RecordStep):
         if rs.status_code < 1000:
             applied_to = (record.data or {}).get("applied_to") or []
             refs = [(RecordKind.INVOICE, str(entry["invoice"])) for entry in applied_to]
-            found = queue.find_records(ctx.db, ctx.company.id, refs)
+            found = references.find_records(ctx.db, ctx.company.id, refs)
             shown = ", ".join(
                 f"{_dollars(values.to_decimal(entry['amount']))} to invoice "
                 f"{display_name(found[ref]) if ref in found else entry['invoice']}"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server.models import Company, LogEvent, Origin, QueueAction, QueueItem, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
-from qbwc_server.sync import builders, policy, queue, totals
+from qbwc_server.sync import builders, policy, references, totals
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
@@ -161,7 +161,7 @@ def _missing_prerequisite(db: Session, company: Company, record: Record, message
     missing = policy.missing_reference(message)
     if missing is None:
         return None
-    for prerequisite in queue.referenced_records(db, company, record):
+    for prerequisite in references.referenced_records(db, company, record):
         if missing.name in {prerequisite.qb_id, prerequisite.qb_full_name, display_name(prerequisite)}:
             return prerequisite
     return None
