@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from qbwc_server.models import RecordKind
+from qbwc_server.sync import lifecycle
 
 CUSTOMERS = (RecordKind.CUSTOMER, RecordKind.JOB)
 
@@ -117,3 +118,18 @@ def base_entry(ret: etree._Element, id_element: str = "ListID") -> Entry:
 def drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     """Return `data` without its None values."""
     return {key: value for key, value in data.items() if value is not None}
+
+
+def identity_of(entry: Entry) -> lifecycle.Identity:
+    """Return the identity QuickBooks gave an imported object (full names only for list records)."""
+    full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
+    return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))
+
+
+def _line_ids(data: dict[str, Any]) -> dict[str, str] | None:
+    lines = [line for line in data.get("lines") or [] if line.get("id")]
+    ids = {str(line["id"]): str(line["id"]) for line in lines}
+    # A bill's expense and item lines are keyed "e:<id>" and "i:<id>", as the bill request builder keys them.
+    for prefix, name in (("e:", "expense_lines"), ("i:", "item_lines")):
+        ids.update({prefix + str(line["id"]): str(line["id"]) for line in data.get(name) or [] if line.get("id")})
+    return ids or None

@@ -12,12 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, synclog, tax_mapping
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.imports import changes, conflicts, linking, reference_lists
+from qbwc_server.imports import changes, conflicts, created, linking, reference_lists
+from qbwc_server.imports.entry import identity_of
 from qbwc_server.imports.mapping import Entry
 from qbwc_server.models import (
     Company,
@@ -45,22 +46,6 @@ class Counts:
         self.updated = 0
 
 
-class _Created:
-    """A record this chunk creates, until its multi-row INSERT: what later entries of the chunk read of it."""
-
-    __slots__ = ("id", "kind", "external_id", "data", "origin", "qb_id", "qb_edit_sequence", "row")
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.id: int | None = None
-        self.kind: RecordKind = row["kind"]
-        self.external_id: str = row["external_id"]
-        self.data: dict[str, Any] = row["data"]
-        self.origin = Origin.QUICKBOOKS
-        self.qb_id: str = row["qb_id"]
-        self.qb_edit_sequence: str | None = row["qb_edit_sequence"]
-        self.row = row
-
-
 class Store:
     """Apply chunks of mapped objects of one import to the database; lookups are cached for the whole answer."""
 
@@ -70,11 +55,11 @@ class Store:
         self.record_kinds = record_kinds
         self.settings = effective(company.settings)
         self.ticket = ticket
-        self._by_qb_id: dict[tuple[RecordKind, str], Record | _Created] = {}
+        self._by_qb_id: dict[tuple[RecordKind, str], Record | created.Created] = {}
         self._unlinked: dict[str, Record] | None = None
         self._tax_codes: dict[str, bool] | None = None
-        self._logs: list[tuple[Record | _Created, LogEvent, str]] = []
-        self._created: list[_Created] = []  # new records waiting for the chunk's INSERT
+        self._logs: list[tuple[Record | created.Created, LogEvent, str]] = []
+        self._created: list[created.Created] = []  # new records waiting for the chunk's INSERT
         self._settlements: dict[str, tuple[totals.Settlement, str, str]] = {}
 
     # --- the chunk --------------------------------------------------------------------------------------
@@ -139,28 +124,16 @@ class Store:
 
     def _insert_created(self) -> None:
         """Insert the records the chunk created so far in one multi-row INSERT, and learn their ids."""
-        if not self._created:
-            return
-        table = Record.metadata.tables[Record.__tablename__]
-        statement = insert(table).returning(table.c.id, table.c.kind, table.c.external_id)
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for created in self._created:  # one statement's rows share their columns (a list record has no figures)
-            by_columns.setdefault(tuple(created.row), []).append(created.row)
-        ids: dict[tuple[RecordKind, str], int] = {}
-        for rows in by_columns.values():
-            ids.update({(kind, external_id): id_ for id_, kind, external_id in self.db.execute(statement, rows)})
-        for created in self._created:
-            created.id = ids[(created.kind, created.external_id)]
-            created.row = {}
+        created.insert_all(self.db, self._created)
         self._created = []
 
-    def _remember(self, record: Record | _Created) -> None:
+    def _remember(self, record: Record | created.Created) -> None:
         if record.qb_id:
             self._by_qb_id[(record.kind, record.qb_id)] = record
         if record.external_id.startswith("qb-"):
             self._by_qb_id.setdefault((record.kind, record.external_id[3:]), record)
 
-    def _find(self, kinds: tuple[RecordKind, ...], qb_id: str) -> Record | _Created | None:
+    def _find(self, kinds: tuple[RecordKind, ...], qb_id: str) -> Record | created.Created | None:
         for kind in kinds:
             record = self._by_qb_id.get((kind, qb_id))
             if record is not None:
@@ -178,7 +151,7 @@ class Store:
     def _upsert_record(self, entry: Entry) -> str:
         assert entry.record_kind is not None
         record = self._find(self.record_kinds, entry.qb_id)
-        if isinstance(record, _Created):
+        if isinstance(record, created.Created):
             # The same object twice in one chunk: the copy created a moment ago becomes a record to compare with.
             self._insert_created()
             record = self.db.get(Record, record.id)
@@ -272,12 +245,12 @@ class Store:
             "created_at": now,
             "updated_at": now,
             # Created from QuickBooks' own copy: it starts in sync, with QuickBooks' identity and figures.
-            **lifecycle.imported_columns(_identity(entry), 1, figures),
+            **lifecycle.imported_columns(identity_of(entry), 1, figures),
         }
-        created = _Created(row)
-        self._created.append(created)
-        self._remember(created)
-        self._logs.append((created, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
+        new = created.Created(row)
+        self._created.append(new)
+        self._remember(new)
+        self._logs.append((new, LogEvent.IMPORTED, f"Imported from QuickBooks ({_label(entry)})."))
         if entry.record_kind is RecordKind.PAYMENT:
             self._note_payment(entry, data, previous=None)
         return "created"
@@ -294,7 +267,7 @@ class Store:
             or kind_choice(self.settings, "link_policy", record.kind.value) == "keep_quickbooks"
         )
         # keep_quickbooks: QuickBooks keeps its values, so the record is in step as it is; only later edits go.
-        lifecycle.adopt(record, _identity(entry), line_ids=False, confirm_version=keep, linked=keep)
+        lifecycle.adopt(record, identity_of(entry), line_ids=False, confirm_version=keep, linked=keep)
         if keep and item is not None:
             lifecycle.move_item(item, ItemEvent.CANCEL)
         if keep and record.sync_state is not SyncState.SYNCED:
@@ -331,7 +304,7 @@ class Store:
         had_unsent_changes = record.synced_version != record.version
         ours = linking.baseline(record, self.settings)
         lines = record.origin is Origin.QUICKBOOKS and entry.record_kind in (RecordKind.INVOICE, RecordKind.BILL)
-        lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=False)
+        lifecycle.adopt(record, identity_of(entry), line_ids=lines, confirm_version=False)
         record.qb_data = self._qb_data(entry, data, record)
         self._figures(record, entry, data)
         record.updated_at = clock.now()
@@ -354,7 +327,7 @@ class Store:
             self._logs.append((record, LogEvent.CONFLICT, conflicts.describe(clashes, rule)))
         if not had_unsent_changes:
             # QuickBooks already has it: nothing to send back.
-            lifecycle.adopt(record, _identity(entry), line_ids=lines, confirm_version=True)
+            lifecycle.adopt(record, identity_of(entry), line_ids=lines, confirm_version=True)
         if taken:
             self._logs.append(
                 (record, LogEvent.CHANGED_IN_QUICKBOOKS, f"Changed in QuickBooks: {changes.describe(taken)}")
@@ -460,15 +433,6 @@ def _label(entry: Entry) -> str:
     return f"{kind} {entry.name}"
 
 
-def _line_ids(data: dict[str, Any]) -> dict[str, str] | None:
-    lines = [line for line in data.get("lines") or [] if line.get("id")]
-    ids = {str(line["id"]): str(line["id"]) for line in lines}
-    # A bill's expense and item lines are keyed "e:<id>" and "i:<id>", as the bill request builder keys them.
-    for prefix, field in (("e:", "expense_lines"), ("i:", "item_lines")):
-        ids.update({prefix + str(line["id"]): str(line["id"]) for line in data.get(field) or [] if line.get("id")})
-    return ids or None
-
-
 def _put(data: dict[str, Any], path: str, value: Any) -> None:
     """Set a dotted path such as "lines.0.item" in nested dicts and lists."""
     parts = path.split(".")
@@ -480,9 +444,3 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
         target[int(last)] = value
     else:
         target[last] = value
-
-
-def _identity(entry: Entry) -> lifecycle.Identity:
-    """Return the identity QuickBooks gave an imported object (full names only for list records)."""
-    full_name = entry.full_name if entry.record_kind is not None and entry.record_kind.is_list else None
-    return lifecycle.Identity(entry.qb_id, entry.edit_sequence, full_name, _line_ids(entry.data))
