@@ -16,14 +16,13 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import __version__, clock, hcp, passwords, status, throttle
+from qbwc_server import __version__, clock, hcp, passwords, status, throttle, wc_sessions
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import SyncEngine
-from qbwc_server.wc_sessions import NOTHING_SUMMARY, OPEN_SESSIONS, SESSION_AND_COMPANY, SessionRow, summarize
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None or company is None:
                         return ""
-                    with SessionRow(db, wc, seen=True) as row:
+                    with wc_sessions.SessionRow(db, wc, seen=True) as row:
                         try:
                             with row.guarded():
                                 if wc.qbxml_version is None:
@@ -143,7 +142,7 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None or company is None:
                         return -1
-                    with SessionRow(db, wc, seen=True) as row:
+                    with wc_sessions.SessionRow(db, wc, seen=True) as row:
                         log_qbxml("response", ticket, response)
                         if hresult:
                             wc.last_error = (
@@ -181,7 +180,7 @@ class Conversation:
                     wc, company = self._live_session(db, ticket, call)
                     if wc is None:
                         return DONE
-                    with SessionRow(db, wc, seen=True) as row:
+                    with wc_sessions.SessionRow(db, wc, seen=True) as row:
                         wc.last_error = (
                             f"The Web Connector could not open QuickBooks ({hresult or 'no code'}): {message or ''}"
                         ).strip()
@@ -221,14 +220,14 @@ class Conversation:
                         call.outcome = "expired"
                         return EXPIRED_MESSAGE
                     if wc.state == SessionState.OPEN:
-                        with SessionRow(db, wc) as row:
+                        with wc_sessions.SessionRow(db, wc) as row:
                             # Summarised first, so the closing is one UPDATE of the row (the summary reads counters).
                             wc.summary = self._closing_summary(db, wc, company)
                             self._end(db, wc, SessionState.CLOSED, "closed", company, row)
                     elif wc.state == SessionState.FAILED and wc.last_error:
                         return wc.last_error
                     call.outcome = wc.state.value
-                    return wc.summary or summarize(wc)
+                    return wc.summary or wc_sessions.summarize(wc)
             except Exception:
                 log.exception("closeConnection failed")
                 call.outcome = "error"
@@ -243,8 +242,8 @@ class Conversation:
                     notes = self.engine.closing_notes(db, company, wc)
             except Exception:
                 log.exception("the closing notes of session %s… failed", wc.ticket[:8])
-        text = summarize(wc)
-        if notes and text == NOTHING_SUMMARY:
+        text = wc_sessions.summarize(wc)
+        if notes and text == wc_sessions.NOTHING_SUMMARY:
             text = "; ".join(notes)
         elif notes:
             text = "; ".join([text, *notes])
@@ -317,7 +316,7 @@ class Conversation:
         # The one moment planning writes, before the question below (which it answers when it found a batch).
         if not self.engine.plan(db, company) and not self.engine.has_work(db, company):
             call.outcome = NONE
-            return [self._closed_session(db, company, NOTHING_SUMMARY, call), NONE]
+            return [self._closed_session(db, company, wc_sessions.NOTHING_SUMMARY, call), NONE]
         wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
         wc.company_file = company.company_file or ""
         db.add(wc)
@@ -346,7 +345,7 @@ class Conversation:
     def _first_call(
         self,
         db: Session,
-        row: SessionRow,
+        row: wc_sessions.SessionRow,
         company: Company,
         hcp_response: str | None,
         company_file_name: str | None,
@@ -384,14 +383,13 @@ class Conversation:
         # load it a second time. Both come in one statement; only the session row is locked.
         if not ticket:
             return None, None
-        found = db.execute(SESSION_AND_COMPANY, {"ticket": ticket}).first()
+        found = db.execute(wc_sessions.SESSION_AND_COMPANY, {"ticket": ticket}).first()
         if found is None:
             return None, None
         wc, company = found
         call.company = company.slug if company else None
         if wc.state == SessionState.OPEN and self._idle(wc):
-            wc.last_error = EXPIRED_MESSAGE
-            self._end(db, wc, SessionState.EXPIRED, "expired", company)
+            self._expire(db, wc, company)
         return wc, company
 
     def _live_session(
@@ -410,10 +408,9 @@ class Conversation:
     def _expire_idle(self, db: Session, company: Company) -> list[WcSession]:
         """Expire the company's open sessions that sat idle too long; return the ones still open."""
         still_open = []
-        for wc in db.scalars(OPEN_SESSIONS, {"company_id": company.id}):
+        for wc in db.scalars(wc_sessions.OPEN_SESSIONS, {"company_id": company.id}):
             if self._idle(wc):
-                wc.last_error = EXPIRED_MESSAGE
-                self._end(db, wc, SessionState.EXPIRED, "expired", company)
+                self._expire(db, wc, company)
             else:
                 still_open.append(wc)
         return still_open
@@ -428,8 +425,7 @@ class Conversation:
         window = timedelta(seconds=self.runtime.settings.session_busy_seconds)
         busy = False
         for wc in open_sessions:
-            last_seen = clock.aware(wc.last_seen_at) or clock.now()
-            if clock.now() - last_seen < window:
+            if wc_sessions.quiet_for(wc) < window:
                 busy = True
             else:
                 wc.last_error = "Replaced by a new Web Connector session before it finished"
@@ -437,9 +433,11 @@ class Conversation:
         return busy
 
     def _idle(self, wc: WcSession) -> bool:
-        timeout = timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
-        last_seen = clock.aware(wc.last_seen_at) or clock.now()
-        return clock.now() - last_seen > timeout
+        return wc_sessions.quiet_for(wc) > timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
+
+    def _expire(self, db: Session, wc: WcSession, company: Company | None) -> None:
+        wc.last_error = EXPIRED_MESSAGE
+        self._end(db, wc, SessionState.EXPIRED, "expired", company)
 
     def _end(
         self,
@@ -448,7 +446,7 @@ class Conversation:
         state: SessionState,
         reason: str,
         company: Company | None = None,
-        row: SessionRow | None = None,
+        row: wc_sessions.SessionRow | None = None,
     ) -> None:
         wc.state = state
         wc.closed_at = clock.now()

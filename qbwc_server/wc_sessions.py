@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, select, update
@@ -80,6 +81,11 @@ class SessionRow:
 
     def _values(self) -> dict[str, Any]:
         return {key: getattr(self.wc, key) for key in self._COLUMNS}
+
+
+def quiet_for(wc: WcSession) -> timedelta:
+    """How long the Web Connector has not called on this session (nothing yet for one never seen)."""
+    return clock.now() - (clock.aware(wc.last_seen_at) or clock.now())
 
 
 def summarize(wc: WcSession) -> str:
