@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -263,23 +264,21 @@ def _limit(raw: str | None) -> int:
 @api.post("/<resource>/<external_id>/sync")
 def sync_record(resource: str, external_id: str) -> Response:
     """Queue one record now, even when automatic sync is off or it was in error."""
-    db = db_session()
-    company = _company()
-    record = store.get(db, company, _kind(resource), external_id)
-    queue.request_sync(db, company, record)
-    db.flush()
-    body = _record_json(db, record)
-    db.commit()
-    return _json(body)
+    return _queue_one(resource, external_id, queue.request_sync)
 
 
 @api.post("/<resource>/<external_id>/readd")
 def readd_record(resource: str, external_id: str) -> Response:
     """Add a record deleted in QuickBooks to QuickBooks again (as a new entry), because a person chose to."""
+    return _queue_one(resource, external_id, queue.readd)
+
+
+def _queue_one(resource: str, external_id: str, act: Callable[[Session, Company, Record], None]) -> Response:
+    """Do one queue action on a record and answer with the record as it is now."""
     db = db_session()
     company = _company()
     record = store.get(db, company, _kind(resource), external_id)
-    queue.readd(db, company, record)
+    act(db, company, record)
     db.flush()
     body = _record_json(db, record)
     db.commit()
