@@ -176,7 +176,9 @@ def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: d
             assert record.last_error is not None
             record.log.append(_entry(record, LogEvent.EXCLUDED, record.last_error.message))
         if record.action is not None:
-            if _link_only(record) or (settings["link_existing_invoices"] and _invoice_may_exist(record, found)):
+            if queue.link_only(record.kind, record.data) or (
+                settings["link_existing_invoices"] and _invoice_may_exist(record, found)
+            ):
                 record.action = QueueAction.LOOKUP
             items.append(
                 {
@@ -258,14 +260,9 @@ def _entry(record: NewRecord, event: LogEvent, message: str) -> dict[str, Any]:
     }
 
 
-def _link_only(record: NewRecord) -> bool:
-    return record.kind is RecordKind.ITEM and bool(record.data.get("link_only"))
-
-
 def _invoice_may_exist(record: NewRecord, found: dict[Ref, Any]) -> bool:
     """Tell whether a new invoice is looked for in QuickBooks by its number first (as `queue.enqueue` decides)."""
     if record.kind is not RecordKind.INVOICE or not record.data.get("number"):
         return False
-    data = record.data
-    party = (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
+    party = queue.invoice_party(record.data)
     return party in found and bool(found[party].qb_id)

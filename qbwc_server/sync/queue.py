@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +29,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.sync import lifecycle, references
-from qbwc_server.sync.dependencies import PRIORITY
+from qbwc_server.sync.dependencies import PRIORITY, Ref
 from qbwc_server.sync.eligibility import Verdict, decide
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 
@@ -115,7 +116,7 @@ def record_changed(
         if record.sync_state is not SyncState.PENDING or record.last_error != held:
             lifecycle.move(db, record, Event.HOLD, held)
         return
-    if record.qb_id and _link_only(record):
+    if record.qb_id and link_only(record.kind, record.data):
         # QuickBooks' own item, used as it is: an edit in the app never goes to QuickBooks.
         lifecycle.accept_version(record)
     if record.qb_id and record.synced_version == record.version:
@@ -161,7 +162,7 @@ def enqueue(
             # Asked to look it up first (QuickBooks may already hold it): the waiting item does that now.
             lifecycle.move_item(existing, ItemEvent.AGAIN, action=action, unknown_outcome=True)
         return existing
-    if action is QueueAction.SEND and (_may_exist_already(db, company, record) or _link_only(record)):
+    if action is QueueAction.SEND and (_may_exist_already(db, company, record) or link_only(record.kind, record.data)):
         action = QueueAction.LOOKUP
     item = QueueItem(
         company_id=company.id,
@@ -188,9 +189,14 @@ def enqueue(
     return item
 
 
-def _link_only(record: Record) -> bool:
+def link_only(kind: RecordKind, data: dict[str, Any] | None) -> bool:
     """Tell whether a record is an item QuickBooks already has, found by name and never added or changed."""
-    return record.kind is RecordKind.ITEM and bool((record.data or {}).get("link_only"))
+    return kind is RecordKind.ITEM and bool((data or {}).get("link_only"))
+
+
+def invoice_party(data: dict[str, Any]) -> Ref:
+    """The job or customer an invoice is for: QuickBooks can only have the invoice when it has that one."""
+    return (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
 
 
 def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
@@ -203,8 +209,7 @@ def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
         return False
     if not effective(company.settings)["link_existing_invoices"]:
         return False
-    data = record.data or {}
-    party = (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
+    party = invoice_party(record.data or {})
     found = references.find_records(db, company.id, [party]).get(party)
     return found is not None and bool(found.qb_id)
 
