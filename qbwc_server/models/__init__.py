@@ -2,7 +2,7 @@
 
 from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, ThrottleScope, User, user_companies
 from qbwc_server.models.base import Base
-from qbwc_server.models.company import Company
+from qbwc_server.models.company import Company, CompanyRef
 from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
 from qbwc_server.models.notes import Actor, Fix, Note, NoteKind
 from qbwc_server.models.queue import (
@@ -32,6 +32,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Company",
+    "CompanyRef",
     "DeliveryStatus",
     "ImportCursor",
     "ImportRun",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +49,16 @@ class Company(Base):
         from qbwc_server.company_settings import DEFAULTS
 
         return (self.settings or {}).get(key, DEFAULTS.get(key))
+
+
+class CompanyRef(Protocol):
+    """What storing and queueing a record read of its company: a loaded `Company`, or an API request's `Caller`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def settings(self) -> dict[str, Any]: ...

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qbwc_server.errors import InvalidInput
-from qbwc_server.models import Company, QueueItem, Record, RecordKind
+from qbwc_server.models import CompanyRef, QueueItem, Record, RecordKind
 from qbwc_server.records import bulk, store
 from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue
@@ -72,7 +72,7 @@ def check_batch(body: Any) -> list[Any]:
 
 
 def save_many(
-    db: Session, company: Company, kind: RecordKind, items: Iterable[Any], *, first_index: int = 0
+    db: Session, company: CompanyRef, kind: RecordKind, items: Iterable[Any], *, first_index: int = 0
 ) -> BatchResult:
     """Store each record (an object with `external_id` and the kind's fields); invalid ones are reported, not stored.
 
@@ -128,7 +128,7 @@ def save_many(
 
 def _update(
     db: Session,
-    company: Company,
+    company: CompanyRef,
     kind: RecordKind,
     updates: list[tuple[int, str, dict[str, Any]]],
     existing: dict[str, Record],

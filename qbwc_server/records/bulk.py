@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,7 +22,7 @@ from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.models import (
     OPEN_STATUSES,
-    Company,
+    CompanyRef,
     LogEvent,
     Note,
     NoteKind,
@@ -32,7 +32,6 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
-    SyncLogEntry,
     SyncState,
 )
 from qbwc_server.sync import lifecycle, queue
@@ -50,6 +49,8 @@ _INSERT_NEW = {
     for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
+_INSERT_ITEMS = QUEUE_ITEMS.insert()
+
 
 @dataclass
 class NewRecord:
@@ -65,6 +66,13 @@ class NewRecord:
     sync_state: SyncState = SyncState.PENDING
     last_error: Note | None = None
     action: QueueAction | None = None  # queued as this action
+    # What `store.serialize` reads that a new record has not: it is shown without making an ORM object.
+    qb_edit_sequence: None = None
+    qb_full_name: None = None
+    qb_data: None = None
+    qb_totals: None = None
+    warnings: None = None
+    removal: None = None
     log: list[dict[str, Any]] = field(default_factory=list)  # its log entries, as inserted
 
     def as_record(self) -> Record:
@@ -97,16 +105,22 @@ class NewRecord:
             updated_at=self.created_at,
         )
 
-    def log_entries(self) -> list[SyncLogEntry]:
+    def log_lines(self) -> list[LogLine]:
         """Return its log entries as the API shows them (they were just written, so they are not read back)."""
-        return [
-            SyncLogEntry(at=entry["at"], event=entry["event"], message=entry["message"], status_code=None)
-            for entry in self.log
-        ]
+        return [LogLine(entry["at"], entry["event"], entry["message"], None) for entry in self.log]
+
+
+class LogLine(NamedTuple):
+    """A log entry as the API shows it (the qbXML bodies are never shown)."""
+
+    at: datetime
+    event: LogEvent
+    message: str
+    status_code: int | None
 
 
 def insert_new(
-    db: Session, company: Company, kind: RecordKind, rows: Sequence[tuple[str, dict[str, Any]]]
+    db: Session, company: CompanyRef, kind: RecordKind, rows: Sequence[tuple[str, dict[str, Any]]]
 ) -> list[NewRecord]:
     """Insert records of one kind whose external_ids (all different) the company does not have; return those inserted.
 
@@ -157,12 +171,13 @@ def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: 
     ]
     # A record that exists (another request may have inserted it since we looked) is skipped, not an error.
     statement = _INSERT_NEW[db.get_bind().dialect.name]
-    ids = {external_id: record_id for record_id, external_id in db.execute(statement, values)}
+    # Through the connection: the session's execute adds its ORM bookkeeping to every Core statement.
+    ids = {external_id: record_id for record_id, external_id in db.connection().execute(statement, values)}
     for record in new:
         record.id = ids.get(record.external_id)
 
 
-def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: dict[str, Any]) -> None:
+def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings: dict[str, Any]) -> None:
     """Queue the records that go to QuickBooks (prerequisites first) and write every record's log entries."""
     refs = [prerequisites(record.kind, record.data) if record.action is not None else [] for record in inserted]
     wanted = {ref for listed in refs for ref in listed}
@@ -197,7 +212,7 @@ def _queue(db: Session, company: Company, inserted: list[NewRecord], settings: d
         log.extend(record.log)
     if items:
         # No other session can see these records yet, so none can have queued them: no look, no savepoint.
-        db.execute(QUEUE_ITEMS.insert(), items)
+        db.connection().execute(_INSERT_ITEMS, items)
     synclog.write_rows(db, log)
 
 
@@ -225,7 +240,7 @@ def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any
     return {(row.kind, row.external_id): row for row in rows if (row.kind, row.external_id) in wanted}
 
 
-def _queue_prerequisites(db: Session, company: Company, referenced: list[Any]) -> None:
+def _queue_prerequisites(db: Session, company: CompanyRef, referenced: list[Any]) -> None:
     """Queue the referenced records that are not on their way to QuickBooks, in order, as `queue.enqueue` does."""
     waiting = [
         prerequisite

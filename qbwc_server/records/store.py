@@ -5,17 +5,18 @@ from __future__ import annotations
 import enum
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
-from qbwc_server.models import Company, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
+from qbwc_server.models import CompanyRef, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
 from qbwc_server.records import bulk
+from qbwc_server.records.bulk import NewRecord
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
 from qbwc_server.records.validation import validate
@@ -52,7 +53,7 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"  # the same data as stored: nothing re-queued
 
 
-def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, payload: Any) -> tuple[Record, bool]:
+def upsert(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any) -> tuple[Record, bool]:
     """Create or replace a record from the host app; return it and whether it was new.
 
     Invalid input raises InvalidInput and stores nothing. The version goes up only when the data really changed,
@@ -64,28 +65,49 @@ def upsert(db: Session, company: Company, kind: RecordKind, external_id: str, pa
 
 @dataclass(frozen=True)
 class Stored:
-    """A stored record, what was done, and the log entries of a record created now (known without reading them)."""
+    """A stored record and what was done."""
 
     record: Record
     outcome: Outcome
-    new_log: list[SyncLogEntry] | None = None
 
 
-def put(db: Session, company: Company, kind: RecordKind, external_id: str, payload: Any) -> Stored:
+def put(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any) -> Stored:
     """Create or replace one record as `upsert` does; a new one goes in with its first state, queue item and log."""
+    stored = _store(db, company, kind, external_id, payload)
+    if isinstance(stored, Stored):
+        return stored
+    record = stored.as_record()
+    # Known to be as stored: the session holds it without reading it back.
+    make_transient_to_detached(record)
+    db.add(record)
+    return Stored(record, Outcome.CREATED)
+
+
+def put_shown(
+    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any
+) -> tuple[dict[str, Any], Outcome]:
+    """Store one record as `put` does and return it as the API shows it, with what was done.
+
+    A new record is shown from what was inserted (its log entries too): nothing is read back and no ORM object is
+    made for it. A stored one is shown with its latest log entries.
+    """
+    stored = _store(db, company, kind, external_id, payload)
+    if isinstance(stored, Stored):
+        db.flush()  # the log is read through the connection, which does not flush the session
+        return serialize(stored.record, record_log(db, stored.record.id)), stored.outcome
+    return serialize(cast(Record, stored), stored.log_lines()), Outcome.CREATED
+
+
+def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any) -> Stored | NewRecord:
+    """Create or replace one record; return a new one as inserted, a stored one with what was done."""
     external_id = check_external_id(external_id)
     data = validate(kind, payload)
     record = find(db, company, kind, external_id)
     if record is None:
         inserted = bulk.insert_new(db, company, kind, [(external_id, data)])
         if inserted:
-            new = inserted[0]
-            record = new.as_record()
-            # Known to be as stored: the session holds it without reading it back.
-            make_transient_to_detached(record)
-            db.add(record)
             log.info("Stored %s %s for %s (version 1)", kind.value, external_id, company.slug)
-            return Stored(record, Outcome.CREATED, new.log_entries())
+            return inserted[0]
         # Another request created it between our look and our insert: this PUT becomes an update of theirs.
         record = find(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
@@ -98,7 +120,7 @@ def put(db: Session, company: Company, kind: RecordKind, external_id: str, paylo
     return Stored(record, outcome)
 
 
-def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
+def save(db: Session, company: CompanyRef, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
     """Create or replace a record; return it and what was done. Everything is checked before anything is written."""
     stored = put(db, company, kind, external_id, payload)
     return stored.record, stored.outcome
@@ -106,7 +128,7 @@ def save(db: Session, company: Company, kind: RecordKind, external_id: Any, payl
 
 def update(
     db: Session,
-    company: Company,
+    company: CompanyRef,
     record: Record,
     data: dict[str, Any],
     *,
@@ -153,7 +175,7 @@ def check_external_id(external_id: Any) -> str:
     return external_id
 
 
-def find(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record | None:
+def find(db: Session, company: CompanyRef, kind: RecordKind, external_id: str) -> Record | None:
     """Return a company's record by kind and external_id, or None."""
     return db.scalar(_FIND, {"company_id": company.id, "kind": kind, "external_id": external_id})
 
@@ -166,7 +188,7 @@ _FIND = select(Record).where(
 )
 
 
-def find_many(db: Session, company: Company, kind: RecordKind, external_ids: Iterable[str]) -> dict[str, Record]:
+def find_many(db: Session, company: CompanyRef, kind: RecordKind, external_ids: Iterable[str]) -> dict[str, Record]:
     """Return a company's records of one kind by external_id, read in one query (missing ones are absent)."""
     wanted = list(external_ids)
     if not wanted:
@@ -175,7 +197,7 @@ def find_many(db: Session, company: Company, kind: RecordKind, external_ids: Ite
     return {record.external_id: record for record in db.scalars(query)}
 
 
-def get(db: Session, company: Company, kind: RecordKind, external_id: str) -> Record:
+def get(db: Session, company: CompanyRef, kind: RecordKind, external_id: str) -> Record:
     """Return a company's record by kind and external_id; raise NotFound (another company's record is not found)."""
     # An id holding text no record can have (NUL breaks PostgreSQL's query) is simply not found.
     record = None if UNSTORABLE.search(external_id) else find(db, company, kind, external_id)
@@ -186,7 +208,7 @@ def get(db: Session, company: Company, kind: RecordKind, external_id: str) -> Re
 
 def list_records(
     db: Session,
-    company: Company,
+    company: CompanyRef,
     kind: RecordKind,
     sync_state: SyncState | None = None,
     limit: int = DEFAULT_PAGE,
@@ -210,6 +232,22 @@ def parse_cursor(cursor: str) -> int:
     if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 10 or int(cursor) > MAX_ID:
         raise InvalidInput({"cursor": "is not a cursor from a previous page"})
     return int(cursor)
+
+
+def record_log(db: Session, record_id: int, limit: int = LOG_IN_ONE) -> list[Any]:
+    """Return one record's latest log entries, oldest first, without the qbXML bodies (as `serialize` shows them)."""
+    # Through the connection: plain rows of four columns, read newest first on the (record_id, id) index.
+    rows = db.connection().execute(_ONE_RECORDS_LOG, {"record_id": record_id, "limit": limit}).all()
+    return list(reversed(rows))
+
+
+# Built once: the latest entries of one record, newest first (every PUT or GET of one record answers with them).
+_ONE_RECORDS_LOG = (
+    select(SyncLogEntry.at, SyncLogEntry.event, SyncLogEntry.message, SyncLogEntry.status_code)
+    .where(SyncLogEntry.record_id == bindparam("record_id"))
+    .order_by(SyncLogEntry.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def log_entries(db: Session, records: list[Record], per_record: int = LOG_IN_ONE) -> dict[int, list[SyncLogEntry]]:
@@ -240,8 +278,11 @@ def log_entries(db: Session, records: list[Record], per_record: int = LOG_IN_ONE
     return dict(by_record)
 
 
-def serialize(record: Record, entries: list[SyncLogEntry]) -> dict[str, Any]:
-    """Show a record as the API does: its fields, its QuickBooks identity and its sync state with the log."""
+def serialize(record: Record, entries: Sequence[Any]) -> dict[str, Any]:
+    """Show a record as the API does: its fields, its QuickBooks identity and its sync state with the log.
+
+    `entries`: its log entries, oldest first, each with `at`, `event`, `message` and `status_code`.
+    """
     return {
         "external_id": record.external_id,
         **ordered(SCHEMAS[record.kind], record.data or {}),

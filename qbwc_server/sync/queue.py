@@ -18,6 +18,7 @@ from qbwc_server.models import (
     OPEN_STATUSES,
     REMOVALS,
     Company,
+    CompanyRef,
     LogEvent,
     Note,
     NoteKind,
@@ -68,7 +69,7 @@ def excluded_by_person(record: Record) -> bool:
 
 def record_changed(
     db: Session,
-    company: Company,
+    company: CompanyRef,
     record: Record,
     *,
     explicit: bool = False,
@@ -131,7 +132,7 @@ _LOOK = object()  # enqueue's default: look the record's open item up
 
 def enqueue(
     db: Session,
-    company: Company,
+    company: CompanyRef,
     record: Record,
     *,
     action: QueueAction = QueueAction.SEND,
@@ -199,7 +200,7 @@ def invoice_party(data: dict[str, Any]) -> Ref:
     return (RecordKind.JOB, str(data["job"])) if data.get("job") else (RecordKind.CUSTOMER, str(data.get("customer")))
 
 
-def _may_exist_already(db: Session, company: Company, record: Record) -> bool:
+def _may_exist_already(db: Session, company: CompanyRef, record: Record) -> bool:
     """Tell whether a new invoice should first be looked for in QuickBooks by its number.
 
     Only when its customer is already in QuickBooks (imported or synced): an invoice for a customer QuickBooks

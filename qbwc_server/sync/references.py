@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Company, Record, RecordKind
+from qbwc_server.models import CompanyRef, Record, RecordKind
 from qbwc_server.sync.dependencies import prerequisites
 
 
-def referenced_records(db: Session, company: Company, record: Record) -> list[Record]:
+def referenced_records(db: Session, company: CompanyRef, record: Record) -> list[Record]:
     """Return the stored records this record references (missing ones are simply absent)."""
     refs = prerequisites(record.kind, record.data or {})
     if not refs:

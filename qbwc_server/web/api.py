@@ -53,12 +53,11 @@ def _authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not plain.strip():
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
     db = db_session()
-    found = tokens.verify_with_company(db, plain.strip())
-    company = found[1] if found is not None else None
-    if company is None:
+    caller = tokens.check(db, plain.strip())
+    if caller is None:
         db.rollback()
         return _unauthorized("this API token is not valid: it is unknown or was revoked")
-    g.api_company = company
+    g.api_caller = caller
     return None
 
 
@@ -115,7 +114,15 @@ def _refused(exc: QbwcError) -> Response:
     return _error(409, str(exc))
 
 
+def _caller() -> tokens.Caller:
+    """The token's company as storing and reading records need it (its id, slug and settings)."""
+    return g.api_caller
+
+
 def _company() -> Company:
+    """The token's company as a loaded row, for what needs more of it than `_caller` has (read once a request)."""
+    if "api_company" not in g:
+        g.api_company = db_session().get_one(Company, g.api_caller.id)
     return g.api_company
 
 
@@ -152,8 +159,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _record_json(db: Session, record: Record, limit: int = store.LOG_IN_ONE) -> dict[str, Any]:
-    return store.serialize(record, store.log_entries(db, [record], limit).get(record.id, []))
+def _record_json(db: Session, record: Record) -> dict[str, Any]:
+    db.flush()  # the log is read through the connection, which does not flush the session
+    return store.serialize(record, store.record_log(db, record.id))
 
 
 # --- records ------------------------------------------------------------------------------------------------------
@@ -165,13 +173,9 @@ def put_record(resource: str, external_id: str) -> Response:
     kind = _kind(resource)
     payload = _json_body(records=True)
     db = db_session()
-    stored = store.put(db, _company(), kind, external_id, payload)
-    if stored.new_log is not None:
-        body = store.serialize(stored.record, stored.new_log)  # just written: not read back
-    else:
-        body = _record_json(db, stored.record)
+    body, outcome = store.put_shown(db, _caller(), kind, external_id, payload)
     db.commit()
-    return _json(body, 201 if stored.outcome is store.Outcome.CREATED else 200)
+    return _json(body, 201 if outcome is store.Outcome.CREATED else 200)
 
 
 @api.put("/<resource>")
@@ -180,9 +184,9 @@ def put_records(resource: str) -> Response:
     kind = _kind(resource)
     items = batch.check_batch(_json_body(records=True))
     db = db_session()
-    result = batch.save_many(db, _company(), kind, items)
+    result = batch.save_many(db, _caller(), kind, items)
     db.commit()
-    log.info("Batch of %d %s for %s: %s", len(items), resource, _company().slug, result.counts)
+    log.info("Batch of %d %s for %s: %s", len(items), resource, _caller().slug, result.counts)
     return _json(result.as_dict())
 
 
@@ -196,7 +200,7 @@ def openapi_document() -> Response:
 def get_record(resource: str, external_id: str) -> Response:
     """Return one record with its QuickBooks identity and sync log."""
     db = db_session()
-    record = store.get(db, _company(), _kind(resource), external_id)
+    record = store.get(db, _caller(), _kind(resource), external_id)
     body = _record_json(db, record)
     db.commit()
     return _json(body)
@@ -233,7 +237,7 @@ def list_records(resource: str) -> Response:
             store.parse_cursor(cursor)
         except InvalidInput as exc:
             raise BadRequest(f"cursor {exc.errors['cursor']}") from None
-    page = store.list_records(db, _company(), kind, state, limit=limit, cursor=cursor)
+    page = store.list_records(db, _caller(), kind, state, limit=limit, cursor=cursor)
     logs = store.log_entries(db, page.records, store.LOG_IN_LIST)
     body = {
         "data": [store.serialize(record, logs.get(record.id, [])) for record in page.records],
