@@ -109,5 +109,9 @@ def append_all(db: Session, events: Sequence[tuple[int, int, LogEvent, str]], *,
 
 def write_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write log entries given as column values (all with the same keys) in one multi-row INSERT, in their order."""
-    # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change.
-    db.execute(insert(SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__]), rows)
+    # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change; on the
+    # connection, as the session's execute adds its ORM bookkeeping to a Core statement (it would not flush either).
+    db.connection().execute(_INSERT_ROWS, rows)
+
+
+_INSERT_ROWS = insert(SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__])
