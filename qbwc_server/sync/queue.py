@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,11 @@ Known = QueueItem | None | _Look  # a record's open item as the caller read it, 
 
 def open_item(db: Session, record: Record) -> QueueItem | None:
     """Return the record's open (ready or sent) queue item, if any."""
-    return db.scalar(select(QueueItem).where(QueueItem.record_id == record.id, QueueItem.status.in_(OPEN_STATUSES)))
+    return db.scalar(_OPEN_ITEM, {"record_id": record.id})
+
+
+# Built once: building the select (and its cache key) at each call cost more than running it.
+_OPEN_ITEM = select(QueueItem).where(QueueItem.record_id == bindparam("record_id"), QueueItem.status.in_(OPEN_STATUSES))
 
 
 def open_items(db: Session, records: Iterable[Record]) -> dict[int, QueueItem | None]:
