@@ -67,10 +67,13 @@ def _unauthorized(message: str) -> Response:
     return response
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    """Answer in JSON, keeping the order fields were put in (Flask's own encoder sorts them)."""
+def _json(body: Any, status: int = 200, *, checked: bool = False) -> Response:
+    """Answer in JSON, keeping the order fields were put in (Flask's own encoder sorts them).
+
+    `checked`: every text in the body was checked just now (a record created by this request and our own words).
+    """
     # Text stored before it was checked may hold a lone surrogate: shown replaced, it never breaks the answer.
-    text = json.dumps(readable_value(body), ensure_ascii=False)
+    text = json.dumps(body if checked else readable_value(body), ensure_ascii=False)
     return Response(text, status=status, mimetype="application/json")
 
 
@@ -175,7 +178,9 @@ def put_record(resource: str, external_id: str) -> Response:
     db = db_session()
     body, outcome = store.put_shown(db, _caller(), kind, external_id, payload)
     db.commit()
-    return _json(body, 201 if outcome is store.Outcome.CREATED else 200)
+    created = outcome is store.Outcome.CREATED
+    # A record created now holds only what its validation let through (no text that cannot be stored).
+    return _json(body, 201 if created else 200, checked=created)
 
 
 @api.put("/<resource>")
