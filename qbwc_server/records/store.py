@@ -9,12 +9,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
-from qbwc_server.models import CompanyRef, LogEvent, Record, RecordKind, SyncLogEntry, SyncState
+from qbwc_server.models import (
+    OPEN_STATUSES,
+    CompanyRef,
+    LogEvent,
+    QueueItem,
+    Record,
+    RecordKind,
+    SyncLogEntry,
+    SyncState,
+)
 from qbwc_server.records import bulk
 from qbwc_server.records.bulk import NewRecord
 from qbwc_server.records.characters import UNSTORABLE, readable
@@ -102,20 +111,20 @@ def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str,
     """Create or replace one record; return a new one as inserted, a stored one with what was done."""
     external_id = check_external_id(external_id)
     data = validate(kind, payload)
-    record = find(db, company, kind, external_id)
+    record, item = _find_with_item(db, company, kind, external_id)
     if record is None:
         inserted = bulk.insert_new(db, company, kind, [(external_id, data)])
         if inserted:
             log.info("Stored %s %s for %s (version 1)", kind.value, external_id, company.slug)
             return inserted[0]
         # Another request created it between our look and our insert: this PUT becomes an update of theirs.
-        record = find(db, company, kind, external_id)
+        record, item = _find_with_item(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
     # A SQLite transaction holds the write lock from its first statement (BEGIN IMMEDIATE): no other session can
     # queue the record between our look and our insert, so its queue item needs no savepoint of its own.
     serialised = db.get_bind().dialect.name == "sqlite"
-    outcome = update(db, company, record, data, unguarded=serialised)
+    outcome = update(db, company, record, data, item=item, unguarded=serialised)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
@@ -185,6 +194,27 @@ _FIND = select(Record).where(
     Record.company_id == bindparam("company_id"),
     Record.kind == bindparam("kind"),
     Record.external_id == bindparam("external_id"),
+)
+
+
+def _find_with_item(
+    db: Session, company: CompanyRef, kind: RecordKind, external_id: str
+) -> tuple[Record | None, QueueItem | None]:
+    """Return a record by external_id and its open queue item, read in one query (None, None when it is new)."""
+    row = db.execute(_FIND_WITH_ITEM, {"company_id": company.id, "kind": kind, "external_id": external_id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+# Built once: the record and its open queue item (at most one: the queue keeps one open item per record), so an
+# edit knows whether it is queued without a query of its own.
+_FIND_WITH_ITEM = (
+    select(Record, QueueItem)
+    .outerjoin(QueueItem, and_(QueueItem.record_id == Record.id, QueueItem.status.in_(OPEN_STATUSES)))
+    .where(
+        Record.company_id == bindparam("company_id"),
+        Record.kind == bindparam("kind"),
+        Record.external_id == bindparam("external_id"),
+    )
 )
 
 
