@@ -131,11 +131,10 @@ class ImportPageStep:
         seen_before = _count(run)
         cursor = _cursor(run)
         cursor.pending = cursor.pending_ticket = None
-        run.cursor = cursor
         # The page is checked as it is read: a page refused part-way raises (XmlError) out of the answer's filing,
         # whose savepoint takes back the chunks stored before, as if the page had been refused before reading.
         with collector_paused():
-            self._file(ctx, run, rs)
+            self._file(ctx, run, rs, cursor)
         return _after(run, imported=max(0, _count(run) - seen_before))
 
     def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
@@ -168,14 +167,18 @@ class ImportPageStep:
 
     # --- filing a page -------------------------------------------------------------------------------------
 
-    def _file(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
-        """Stream the answer: map and store its objects a chunk at a time, then move the run along."""
+    def _file(self, ctx: Answering, run: ImportRun, rs: Answer, cursor: ImportCursor) -> None:
+        """Stream the answer: map and store its objects a chunk at a time, then move the run along.
+
+        The run's cursor (`cursor`, its answer no longer pending) is written back once the page is filed, not also
+        before: it holds the ids filed at the newest TimeModified, which can be every id of a big import.
+        """
         kind = KINDS[run.kind]
-        cursor = _cursor(run)
-        tracker = _Tracker(cursor)
         if cursor.deletions:
+            run.cursor = cursor
             self._file_deletions(ctx, run, rs)
             return
+        tracker = _Tracker(cursor)
         store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
         rets = rs.stream()  # taken before the status is read: the page is checked in the pass that reads it
