@@ -9,10 +9,7 @@ session starts a new iterator from there, skipping those ids: no gaps and no dup
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
@@ -133,8 +130,7 @@ class ImportPageStep:
         cursor.pending = cursor.pending_ticket = None
         # The page is checked as it is read: a page refused part-way raises (XmlError) out of the answer's filing,
         # whose savepoint takes back the chunks stored before, as if the page had been refused before reading.
-        with collector_paused():
-            self._file(ctx, run, rs, cursor)
+        self._file(ctx, run, rs, cursor)
         return _after(run, imported=max(0, _count(run) - seen_before))
 
     def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
@@ -249,25 +245,6 @@ class ImportPageStep:
         if chunk:
             run.deleted += marker.apply(chunk).updated
         _done(ctx.db, ctx.company, run)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a page is filed (if it ran; it runs again afterwards).
-
-    A page's objects live for a chunk and are freed by reference counting as the next chunk starts. With the
-    collector running, each chunk's objects outlive a few young collections and reach the oldest generation, whose
-    full collections walk every object of the server (about 0.1 s each, every 2,000 objects or so: a seventh of an
-    import's CPU). Paused for the page, they die young; what the page left (cycles) is collected when it resumes.
-    """
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _in_quickbooks_zone(when: datetime | None, cursor: ImportCursor) -> datetime | None:
