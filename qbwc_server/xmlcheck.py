@@ -39,10 +39,32 @@ SOAP_LIMITS = XmlLimits(max_attributes=32, max_depth=32, max_elements=1_000)
 QBXML_LIMITS = XmlLimits()
 
 
-def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
-    """Read `data` once and raise XmlRefused if it has a DTD, breaks `limits`, or is not well-formed XML."""
+def check_declarations(data: bytes) -> None:
+    """Raise XmlRefused if `data` holds a markup declaration in ASCII-compatible text (one regular-expression scan)."""
     if _DECLARATION.search(data):
         raise XmlRefused(DTD_REFUSED)
+
+
+def too_many_attributes(limits: XmlLimits) -> XmlRefused:
+    return XmlRefused(f"An element has more than {limits.max_attributes} attributes")
+
+
+def too_deep(limits: XmlLimits) -> XmlRefused:
+    return XmlRefused(f"The document is nested deeper than {limits.max_depth} elements")
+
+
+def too_many_elements(limits: XmlLimits) -> XmlRefused:
+    return XmlRefused(f"The document has more than {limits.max_elements} elements")
+
+
+def not_well_formed(exc: etree.XMLSyntaxError) -> XmlRefused:
+    reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
+    return XmlRefused(f"The document is not well-formed XML: {reason}")
+
+
+def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
+    """Read `data` once and raise XmlRefused if it has a DTD, breaks `limits`, or is not well-formed XML."""
+    check_declarations(data)
     # libxml2 calls the counter for each tag and builds no tree: no element objects, memory stays flat.
     parser = etree.XMLParser(
         target=_Counter(limits),
@@ -55,14 +77,14 @@ def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
     try:
         etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
-        raise XmlRefused(f"The document is not well-formed XML: {reason}") from None
+        raise not_well_formed(exc) from None
 
 
 class _Counter:
     """A parser target that only counts: depth, elements and attributes, and refuses any document type."""
 
     def __init__(self, limits: XmlLimits) -> None:
+        self.limits = limits
         self.max_attributes = limits.max_attributes
         self.max_depth = limits.max_depth
         self.max_elements = limits.max_elements
@@ -76,11 +98,11 @@ class _Counter:
         self.depth += 1
         self.elements += 1
         if len(attrib) > self.max_attributes:
-            raise XmlRefused(f"An element has more than {self.max_attributes} attributes")
+            raise too_many_attributes(self.limits)
         if self.depth > self.max_depth:
-            raise XmlRefused(f"The document is nested deeper than {self.max_depth} elements")
+            raise too_deep(self.limits)
         if self.elements > self.max_elements:
-            raise XmlRefused(f"The document has more than {self.max_elements} elements")
+            raise too_many_elements(self.limits)
 
     def end(self, _tag: str) -> None:
         self.depth -= 1

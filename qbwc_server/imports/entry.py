@@ -40,14 +40,16 @@ class Entry:
 
 def text_at(el: etree._Element | None, path: str) -> str | None:
     """Return the trimmed text at `path` ("Name", "CustomerRef/ListID"), None when absent or empty."""
-    for part in path.split("/"):
-        if el is None:
-            return None
-        el = _children(el).get(part)
     if el is None:
         return None
-    value = (el.text or "").strip()
-    return value or None
+    if "/" in path:
+        head, _, rest = path.partition("/")
+        return text_at(_children(el).get(head), rest)
+    found = _children(el).get(path)  # called twenty-odd times per object: no loop, no split for one tag
+    if found is None:
+        return None
+    text = found.text
+    return (text.strip() or None) if text else None
 
 
 @lru_cache(maxsize=16)

@@ -33,7 +33,6 @@ from qbwc_server.models import (
     RecordKind,
     WcSession,
 )
-from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.builders.lists import build_deleted_query, build_list_query
@@ -129,11 +128,9 @@ class ImportPageStep:
         seen_before = _count(run)
         cursor = _cursor(run)
         cursor.pending = cursor.pending_ticket = None
-        run.cursor = cursor
-        try:
-            self._file(ctx, run, rs)
-        except XmlError as exc:
-            _failed_attempt(run, f"QuickBooks' answer could not be read: {exc}", give_up=True)
+        # The page is checked as it is read: a page refused part-way raises (XmlError) out of the answer's filing,
+        # whose savepoint takes back the chunks stored before, as if the page had been refused before reading.
+        self._file(ctx, run, rs, cursor)
         return _after(run, imported=max(0, _count(run) - seen_before))
 
     def refused(self, ctx: Answering, item: QueueItem, record: Record | None, hresult: str, message: str) -> Transition:
@@ -166,28 +163,35 @@ class ImportPageStep:
 
     # --- filing a page -------------------------------------------------------------------------------------
 
-    def _file(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
-        """Stream the answer: map and store its objects a chunk at a time, then move the run along."""
+    def _file(self, ctx: Answering, run: ImportRun, rs: Answer, cursor: ImportCursor) -> None:
+        """Stream the answer: map and store its objects a chunk at a time, then move the run along.
+
+        The run's cursor (`cursor`, its answer no longer pending) is written back once the page is filed, not also
+        before: it holds the ids filed at the newest TimeModified, which can be every id of a big import.
+        """
         kind = KINDS[run.kind]
-        cursor = _cursor(run)
-        tracker = _Tracker(cursor)
         if cursor.deletions:
+            run.cursor = cursor
             self._file_deletions(ctx, run, rs)
             return
+        tracker = _Tracker(cursor)
         store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
-        if rs.status_code == 0:
-            for ret in rs.stream():
-                try:
-                    entry = map_ret(kind.name, ret)
-                except ValueError as exc:
-                    log.warning("import %s: skipped an object QuickBooks returned: %s", run.id, exc)
-                    continue
-                if tracker.take(entry):
-                    chunk.append(entry)
-                if len(chunk) >= self.chunk_size:
-                    _store(run, store, chunk)
-                    chunk = []
+        rets = rs.stream()  # taken before the status is read: the page is checked in the pass that reads it
+        taking = rs.status_code == 0
+        for ret in rets:
+            if not taking:
+                continue  # read to the end all the same, for the check
+            try:
+                entry = map_ret(kind.name, ret)
+            except ValueError as exc:
+                log.warning("import %s: skipped an object QuickBooks returned: %s", run.id, exc)
+                continue
+            if tracker.take(entry):
+                chunk.append(entry)
+            if len(chunk) >= self.chunk_size:
+                _store(run, store, chunk)
+                chunk = []
         if chunk:
             _store(run, store, chunk)
         tracker.save(cursor)
@@ -218,12 +222,18 @@ class ImportPageStep:
 
     def _file_deletions(self, ctx: Answering, run: ImportRun, rs: Answer) -> None:
         """File the answer to the run's deletions page: linked records whose entry is gone are marked, then done."""
+        rets = rs.stream()  # taken before the status is read: the page is checked in the pass that reads it
         if rs.status_code not in (0, *NO_MATCH):
+            for _ in rets:
+                pass  # read to the end all the same, for the check
             _failed_attempt(run, f"QuickBooks answered {rs.status_code}: {rs.message}", give_up=False)
             return
         marker = deletions.Deletions(ctx.db, ctx.company, ticket=ctx.ticket)
         chunk: list[Entry] = []
-        for ret in rs.stream() if rs.status_code == 0 else ():
+        taking = rs.status_code == 0
+        for ret in rets:
+            if not taking:
+                continue
             try:
                 chunk.append(deleted(ret))
             except ValueError as exc:

@@ -17,7 +17,17 @@ from typing import Protocol
 from lxml import etree
 
 from qbwc_server.qbxml.errors import XmlError
-from qbwc_server.xmlcheck import DTD_REFUSED, QBXML_LIMITS, XmlRefused, check_xml
+from qbwc_server.xmlcheck import (
+    DTD_REFUSED,
+    QBXML_LIMITS,
+    XmlRefused,
+    check_declarations,
+    check_xml,
+    not_well_formed,
+    too_deep,
+    too_many_attributes,
+    too_many_elements,
+)
 
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
@@ -199,23 +209,35 @@ def iter_response(source: bytes | str, *, checked: bool = False) -> Iterator[tup
     """Yield (header, returned object) for each object in a response, freeing each one after it is handed out.
 
     A response element with no objects (an error, or an empty query) is yielded once as (header, None).
-    An element is only valid until the next one is taken: copy out what you need. `checked`: the caller already
-    passed these very bytes through the structure check.
+    An element is only valid until the next one is taken: copy out what you need. The structure check (no DTD,
+    the limits of `QBXML_LIMITS`, well-formed) is made in the same pass, so an error may come after objects were
+    handed out: whoever files them does so in a transaction it rolls back. `checked`: the caller already passed
+    these very bytes through the structure check.
     """
     data = _as_bytes(source)
-    if not checked:
-        _refuse_dtd(data)
+    limits = None if checked else QBXML_LIMITS
+    if limits is not None:
+        try:
+            check_declarations(data)
+        except XmlRefused as exc:
+            raise _refused(exc) from None
     events = etree.iterparse(io.BytesIO(data), events=("start", "end"), **_PARSER_OPTIONS)
-    depth = 0
+    depth = elements = 0
+    max_depth = limits.max_depth if limits is not None else 1 << 30
+    max_elements = limits.max_elements if limits is not None else 1 << 62
+    max_attributes = limits.max_attributes if limits is not None else 1 << 30
     header: RsHeader | None = None
     yielded = 0
     try:
         for event, el in events:
             if event == "start":
                 depth += 1
-                if depth == 1 and el.tag != "QBXML":
-                    raise XmlError(f"This is not qbXML: the document starts with <{el.tag}> instead of <QBXML>.")
-                if depth == 3 and el.getparent().tag == "QBXMLMsgsRs" and isinstance(el.tag, str):
+                elements += 1
+                if depth > max_depth or elements > max_elements or len(el.attrib) > max_attributes:
+                    _over_limits(depth, elements, len(el.attrib))
+                if depth == 1:
+                    _check_root(el, limits is not None)
+                elif depth == 3 and el.getparent().tag == "QBXMLMsgsRs" and isinstance(el.tag, str):
                     header, yielded = _header(el), 0
                 continue
             if depth == 4 and header is not None and isinstance(el.tag, str):
@@ -229,7 +251,35 @@ def iter_response(source: bytes | str, *, checked: bool = False) -> Iterator[tup
                 _free(el)
             depth -= 1
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc) from None
+        if limits is None:
+            raise _syntax_error(exc) from None
+        raise _refused(not_well_formed(exc)) from None
+
+
+def _refused(exc: XmlRefused) -> XmlError:
+    """Word a refusal of the structure check as the check before reading always did."""
+    if str(exc) == DTD_REFUSED:
+        return XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
+    return XmlError(f"The qbXML document was refused: {exc}")
+
+
+def _over_limits(depth: int, elements: int, attributes: int) -> None:
+    limits = QBXML_LIMITS
+    if attributes > limits.max_attributes:
+        raise _refused(too_many_attributes(limits))
+    if depth > limits.max_depth:
+        raise _refused(too_deep(limits))
+    raise _refused(too_many_elements(limits))
+
+
+def _check_root(root: etree._Element, checking: bool) -> None:
+    """Refuse a document type in any encoding (the parser has read the prolog by now), and anything but qbXML."""
+    if checking:
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise _refused(XmlRefused(DTD_REFUSED))
+    if root.tag != "QBXML":
+        raise XmlError(f"This is not qbXML: the document starts with <{root.tag}> instead of <QBXML>.")
 
 
 def _free(el: etree._Element) -> None:
@@ -290,14 +340,19 @@ STREAM_ABOVE = 64 * 1024
 
 
 class Answers:
-    """The answers to one message set, found by requestID; a large response is never read into a tree unasked."""
+    """The answers to one message set, found by requestID; a large response is never read into a tree unasked.
+
+    A large response is checked (no DTD, limits, well-formed) as a whole before any status of it is read, unless
+    its reader streams its objects first: then the check is made in that same pass (an import page, read once).
+    """
 
     def __init__(self, response: str | bytes) -> None:
         self._data = _as_bytes(response)
         self._items: dict[str, RsItem] | None = None
         self._headers: dict[str, RsHeader] = {}
         self._scan: Iterator[tuple[RsHeader, etree._Element | None]] | None = None
-        self._checked = False  # the structure check passed once: a second reading need not repeat it
+        self._checked = False  # the whole document passed the structure check
+        self._streaming = False  # a reader streams it, checking in the same pass
         if len(self._data) <= STREAM_ABOVE:
             self._read_tree()
 
@@ -309,34 +364,37 @@ class Answers:
         return _Streamed(self, header) if header is not None else None
 
     def stream(self, request_id: str) -> Iterator[etree._Element]:
-        """Yield the objects answering one request, reading the response as a stream."""
-        for header, ret in self._iter():
+        """Yield the objects answering one request, reading the response as a stream (and checking it on the way)."""
+        self._streaming = True
+        for header, ret in iter_response(self._data, checked=self._checked):
             if header.request_id == request_id and ret is not None:
                 yield ret
+        self._checked = True
 
     def listed(self, request_id: str) -> list[etree._Element]:
         """Return the objects answering one request as a list (reads the whole response into a tree)."""
         found = self._read_tree().get(request_id)
         return found.rets if found is not None else []
 
+    def check(self) -> None:
+        """Check the whole response's structure once, unless a reader streams it (and so checks it) already."""
+        if not self._checked and not self._streaming:
+            _refuse_dtd(self._data)
+            self._checked = True
+
     def _read_tree(self) -> dict[str, RsItem]:
         if self._items is None:
             self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
-        return self._items
-
-    def _iter(self) -> Iterator[tuple[RsHeader, etree._Element | None]]:
-        """Stream the response, checking its structure only the first time (a page is read twice: header, objects)."""
-        if not self._checked:
-            _refuse_dtd(self._data)
             self._checked = True
-        return iter_response(self._data, checked=True)  # not a generator of its own: it would hold this object
+        return self._items
 
     def _find_header(self, request_id: str) -> RsHeader | None:
         """Read the stream only as far as the request's answer (an import page's is the first and only one)."""
         if request_id in self._headers:
             return self._headers[request_id]
         if self._scan is None:
-            self._scan = self._iter()
+            # What this reads it checks as it goes; the rest is checked when a status is read (`check`) or streamed.
+            self._scan = iter_response(self._data)
         # Go on from where the last search stopped: the whole response is read at most once.
         for header, _ in self._scan:
             self._headers.setdefault(str(header.request_id), header)
@@ -346,21 +404,48 @@ class Answers:
 
 
 class _Streamed:
-    """The answer to one request of a large response: its status now, its objects when asked for."""
+    """The answer to one request of a large response: its status and objects when asked for.
+
+    Its status is read only after the whole response passed the structure check, as if it had been read at once,
+    unless its objects are streamed first (`stream`), which checks the response in the same pass.
+    """
 
     def __init__(self, answers: Answers, header: RsHeader) -> None:
         self._answers = answers
+        self._header = header
         self.request_id = header.request_id
         self.rs_type = header.rs_type
-        self.status_code = header.status_code
-        self.severity = header.severity
-        self.message = header.message
-        self.iterator_id = header.iterator_id
-        self.iterator_remaining = header.iterator_remaining
+
+    @property
+    def status_code(self) -> int:
+        self._answers.check()
+        return self._header.status_code
+
+    @property
+    def severity(self) -> str:
+        self._answers.check()
+        return self._header.severity
+
+    @property
+    def message(self) -> str:
+        self._answers.check()
+        return self._header.message
+
+    @property
+    def iterator_id(self) -> str | None:
+        self._answers.check()
+        return self._header.iterator_id
+
+    @property
+    def iterator_remaining(self) -> int | None:
+        self._answers.check()
+        return self._header.iterator_remaining
 
     @property
     def rets(self) -> list[etree._Element]:
         return self._answers.listed(str(self.request_id))
 
     def stream(self) -> Iterator[etree._Element]:
+        """Return the objects as a stream; the response's structure is checked in the same pass."""
+        self._answers._streaming = True  # before the generator starts: a status read next must not check it again
         return self._answers.stream(str(self.request_id))

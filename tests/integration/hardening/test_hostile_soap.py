@@ -94,6 +94,37 @@ def test_a_doctype_after_a_comment_holding_qbxml_is_refused_in_quickbooks_answer
         harness.close()
 
 
+class DeepLastCustomer(FakeCompany):
+    """QuickBooks whose import page is fine until its last customer, which nests deeper than any answer may."""
+
+    def process_detailed(self, request_xml):  # type: ignore[no-untyped-def]
+        result = super().process_detailed(request_xml)
+        head, cut, tail = result.response.rpartition("</CustomerRet>")
+        if not cut:
+            return result
+        return dataclasses.replace(result, response=f"{head}{'<Deep>' * 70}{'</Deep>' * 70}{cut}{tail}")
+
+
+def test_a_page_refused_at_its_last_object_files_none_of_the_objects_before_it(runtime):
+    # Given an import of 1,000 customers in one page (streamed: it is checked in the pass that files it, a chunk
+    # of 200 at a time), whose last customer breaks the nesting limit
+    qb = DeepLastCustomer.generate(customers=1000, jobs_per=0, items=1, vendors=1)
+    harness = Harness(runtime, qb=qb, import_max_returned=1000)
+    try:
+        assert harness.call("POST", "/api/v1/imports", {"kinds": ["customers"]})[0] == 202
+        # When the Web Connector runs a session
+        harness.session()
+        # Then nothing from that page was filed: no customer, no count, the run not done
+        status, body = harness.call("GET", "/api/v1/imports")
+        customers = next(run for run in body["imports"] if run["kind"] == "customers")
+        assert (customers["created"], customers["seen"]) == (0, 0), customers
+        assert customers["status"] != "done"
+        status, listed = harness.call("GET", "/api/v1/customers")
+        assert status == 200 and listed["data"] == [], listed
+    finally:
+        harness.close()
+
+
 def test_a_quickbooks_answer_over_two_mebibytes_is_filed(runtime):
     # Given 3,000 customers in QuickBooks, imported 3,000 a page: one answer of well over spyne's old 2 MiB limit
     harness = Harness(runtime, qb=FakeCompany.generate(customers=3000, items=1, vendors=1), import_max_returned=3000)
