@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from qbwc_server.models import Note, NoteKind, QueueStatus, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue
@@ -82,7 +83,14 @@ def test_move_all_moves_a_set_in_one_statement_and_leaves_nothing_to_flush(runti
         assert not db.dirty  # the loaded records hold what the rows hold: no flush writes them again
         db.expire_all()
         assert [(r.sync_state, r.last_error) for r in records] == [(SyncState.BLOCKED, note)] * 3
-        lifecycle.move_all(db, records, Event.SEND)
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            lifecycle.move_all(db, records, Event.SEND)
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1 and statements[0].lstrip().upper().startswith("UPDATE")
         db.expire_all()
         assert [(r.sync_state, r.last_error) for r in records] == [(SyncState.SENT, None)] * 3
 
