@@ -153,11 +153,11 @@ class SyncEngine:
                 sent.append(out)
         # Claim every item first, then change the records and logs: the changes go to the database in one flush,
         # the log entries in one INSERT.
+        lifecycle.move_all(db, [out.record for out in sent if out.record is not None], Event.SEND)  # one UPDATE
         with synclog.gathered(db):
             for out in sent:
                 if out.record is None:
                     continue
-                lifecycle.move(db, out.record, Event.SEND)
                 synclog.append(
                     db,
                     out.record,

@@ -178,6 +178,7 @@ def _plan_batch(
             # A short chunk is the queue's last: asking for the next one would find nothing.
             last = len(chunk) < size
         loaded: dict[int, Record] = {}
+        kinds: dict[int, RecordKind] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
@@ -194,6 +195,13 @@ def _plan_batch(
                 if not batch:
                     return [(item, None)]
                 continue
+            if grouped >= grouped_lookups and _may_group(item) and item.record_id not in loaded:
+                # The grouped lookups' share is taken, so an invoice's first-sync lookup cannot join: its record's
+                # kind alone tells (loading every such record and its references made each set scan the queue).
+                if item.record_id not in kinds:
+                    kinds.update(queue.kinds_of(db, [i for i in chunk[index:] if _may_group(i)]))
+                if kinds.get(item.record_id) is RecordKind.INVOICE:
+                    continue
             if item.record_id not in loaded:
                 # Load the records of the items ahead in one query rather than one by one (a question usually
                 # needs only the first).

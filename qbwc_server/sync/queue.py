@@ -377,6 +377,14 @@ def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
     return {record.id: record for record in db.scalars(select(Record).where(Record.id.in_(ids)))}
 
 
+def kinds_of(db: Session, items: Iterable[QueueItem]) -> dict[int, RecordKind]:
+    """Return the kind of each item's record, read alone (no record is loaded), in one query."""
+    ids = {item.record_id for item in items if item.record_id is not None}
+    if not ids:
+        return {}
+    return {row.id: row.kind for row in db.execute(select(Record.id, Record.kind).where(Record.id.in_(ids)))}
+
+
 def in_flight(db: Session, company: Company, ticket: str) -> list[QueueItem]:
     """Return the items a session has sent and not yet heard back about."""
     return list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from qbwc_server.models import Note, NoteKind, QueueStatus, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue
@@ -62,6 +63,36 @@ def test_move_sets_the_state_and_the_note_together(runtime):
         with pytest.raises(IllegalMove):
             lifecycle.move(db, record, Event.SEND)
         assert record.sync_state is SyncState.SYNCED
+
+
+def test_move_all_moves_a_set_in_one_statement_and_leaves_nothing_to_flush(runtime):
+    with runtime.transaction() as db:
+        company = make_company(db)
+        records = [make_record(db, company, RecordKind.CUSTOMER, f"c{n}", last_name=f"N{n}") for n in range(3)]
+        for record in records:
+            queue.enqueue(db, company, record)
+        db.flush()
+        note = Note(NoteKind.WAITING, "Waiting for customer 'N0' to reach QuickBooks.")
+        with pytest.raises(IllegalMove):  # one record cannot move: none moves
+            lifecycle.move_all(
+                db, [*records, make_record(db, company, RecordKind.CUSTOMER, "c9", last_name="Z")], Event.SEND
+            )
+        assert {r.sync_state for r in records} == {SyncState.QUEUED}
+        lifecycle.move_all(db, records, Event.BLOCK, note)
+        assert [(r.sync_state, r.last_error) for r in records] == [(SyncState.BLOCKED, note)] * 3
+        assert not db.dirty  # the loaded records hold what the rows hold: no flush writes them again
+        db.expire_all()
+        assert [(r.sync_state, r.last_error) for r in records] == [(SyncState.BLOCKED, note)] * 3
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            lifecycle.move_all(db, records, Event.SEND)
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1 and statements[0].lstrip().upper().startswith("UPDATE")
+        db.expire_all()
+        assert [(r.sync_state, r.last_error) for r in records] == [(SyncState.SENT, None)] * 3
 
 
 def test_the_readme_shows_the_lifecycle_tables_as_the_code_has_them():
