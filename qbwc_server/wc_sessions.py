@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -21,6 +21,8 @@ NOTHING_SUMMARY = "Nothing to sync"
 OPEN_SESSIONS = select(WcSession).where(
     WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
 )
+# Whether the company of the row being read has an open session (a column of a query on companies).
+ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == SessionState.OPEN)
 SESSION_AND_COMPANY = (
     select(WcSession, Company)
     .outerjoin(Company, Company.id == WcSession.company_id)
