@@ -313,8 +313,11 @@ class Conversation:
             throttle.clear(db, "wc", company.qbwc_username, address)
         call.company = company.slug
         company.last_checkin_at = clock.now()
-        # The login's statement said whether the company has an open session: most check-ins find none.
-        open_sessions = self._expire_idle(db, company) if any_open else []
+        # The login's statement said whether the company has an open session (most check-ins find none). SQLite
+        # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
+        # waited for (a simultaneous login opening a session), so there the sessions are read after it.
+        serialised = db.get_bind().dialect.name == "sqlite"
+        open_sessions = self._expire_idle(db, company) if any_open or not serialised else []
         if company.paused:
             call.outcome = "paused"
             return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]

@@ -17,12 +17,13 @@ from qbwc_server.models import Company, SessionState, WcSession
 
 NOTHING_SUMMARY = "Nothing to sync"
 
-# Built once (building a statement costs more than SQLite takes to run it).
-OPEN_SESSIONS = select(WcSession).where(
-    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
-)
+# Built once (building a statement costs more than SQLite takes to run it). "open" is written into the statements,
+# not bound: PostgreSQL's generic plan for a prepared statement (psycopg prepares one after a few runs) would guess
+# that any state is common and read all of a company's sessions; knowing it asks for the rare one, it takes the index.
+_OPEN = bindparam(None, SessionState.OPEN, type_=WcSession.__table__.c.state.type, literal_execute=True)
+OPEN_SESSIONS = select(WcSession).where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
 # Whether the company of the row being read has an open session (a column of a query on companies).
-ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == SessionState.OPEN)
+ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == _OPEN)
 SESSION_AND_COMPANY = (
     select(WcSession, Company)
     .outerjoin(Company, Company.id == WcSession.company_id)
