@@ -32,6 +32,9 @@ SESSION_AND_COMPANY = (
 )
 
 
+_UPDATE_ROW = update(WcSession).where(WcSession.id == bindparam("row_id"))
+
+
 class SessionRow:
     """A Web Connector session's row during one call, written with one UPDATE when the call ends.
 
@@ -61,12 +64,8 @@ class SessionRow:
         """Write what changed in the row since it was read or last written (one UPDATE, or none)."""
         changes = {key: value for key, value in self._values().items() if value != self.written[key]}
         if changes:
-            self.db.execute(
-                update(WcSession)
-                .where(WcSession.id == self.wc.id)
-                .values(changes)
-                .execution_options(synchronize_session=False)
-            )
+            # A Core UPDATE built once: its SET clause is the keys given (compiled once per set of columns).
+            self.db.connection().execute(_UPDATE_ROW, {**changes, "row_id": self.wc.id})
             self.written.update(changes)
 
     @contextmanager
