@@ -97,6 +97,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
         "sync_wall_seconds": outcome["wall_seconds"],
         "server_cpu_seconds": round(server_cpu, 2),
         "postgres_cpu_seconds": None if pg_cpu is None else round(pg_cpu, 2),
+        "client_cpu_seconds": outcome["client_cpu_seconds"],
         "postgres_connections_opened": connections_opened,
         "lock_waits": locks.summary(),
         "soap_calls": len(every),
@@ -218,6 +219,8 @@ def _sync_all(sites: list[dict[str, Any]], size: dict[str, int], clients: int) -
         for method, values in r["latencies"].items():
             merged["latencies"].setdefault(method, []).extend(values)
     merged["wall_seconds"] = round(max(r["finished_at"] for r in results) - start_at, 2)
+    # The connectors and their simulated QuickBooks run on the same cores as the servers and PostgreSQL.
+    merged["client_cpu_seconds"] = round(sum(r["cpu_seconds"] for r in results), 2)
     return merged
 
 
@@ -262,11 +265,14 @@ def client_worker(sites: list[dict[str, Any]], size: dict[str, int], start_at: f
                 return
 
     threads = [threading.Thread(target=sync, args=(site, qb)) for site, qb in zip(sites, companies, strict=True)]
+    cpu_started = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=900)
     result["finished_at"] = time.time()
+    # This process's CPU during the sync: the Web Connectors' SOAP and HTTP work and QuickBooks' simulated work.
+    result["cpu_seconds"] = time.process_time() - cpu_started
     for qb in companies:
         duplicates, missing = _check_quickbooks(qb, size)
         result["qb_duplicates"] += duplicates

@@ -271,27 +271,34 @@ class Conversation:
     def _authenticate(self, username: str, password: str, address: str, call: CallRecord) -> list[str]:
         # A generated password is a digest, checked in microseconds: the whole check-in is one transaction. A
         # person's password has a slow hash (scrypt) that must not hold locks: it is verified between two.
+        values = {"username": username, **throttle.params("wc", username, address)}
         with self.runtime.transaction() as db:
-            checked = throttle.check(db, "wc", username, address)
-            if checked.locked_seconds:
+            found = db.execute(_LOGIN, values).first()
+            if found is None:  # no such user: its counters are still read, a locked name answers at once
+                if throttle.check(db, "wc", username, address).locked_seconds:
+                    call.outcome = "locked"
+                    return ["", NVU]
+                passwords.verify_web_connector(None, password)
+                return self._refuse(db, username, address, call)
+            company, locked_until, has_failures, any_open = found
+            if throttle.checked(locked_until, has_failures).locked_seconds:
                 call.outcome = "locked"
                 return ["", NVU]
-            company = db.scalar(_COMPANY_OF_USER, {"username": username})
-            stored = company.password_hash if company is not None else None
+            stored = company.password_hash
             if stored is None or passwords.is_generated(stored):
                 if not passwords.verify_web_connector(stored, password):
                     return self._refuse(db, username, address, call)
-                assert company is not None
-                return self._check_in(db, company, checked, address, call)
+                return self._check_in(db, company, has_failures, any_open, address, call)
         valid = passwords.verify_web_connector(stored, password)
         with self.runtime.transaction() as db:
             if not valid:
                 return self._refuse(db, username, address, call)
-            company = db.scalar(_COMPANY_OF_USER, {"username": username})
-            if company is None:
+            found = db.execute(_LOGIN, values).first()
+            if found is None:
                 call.outcome = NVU
                 return ["", NVU]
-            return self._check_in(db, company, checked, address, call)
+            company, _locked_until, has_failures, any_open = found
+            return self._check_in(db, company, has_failures, any_open, address, call)
 
     def _refuse(self, db: Session, username: str, address: str, call: CallRecord) -> list[str]:
         throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)
@@ -299,22 +306,26 @@ class Conversation:
         return ["", NVU]
 
     def _check_in(
-        self, db: Session, company: Company, checked: throttle.Check, address: str, call: CallRecord
+        self, db: Session, company: Company, has_failures: bool, any_open: bool, address: str, call: CallRecord
     ) -> list[str]:
         """Open a session for a signed-in company (or answer none / busy), in the login's transaction."""
-        if checked.has_failures:
+        if has_failures:
             throttle.clear(db, "wc", company.qbwc_username, address)
         call.company = company.slug
         company.last_checkin_at = clock.now()
-        open_sessions = self._expire_idle(db, company)
+        # The login's statement said whether the company has an open session (most check-ins find none). SQLite
+        # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
+        # waited for (a simultaneous login opening a session), so there the sessions are read after it.
+        serialised = db.get_bind().dialect.name == "sqlite"
+        open_sessions = self._expire_idle(db, company) if any_open or not serialised else []
         if company.paused:
             call.outcome = "paused"
             return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]
         if self._busy(db, company, open_sessions):
             call.outcome = BUSY
             return ["", BUSY]
-        # The one moment planning writes, before the question below (which it answers when it found a batch).
-        if not self.engine.plan(db, company) and not self.engine.has_work(db, company):
+        # The one moment planning writes: has_work plans the ready items first (when there are any).
+        if not self.engine.has_work(db, company, plan=True):
             call.outcome = NONE
             return [self._closed_session(db, company, wc_sessions.NOTHING_SUMMARY, call), NONE]
         wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
@@ -463,6 +474,12 @@ class Conversation:
             status.announce(db, company)
 
 
-# Built once, like the session row's statements (`wc_sessions`). Lock the company row so two simultaneous logins
-# cannot both open a session (PostgreSQL; SQLite transactions are already serialised).
-_COMPANY_OF_USER = select(Company).where(Company.qbwc_username == bindparam("username")).with_for_update()
+# Built once, like the session row's statements (`wc_sessions`). A login reads its company (with the password's
+# hash), the login-throttle counters and whether the company has an open session in one statement. The company row
+# is locked so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are already
+# serialised).
+_LOGIN = (
+    select(Company, throttle.LOCKED_UNTIL, throttle.HAS_FAILURES, wc_sessions.ANY_OPEN)
+    .where(Company.qbwc_username == bindparam("username"))
+    .with_for_update(of=Company)
+)

@@ -10,9 +10,10 @@ stopping at fifteen minutes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,26 +49,42 @@ class Check:
 
 def check(db: Session, door: str, name: str, address: str) -> Check:
     """Read both counters of a login (the name's at this address and the address's) in one statement."""
-    now = clock.now()
+    locked_until, has_failures = db.execute(_CHECK, params(door, name, address)).one()
+    return checked(locked_until, has_failures)
+
+
+def params(door: str, name: str, address: str) -> dict[str, Any]:
+    """Return the values `LOCKED_UNTIL` and `HAS_FAILURES` are bound to for a login at this door."""
     login_scope, address_scope = _DOORS[door]
-    rows = db.scalars(
-        _BOTH_COUNTERS,
-        {"address": _address(address), "login": login_scope, "name": _key(name), "address_scope": address_scope},
-    ).all()
-    waits = [0.0]
-    for row in rows:
-        if row.locked_until is not None:
-            waits.append((clock.aware(row.locked_until) - now).total_seconds())
-    return Check(max(0, int(max(waits) + 0.999)), any(row.scope == login_scope for row in rows))
+    return {"address": _address(address), "login": login_scope, "name": _key(name), "address_scope": address_scope}
 
 
-_BOTH_COUNTERS = select(LoginThrottle).where(
-    LoginThrottle.address == bindparam("address"),
-    or_(
-        (LoginThrottle.scope == bindparam("login")) & (LoginThrottle.name == bindparam("name")),
-        (LoginThrottle.scope == bindparam("address_scope")) & (LoginThrottle.name == ""),
-    ),
+def checked(locked_until: datetime | None, has_failures: bool) -> Check:
+    """Return the Check that `LOCKED_UNTIL` and `HAS_FAILURES` read (selected alone or beside other columns)."""
+    wait = (clock.aware(locked_until) - clock.now()).total_seconds() if locked_until is not None else 0.0
+    return Check(max(0, int(wait + 0.999)), bool(has_failures))
+
+
+# Built once, with the values of `params`. The later of the two counters' locks (the name's at this address and
+# the address's), and whether the name has a counter at this address. Both are scalar subqueries, so a login can
+# read them in the same statement as its user.
+LOCKED_UNTIL = (
+    select(func.max(LoginThrottle.locked_until))
+    .where(
+        LoginThrottle.address == bindparam("address"),
+        or_(
+            (LoginThrottle.scope == bindparam("login")) & (LoginThrottle.name == bindparam("name")),
+            (LoginThrottle.scope == bindparam("address_scope")) & (LoginThrottle.name == ""),
+        ),
+    )
+    .scalar_subquery()
 )
+HAS_FAILURES = exists().where(
+    LoginThrottle.scope == bindparam("login"),
+    LoginThrottle.name == bindparam("name"),
+    LoginThrottle.address == bindparam("address"),
+)
+_CHECK = select(LOCKED_UNTIL, HAS_FAILURES)
 
 
 def note_failure(db: Session, door: str, name: str, address: str, step_seconds: float) -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -17,16 +17,22 @@ from qbwc_server.models import Company, SessionState, WcSession
 
 NOTHING_SUMMARY = "Nothing to sync"
 
-# Built once (building a statement costs more than SQLite takes to run it).
-OPEN_SESSIONS = select(WcSession).where(
-    WcSession.company_id == bindparam("company_id"), WcSession.state == SessionState.OPEN
-)
+# Built once (building a statement costs more than SQLite takes to run it). "open" is written into the statements,
+# not bound: PostgreSQL's generic plan for a prepared statement (psycopg prepares one after a few runs) would guess
+# that any state is common and read all of a company's sessions; knowing it asks for the rare one, it takes the index.
+_OPEN = bindparam(None, SessionState.OPEN, type_=WcSession.__table__.c.state.type, literal_execute=True)
+OPEN_SESSIONS = select(WcSession).where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
+# Whether the company of the row being read has an open session (a column of a query on companies).
+ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == _OPEN)
 SESSION_AND_COMPANY = (
     select(WcSession, Company)
     .outerjoin(Company, Company.id == WcSession.company_id)
     .where(WcSession.ticket == bindparam("ticket"))
     .with_for_update(of=WcSession)
 )
+
+
+_UPDATE_ROW = update(WcSession).where(WcSession.id == bindparam("row_id"))
 
 
 class SessionRow:
@@ -58,12 +64,8 @@ class SessionRow:
         """Write what changed in the row since it was read or last written (one UPDATE, or none)."""
         changes = {key: value for key, value in self._values().items() if value != self.written[key]}
         if changes:
-            self.db.execute(
-                update(WcSession)
-                .where(WcSession.id == self.wc.id)
-                .values(changes)
-                .execution_options(synchronize_session=False)
-            )
+            # A Core UPDATE built once: its SET clause is the keys given (compiled once per set of columns).
+            self.db.connection().execute(_UPDATE_ROW, {**changes, "row_id": self.wc.id})
             self.written.update(changes)
 
     @contextmanager

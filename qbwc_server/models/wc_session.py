@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
@@ -25,6 +25,8 @@ class WcSession(Base):
     """One ticket: who holds it, what QuickBooks reported, and what it did."""
 
     __tablename__ = "wc_sessions"
+    # A check-in asks whether its company has an open session: found by the index, not among every session it had.
+    __table_args__ = (Index("ix_wc_sessions_company_state", "company_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(String(64), unique=True)

@@ -58,13 +58,20 @@ class SyncEngine:
 
     # --- questions: they read and change nothing ------------------------------------------------------------
 
-    def has_work(self, db: Session, company: Company) -> bool:
-        """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise)."""
+    def has_work(self, db: Session, company: Company, *, plan: bool = False) -> bool:
+        """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise).
+
+        With `plan` (at check-in, the one moment planning writes) the ready items are planned first: missing
+        prerequisites queued, the reason each waiting record waits noted. A queue with no ready item has nothing
+        to plan, so a check-in with nothing to do costs the one statement below and no planning.
+        """
         if company.paused:
             return False
         # One indexed statement answers most check-ins: an item in flight means work, no ready item means no record
         # work; only ready items need the planner's question (are their prerequisites in QuickBooks?).
         in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
+        if ready and plan and planner.plan(db, company):
+            return True  # planning found a batch that can go now: no need to ask again
         if in_flight:
             return True
         return bool(ready and planner.has_sendable(db, company)) or any(h.due(db, company) for h in self.hooks)

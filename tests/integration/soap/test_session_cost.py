@@ -28,8 +28,9 @@ from tests.live import LiveServer
 # What a session may cost at most, per SOAP call (statements, BEGIN left out). Before they were cut: a no-work
 # check-in took 17 (authenticate 15, closeConnection 2), a one-customer session 59 (authenticate 16,
 # sendRequestXML 16, receiveResponseXML 17, closeConnection 10).
-NO_WORK = {"authenticate": 8, "closeConnection": 1}
-ONE_CUSTOMER = {"authenticate": 8, "sendRequestXML": 12, "receiveResponseXML": 12, "closeConnection": 6}
+# PostgreSQL's authenticate has one more: it reads the company's open sessions after the company row's lock.
+NO_WORK = {"authenticate": 5, "closeConnection": 1}
+ONE_CUSTOMER = {"authenticate": 7, "sendRequestXML": 11, "receiveResponseXML": 12, "closeConnection": 6}
 
 
 class CountingApp:
@@ -70,6 +71,9 @@ class CountingApp:
 
 
 def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_statements(runtime):
+    extra = 0 if runtime.engine.dialect.name == "sqlite" else 1
+    no_work = {**NO_WORK, "authenticate": NO_WORK["authenticate"] + extra}
+    one_customer = {**ONE_CUSTOMER, "authenticate": ONE_CUSTOMER["authenticate"] + extra}
     password = passwords.generate_password()  # the default of `company add`: checked as a digest
     with runtime.transaction() as db:
         company = create_company(db, "acme", "Acme", "acme-qbwc", password, generated=True)
@@ -89,7 +93,7 @@ def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_state
         with app.counting() as counts:
             assert session() == "no_work"
         assert set(counts) <= {"serverVersion", "clientVersion", "authenticate", "closeConnection"}
-        assert all(counts[action] <= most for action, most in NO_WORK.items()), app.explain(NO_WORK, counts)
+        assert all(counts[action] <= most for action, most in no_work.items()), app.explain(no_work, counts)
 
         request = urllib.request.Request(
             server.url + "/api/v1/customers/c-1", data=json.dumps({"name": "Ada Lovelace"}).encode(), method="PUT"
@@ -100,7 +104,7 @@ def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_state
             assert answer.status in (200, 201)
         with app.counting() as counts:
             assert session() == "completed"
-        assert all(counts[action] <= most for action, most in ONE_CUSTOMER.items()), app.explain(ONE_CUSTOMER, counts)
+        assert all(counts[action] <= most for action, most in one_customer.items()), app.explain(one_customer, counts)
         assert [c["FullName"] for c in qb.state.lists["Customer"].values()].count("Ada Lovelace") == 1
 
         # What the page shows of the two sessions is what it showed before the statements were cut.
