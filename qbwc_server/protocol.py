@@ -5,6 +5,7 @@ session's own state (last seen, error text) is still saved and the Web Connector
 
 `authenticate` answers `none` with a real ticket: the session row is created already closed, so the Web Connector's
 closeConnection shows why nothing happened ("Nothing to sync", "Sync is paused"). `nvu` and `busy` carry no ticket.
+The login itself (the user name, its password, the failed-login throttle) is `wc_login`'s.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import logging
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from qbwc_server import __version__, clock, hcp, passwords, status, throttle, wc_sessions
+from qbwc_server import __version__, clock, hcp, passwords, status, wc_login, wc_sessions
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
@@ -27,7 +27,6 @@ from qbwc_server.sync.engine import SyncEngine
 log = logging.getLogger(__name__)
 
 NONE = "none"
-NVU = "nvu"
 BUSY = "busy"
 DONE = "done"
 
@@ -73,7 +72,7 @@ class Conversation:
         """
         with log_call("authenticate") as call:
             try:
-                return self._authenticate(username or "", password or "", address, call)
+                return wc_login.sign_in(self.runtime, username or "", password or "", address, call, self._check_in)
             except Exception:
                 log.exception("authenticate failed")
                 call.outcome = "error"
@@ -268,49 +267,12 @@ class Conversation:
 
     # --- internals -------------------------------------------------------------------------------------------
 
-    def _authenticate(self, username: str, password: str, address: str, call: CallRecord) -> list[str]:
-        # A generated password is a digest, checked in microseconds: the whole check-in is one transaction. A
-        # person's password has a slow hash (scrypt) that must not hold locks: it is verified between two.
-        values = {"username": username, **throttle.params("wc", username, address)}
-        with self.runtime.transaction() as db:
-            found = db.execute(_LOGIN, values).first()
-            if found is None:  # no such user: its counters are still read, a locked name answers at once
-                if throttle.check(db, "wc", username, address).locked_seconds:
-                    call.outcome = "locked"
-                    return ["", NVU]
-                passwords.verify_web_connector(None, password)
-                return self._refuse(db, username, address, call)
-            company, locked_until, has_failures, any_open = found
-            if throttle.checked(locked_until, has_failures).locked_seconds:
-                call.outcome = "locked"
-                return ["", NVU]
-            stored = company.password_hash
-            if stored is None or passwords.is_generated(stored):
-                if not passwords.verify_web_connector(stored, password):
-                    return self._refuse(db, username, address, call)
-                return self._check_in(db, company, has_failures, any_open, address, call)
-        valid = passwords.verify_web_connector(stored, password)
-        with self.runtime.transaction() as db:
-            if not valid:
-                return self._refuse(db, username, address, call)
-            found = db.execute(_LOGIN, values).first()
-            if found is None:
-                call.outcome = NVU
-                return ["", NVU]
-            company, _locked_until, has_failures, any_open = found
-            return self._check_in(db, company, has_failures, any_open, address, call)
-
-    def _refuse(self, db: Session, username: str, address: str, call: CallRecord) -> list[str]:
-        throttle.note_failure(db, "wc", username, address, self.runtime.settings.auth_failure_delay_seconds)
-        call.outcome = NVU
-        return ["", NVU]
-
     def _check_in(
         self, db: Session, company: Company, has_failures: bool, any_open: bool, address: str, call: CallRecord
     ) -> list[str]:
         """Open a session for a signed-in company (or answer none / busy), in the login's transaction."""
         if has_failures:
-            throttle.clear(db, "wc", company.qbwc_username, address)
+            wc_login.forget_failures(db, company, address)
         call.company = company.slug
         company.last_checkin_at = clock.now()
         # The login's statement said whether the company has an open session (most check-ins find none). SQLite
@@ -472,14 +434,3 @@ class Conversation:
         company = company if company is not None else db.get(Company, wc.company_id)
         if company is not None:
             status.announce(db, company)
-
-
-# Built once, like the session row's statements (`wc_sessions`). A login reads its company (with the password's
-# hash), the login-throttle counters and whether the company has an open session in one statement. The company row
-# is locked so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are already
-# serialised).
-_LOGIN = (
-    select(Company, throttle.LOCKED_UNTIL, throttle.HAS_FAILURES, wc_sessions.ANY_OPEN)
-    .where(Company.qbwc_username == bindparam("username"))
-    .with_for_update(of=Company)
-)
