@@ -61,13 +61,15 @@ def application() -> Any:
     from qbwc_server.logging_setup import configure
     from qbwc_server.runtime import Runtime
     from qbwc_server.webhooks.delivery import Deliverer
-    from qbwc_server.wsgi import make_wsgi_app
+    from qbwc_server.wsgi import make_wsgi_app, settle_before_serving
 
     runtime = Runtime.from_env()
     configure(runtime.settings.log_level)
     # Each worker delivers webhooks from a thread of its own; claims (SKIP LOCKED) keep them from sending one twice.
     Deliverer(runtime).start()
-    return make_wsgi_app(runtime)
+    app = make_wsgi_app(runtime)
+    settle_before_serving()
+    return app
 
 
 def child_exit(_server: Any, worker: Any) -> None:

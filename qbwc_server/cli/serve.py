@@ -72,12 +72,13 @@ def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve with waitress until SIGTERM or Ctrl-C, delivering webhooks in the background; let requests finish."""
     from qbwc_server.serving import make_server
     from qbwc_server.webhooks.delivery import Deliverer
-    from qbwc_server.wsgi import make_wsgi_app
+    from qbwc_server.wsgi import make_wsgi_app, settle_before_serving
 
     # Waitress refuses a body over QBWC_MAX_BODY_BYTES from its Content-Length, and cuts a chunked one off there.
     server = make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings)
     # Webhooks go out from a thread of their own, never from a request: a dead endpoint cannot slow a session.
     deliverer = Deliverer(runtime).start()
+    settle_before_serving()
     try:
         serve_until_stopped(server, GRACE_SECONDS)
     finally:
