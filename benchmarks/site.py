@@ -21,7 +21,7 @@ from qbwc_server.records.batch import MAX_BATCH
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector, SessionReport
 from qbwc_server.simulator.loopback import LoopbackServer
-from qbwc_server.wsgi import make_wsgi_app
+from qbwc_server.wsgi import make_wsgi_app, settle_before_serving
 
 # A generated password, as `company add` makes by default (so the benchmarks measure its fast check).
 PASSWORD = "bench-generated-6Jq1R7bT0xQpVm3sWc9YhK2e"
@@ -185,6 +185,7 @@ class Site:
         self.company = add_company(self.runtime, slug, **company_settings)
         self.api = ApiClient(self.server.url, self.company["token"])
         self.qb = counting_company()
+        settle_before_serving()  # as `serve` does once the app is built
 
     def connector(self) -> FakeWebConnector:
         """Return a Web Connector for the company, with this site's QuickBooks behind it."""
