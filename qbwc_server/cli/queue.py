@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qbwc_server.cli.token import find_company
-from qbwc_server.models import OPEN_STATUSES, Company, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.models import Company, QueueItem, Record, RecordKind, SyncState, is_open
 from qbwc_server.records import store
 from qbwc_server.sync import queue
 
@@ -63,9 +63,7 @@ def list_(obj, slug: str, state: str | None, kind_name: str | None, limit: int, 
 
 
 def _rows(db: Session, company: Company, state: str | None, kind: RecordKind | None, limit: int) -> list[dict]:
-    query = select(Record, QueueItem).outerjoin(
-        QueueItem, (QueueItem.record_id == Record.id) & QueueItem.status.in_(OPEN_STATUSES)
-    )
+    query = select(Record, QueueItem).outerjoin(QueueItem, (QueueItem.record_id == Record.id) & is_open())
     query = query.where(Record.company_id == company.id)
     if state != "all":
         states = NOT_SYNCED if state is None else [SyncState(state)]

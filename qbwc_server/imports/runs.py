@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
 from qbwc_server.models import (
-    OPEN_STATUSES,
     Company,
     ImportCursor,
     ImportRun,
@@ -31,6 +30,7 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
+    is_open,
 )
 from qbwc_server.sync import lifecycle
 from qbwc_server.sync.lifecycle import ItemEvent
@@ -140,7 +140,7 @@ def cancel(db: Session, company: Company, kinds: Iterable[str] | None = None) ->
 
 def page_item(db: Session, run: ImportRun) -> QueueItem | None:
     """Return the run's open queue item (ready for its next page, or sent), if any."""
-    return db.scalar(select(QueueItem).where(QueueItem.import_id == run.id, QueueItem.status.in_(OPEN_STATUSES)))
+    return db.scalar(select(QueueItem).where(QueueItem.import_id == run.id, is_open()))
 
 
 def _queue_pages(db: Session, run: ImportRun) -> None:

@@ -13,6 +13,7 @@ from qbwc_server.models.queue import (
     QueueItem,
     QueueStatus,
     SentInfo,
+    is_open,
 )
 from qbwc_server.models.record import Origin, Record, RecordKind, SyncState
 from qbwc_server.models.reference import QbListEntry
@@ -57,5 +58,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "is_open",
     "user_companies",
 ]

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, bindparam, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
@@ -121,3 +121,14 @@ class QueueItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+def is_open() -> ColumnElement[bool]:
+    """The condition "the item is open" (ready or sent), with the statuses written into the statement, not bound.
+
+    SQLite uses the partial index of open items (`uq_queue_items_open_record`) only when the statement's own text
+    says the status is open, and PostgreSQL's generic plan of a prepared statement cannot tell that a bound list
+    holds the rare statuses: either would read every queue item the company ever had.
+    """
+    statuses = bindparam(None, list(OPEN_STATUSES), type_=QueueItem.status.type, expanding=True, literal_execute=True)
+    return QueueItem.status.in_(statuses)

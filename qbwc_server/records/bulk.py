@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.models import (
-    OPEN_STATUSES,
     CompanyRef,
     LogEvent,
     Note,
@@ -33,6 +32,7 @@ from qbwc_server.models import (
     Record,
     RecordKind,
     SyncState,
+    is_open,
 )
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.dependencies import PRIORITY, Ref, prerequisites
@@ -259,11 +259,7 @@ def _queue_prerequisites(db: Session, company: CompanyRef, referenced: list[Any]
     if not waiting:
         return
     queued = set(
-        db.scalars(
-            select(QueueItem.record_id).where(
-                QueueItem.record_id.in_({row.id for row in waiting}), QueueItem.status.in_(OPEN_STATUSES)
-            )
-        )
+        db.scalars(select(QueueItem.record_id).where(QueueItem.record_id.in_({row.id for row in waiting}), is_open()))
     )
     seen: set[int] = set()
     for row in waiting:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 from qbwc_server import clock, synclog
 from qbwc_server.errors import InvalidInput, NotFound
 from qbwc_server.models import (
-    OPEN_STATUSES,
     CompanyRef,
     LogEvent,
     QueueItem,
@@ -23,6 +22,7 @@ from qbwc_server.models import (
     RecordKind,
     SyncLogEntry,
     SyncState,
+    is_open,
 )
 from qbwc_server.records import bulk
 from qbwc_server.records.bulk import NewRecord
@@ -209,7 +209,7 @@ def _find_with_item(
 # edit knows whether it is queued without a query of its own.
 _FIND_WITH_ITEM = (
     select(Record, QueueItem)
-    .outerjoin(QueueItem, and_(QueueItem.record_id == Record.id, QueueItem.status.in_(OPEN_STATUSES)))
+    .outerjoin(QueueItem, and_(QueueItem.record_id == Record.id, is_open()))
     .where(
         Record.company_id == bindparam("company_id"),
         Record.kind == bindparam("kind"),

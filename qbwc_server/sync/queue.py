@@ -15,7 +15,6 @@ from qbwc_server import clock, synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
-    OPEN_STATUSES,
     REMOVALS,
     Company,
     CompanyRef,
@@ -28,6 +27,7 @@ from qbwc_server.models import (
     Record,
     RecordKind,
     SyncState,
+    is_open,
 )
 from qbwc_server.sync import lifecycle, references
 from qbwc_server.sync.dependencies import PRIORITY, Ref
@@ -53,14 +53,14 @@ def open_item(db: Session, record: Record) -> QueueItem | None:
 
 
 # Built once: building the select (and its cache key) at each call cost more than running it.
-_OPEN_ITEM = select(QueueItem).where(QueueItem.record_id == bindparam("record_id"), QueueItem.status.in_(OPEN_STATUSES))
+_OPEN_ITEM = select(QueueItem).where(QueueItem.record_id == bindparam("record_id"), is_open())
 
 
 def open_items(db: Session, records: Iterable[Record]) -> dict[int, QueueItem | None]:
     """Return each record's open queue item (None when it has none), read in one query."""
     found: dict[int, QueueItem | None] = {record.id: None for record in records}
     if found:
-        query = select(QueueItem).where(QueueItem.record_id.in_(list(found)), QueueItem.status.in_(OPEN_STATUSES))
+        query = select(QueueItem).where(QueueItem.record_id.in_(list(found)), is_open())
         for item in db.scalars(query):
             found[item.record_id] = item  # type: ignore[index]
     return found
