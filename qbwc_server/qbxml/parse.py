@@ -1,8 +1,8 @@
 """Read qbXML from QuickBooks with a hardened parser: no DTDs, no entities, no network.
 
 ``parse_response`` reads a whole response; ``iter_response`` streams a large one element by element so memory
-stays flat during multi-megabyte imports; ``Answers`` hands each request its answer, streaming a large response
-unless someone asks for its objects as a list; ``parse_hcp`` reads the host/company/preferences answer the Web
+stays flat during multi-megabyte imports (``answers.Answers`` hands each request of a message set its answer);
+``parse_hcp`` reads the host/company/preferences answer the Web
 Connector sends with the first ``sendRequestXML`` of a session.
 """
 
@@ -102,7 +102,7 @@ class HostInfo:
     file_ids: list[tuple[str, str]]
 
 
-def _as_bytes(xml: str | bytes) -> bytes:
+def as_bytes(xml: str | bytes) -> bytes:
     """Return the document as bytes libxml2 can read, whatever encoding a str's declaration claims."""
     if isinstance(xml, str):
         # A str is already decoded, so its declaration's encoding no longer applies.
@@ -116,7 +116,8 @@ def _as_bytes(xml: str | bytes) -> bytes:
     return data
 
 
-def _refuse_dtd(data: bytes) -> None:
+def check_structure(data: bytes) -> None:
+    """Raise XmlError if the document has a DTD, breaks `QBXML_LIMITS` or is not well-formed XML."""
     # One linear pass over the whole document before any tree is built: a DTD anywhere, in any encoding (a comment
     # holding "<QBXML" no longer hides one), or structure no QuickBooks answer has, is refused.
     try:
@@ -134,8 +135,8 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:
 
 def parse_document(xml: str | bytes) -> etree._ElementTree:
     """Parse a qbXML document with the hardened parser; raise XmlError when it is not acceptable."""
-    data = _as_bytes(xml)
-    _refuse_dtd(data)
+    data = as_bytes(xml)
+    check_structure(data)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser)
@@ -214,7 +215,7 @@ def iter_response(source: bytes | str, *, checked: bool = False) -> Iterator[tup
     handed out: whoever files them does so in a transaction it rolls back. `checked`: the caller already passed
     these very bytes through the structure check.
     """
-    data = _as_bytes(source)
+    data = as_bytes(source)
     limits = None if checked else QBXML_LIMITS
     if limits is not None:
         try:
@@ -332,120 +333,3 @@ def parse_hcp(xml: str | bytes) -> HostInfo:
         company_name=text_of(company, "CompanyName"),
         file_ids=file_ids,
     )
-
-
-# Responses up to this size are read into a tree at once (a batch of records); larger ones (import pages) are
-# streamed, and read into a tree only when a step asks for its objects as a list.
-STREAM_ABOVE = 64 * 1024
-
-
-class Answers:
-    """The answers to one message set, found by requestID; a large response is never read into a tree unasked.
-
-    A large response is checked (no DTD, limits, well-formed) as a whole before any status of it is read, unless
-    its reader streams its objects first: then the check is made in that same pass (an import page, read once).
-    """
-
-    def __init__(self, response: str | bytes) -> None:
-        self._data = _as_bytes(response)
-        self._items: dict[str, RsItem] | None = None
-        self._headers: dict[str, RsHeader] = {}
-        self._scan: Iterator[tuple[RsHeader, etree._Element | None]] | None = None
-        self._checked = False  # the whole document passed the structure check
-        self._streaming = False  # a reader streams it, checking in the same pass
-        if len(self._data) <= STREAM_ABOVE:
-            self._read_tree()
-
-    def get(self, request_id: str) -> Answer | None:
-        """Return the answer to a request, or None when the response has none."""
-        if self._items is not None:
-            return self._items.get(request_id)
-        header = self._find_header(request_id)
-        return _Streamed(self, header) if header is not None else None
-
-    def stream(self, request_id: str) -> Iterator[etree._Element]:
-        """Yield the objects answering one request, reading the response as a stream (and checking it on the way)."""
-        self._streaming = True
-        for header, ret in iter_response(self._data, checked=self._checked):
-            if header.request_id == request_id and ret is not None:
-                yield ret
-        self._checked = True
-
-    def listed(self, request_id: str) -> list[etree._Element]:
-        """Return the objects answering one request as a list (reads the whole response into a tree)."""
-        found = self._read_tree().get(request_id)
-        return found.rets if found is not None else []
-
-    def check(self) -> None:
-        """Check the whole response's structure once, unless a reader streams it (and so checks it) already."""
-        if not self._checked and not self._streaming:
-            _refuse_dtd(self._data)
-            self._checked = True
-
-    def _read_tree(self) -> dict[str, RsItem]:
-        if self._items is None:
-            self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
-            self._checked = True
-        return self._items
-
-    def _find_header(self, request_id: str) -> RsHeader | None:
-        """Read the stream only as far as the request's answer (an import page's is the first and only one)."""
-        if request_id in self._headers:
-            return self._headers[request_id]
-        if self._scan is None:
-            # What this reads it checks as it goes; the rest is checked when a status is read (`check`) or streamed.
-            self._scan = iter_response(self._data)
-        # Go on from where the last search stopped: the whole response is read at most once.
-        for header, _ in self._scan:
-            self._headers.setdefault(str(header.request_id), header)
-            if header.request_id == request_id:
-                return header
-        return None
-
-
-class _Streamed:
-    """The answer to one request of a large response: its status and objects when asked for.
-
-    Its status is read only after the whole response passed the structure check, as if it had been read at once,
-    unless its objects are streamed first (`stream`), which checks the response in the same pass.
-    """
-
-    def __init__(self, answers: Answers, header: RsHeader) -> None:
-        self._answers = answers
-        self._header = header
-        self.request_id = header.request_id
-        self.rs_type = header.rs_type
-
-    @property
-    def status_code(self) -> int:
-        self._answers.check()
-        return self._header.status_code
-
-    @property
-    def severity(self) -> str:
-        self._answers.check()
-        return self._header.severity
-
-    @property
-    def message(self) -> str:
-        self._answers.check()
-        return self._header.message
-
-    @property
-    def iterator_id(self) -> str | None:
-        self._answers.check()
-        return self._header.iterator_id
-
-    @property
-    def iterator_remaining(self) -> int | None:
-        self._answers.check()
-        return self._header.iterator_remaining
-
-    @property
-    def rets(self) -> list[etree._Element]:
-        return self._answers.listed(str(self.request_id))
-
-    def stream(self) -> Iterator[etree._Element]:
-        """Return the objects as a stream; the response's structure is checked in the same pass."""
-        self._answers._streaming = True  # before the generator starts: a status read next must not check it again
-        return self._answers.stream(str(self.request_id))

@@ -30,6 +30,7 @@ from qbwc_server.models import (
     WcSession,
 )
 from qbwc_server.qbxml import parse, render, schema
+from qbwc_server.qbxml.answers import Answers
 from qbwc_server.sync import builders, lifecycle, planner, policy, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.hooks import SessionHook
@@ -199,7 +200,7 @@ class SyncEngine:
             self._whole_set_refused(db, company, wc_session.ticket, items, hresult, message, outcome)
         else:
             started = time.perf_counter()
-            answers = parse.Answers(response)  # a large answer (an import page) is streamed by its step
+            answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             records = queue.records_of(db, items)
             references.find_references(db, company.id, records.values())

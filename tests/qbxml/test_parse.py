@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qbwc_server.qbxml import parse
+from qbwc_server.qbxml.answers import Answers
 from qbwc_server.qbxml.errors import XmlError
 from qbwc_server.qbxml.parse import iter_response, parse_hcp, parse_response, text_of
 
@@ -119,7 +120,7 @@ def _customers_answer(request_id: str, count: int) -> str:
 
 
 def test_answers_to_a_large_response_are_found_by_request_id_and_streamed():
-    answers = parse.Answers(_customers_answer("imp-1-1", 2000))  # well over the size read into a tree at once
+    answers = Answers(_customers_answer("imp-1-1", 2000))  # well over the size read into a tree at once
     page = answers.get("imp-1-1")
     assert page is not None and (page.status_code, page.iterator_remaining, page.iterator_id) == (0, 7, "{it}")
     assert sum(1 for _ in page.stream()) == 2000
@@ -128,7 +129,7 @@ def test_answers_to_a_large_response_are_found_by_request_id_and_streamed():
 
 
 def test_answers_to_a_small_response_come_from_one_tree():
-    answers = parse.Answers(_customers_answer("imp-1-1", 3))
+    answers = Answers(_customers_answer("imp-1-1", 3))
     page = answers.get("imp-1-1")
     assert page is not None and [parse.text_of(ret, "ListID") for ret in page.stream()] == ["0", "1", "2"]
     assert answers.get("nope") is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from qbwc_server.imports import ImportPageStep, runs
 from qbwc_server.imports.step import MAX_FAILURES
 from qbwc_server.models import ImportStatus, ImportWatermark, QueueAction, QueueStatus, Record, RecordKind
-from qbwc_server.qbxml.parse import Answers
+from qbwc_server.qbxml.answers import Answers
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Result
 from tests.factories import make_company
