@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -46,23 +47,26 @@ def postgres() -> Iterator[str]:
         cluster.stop()
 
 
-def postgres_version(url: str) -> str:
-    """Return `SELECT version()` of the server at `url`, shortened to its first words."""
+def _scalar(url: str, query: str) -> Any:
+    """Return the one value `query` reads from the database at `url`, on a connection opened for it alone."""
     engine = database.make_engine(url)
     try:
         with engine.connect() as connection:
-            return " ".join(str(connection.scalar(text("SELECT version()"))).split()[:2])
+            return connection.scalar(text(query))
     finally:
         engine.dispose()
+
+
+def postgres_version(url: str) -> str:
+    """Return `SELECT version()` of the server at `url`, shortened to its first words."""
+    return " ".join(str(_scalar(url, "SELECT version()")).split()[:2])
 
 
 def postgres_cpu_seconds(url: str) -> float | None:
     """Return the CPU seconds (user + system) the PostgreSQL server at `url` has used so far, its finished backends
     included; None when its process cannot be read from here (another host, or no right to read its settings)."""
-    engine = database.make_engine(url)
     try:
-        with engine.connect() as connection:
-            folder = connection.scalar(text("SELECT setting FROM pg_settings WHERE name = 'data_directory'"))
+        folder = _scalar(url, "SELECT setting FROM pg_settings WHERE name = 'data_directory'")
         pid = int((Path(str(folder)) / "postmaster.pid").read_text().split()[0])
         ticks = os.sysconf("SC_CLK_TCK")
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -78,16 +82,9 @@ def postgres_cpu_seconds(url: str) -> float | None:
         return total / ticks
     except (OSError, ValueError, TypeError):
         return None
-    finally:
-        engine.dispose()
 
 
 def postgres_sessions(url: str) -> int:
     """Return how many connections the database at `url` has accepted since its statistics began."""
-    engine = database.make_engine(url)
-    try:
-        with engine.connect() as connection:
-            query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-            return int(connection.scalar(text(query)) or 0)
-    finally:
-        engine.dispose()
+    query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    return int(_scalar(url, query) or 0)
