@@ -49,6 +49,12 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def serialised(session: Session) -> bool:
+    """Tell whether the session's transaction holds the database's write lock from its start (SQLite's BEGIN
+    IMMEDIATE, above): nothing another process does can come between two of its statements."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def create_private_file(url: str) -> None:
     """Create a SQLite database file readable by its owner only (SQLite gives its -wal and -shm files the same)."""
     if not url.startswith("sqlite:///"):

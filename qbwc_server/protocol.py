@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords, status, wc_login, wc_sessions
+from qbwc_server import db as database
 from qbwc_server.config import parse_version
 from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
@@ -278,8 +279,7 @@ class Conversation:
         # The login's statement said whether the company has an open session (most check-ins find none). SQLite
         # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
         # waited for (a simultaneous login opening a session), so there the sessions are read after it.
-        serialised = db.get_bind().dialect.name == "sqlite"
-        open_sessions = self._expire_idle(db, company) if any_open or not serialised else []
+        open_sessions = self._expire_idle(db, company) if any_open or not database.serialised(db) else []
         if company.paused:
             call.outcome = "paused"
             return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]

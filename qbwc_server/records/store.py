@@ -7,12 +7,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
+from qbwc_server import db as database
 from qbwc_server.errors import InvalidInput, NotFound
 from qbwc_server.models import (
     CompanyRef,
@@ -104,7 +105,7 @@ def put_shown(
     if isinstance(stored, Stored):
         db.flush()  # the log is read through the connection, which does not flush the session
         return serialize(stored.record, record_log(db, stored.record.id)), stored.outcome
-    return serialize(cast(Record, stored), stored.log_lines()), Outcome.CREATED
+    return serialize(stored, stored.log_lines()), Outcome.CREATED
 
 
 def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any) -> Stored | NewRecord:
@@ -123,8 +124,7 @@ def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str,
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
     # A SQLite transaction holds the write lock from its first statement (BEGIN IMMEDIATE): no other session can
     # queue the record between our look and our insert, so its queue item needs no savepoint of its own.
-    serialised = db.get_bind().dialect.name == "sqlite"
-    outcome = update(db, company, record, data, item=item, unguarded=serialised)
+    outcome = update(db, company, record, data, item=item, unguarded=database.serialised(db))
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
@@ -308,7 +308,7 @@ def log_entries(db: Session, records: list[Record], per_record: int = LOG_IN_ONE
     return dict(by_record)
 
 
-def serialize(record: Record, entries: Sequence[Any]) -> dict[str, Any]:
+def serialize(record: Record | NewRecord, entries: Sequence[Any]) -> dict[str, Any]:
     """Show a record as the API does: its fields, its QuickBooks identity and its sync state with the log.
 
     `entries`: its log entries, oldest first, each with `at`, `event`, `message` and `status_code`.
@@ -344,7 +344,7 @@ def serialize(record: Record, entries: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def quickbooks_figures(record: Record) -> dict[str, Any]:
+def quickbooks_figures(record: Record | NewRecord) -> dict[str, Any]:
     """Return QuickBooks' totals and paid status of a transaction as the API shows them (nothing for list records)."""
     if not record.kind.is_transaction:
         return {}
