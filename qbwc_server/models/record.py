@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,16 +9,12 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, JsonOf, JsonType, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, HashedByIdentity, JsonOf, JsonType, UtcDateTime, enum_column
 from qbwc_server.models.notes import Note
 
 
-class RecordKind(enum.Enum):
+class RecordKind(HashedByIdentity):
     """The kinds of record; the value is the REST resource's singular."""
-
-    # Members are singletons, equal only to themselves: hash them by identity (in C) rather than by name in
-    # Python. They key an import's lookups and every row's enum columns, tens of times per imported record.
-    __hash__ = object.__hash__
 
     CUSTOMER = "customer"
     JOB = "job"
@@ -62,12 +57,8 @@ _TRANSACTION_KINDS = frozenset(
 )
 
 
-class SyncState(enum.Enum):
+class SyncState(HashedByIdentity):
     """A record's sync state as the API and the page show it."""
-
-    # Members are singletons, equal only to themselves: hash them by identity (in C) rather than by name in
-    # Python. They key an import's lookups and every row's enum columns, tens of times per imported record.
-    __hash__ = object.__hash__
 
     PENDING = "pending"  # stored, not queued (manual sync, paused kind, or before the sync start date)
     QUEUED = "queued"  # waiting in the queue (perhaps for a prerequisite)
@@ -82,12 +73,8 @@ class SyncState(enum.Enum):
     INACTIVE = "inactive"  # removed from sync and made inactive in QuickBooks (list records are never deleted)
 
 
-class Origin(enum.Enum):
+class Origin(HashedByIdentity):
     """Where a record came from."""
-
-    # Members are singletons, equal only to themselves: hash them by identity (in C) rather than by name in
-    # Python. They key an import's lookups and every row's enum columns, tens of times per imported record.
-    __hash__ = object.__hash__
 
     APP = "app"
     QUICKBOOKS = "quickbooks"

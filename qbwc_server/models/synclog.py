@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, HashedByIdentity, UtcDateTime, enum_column
 
 
-class LogEvent(enum.Enum):
+class LogEvent(HashedByIdentity):
     """What happened to a record."""
-
-    # Members are singletons, equal only to themselves: hash them by identity (in C) rather than by name in
-    # Python. They key an import's lookups and every row's enum columns, tens of times per imported record.
-    __hash__ = object.__hash__
 
     STORED = "stored"
     QUEUED = "queued"
