@@ -14,9 +14,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from qbwc_server import clock
+from qbwc_server.imports import frontier
 from qbwc_server.imports.kinds import KINDS, ImportKind, parse_kinds
 from qbwc_server.models import (
     Company,
@@ -216,6 +217,9 @@ def finish(run: ImportRun, status: ImportStatus, *, error: str | None = None) ->
     run.finished_at = clock.now()
     if status is ImportStatus.DONE:
         run.remaining = 0
+    db = object_session(run)
+    if db is not None:
+        frontier.forget(db, run.id)  # where its data stopped matters no more
     outbox.import_finished(run, describe(run).as_dict())
 
 

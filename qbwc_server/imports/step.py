@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective
 from qbwc_server.imports import deletions, runs
+from qbwc_server.imports.frontier import Tracker, as_datetime, parse_offset, restart_point
 from qbwc_server.imports.kinds import KINDS, ImportKind
 from qbwc_server.imports.mapping import Entry, deleted, map_ret
 from qbwc_server.imports.reference_lists import parse_time
@@ -88,7 +89,7 @@ class ImportPageStep:
                 cursor = _cursor(run)
         continuing = kind.pages and run.iterator_id and run.iterator_ticket == ctx.ticket
         if not continuing:
-            _restart_point(run, cursor)
+            restart_point(ctx.db, run, cursor)
         number = cursor.n + 1
         request_id = f"imp-{run.id}-{number}"
         max_returned = int(effective(ctx.company.settings)["import_max_returned"])
@@ -97,7 +98,7 @@ class ImportPageStep:
                 request_id,
                 kind.deleted_types,
                 transactions=kind.is_transaction,
-                from_deleted=_in_quickbooks_zone(_as_datetime(cursor.deleted_since), cursor),
+                from_deleted=_in_quickbooks_zone(as_datetime(cursor.deleted_since), cursor),
             )
         else:
             built = build_list_query(
@@ -106,7 +107,7 @@ class ImportPageStep:
                 iterator=("Continue" if continuing else "Start") if kind.pages else None,
                 iterator_id=run.iterator_id if continuing else None,
                 max_returned=max_returned if kind.pages else None,
-                from_modified=_as_datetime(cursor.iter_from),
+                from_modified=as_datetime(cursor.iter_from),
                 active_status="All",
                 include_line_items=kind.include_line_items,
             )
@@ -166,15 +167,14 @@ class ImportPageStep:
     def _file(self, ctx: Answering, run: ImportRun, rs: Answer, cursor: ImportCursor) -> None:
         """Stream the answer: map and store its objects a chunk at a time, then move the run along.
 
-        The run's cursor (`cursor`, its answer no longer pending) is written back once the page is filed, not also
-        before: it holds the ids filed at the newest TimeModified, which can be every id of a big import.
+        The run's cursor (`cursor`, its answer no longer pending) is written back once the page is filed.
         """
         kind = KINDS[run.kind]
         if cursor.deletions:
             run.cursor = cursor
             self._file_deletions(ctx, run, rs)
             return
-        tracker = _Tracker(cursor)
+        tracker = Tracker(ctx.db, run.id, cursor)
         store = Store(ctx.db, ctx.company, RECORD_KINDS.get(kind.name, ()), ticket=ctx.ticket)
         chunk: list[Entry] = []
         rets = rs.stream()  # taken before the status is read: the page is checked in the pass that reads it
@@ -187,13 +187,11 @@ class ImportPageStep:
             except ValueError as exc:
                 log.warning("import %s: skipped an object QuickBooks returned: %s", run.id, exc)
                 continue
-            if tracker.take(entry):
-                chunk.append(entry)
+            chunk.append(entry)
             if len(chunk) >= self.chunk_size:
-                _store(run, store, chunk)
+                _store(run, store, tracker.take_all(chunk))
                 chunk = []
-        if chunk:
-            _store(run, store, chunk)
+        _store(run, store, tracker.take_all(chunk))
         tracker.save(cursor)
         run.cursor = cursor
         if rs.status_code in NO_MATCH and cursor.continuing and (run.remaining or 0) > 0:
@@ -251,7 +249,7 @@ def _in_quickbooks_zone(when: datetime | None, cursor: ImportCursor) -> datetime
     """Return a time in QuickBooks' own UTC offset (as its last answers wrote times), for its filters."""
     if when is None:
         return None
-    offset = _parse_offset(cursor.tz)
+    offset = parse_offset(cursor.tz)
     return when.astimezone(timezone(offset)) if offset is not None else when
 
 
@@ -279,6 +277,8 @@ def _after(run: ImportRun, *, imported: int) -> Transition:
 
 
 def _store(run: ImportRun, store: Store, chunk: list[Entry]) -> None:
+    if not chunk:
+        return
     counts = store.apply(chunk)
     run.seen += counts.seen
     run.created += counts.created
@@ -319,61 +319,6 @@ def _failed_attempt(run: ImportRun, text: str, *, give_up: bool) -> None:
         runs.finish(run, ImportStatus.FAILED, error=text)
 
 
-class _Tracker:
-    """Follow the TimeModified order of an answer: the newest time seen, the ids at that time, and the skips."""
-
-    def __init__(self, cursor: ImportCursor) -> None:
-        self.skip = set(cursor.skip)
-        self.skip_at = _as_datetime(cursor.iter_from)
-        self.frontier_text: str | None = cursor.frontier
-        self.frontier = _as_datetime(self.frontier_text)
-        self.frontier_ids: list[str] = list(cursor.frontier_ids)
-        self.last = _as_datetime(cursor.last)
-        self.last_text = cursor.last
-        self.ordered = cursor.ordered
-        self.max_text: str | None = cursor.max_seen
-        self.max_seen = _as_datetime(self.max_text)
-
-    def take(self, entry: Entry) -> bool:
-        """Tell whether to store the entry (False for one already stored before a session ended)."""
-        when = parse_time(entry.time_modified)
-        if when is None:
-            self.ordered = False
-            return True
-        if entry.qb_id in self.skip and self.skip_at is not None and when <= self.skip_at:
-            return False
-        if self.last is not None and when < self.last:
-            self.ordered = False
-        self.last, self.last_text = when, entry.time_modified
-        if self.frontier is None or when > self.frontier:
-            self.frontier, self.frontier_text, self.frontier_ids = when, entry.time_modified, [entry.qb_id]
-        elif when == self.frontier:
-            self.frontier_ids.append(entry.qb_id)
-        if self.max_seen is None or when > self.max_seen:
-            self.max_seen, self.max_text = when, entry.time_modified
-        return True
-
-    def save(self, cursor: ImportCursor) -> None:
-        cursor.frontier, cursor.frontier_ids, cursor.last = self.frontier_text, self.frontier_ids, self.last_text
-        cursor.ordered, cursor.max_seen = self.ordered, self.max_text
-
-
-def _restart_point(run: ImportRun, cursor: ImportCursor) -> None:
-    """Choose where a new iterator (or a plain query) starts: where the data stopped, else the run's start."""
-    if cursor.frontier and cursor.ordered:
-        cursor.iter_from = cursor.frontier
-        cursor.skip = list(cursor.frontier_ids)
-        cursor.last = cursor.frontier
-        return
-    start = run.from_modified
-    if start is not None:
-        offset = _parse_offset(cursor.tz)
-        start = start.astimezone(timezone(offset)) if offset is not None else start
-    cursor.iter_from = start.isoformat() if start is not None else None
-    cursor.skip = []
-    cursor.last = None
-
-
 def _cursor(run: ImportRun) -> ImportCursor:
     """Return a copy of the run's cursor to change and assign back."""
     return run.cursor.copy() if run.cursor is not None else ImportCursor()
@@ -381,21 +326,6 @@ def _cursor(run: ImportRun) -> ImportCursor:
 
 def _more(kind: ImportKind, header: Answer) -> bool:
     return kind.pages and bool(header.iterator_id) and (header.iterator_remaining or 0) > 0
-
-
-def _as_datetime(text: str | None) -> datetime | None:
-    return parse_time(text) if text else None
-
-
-def _parse_offset(text: str | None) -> timedelta | None:
-    if not text:
-        return None
-    sign = -1 if text.startswith("-") else 1
-    hours, _, minutes = text.lstrip("+-").partition(":")
-    try:
-        return sign * timedelta(hours=int(hours), minutes=int(minutes or 0))
-    except ValueError:
-        return None
 
 
 def _offset_text(offset: timedelta) -> str:

@@ -3,7 +3,7 @@
 from qbwc_server.models.auth import ApiToken, LoginThrottle, Role, ThrottleScope, User, user_companies
 from qbwc_server.models.base import Base
 from qbwc_server.models.company import Company, CompanyRef
-from qbwc_server.models.imports import ImportCursor, ImportRun, ImportStatus, ImportWatermark
+from qbwc_server.models.imports import ImportCursor, ImportFrontierId, ImportRun, ImportStatus, ImportWatermark
 from qbwc_server.models.notes import Actor, Fix, Note, NoteKind
 from qbwc_server.models.queue import (
     CHECKED_AFTER_LOSS,
@@ -36,6 +36,7 @@ __all__ = [
     "CompanyRef",
     "DeliveryStatus",
     "ImportCursor",
+    "ImportFrontierId",
     "ImportRun",
     "ImportStatus",
     "ImportWatermark",

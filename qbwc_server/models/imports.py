@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,8 @@ class ImportCursor:
     """Where an import stands, so a new iterator can start where the data stopped when a session dies.
 
     QuickBooks answers in TimeModified order: the newest time filed and the ids filed at exactly that time let the
-    next iterator start there without gaps or duplicates.
+    next iterator start there without gaps or duplicates. Those ids are rows of `import_frontier` (ImportFrontierId),
+    not part of the cursor: a bulk change in QuickBooks gives thousands of objects one TimeModified.
     """
 
     tz: str | None = None  # QuickBooks' local UTC offset, seen in its last answer ("-05:00")
@@ -38,10 +39,9 @@ class ImportCursor:
     pending_ticket: str | None = None  # the session that sent it
     continuing: bool = False  # the pending request continues an iterator
     iter_from: str | None = None  # the FromModifiedDate the current iterator started at
-    skip: list[str] = field(default_factory=list)  # ids filed at exactly `iter_from` before
+    skipping: bool = False  # the ids filed at exactly `iter_from` before it started are skipped (import_frontier)
     last: str | None = None  # the TimeModified of the last object filed
-    frontier: str | None = None  # the newest TimeModified filed …
-    frontier_ids: list[str] = field(default_factory=list)  # … and the ids filed at that time
+    frontier: str | None = None  # the newest TimeModified filed (the ids filed at that time: import_frontier)
     ordered: bool = True  # False once QuickBooks answered out of TimeModified order: restart from the run's start
     max_seen: str | None = None  # the newest TimeModified seen (the watermark when the run is done)
     failures: int = 0  # failed attempts in a row
@@ -51,13 +51,11 @@ class ImportCursor:
 
     def copy(self) -> ImportCursor:
         """Return a copy to change and assign back (so the column is seen as changed)."""
-        return replace(self, skip=list(self.skip), frontier_ids=list(self.frontier_ids))
+        return replace(self)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the value as stored (its fields are plain values and lists of text: no deep copy needed)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["skip"], values["frontier_ids"] = list(self.skip), list(self.frontier_ids)
-        return values
+        """Return the value as stored (its fields are plain values: no deep copy needed)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImportCursor:
@@ -91,6 +89,18 @@ class ImportRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=clock.now)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ImportFrontierId(Base):
+    """An id a run filed at one TimeModified: the run's newest (`cursor.frontier`), or the one its iterator started
+    at (`cursor.iter_from`, whose ids it skips). A page adds its ids in one statement; rows of a time the run has
+    moved past are deleted. Kept apart from the cursor, which is written back at every page."""
+
+    __tablename__ = "import_frontier"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[str] = mapped_column(String(40), primary_key=True)  # the TimeModified as QuickBooks wrote it
+    qb_id: Mapped[str] = mapped_column(String(50), primary_key=True)
 
 
 class ImportWatermark(Base):

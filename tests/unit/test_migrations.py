@@ -17,7 +17,7 @@ def test_migrated_database_matches_the_models(runtime):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     # Then a newcomer's `db upgrade` gives exactly the tables the code uses
     assert diff == []
-    assert database.current_revision(runtime.engine) == "0011_speed_sessions"
+    assert database.current_revision(runtime.engine) == "0012_import_frontier"
 
 
 def test_an_import_queued_before_import_pages_were_queue_items_gets_its_item(tmp_path):
