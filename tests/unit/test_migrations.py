@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
 from qbwc_server import db as database
-from qbwc_server.models import Base
+from qbwc_server.imports.entry import Entry
+from qbwc_server.imports.frontier import Tracker, restart_point
+from qbwc_server.models import Base, ImportFrontierId, ImportRun
+
+AT = "2026-03-02T04:00:00-05:00"
 
 
 def test_migrated_database_matches_the_models(runtime):
@@ -26,13 +33,7 @@ def test_an_import_queued_before_import_pages_were_queue_items_gets_its_item(tmp
     database.upgrade(url, "0004_harden")
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO companies (id, slug, name, qbwc_username, password_hash, owner_id, file_id, company_file, "
-                "run_every_minutes, qbxml_version_cap, paused, settings, created_at, updated_at) VALUES (1, 'acme', "
-                "'Acme', 'acme', 'x', '{o}', '{f}', '', 5, '13.0', false, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        _add_company(connection)
         for run_id, status in ((1, "queued"), (2, "done")):
             connection.execute(
                 text(
@@ -48,3 +49,57 @@ def test_an_import_queued_before_import_pages_were_queue_items_gets_its_item(tmp
         rows = connection.execute(text("SELECT import_id, action, status, priority FROM queue_items")).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [(1, "import", "ready", -70)]
+
+
+def _add_company(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.execute(
+        text(
+            "INSERT INTO companies (id, slug, name, qbwc_username, password_hash, owner_id, file_id, company_file, "
+            "run_every_minutes, qbxml_version_cap, paused, settings, created_at, updated_at) VALUES (1, 'acme', "
+            "'Acme', 'acme', 'x', '{o}', '{f}', '', 5, '13.0', false, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+
+
+def _entry(qb_id: str) -> Entry:
+    return Entry("CustomerRet", qb_id, "1", AT, qb_id, qb_id)
+
+
+def test_an_import_in_progress_keeps_where_its_data_stopped_across_the_migration(tmp_path):
+    # Given a database at the revision before, with an import whose iterator restarted at a time it had filed 3 ids
+    # of (2 of them before the restart), and a finished import
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    database.upgrade(url, "0011_speed_sessions")
+    engine = create_engine(url)
+    running = {"n": 7, "iter_from": AT, "skip": ["A", "B"], "last": AT, "frontier": AT, "frontier_ids": ["A", "B", "C"]}
+    finished = {"n": 3, "frontier": AT, "frontier_ids": ["X"], "skip": []}
+    with engine.begin() as connection:
+        _add_company(connection)
+        for run_id, status, cursor in ((1, "running", running), (2, "done", finished)):
+            connection.execute(
+                text(
+                    "INSERT INTO import_runs (id, company_id, kind, status, cursor, seen, created, updated, deleted, "
+                    "scheduled, created_at) VALUES (:id, 1, 'customers', :status, :cursor, 3, 3, 0, 0, false, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"id": run_id, "status": status, "cursor": json.dumps(cursor)},
+            )
+
+    # When it is upgraded
+    database.upgrade(url)
+
+    # Then the running import's ids are rows of its frontier, and its iterator still skips the two filed before it
+    with Session(engine) as db:
+        rows = db.execute(select(ImportFrontierId.run_id, ImportFrontierId.at, ImportFrontierId.qb_id)).all()
+        assert sorted(tuple(row) for row in rows) == [(1, AT, "A"), (1, AT, "B"), (1, AT, "C")]
+        run = db.get(ImportRun, 1)
+        assert run.cursor.skipping and run.cursor.iter_from == AT and run.cursor.frontier == AT
+        taken = Tracker(db, 1, run.cursor).take_all([_entry("A"), _entry("C"), _entry("D")])
+        assert [entry.qb_id for entry in taken] == ["D"]  # C was filed since the restart: not filed twice either
+        # … and a new iterator skips all three
+        cursor = run.cursor.copy()
+        restart_point(db, run, cursor)
+        assert [entry.qb_id for entry in Tracker(db, 1, cursor).take_all([_entry("B"), _entry("C"), _entry("E")])] == [
+            "E"
+        ]
+    engine.dispose()

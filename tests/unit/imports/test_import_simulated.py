@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from qbwc_server.imports import runs
 from qbwc_server.models import (
+    Company,
+    ImportFrontierId,
     ImportRun,
     ImportStatus,
     QbListEntry,
@@ -17,6 +19,7 @@ from qbwc_server.models import (
     Record,
     RecordKind,
     SyncLogEntry,
+    WcSession,
 )
 from qbwc_server.simulator import FakeCompany, set_clock
 from qbwc_server.simulator.samples import add
@@ -26,6 +29,7 @@ from tests.factories import make_company
 from tests.unit.imports.driving import Driver, Ticker, qbxml
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+AT = "2026-03-02T04:00:00-05:00"  # one TimeModified for a whole company (a bulk change in QuickBooks)
 
 
 @pytest.fixture
@@ -218,3 +222,48 @@ def test_a_second_import_brings_only_what_changed_in_quickbooks(runtime, ticker,
         # Taken over from QuickBooks, so not queued back to it.
         assert garcia.synced_version == garcia.version == 2
         assert db.scalar(select(func.count()).select_from(QueueItem).where(QueueItem.record_id.is_not(None))) == 0
+
+
+def _frontier_rows(db, run_id):  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(ImportFrontierId).where(ImportFrontierId.run_id == run_id))
+
+
+def test_two_thousand_customers_of_one_time_resume_after_a_lost_answer_and_an_abandoned_session(
+    runtime, ticker, schema_path
+):
+    # Given a QuickBooks company whose 2,000 customers were all changed at once (one TimeModified)
+    fake = FakeCompany.generate(2000, jobs_per=0, inactive_share=0.0, items=0, vendors=0, seed=11)
+    fake.schema_dir = schema_path
+    for customer in fake.state.lists["Customer"].values():
+        customer["TimeModified"] = AT
+    with runtime.transaction() as db:
+        company = make_company(db, import_max_returned=300)
+        run_id = runs.start(db, company, ["customers"])[0].id
+    driver = Driver(runtime, company.id, fake.process)
+
+    # When a session files three pages and QuickBooks' answer to the fourth is lost
+    fake.begin_session()
+    first = driver.session(max_trips=3)
+    with runtime.transaction() as db:
+        wc = db.scalar(select(WcSession).where(WcSession.ticket == first.ticket))
+        lost = driver.ext.next_requests(db, db.get(Company, company.id), wc)
+        assert _frontier_rows(db, run_id) == db.get(ImportRun, run_id).seen == 900
+    fake.process(qbxml(lost[0]))
+    # … and the next session is abandoned after two more pages
+    fake.begin_session()
+    second = driver.session(max_trips=2)
+    fake.begin_session()
+    third = driver.session()
+
+    # Then each new iterator starts at that one time, and every customer is filed exactly once
+    for session in (second, third):
+        assert 'iterator="Start"' in session.trips[0].request
+        assert "<FromModifiedDate>2026-03-02T04:00:00-05:00</FromModifiedDate>" in session.trips[0].request
+    assert third.trips[-1].progress == 100
+    with runtime.transaction() as db:
+        run = db.get(ImportRun, run_id)
+        assert run.status is ImportStatus.DONE
+        assert run.seen == run.created == 2000
+        qb_ids = db.scalars(select(Record.qb_id).where(Record.company_id == company.id)).all()
+        assert sorted(qb_ids) == sorted(fake.state.lists["Customer"])
+        assert _frontier_rows(db, run_id) == 0  # a finished run keeps no frontier
