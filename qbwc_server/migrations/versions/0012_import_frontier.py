@@ -30,6 +30,14 @@ runs = sa.table(
 frontier = sa.table("import_frontier", sa.column("run_id"), sa.column("at"), sa.column("qb_id"))
 
 
+def _in_progress(connection: sa.Connection) -> list[tuple[int, dict[str, Any]]]:
+    """Return the cursor of each import queued or running."""
+    active = sa.select(runs.c.id, runs.c.cursor).where(
+        runs.c.status.in_(["queued", "running"]), runs.c.cursor.is_not(None)
+    )
+    return [(run_id, dict(cursor)) for run_id, cursor in connection.execute(active)]
+
+
 def upgrade() -> None:
     op.create_table(
         "import_frontier",
@@ -40,11 +48,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "at", "qb_id"),
     )
     connection = op.get_bind()
-    active = connection.execute(
-        sa.select(runs.c.id, runs.c.cursor).where(runs.c.status.in_(["queued", "running"]), runs.c.cursor.is_not(None))
-    ).all()
-    for run_id, cursor in active:
-        values: dict[str, Any] = dict(cursor)
+    for run_id, values in _in_progress(connection):
         # The ids at the newest time filed, and those the current iterator skips (filed at its start, before it).
         rows = {(values.get("frontier"), qb_id) for qb_id in values.pop("frontier_ids", None) or []}
         skip = values.pop("skip", None) or []
@@ -58,11 +62,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     connection = op.get_bind()
-    active = connection.execute(
-        sa.select(runs.c.id, runs.c.cursor).where(runs.c.status.in_(["queued", "running"]), runs.c.cursor.is_not(None))
-    ).all()
-    for run_id, cursor in active:
-        values: dict[str, Any] = dict(cursor)
+    for run_id, values in _in_progress(connection):
         rows = connection.execute(sa.select(frontier.c.at, frontier.c.qb_id).where(frontier.c.run_id == run_id)).all()
         values["frontier_ids"] = [qb_id for at, qb_id in rows if at == values.get("frontier")]
         skipping = values.pop("skipping", False)
