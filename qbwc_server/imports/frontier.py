@@ -6,7 +6,9 @@ at the frontier and skips the ids filed there before (`cursor.skipping`, the row
 
 The ids are rows rather than a list in the cursor because a bulk change in QuickBooks gives thousands of objects one
 TimeModified: the cursor is written back at every page, and a list of every id would be written (and read) whole
-each time. A page adds its ids in one statement; the rows of a time the run has moved past are deleted.
+each time. A page adds its ids in one statement; the rows of a time the run has moved past are deleted. They are
+written on the session's connection, not through the ORM session: nothing the ORM holds must be flushed first (the
+run's counts go out with its cursor, in one UPDATE a page).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class Tracker:
         if not candidates:
             return set()
         return set(
-            self.db.scalars(
+            self.db.connection().scalars(
                 select(FRONTIER.c.qb_id).where(
                     FRONTIER.c.run_id == self.run_id, FRONTIER.c.at == self.skip_text, FRONTIER.c.qb_id.in_(candidates)
                 )
@@ -94,10 +96,13 @@ class Tracker:
         cursor.ordered, cursor.max_seen = self.ordered, self.max_text
         if self.moved:
             kept = [text for text in (self.frontier_text, self.skip_text) if text is not None]
-            self.db.execute(delete(FRONTIER).where(FRONTIER.c.run_id == self.run_id, FRONTIER.c.at.not_in(kept)))
+            self.db.connection().execute(
+                delete(FRONTIER).where(FRONTIER.c.run_id == self.run_id, FRONTIER.c.at.not_in(kept))
+            )
         if self.new_ids and self.ordered:  # out of order, a run starts again from its start: no frontier needed
             rows = [{"run_id": self.run_id, "at": self.frontier_text, "qb_id": qb_id} for qb_id in self.new_ids]
-            self.db.execute(_ADD[self.db.get_bind().dialect.name], rows)
+            connection = self.db.connection()
+            connection.execute(_ADD[connection.dialect.name], rows)
 
 
 def restart_point(db: Session, run: ImportRun, cursor: ImportCursor) -> None:
@@ -106,7 +111,7 @@ def restart_point(db: Session, run: ImportRun, cursor: ImportCursor) -> None:
         cursor.iter_from = cursor.frontier
         cursor.skipping = True  # the ids filed at the frontier, which now the new iterator starts at
         cursor.last = cursor.frontier
-        db.execute(delete(FRONTIER).where(FRONTIER.c.run_id == run.id, FRONTIER.c.at != cursor.frontier))
+        db.connection().execute(delete(FRONTIER).where(FRONTIER.c.run_id == run.id, FRONTIER.c.at != cursor.frontier))
         return
     start = run.from_modified
     if start is not None:
@@ -122,7 +127,7 @@ def restart_point(db: Session, run: ImportRun, cursor: ImportCursor) -> None:
 def forget(db: Session, run_id: int | None) -> None:
     """Delete a run's frontier ids (it ended, or starts again from its start)."""
     if run_id is not None:
-        db.execute(delete(FRONTIER).where(FRONTIER.c.run_id == run_id))
+        db.connection().execute(delete(FRONTIER).where(FRONTIER.c.run_id == run_id))
 
 
 def as_datetime(text: str | None) -> datetime | None:
