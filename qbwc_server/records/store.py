@@ -124,7 +124,9 @@ def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str,
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
     # A SQLite transaction holds the write lock from its first statement (BEGIN IMMEDIATE): no other session can
     # queue the record between our look and our insert, so its queue item needs no savepoint of its own.
-    outcome = update(db, company, record, data, item=item, unguarded=database.serialised(db))
+    # The edit's log lines (stored, and queued when it sends a Mod) go in as one multi-row INSERT after the flush.
+    with synclog.gathered(db):
+        outcome = update(db, company, record, data, item=item, unguarded=database.serialised(db))
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
