@@ -68,3 +68,25 @@ def test_an_edit_clashing_with_another_request_that_queued_the_record_is_stored_
     # Their QUEUED line, then this edit's STORED once: nothing of the undone attempt is left.
     assert log_of(runtime, "c1")[-2:] == [LogEvent.QUEUED, LogEvent.STORED]
     assert log_of(runtime, "c1").count(LogEvent.STORED) == 2
+
+
+def test_a_new_record_goes_in_with_its_queue_item_and_log_in_few_statements(runtime, make_company):
+    company_id = make_company()
+    payload = {key: value for key, value in customer(1).items() if key != "external_id"}
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        with Statements(runtime.engine) as statements:
+            body, outcome = store.put_shown(db, company, RecordKind.CUSTOMER, "c1", payload)
+    assert outcome is store.Outcome.CREATED
+    assert body["sync"]["state"] == "queued"
+    assert [line["message"] for line in body["sync"]["log"]] == ["Received from the app.", "Queued for QuickBooks."]
+    assert log_of(runtime, "c1") == [LogEvent.STORED, LogEvent.QUEUED]
+    with runtime.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(QueueItem)) == 1
+    # The lookup, the record, then its queue item and log lines: on PostgreSQL one statement does both (a WITH).
+    writes = [word for word in statements.seen if word in ("SELECT", "INSERT", "WITH", "UPDATE")]
+    assert writes == (
+        ["SELECT", "INSERT", "INSERT", "INSERT"]
+        if runtime.engine.dialect.name == "sqlite"
+        else ["SELECT", "INSERT", "WITH"]
+    )
