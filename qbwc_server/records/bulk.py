@@ -31,7 +31,6 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
-    SyncLogEntry,
     SyncState,
     is_open,
 )
@@ -42,7 +41,6 @@ from qbwc_server.sync.lifecycle import Event
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
 QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
-SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
 
 
 # Built once per database: records inserted unless their (company, kind, external_id) exists, ids returned.
@@ -52,7 +50,6 @@ _INSERT_NEW = {
 }
 
 _INSERT_ITEMS = QUEUE_ITEMS.insert()
-_INSERT_LOG = SYNC_LOG.insert()
 
 
 @dataclass
@@ -213,14 +210,9 @@ def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings
             )
             record.log.append(_entry(record, LogEvent.QUEUED, "Queued for QuickBooks."))
         log.extend(record.log)
-    # No other session can see these records yet, so none can have queued them: no look, no savepoint.
-    connection = db.connection()
-    if len(inserted) == 1 and items and connection.dialect.name == "postgresql":
-        # One PUT's queue item rides in a WITH of its log lines' INSERT: one round trip for both.
-        connection.execute(_INSERT_LOG.values(log).add_cte(_INSERT_ITEMS.values(items).cte("queued")))
-        return
     if items:
-        connection.execute(_INSERT_ITEMS, items)
+        # No other session can see these records yet, so none can have queued them: no look, no savepoint.
+        db.connection().execute(_INSERT_ITEMS, items)
     synclog.write_rows(db, log)
 
 
