@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
 
 from qbwc_server import clock, synclog
@@ -122,11 +123,32 @@ def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str,
         record, item = _find_with_item(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
-    # A SQLite transaction holds the write lock from its first statement (BEGIN IMMEDIATE): no other session can
-    # queue the record between our look and our insert, so its queue item needs no savepoint of its own.
-    outcome = update(db, company, record, data, item=item, unguarded=database.serialised(db))
+    outcome = _edit(db, company, record, data, item)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
+
+
+def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
+    """Store one PUT's data on a stored record whose open queue item (or None) was read with it.
+
+    Its log lines (stored, and queued when it sends a Mod) go in as one multi-row INSERT after the flush.
+    """
+    # Nothing can be queued anew when the record has an open item or its data did not change; and a SQLite
+    # transaction holds the write lock from its first statement (BEGIN IMMEDIATE), so no other session can queue
+    # the record between our look and our insert. Then its queue item needs no savepoint of its own.
+    if item is not None or record.data == data or database.serialised(db):
+        with synclog.gathered(db):
+            return update(db, company, record, data, item=item, unguarded=True)
+    try:
+        # Another process may queue it meanwhile: the record's UPDATE and its new queue item go in with one flush
+        # in one savepoint (not an UPDATE, a savepoint of the queue's own and a second UPDATE for its state).
+        with db.begin_nested(), synclog.gathered(db):
+            return update(db, company, record, data, item=None, unguarded=True)
+    except IntegrityError:
+        # Theirs is the record's one open item: the edit, undone with the savepoint, is done again joining it.
+        log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
+        with synclog.gathered(db):
+            return update(db, company, record, data)
 
 
 def save(db: Session, company: CompanyRef, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import NullSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -16,8 +17,10 @@ from qbwc_server.runtime import Runtime
 # A browser that once reached the page over HTTPS keeps to HTTPS for a year.
 HSTS = "max-age=31536000"
 
+# The REST API's paths: a bearer token is the only way in, so their requests have no cookie session at all.
+API_PREFIX = "/api/v1"
 # Paths whose callers prove who they are with a bearer token or a SOAP ticket, never with a page session.
-CSRF_EXEMPT_PREFIXES = ("/api/v1", "/qbwc")
+CSRF_EXEMPT_PREFIXES = (API_PREFIX, "/qbwc")
 
 
 def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | None = None) -> Flask:
@@ -71,10 +74,30 @@ def _readable(value: Any) -> Any:
 
 
 class _SessionCookies(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over HTTPS (directly or through a trusted proxy)."""
+    """Page sessions in a signed cookie, Secure whenever the request came over HTTPS (directly or through a trusted
+    proxy); none for the REST API.
+
+    An API request proves who it is with its bearer token alone: its session cookie, if it sends one, is not even
+    read (a page login cannot ride along on an API call), and nothing about it is written back (no `Set-Cookie`,
+    no `Vary: Cookie`).
+    """
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if request.path.startswith(API_PREFIX):
+            return _NoApiSession()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+class _NoApiSession(NullSession):
+    """The session of an API request: empty, and an attempt to store something in it is a bug, said plainly."""
+
+    def _no_session(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("an API request has no session: it is authenticated by its bearer token alone")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _no_session
 
 
 def _protect_forms(app: Flask) -> None:

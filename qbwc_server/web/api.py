@@ -21,11 +21,11 @@ from qbwc_server.records import batch, characters, store
 from qbwc_server.records.characters import MAX_DEPTH, readable_value
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue, removal
-from qbwc_server.web import db_session, runtime_of
+from qbwc_server.web import API_PREFIX, db_session, runtime_of
 
 log = logging.getLogger(__name__)
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 RESOURCES = ", ".join(kind.resource for kind in RecordKind)
 
@@ -84,7 +84,7 @@ def _error(status: int, message: str) -> Response:
 @api.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Any:
     # Only the API's own URLs answer in JSON; the page keeps Flask's usual error pages.
-    if not request.path.startswith(api.url_prefix or "/api/v1"):
+    if not request.path.startswith(API_PREFIX):
         return exc
     return _error(exc.code or 500, exc.description or exc.name)
 

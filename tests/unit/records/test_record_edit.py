@@ -1,0 +1,89 @@
+"""One PUT's edit of a stored record: its writes go in together, and a clash with another request queueing the same
+record is handled (PostgreSQL, where two processes' transactions can interleave)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from qbwc_server.models import OPEN_STATUSES, Company, LogEvent, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.records import store
+from qbwc_server.sync import queue
+from tests import factories
+from tests.unit.records.test_record_bulk import Statements, customer, log_of, save_many, synced
+
+
+def put(runtime, company_id, external_id, payload):
+    with runtime.transaction() as db:
+        body, outcome = store.put_shown(db, db.get(Company, company_id), RecordKind.CUSTOMER, external_id, payload)
+        return body, outcome
+
+
+def test_an_edit_of_a_synced_record_queues_it_in_one_update_and_one_log_insert(runtime, make_company):
+    company_id = make_company()
+    save_many(runtime, company_id, [customer(1)])
+    synced(runtime, ["c1"])
+    edited = {**customer(1), "first_name": "Bea"}
+    del edited["external_id"]
+    with Statements(runtime.engine) as statements:
+        body, outcome = put(runtime, company_id, "c1", edited)
+    assert outcome is store.Outcome.UPDATED
+    assert body["first_name"] == "Bea"
+    assert body["sync"]["state"] == "queued"
+    assert [line["event"] for line in body["sync"]["log"][-2:]] == ["stored", "queued"]
+    assert body["sync"]["log"][-2]["message"] == "Updated by the app (version 2): first_name."
+    # The record's data and its state in one UPDATE; its two log lines in one INSERT.
+    assert statements.seen.count("UPDATE") == 1
+    assert statements.seen.count("INSERT") == 2  # the queue item and the log lines
+    # A savepoint only where another process could queue the record meanwhile.
+    assert statements.seen.count("SAVEPOINT") == (0 if runtime.engine.dialect.name == "sqlite" else 1)
+
+
+@pytest.mark.postgres
+def test_an_edit_clashing_with_another_request_that_queued_the_record_is_stored_again(pg_runtime, monkeypatch, caplog):
+    # PostgreSQL only: a SQLite transaction holds the write lock from its start, so no request comes between.
+    runtime = pg_runtime
+    with runtime.transaction() as db:
+        company_id = factories.make_company(db, "acme", qbwc_username="acme-qbwc").id
+    save_many(runtime, company_id, [customer(1)])
+    synced(runtime, ["c1"])
+    with runtime.transaction() as db:
+        record = db.scalar(select(Record).where(Record.external_id == "c1"))
+        queue.enqueue(db, db.get(Company, company_id), record)  # another request queued it
+    # This PUT read the record before that request committed: it believes the record has no open item.
+    found = store._find_with_item
+    monkeypatch.setattr(store, "_find_with_item", lambda *args: (found(*args)[0], None))
+    edited = {**customer(1), "first_name": "Bea"}
+    del edited["external_id"]
+    with caplog.at_level("INFO", logger="qbwc_server.records.store"):
+        body, outcome = put(runtime, company_id, "c1", edited)
+    assert "was queued by another request meanwhile" in caplog.text
+    assert outcome is store.Outcome.UPDATED
+    assert (body["first_name"], body["sync"]["state"]) == ("Bea", "queued")
+    with runtime.transaction() as db:
+        record = db.scalar(select(Record).where(Record.external_id == "c1"))
+        items = db.scalar(
+            select(func.count()).where(QueueItem.record_id == record.id, QueueItem.status.in_(OPEN_STATUSES))
+        )
+        assert (record.version, record.sync_state, record.data["first_name"], items) == (2, SyncState.QUEUED, "Bea", 1)
+    # Their QUEUED line, then this edit's STORED once: nothing of the undone attempt is left.
+    assert log_of(runtime, "c1")[-2:] == [LogEvent.QUEUED, LogEvent.STORED]
+    assert log_of(runtime, "c1").count(LogEvent.STORED) == 2
+
+
+def test_a_new_record_goes_in_with_its_queue_item_and_log_in_few_statements(runtime, make_company):
+    company_id = make_company()
+    payload = {key: value for key, value in customer(1).items() if key != "external_id"}
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        with Statements(runtime.engine) as statements:
+            body, outcome = store.put_shown(db, company, RecordKind.CUSTOMER, "c1", payload)
+    assert outcome is store.Outcome.CREATED
+    assert body["sync"]["state"] == "queued"
+    assert [line["message"] for line in body["sync"]["log"]] == ["Received from the app.", "Queued for QuickBooks."]
+    assert log_of(runtime, "c1") == [LogEvent.STORED, LogEvent.QUEUED]
+    with runtime.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(QueueItem)) == 1
+    # The lookup, then one INSERT each for the record, its queue item and its log lines: nothing read back.
+    writes = [word for word in statements.seen if word in ("SELECT", "INSERT", "WITH", "UPDATE")]
+    assert writes == ["SELECT", "INSERT", "INSERT", "INSERT"]
