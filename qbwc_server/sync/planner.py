@@ -207,8 +207,8 @@ def _plan_batch(
                     continue
             if item.record_id not in loaded:
                 # Load the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first).
-                ahead = max(limit - counted, 1) + FIRST_LOOKAHEAD
+                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's).
+                ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
                 ahead_records = queue.records_of(db, chunk[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)
