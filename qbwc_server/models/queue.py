@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -65,8 +65,8 @@ class SentInfo:
     refused_with: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Return the value as stored."""
-        return asdict(self)
+        """Return the value as stored (every field is a plain value: no deep copy as `asdict` makes is needed)."""
+        return {name: getattr(self, name) for name in _SENT_INFO_FIELDS}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SentInfo:
@@ -83,6 +83,9 @@ class SentInfo:
             mod_edit_sequence=data.get("mod_edit_sequence"),
             refused_with=data.get("refused_with"),
         )
+
+
+_SENT_INFO_FIELDS = tuple(field.name for field in fields(SentInfo))
 
 
 class QueueItem(Base):

@@ -10,13 +10,15 @@ from pathlib import Path
 from lxml import etree
 
 from qbwc_server.qbxml.errors import SchemaUnavailable, XmlError
-from qbwc_server.qbxml.parse import parse_document
+from qbwc_server.qbxml.parse import as_bytes
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "QBWC_QBXML_SCHEMA_DIR"
 # Version folder -> entry file; the entry file includes the types, the aggregates and the message sets.
 _ENTRY = {"v13": "qbxmlops130.xsd", "v16": "qbxmlops160.xsd"}
+
+_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 
 _cache: dict[Path, etree.XMLSchema] = {}
 _lock = threading.Lock()
@@ -59,12 +61,20 @@ def load_schema(version: str, directory: Path | None = None) -> etree.XMLSchema:
 
 
 def validate(xml: str | bytes, version: str, directory: Path | None = None) -> list[str]:
-    """Return the schema violations of a qbXML document (empty when valid) for ``version``."""
+    """Return the schema violations of a qbXML request (empty when valid) for ``version``.
+
+    The requests checked are the server's own, rendered from its templates with every value escaped: parsed with
+    the hardened parser, without the counting pass that guards against hostile answers (no limit QuickBooks'
+    answers may reach applies to a message set of at most a few hundred requests).
+    """
     schema = load_schema(version, directory)
     try:
-        document = parse_document(xml)
+        document = etree.fromstring(as_bytes(xml), etree.XMLParser(**_PARSER_OPTIONS))
     except XmlError as exc:
         return [str(exc)]
+    except etree.XMLSyntaxError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
+        return [f"The qbXML document is not well-formed XML: {reason}"]
     # A compiled schema keeps its error log on itself, so validations must not overlap.
     with _lock:
         if schema.validate(document):

@@ -14,18 +14,24 @@ _MAX_PRICE = Decimal("1e10")
 
 def to_decimal(value: object) -> Decimal:
     """Return ``value`` (a decimal string, int or Decimal) as a Decimal; raise ValueError if it is not a number."""
+    # A Decimal is taken as it is: Decimal(str(d)) has the same digits, exponent and sign (amounts pass here a
+    # few times each, from the record's fields to the template's text).
+    number = value if type(value) is Decimal else _parse(value)
+    if not number.is_finite():
+        raise ValueError(f"'{value}' is not a number")
+    return number
+
+
+def _parse(value: object) -> Decimal:
     if isinstance(value, bool):
         raise ValueError("a yes/no value is not an amount")
     if isinstance(value, float):
         # Go through the shortest repr so 0.1 stays 0.1 rather than 0.1000000000000000055...
         value = repr(value)
     try:
-        number = Decimal(str(value).strip())
+        return Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValueError(f"'{value}' is not a number") from None
-    if not number.is_finite():
-        raise ValueError(f"'{value}' is not a number")
-    return number
 
 
 def money(value: object) -> str:

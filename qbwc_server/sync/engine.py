@@ -253,7 +253,7 @@ class SyncEngine:
         for item, record in planner.plan_batch(db, company, limit):
             if item.action not in self.steps:
                 continue  # an action this engine was built without (one with the sync core's STEPS leaves imports be)
-            if record is not None and failed.intersection(prerequisites(record.kind, record.data or {})):
+            if failed and record is not None and failed.intersection(prerequisites(record.kind, record.data or {})):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
                 out = self._render(ctx, item, record)

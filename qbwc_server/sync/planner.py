@@ -18,8 +18,8 @@ from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
 
 CHUNK = 200
-FIRST_CHUNK = 25  # has_sendable usually finds an item among the first few
-FIRST_LOOKAHEAD = 4  # records has_sendable loads beyond the one it looks at
+FIRST_CHUNK = 25  # items read at once when the first ones wait
+FIRST_LOOKAHEAD = 4  # items (and records) read beyond those the batch needs: most of them usually can go
 MAX_SCAN = 5000
 
 
@@ -169,8 +169,11 @@ def _plan_batch(
             chunk = queue.candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
             offset += window
         else:
-            # Enough items to fill the batch and see a few waiting ones; a question locks nothing.
-            size = FIRST_CHUNK if first else min(CHUNK, limit + FIRST_CHUNK)
+            # Enough items to fill the batch and see a few waiting ones; a question locks nothing. The first read
+            # takes only a few more than the batch needs (each item read is an entity loaded, and on PostgreSQL a
+            # row locked); when items wait, the next reads take more at once.
+            need = 1 if first else limit
+            size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
             chunk = queue.candidates(db, company, size, lock=write, offset=offset)
             if not chunk:
                 break
@@ -204,8 +207,8 @@ def _plan_batch(
                     continue
             if item.record_id not in loaded:
                 # Load the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first).
-                ahead = max(limit - counted, 1) + (FIRST_LOOKAHEAD if first else 25)
+                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's).
+                ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
                 ahead_records = queue.records_of(db, chunk[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -344,29 +344,34 @@ def candidates(
     With `first_lookups`, return only the first-sync lookups among those `limit` items: the only ones that can
     still join a full batch, so the others need not be loaded at all.
     """
-    now = clock.now()
-    ready = (
-        QueueItem.company_id == company.id,
-        QueueItem.status == QueueStatus.READY,
-        (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= now),
-    )
-    order = (QueueItem.priority, QueueItem.id)
-    if first_lookups:
-        window = select(QueueItem.id).where(*ready).order_by(*order).limit(limit).offset(offset).subquery()
-        query = (
-            select(QueueItem)
-            .where(
-                QueueItem.id.in_(select(window.c.id)),
-                QueueItem.action == QueueAction.LOOKUP,
-                QueueItem.unknown_outcome.is_(False),
-            )
-            .order_by(*order)
-        )
-    else:
-        query = select(QueueItem).where(*ready).order_by(*order).limit(limit).offset(offset)
+    query = _FIRST_LOOKUPS if first_lookups else _CANDIDATES
     if lock and db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(db.scalars(query).all())
+        query = _LOCKED[query]
+    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": offset}
+    return list(db.scalars(query, params).all())
+
+
+# Built once (candidates runs at every sendRequestXML and every progress question): building the select and its
+# cache key at each call cost about what running it did.
+_READY = (
+    QueueItem.company_id == bindparam("company_id"),
+    QueueItem.status == QueueStatus.READY,
+    (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= bindparam("now")),
+)
+_ORDER = (QueueItem.priority, QueueItem.id)
+_LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+_CANDIDATES = select(QueueItem).where(*_READY).order_by(*_ORDER).limit(_LIMIT).offset(_OFFSET)
+_WINDOW = select(QueueItem.id).where(*_READY).order_by(*_ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
+_FIRST_LOOKUPS = (
+    select(QueueItem)
+    .where(
+        QueueItem.id.in_(select(_WINDOW.c.id)),
+        QueueItem.action == QueueAction.LOOKUP,
+        QueueItem.unknown_outcome.is_(False),
+    )
+    .order_by(*_ORDER)
+)
+_LOCKED = {query: query.with_for_update(skip_locked=True) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
 
 
 def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server.models import CompanyRef, Record, RecordKind
@@ -37,14 +37,20 @@ def find_records(
     kinds = {kind for kind, _ in refs}
     # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
     # every record of the company (a 200,000-record company paid that for each invoice and payment it synced).
-    query = select(Record).where(Record.company_id == company_id, Record.kind.in_(kinds), Record.external_id.in_(ids))
-    rows = db.scalars(query).all()
+    rows = db.scalars(_FIND, {"company_id": company_id, "kinds": list(kinds), "ids": list(ids)}).all()
     wanted = set(refs)
     found = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
     if known is not None:
         known.update({(company_id, *ref): r for ref, r in found.items()})
     return found
 
+
+# Built once (planning, rendering and filing each ask it per message set): building the select cost a third of it.
+_FIND = select(Record).where(
+    Record.company_id == bindparam("company_id"),
+    Record.kind.in_(bindparam("kinds", expanding=True)),
+    Record.external_id.in_(bindparam("ids", expanding=True)),
+)
 
 _KNOWN = "sync.known_records"  # the Session.info key of the records `remembering` keeps
 
