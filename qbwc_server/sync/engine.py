@@ -205,7 +205,8 @@ class SyncEngine:
             records = queue.records_of(db, items)
             references.find_references(db, company.id, records.values())
             ctx = Answering(db, company, wc_session.ticket)
-            with synclog.gathered(db):  # the answers' log entries go in one INSERT
+            # The answers' log entries go in one INSERT, and the moves and identities they write in a few UPDATEs.
+            with lifecycle.filing(db), synclog.gathered(db):
                 for item in items:
                     record = records.get(item.record_id) if item.record_id else None
                     if item.record_id and record is None:
