@@ -5,8 +5,9 @@ While a `filing` block is open, the lifecycle's writers of states, statuses, ide
 `move_item`, `store_identity`, `store_figures`) hand their values to `stage` instead of setting attributes: the
 values go on the loaded object as its stored ones (`set_committed_value`, so no flush writes them again) and are
 held per row. They are written as one `executemany` per table and set of columns before anything else reaches the
-database: any statement of the session, any flush, any savepoint, and the end of the block. So every query sees
-them, a value set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
+database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending changes), any flush,
+any savepoint, and the end of the block. So every query sees them as it would see the ORM's pending changes, a value
+set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
 """
 
 from __future__ import annotations
@@ -35,17 +36,21 @@ def filing(db: Session) -> Iterator[None]:
     def write(*_: Any) -> None:
         _write(connection, staged)
 
-    listeners: list[tuple[Any, str]] = [(db, "do_orm_execute"), (db, "before_flush"), (connection, "savepoint")]
-    for target, name in listeners:
-        event.listen(target, name, write)
+    def before_query(*_: Any) -> None:
+        if db.autoflush:  # as the ORM's own pending changes: a `no_autoflush` query does not need them
+            _write(connection, staged)
+
+    listeners = [(db, "do_orm_execute", before_query), (db, "before_flush", write), (connection, "savepoint", write)]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
     db.info[_KEY] = staged
     try:
         yield
         write()
     finally:
         del db.info[_KEY]
-        for target, name in listeners:
-            event.remove(target, name, write)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
 
 
 def stage(obj: Any, values: dict[str, Any]) -> bool:
