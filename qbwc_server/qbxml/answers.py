@@ -71,7 +71,8 @@ class Answers:
 
     def _read_tree(self) -> dict[str, RsItem]:
         if self._items is None:
-            self._items = {str(rs.request_id): rs for rs in parse_response(self._data)}
+            # A status read before made the check of the whole response already (a large batch of invoices).
+            self._items = {str(rs.request_id): rs for rs in parse_response(self._data, checked=self._checked)}
             self._checked = True
         return self._items
 

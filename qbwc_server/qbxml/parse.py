@@ -133,10 +133,14 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:
     return XmlError(f"The qbXML document is not well-formed XML: {reason}")
 
 
-def parse_document(xml: str | bytes) -> etree._ElementTree:
-    """Parse a qbXML document with the hardened parser; raise XmlError when it is not acceptable."""
+def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._ElementTree:
+    """Parse a qbXML document with the hardened parser; raise XmlError when it is not acceptable.
+
+    `checked`: the caller already passed these very bytes through the structure check (`check_structure`).
+    """
     data = as_bytes(xml)
-    check_structure(data)
+    if not checked:
+        check_structure(data)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser)
@@ -185,9 +189,12 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
     return [child for child in parent if isinstance(child.tag, str)]
 
 
-def parse_response(xml: str | bytes) -> list[RsItem]:
-    """Return every response element of a qbXML response with its status and returned objects, in order."""
-    msgs = _messages(parse_document(xml).getroot())
+def parse_response(xml: str | bytes, *, checked: bool = False) -> list[RsItem]:
+    """Return every response element of a qbXML response with its status and returned objects, in order.
+
+    `checked`: the caller already passed these very bytes through the structure check.
+    """
+    msgs = _messages(parse_document(xml, checked=checked).getroot())
     items = []
     for rs in _elements(msgs):
         header = _header(rs)

@@ -85,11 +85,7 @@ class SyncEngine:
             share = step.progress(db, company, wc_session)
             if share is not None:
                 return share
-        remaining = db.scalar(
-            select(func.count())
-            .select_from(QueueItem)
-            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.READY)
-        )
+        remaining = db.scalar(_READY_COUNT, {"company_id": company.id})
         done = wc_session.succeeded + wc_session.failed
         total = done + (remaining or 0)
         return max(0, min(99, int(100 * done / total))) if total else 99
@@ -194,18 +190,18 @@ class SyncEngine:
     def _handle_response(
         self, db: Session, company: Company, wc_session: WcSession, response: str, hresult: str, message: str
     ) -> int:
-        items = queue.in_flight(db, company, wc_session.ticket)
+        items, records = queue.answered(db, company, wc_session.ticket)  # one query for the items and records
         outcome = Outcome()
         if hresult or not response.strip():
-            self._whole_set_refused(db, company, wc_session.ticket, items, hresult, message, outcome)
+            self._whole_set_refused(db, company, wc_session.ticket, items, records, hresult, message, outcome)
         else:
             started = time.perf_counter()
             answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
-            records = queue.records_of(db, items)
             references.find_references(db, company.id, records.values())
             ctx = Answering(db, company, wc_session.ticket)
-            with synclog.gathered(db):  # the answers' log entries go in one INSERT
+            # The answers' log entries go in one INSERT, and the moves and identities they write in a few UPDATEs.
+            with lifecycle.filing(db), synclog.gathered(db):
                 for item in items:
                     record = records.get(item.record_id) if item.record_id else None
                     if item.record_id and record is None:
@@ -307,12 +303,12 @@ class SyncEngine:
         company: Company,
         ticket: str,
         items: list[QueueItem],
+        records: dict[int, Record],
         hresult: str,
         message: str,
         outcome: Outcome,
     ) -> None:
         """QuickBooks refused the message set (e.g. 0x80040400): split it until the bad request is alone."""
-        records = queue.records_of(db, items)
         if len(items) == 1:
             item = items[0]
             record = records.get(item.record_id) if item.record_id else None
@@ -343,6 +339,14 @@ def _queued_exists(status: QueueStatus) -> Exists:
 
 # Built once: `has_work` runs at every check-in, sendRequestXML and receiveResponseXML.
 _IN_FLIGHT_OR_READY = select(_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
+
+
+# Built once: the count of ready items that progress asks for at every receiveResponseXML with work left.
+_READY_COUNT = (
+    select(func.count())
+    .select_from(QueueItem)
+    .where(QueueItem.company_id == bindparam("company_id"), QueueItem.status == QueueStatus.READY)
+)
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:

@@ -30,6 +30,7 @@ from qbwc_server.models import (
     SentInfo,
     SyncState,
 )
+from qbwc_server.sync import staging
 from qbwc_server.sync.quickbooks_identity import (
     Identity,
     accept_version,
@@ -46,6 +47,7 @@ from qbwc_server.sync.quickbooks_identity import (
     store_identity,
 )
 from qbwc_server.sync.sent_requests import Request, lost_answer, mark_refused_with, sent_info, split_batch
+from qbwc_server.sync.staging import filing
 from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -149,9 +151,10 @@ def next_state(state: SyncState, event: Event) -> SyncState:
 def move(db: Session, record: Record, event: Event, note: Note | None = None) -> SyncState:
     """Move a record by an event and set its note — the one place a record's sync state changes — and announce it."""
     previous = record.sync_state
-    record.sync_state = next_state(previous or SyncState.PENDING, event)
-    record.last_error = note
-    record.updated_at = clock.now()
+    state, now = next_state(previous or SyncState.PENDING, event), clock.now()
+    # Inside a `filing` block the move is written with the message set's other moves; else the ORM writes it.
+    if not staging.stage(record, {"sync_state": state, "last_error": note, "updated_at": now}):
+        record.sync_state, record.last_error, record.updated_at = state, note, now
     outbox.record_moved(db, record, previous)
     return record.sync_state
 
@@ -225,19 +228,20 @@ def move_item(
     if event is ItemEvent.CLAIM:
         raise IllegalMove("a queue item is claimed with claim(), which compares and sets")
     answered, was_unknown = item.status is QueueStatus.SENT, item.unknown_outcome
-    item.status = next_status(item.status, event)
-    item.last_error = error
     now = clock.now()
-    item.updated_at = now
+    values: dict[str, Any] = {"status": next_status(item.status, event), "last_error": error, "updated_at": now}
     if event is ItemEvent.AGAIN:
-        item.ticket = None
+        values["ticket"] = None
         if action is not None:
-            item.action = action
+            values["action"] = action
         if unknown_outcome is not None:
-            item.unknown_outcome = unknown_outcome
-        item.not_before = now + timedelta(seconds=delay_seconds) if delay_seconds else None
+            values["unknown_outcome"] = unknown_outcome
+        values["not_before"] = now + timedelta(seconds=delay_seconds) if delay_seconds else None
     else:
-        item.finished_at = now
+        values["finished_at"] = now
+    if not staging.stage(item, values):  # inside a `filing` block, written with the set's other moves
+        for key, value in values.items():
+            setattr(item, key, value)
     if answered:
         _announce_outcome(item, event, was_unknown)
 
@@ -358,6 +362,7 @@ __all__ = [
     "count_refusal",
     "describe_moves",
     "Event",
+    "filing",
     "first_state",
     "forget_deleted",
     "forget_identity",

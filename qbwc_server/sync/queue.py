@@ -379,7 +379,10 @@ def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
     ids = {item.record_id for item in items if item.record_id is not None}
     if not ids:
         return {}
-    return {record.id: record for record in db.scalars(select(Record).where(Record.id.in_(ids)))}
+    return {record.id: record for record in db.scalars(_RECORDS_BY_ID, {"ids": list(ids)})}
+
+
+_RECORDS_BY_ID = select(Record).where(Record.id.in_(bindparam("ids", expanding=True)))  # built once
 
 
 def kinds_of(db: Session, items: Iterable[QueueItem]) -> dict[int, RecordKind]:
@@ -392,13 +395,29 @@ def kinds_of(db: Session, items: Iterable[QueueItem]) -> dict[int, RecordKind]:
 
 def in_flight(db: Session, company: Company, ticket: str) -> list[QueueItem]:
     """Return the items a session has sent and not yet heard back about."""
-    return list(
-        db.scalars(
-            select(QueueItem)
-            .where(QueueItem.company_id == company.id, QueueItem.status == QueueStatus.SENT, QueueItem.ticket == ticket)
-            .order_by(QueueItem.id)
-        ).all()
+    return answered(db, company, ticket)[0]
+
+
+def answered(db: Session, company: Company, ticket: str) -> tuple[list[QueueItem], dict[int, Record]]:
+    """Return the items a session has sent and not yet heard back about, and their records, in one query."""
+    items, records = [], {}
+    for item, record in db.execute(_IN_FLIGHT, {"company_id": company.id, "ticket": ticket}):
+        items.append(item)
+        if record is not None:
+            records[record.id] = record
+    return items, records
+
+
+_IN_FLIGHT = (  # built once: a session's items in flight, with their records (an import's item has none)
+    select(QueueItem, Record)
+    .outerjoin(Record, Record.id == QueueItem.record_id)
+    .where(
+        QueueItem.company_id == bindparam("company_id"),
+        QueueItem.status == QueueStatus.SENT,
+        QueueItem.ticket == bindparam("ticket"),
     )
+    .order_by(QueueItem.id)
+)
 
 
 def orphaned(db: Session, company: Company, current_ticket: str) -> list[QueueItem]:

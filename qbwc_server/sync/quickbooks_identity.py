@@ -13,6 +13,7 @@ from typing import Any
 
 from qbwc_server import clock
 from qbwc_server.models import Record
+from qbwc_server.sync import staging
 
 # --- the QuickBooks identity -----------------------------------------------------------------------------------
 
@@ -33,24 +34,24 @@ def store_identity(record: Record, identity: Identity, version: int | None, *, l
     `linked`: the entry was already in QuickBooks; remember the app's data now, so that later Mods can send only
     what the app changes (link policy keep_quickbooks).
     """
+    values: dict[str, Any] = {"qb_id": identity.id, "qb_edit_sequence": identity.edit_sequence}
     if linked:
-        _remember_link(record)
-    record.qb_id = identity.id
-    record.qb_edit_sequence = identity.edit_sequence
+        values.update(_link_values(record))
     if identity.full_name:
-        record.qb_full_name = identity.full_name
+        values["qb_full_name"] = identity.full_name
     if identity.line_ids:
-        record.qb_line_ids = dict(identity.line_ids)
-    record.synced_version = version
-    record.synced_at = clock.now()
+        values["qb_line_ids"] = dict(identity.line_ids)
+    values["synced_version"] = version
+    values["synced_at"] = clock.now()
     if version is not None and version == record.version:
         # What QuickBooks now holds from us: the version both sides agree on, against which a later change in
         # QuickBooks and one in the app are told apart (and a change on both sides is a conflict).
-        record.qb_data = {
+        values["qb_data"] = {
             **(record.qb_data or {}),
             "synced_data": copy.deepcopy(record.data),
             "synced_es": identity.edit_sequence,
         }
+    _write(record, values)
 
 
 def refresh_identity(record: Record, identity: Identity) -> None:
@@ -84,6 +85,17 @@ def forget_synced_version(record: Record) -> None:
 def _remember_link(record: Record) -> None:
     record.linked_data = dict(record.data or {})
     record.linked_version = record.version
+
+
+def _link_values(record: Record) -> dict[str, Any]:
+    return {"linked_data": dict(record.data or {}), "linked_version": record.version}
+
+
+def _write(record: Record, values: dict[str, Any]) -> None:
+    """Write the values on the record: inside a `filing` block with the message set's other writes, else by the ORM."""
+    if not staging.stage(record, values):
+        for key, value in values.items():
+            setattr(record, key, value)
 
 
 def set_name_suffix(record: Record, suffix: str | None) -> None:
@@ -135,10 +147,11 @@ def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[s
     such as an import of a newer QuickBooks copy, changes only the figures).
     """
     kept = {k: v for k, v in (record.qb_totals or {}).items() if k not in figures}
-    record.qb_totals = {**kept, **figures}
+    values: dict[str, Any] = {"qb_totals": {**kept, **figures}}
     if warnings is not None:
-        record.warnings = list(warnings) or None
-        record.warning_count = len(warnings)
+        values["warnings"] = list(warnings) or None
+        values["warning_count"] = len(warnings)
+    _write(record, values)
 
 
 def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:
@@ -149,4 +162,4 @@ def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None,
     elif not paid:
         figures.pop("paid_by", None)
         figures.pop("paid_on", None)
-    record.qb_totals = figures
+    _write(record, {"qb_totals": figures})

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from qbwc_server.qbxml import answers as answers_module
 from qbwc_server.qbxml import parse
 from qbwc_server.qbxml.answers import Answers
 from qbwc_server.qbxml.errors import XmlError
@@ -133,3 +134,16 @@ def test_answers_to_a_small_response_come_from_one_tree():
     page = answers.get("imp-1-1")
     assert page is not None and [parse.text_of(ret, "ListID") for ret in page.stream()] == ["0", "1", "2"]
     assert answers.get("nope") is None
+
+
+def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects_are_read(monkeypatch):
+    checks = []
+    real = parse.check_structure
+    counted = lambda data: checks.append(len(data)) or real(data)  # noqa: E731
+    monkeypatch.setattr(parse, "check_structure", counted)
+    monkeypatch.setattr(answers_module, "check_structure", counted)
+    answers = Answers(_customers_answer("2", 2000))  # a large batch of records: statuses first, then objects
+    first = answers.get("1")
+    assert first is not None and first.status_code == 0
+    assert len(checks) == 1  # the whole response passed the check before any status was read
+    assert len(answers.get("2").rets) == 2000 and len(checks) == 1  # not checked again to read the objects

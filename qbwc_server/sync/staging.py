@@ -1,0 +1,96 @@
+"""Filing a message set's answers as a few grouped UPDATEs instead of the ORM's per-row unit of work (part of the
+lifecycle).
+
+While a `filing` block is open, the lifecycle's writers of states, statuses, identities and figures (`move`,
+`move_item`, `store_identity`, `store_figures`) hand their values to `stage` instead of setting attributes: the
+values go on the loaded object as its stored ones (`set_committed_value`, so no flush writes them again) and are
+held per row. They are written as one `executemany` per table and set of columns before anything else reaches the
+database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending changes), any flush,
+any savepoint, and the end of the block. So every query sees them as it would see the ORM's pending changes, a value
+set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Table, Update, bindparam, event, inspect, update
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
+
+_KEY = "lifecycle.staged"  # the Session.info key of the values a `filing` block holds back
+Staged = dict[tuple[Table, int], dict[str, Any]]
+
+
+@contextmanager
+def filing(db: Session) -> Iterator[None]:
+    """Hold back the lifecycle's writes of the block and write them as grouped UPDATEs (see the module's text)."""
+    if _KEY in db.info:
+        yield  # an outer block writes them
+        return
+    staged: Staged = {}
+    connection = db.connection()
+
+    def write(*_: Any) -> None:
+        _write(connection, staged)
+
+    def before_query(*_: Any) -> None:
+        if db.autoflush:  # as the ORM's own pending changes: a `no_autoflush` query does not need them
+            _write(connection, staged)
+
+    listeners = [(db, "do_orm_execute", before_query), (db, "before_flush", write), (connection, "savepoint", write)]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    db.info[_KEY] = staged
+    try:
+        yield
+        write()
+    finally:
+        del db.info[_KEY]
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+
+
+def stage(obj: Any, values: dict[str, Any]) -> bool:
+    """Hold a stored object's new column values for the open `filing` block; False (nothing done) outside one."""
+    db = object_session(obj)
+    staged: Staged | None = db.info.get(_KEY) if db is not None else None
+    if staged is None:
+        return False
+    state = inspect(obj)
+    if not state.persistent:
+        return False  # a new object goes in with the ORM's INSERT
+    for key, value in values.items():
+        set_committed_value(obj, key, value)
+    staged.setdefault((obj.__table__, state.identity[0]), {}).update(values)
+    return True
+
+
+def _write(connection: Connection, staged: Staged) -> None:
+    if not staged:
+        return
+    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for (table, row_id), values in staged.items():
+        columns = tuple(sorted(values))
+        params = {f"new_{column}": values[column] for column in columns}
+        params["row_id"] = row_id
+        groups.setdefault((table, columns), []).append(params)
+    staged.clear()  # before executing: the statements below must not write them again
+    for (table, columns), rows in groups.items():
+        connection.execute(_statement(table, columns), rows)
+
+
+_STATEMENTS: dict[tuple[str, tuple[str, ...]], Update] = {}
+
+
+def _statement(table: Table, columns: tuple[str, ...]) -> Update:
+    """Return the UPDATE of these columns of one row by id, built once per table and set of columns."""
+    key = (table.name, columns)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        values = {column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns}
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(values)
+        _STATEMENTS[key] = statement
+    return statement

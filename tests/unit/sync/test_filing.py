@@ -1,0 +1,98 @@
+"""Filing a message set's answers: the lifecycle's writes held back and written as grouped UPDATEs, never too late."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from qbwc_server.models import Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.lifecycle import Event, Identity, ItemEvent
+from tests.factories import claim, make_company, make_record
+
+
+def _sent(db, n):
+    company = make_company(db)
+    records = [make_record(db, company, RecordKind.CUSTOMER, f"c{i}", last_name=f"N{i}") for i in range(n)]
+    for record in records:
+        queue.enqueue(db, company, record)
+        assert claim(db, record, "ticket-1")
+    lifecycle.move_all(db, records, Event.SEND)
+    items = [queue.open_item(db, record) for record in records]
+    db.flush()
+    return records, items
+
+
+def test_a_sets_filing_is_one_update_per_table_and_leaves_nothing_to_flush(runtime):
+    with runtime.transaction() as db:
+        records, items = _sent(db, 3)
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        updates = lambda: [s.lstrip().split()[:2] for s in statements if s.lstrip().startswith("UPDATE")]  # noqa: E731
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            with lifecycle.filing(db):
+                for n, (record, item) in enumerate(zip(records, items, strict=True)):
+                    lifecycle.store_identity(record, Identity(f"80000{n}-1", "100", f"N{n}"), record.version)
+                    lifecycle.move_item(item, ItemEvent.DONE)
+                    lifecycle.move(db, record, Event.CONFIRM)
+                    assert (record.sync_state, item.status) == (SyncState.SYNCED, QueueStatus.DONE)
+                assert updates() == []  # held back until the block ends
+                assert not db.dirty  # the loaded objects show the values as stored: no flush writes them again
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        assert updates() == [["UPDATE", "records"], ["UPDATE", "queue_items"]]
+        db.expire_all()
+        assert [(r.sync_state, r.qb_id, r.qb_full_name, r.synced_version) for r in records] == [
+            (SyncState.SYNCED, f"80000{n}-1", f"N{n}", r.version) for n, r in enumerate(records)
+        ]
+        assert all(r.qb_data["synced_es"] == "100" for r in records)
+        assert {item.status for item in items} == {QueueStatus.DONE}
+
+
+def test_a_query_inside_the_block_sees_what_it_holds(runtime):
+    with runtime.transaction() as db:
+        (record,), (item,) = _sent(db, 1)
+        with lifecycle.filing(db):
+            lifecycle.move_item(item, ItemEvent.DONE)
+            lifecycle.move(db, record, Event.CONFIRM)
+            assert queue.open_item(db, record) is None  # the item is no longer open in the database
+            state = db.execute(select(Record.sync_state).where(Record.id == record.id)).scalar_one()
+            assert state is SyncState.SYNCED
+
+
+def test_a_value_set_later_through_the_orm_is_the_one_kept(runtime):
+    with runtime.transaction() as db:
+        (record,), (item,) = _sent(db, 1)
+        first = Note(NoteKind.ERROR, "QuickBooks refused it.")
+        later = Note(NoteKind.REMOVED, "Removed by the app.")
+        with lifecycle.filing(db):
+            lifecycle.move_item(item, ItemEvent.FAIL, error=first.message)
+            lifecycle.move(db, record, Event.FAIL, first)
+            lifecycle.note(record, later)  # an ORM write after the held one
+            db.flush()
+        db.expire_all()
+        assert (record.sync_state, record.last_error, item.status) == (SyncState.ERROR, later, QueueStatus.FAILED)
+
+
+def test_a_savepoint_rolled_back_inside_the_block_does_not_take_what_it_held(runtime):
+    with runtime.transaction() as db:
+        (record,), (item,) = _sent(db, 1)
+        with lifecycle.filing(db):
+            lifecycle.move_item(item, ItemEvent.DONE)
+            with pytest.raises(RuntimeError), db.begin_nested():
+                db.add(Record(company_id=record.company_id, kind=RecordKind.CUSTOMER, external_id="x", data={}))
+                db.flush()
+                raise RuntimeError("undone")
+        db.expire_all()
+        assert db.get(QueueItem, item.id).status is QueueStatus.DONE
+        assert db.scalar(select(Record).where(Record.external_id == "x")) is None
+
+
+def test_outside_a_block_the_writers_set_the_attributes_for_the_orm(runtime):
+    with runtime.transaction() as db:
+        (record,), (item,) = _sent(db, 1)
+        lifecycle.move_item(item, ItemEvent.DONE)
+        lifecycle.move(db, record, Event.CONFIRM)
+        assert record in db.dirty and item in db.dirty
