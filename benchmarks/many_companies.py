@@ -64,13 +64,16 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
                 site["url"] = procs[0].url
             _warm_up(runtime, procs, workers)
             put_seconds = _put_all(sites, company_records(size))
-            cpu_before = sum(p.cpu_seconds() for p in procs)
+            cpu_before = procs[0].cpu_by_process()
             pg_cpu_before = postgres_cpu_seconds(url)
             sessions_before = postgres_sessions(url)
             log_offset = log_file.stat().st_size
             with LockSampler(url) as locks:
                 outcome = _sync_all(sites, size, clients)
-            server_cpu = sum(p.cpu_seconds() for p in procs) - cpu_before
+            cpu_after = procs[0].cpu_by_process()
+            # Each process's share: a Web Connector keeps its connection, so its whole session stays on one worker.
+            cpu_by_process = sorted((cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True)
+            server_cpu = sum(cpu_by_process)
             pg_cpu_after = postgres_cpu_seconds(url)
             pg_cpu = None if pg_cpu_before is None or pg_cpu_after is None else pg_cpu_after - pg_cpu_before
             connections_opened = postgres_sessions(url) - sessions_before
@@ -96,6 +99,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
         "put_seconds": round(put_seconds, 2),
         "sync_wall_seconds": outcome["wall_seconds"],
         "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_by_process": [round(seconds, 2) for seconds in cpu_by_process],
         "postgres_cpu_seconds": None if pg_cpu is None else round(pg_cpu, 2),
         "client_cpu_seconds": outcome["client_cpu_seconds"],
         "postgres_connections_opened": connections_opened,

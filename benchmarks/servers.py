@@ -84,15 +84,19 @@ class ServerProcess:
 
     def cpu_seconds(self) -> float:
         """Return the CPU time (user + system) the server and its live workers have used so far."""
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[int, float]:
+        """Return the CPU time (user + system) each of the server's processes (master, live workers) has used."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        found: dict[int, float] = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except FileNotFoundError:
                 continue  # a worker that just exited
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL if it lingers)."""

@@ -131,7 +131,8 @@ def _many_companies(r: dict[str, Any]) -> str:
         f = inside.get(row[0], {})
         row += [f.get("median_ms", "-"), f.get("p99_ms", "-")]
     tail = (
-        f"\n\nserver CPU {r['server_cpu_seconds']} s, PostgreSQL CPU {r.get('postgres_cpu_seconds')} s, "
+        f"\n\nserver CPU {r['server_cpu_seconds']} s (by process, busiest first: {r.get('server_cpu_by_process')}), "
+        f"PostgreSQL CPU {r.get('postgres_cpu_seconds')} s, "
         f"the load generator's CPU (connectors and simulated QuickBooks) {r.get('client_cpu_seconds')} s, "
         f"PostgreSQL connections opened during the sync {r.get('postgres_connections_opened')}, "
         f"lock waits {r.get('lock_waits')}"

@@ -23,6 +23,10 @@ preload_app = False
 timeout = 120
 # No access log: the server writes its own line per SOAP call, without customer data.
 accesslog = None
+# Every answer closes its connection, so each call is accepted by whichever worker takes it first (a busy one, its
+# interpreter lock held by its request threads, is the slowest to). A Web Connector calls again and again on one
+# kept-alive connection, which would tie its whole session to the worker that accepted its first call.
+keepalive = 0
 
 
 def exec_gunicorn(host: str, port: int, workers: int, threads: int, grace_seconds: int) -> None:

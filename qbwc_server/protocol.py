@@ -1,7 +1,8 @@
 """The Web Connector conversation (authenticate … closeConnection), free of SOAP: soap.py calls it.
 
-Every call runs in one database transaction. The sync engine's part runs in a savepoint, so when it fails the
-session's own state (last seen, error text) is still saved and the Web Connector gets a plain answer.
+Every call runs in one database transaction. When the sync engine's part fails, what it wrote is rolled back and the
+session's own state (last seen, error text) is still saved (`wc_sessions.SessionRow.guarded`), and the Web Connector
+gets a plain answer.
 
 `authenticate` answers `none` with a real ticket: the session row is created already closed, so the Web Connector's
 closeConnection shows why nothing happened ("Nothing to sync", "Sync is paused"). `nvu` and `busy` carry no ticket.

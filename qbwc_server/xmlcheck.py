@@ -9,6 +9,7 @@ with the size of the document and nothing more.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -65,19 +66,39 @@ def not_well_formed(exc: etree.XMLSyntaxError) -> XmlRefused:
 def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
     """Read `data` once and raise XmlRefused if it has a DTD, breaks `limits`, or is not well-formed XML."""
     check_declarations(data)
-    # libxml2 calls the counter for each tag and builds no tree: no element objects, memory stays flat.
-    parser = etree.XMLParser(
-        target=_Counter(limits),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,
-    )
+    parser, counter = _checker(limits)
+    counter.reset()
     try:
         etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise not_well_formed(exc) from None
+
+
+_THREAD = threading.local()
+
+
+def _checker(limits: XmlLimits) -> tuple[etree.XMLParser, _Counter]:
+    """Return this thread's parser for `limits` and the counter it reports to, made at its first use.
+
+    Making a parser with a target costs more than checking a SOAP envelope (lxml inspects the target's methods), so
+    each thread keeps one per set of limits; a parser is reused only by the thread that made it, one document at a
+    time, and its counter is reset before each.
+    """
+    checkers: dict[XmlLimits, tuple[etree.XMLParser, _Counter]] = _THREAD.__dict__.setdefault("checkers", {})
+    found = checkers.get(limits)
+    if found is None:
+        counter = _Counter(limits)
+        # libxml2 calls the counter for each tag and builds no tree: no element objects, memory stays flat.
+        parser = etree.XMLParser(
+            target=counter,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=True,
+        )
+        found = checkers[limits] = (parser, counter)
+    return found
 
 
 class _Counter:
@@ -88,6 +109,11 @@ class _Counter:
         self.max_attributes = limits.max_attributes
         self.max_depth = limits.max_depth
         self.max_elements = limits.max_elements
+        self.depth = 0
+        self.elements = 0
+
+    def reset(self) -> None:
+        """Start counting a new document."""
         self.depth = 0
         self.elements = 0
 

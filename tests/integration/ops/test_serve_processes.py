@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from qbwc_server.companies import create_company
 from qbwc_server.models import LoginThrottle, ThrottleScope
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector
+from qbwc_server.simulator.soapclient import envelope, headers
 from tests.conftest import make_settings, wait_for
 from tests.processes import InFlight, ServeProcess, fetch, metric_samples, soap
 
@@ -48,6 +51,23 @@ def _failures(runtime: Runtime) -> int:
             )
         )
         return row.failures if row is not None else 0
+
+
+def _connection_header(url: str, method: str) -> str:
+    """Send one SOAP call asking to keep the connection (as the Web Connector does); return the answer's Connection."""
+    body = envelope(method, [])
+    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
+    try:
+        connection.putrequest("POST", "/qbwc", skip_host=True, skip_accept_encoding=True)
+        for name, value in headers(method, urlsplit(url).netloc, len(body), first=True):
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200
+        return (answer.getheader("Connection") or "").lower()
+    finally:
+        connection.close()
 
 
 def _company(runtime: Runtime) -> dict[str, str]:
@@ -92,6 +112,9 @@ def test_with_postgres_several_workers_share_the_work_and_the_metrics(pg_runtime
         status, body = fetch(server.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
         assert status == 200
         found = metric_samples(body.decode())
+        # Each call is answered on a connection of its own, even when the Web Connector asks to keep it: a session
+        # kept on one connection would be tied to one worker for all its calls
+        assert _connection_header(server.url, "serverVersion") == "close"
         assert found[("qbwc_soap_calls_total", (("method", "authenticate"), ("outcome", "none")))] == sessions
         assert found[("qbwc_soap_call_duration_seconds_count", (("method", "serverVersion"),))] == sessions
 

@@ -279,6 +279,37 @@ def test_engine_failure_keeps_session_state(runtime, make_company, conversation,
     assert "unexpected error" in conversation.get_last_error(ticket)
 
 
+def test_an_engine_failure_after_writing_keeps_none_of_its_writes_and_still_notes_the_error(
+    runtime, make_company, scripted_engine, caplog
+):
+    class WritesThenFails(scripted_engine):
+        def handle_response(self, db, company, wc_session, response, hresult, message):  # type: ignore[no-untyped-def]
+            wc_session.succeeded += 5
+            company.name = "Renamed by a failed filing"
+            db.flush()
+            raise RuntimeError("engine bug after writing")
+
+    conversation = Conversation(runtime, engine=WritesThenFails(["<QBXML/>"]))
+    make_company("acme")
+    ticket, _ = conversation.authenticate("acme-wc", PASSWORD)
+    assert conversation.send_request_xml(ticket, "", "", "US", 13, 0) == "<QBXML/>"
+    seen = _session(runtime, ticket).last_seen_at
+    time.sleep(0.01)
+    with caplog.at_level(logging.ERROR):
+        assert conversation.receive_response_xml(ticket, "<QBXML/>", "", "") == -1
+    assert "engine bug after writing" in caplog.text
+    wc = _session(runtime, ticket)
+    # The session keeps what the call noted (seen now, why it failed), none of what the engine wrote
+    assert wc.state == SessionState.OPEN and (wc.succeeded, wc.round_trips) == (0, 1)
+    assert wc.last_seen_at > seen
+    assert "could not process QuickBooks' response" in wc.last_error
+    assert _company(runtime, "acme").name == "Acme Plumbing"
+    assert "could not process QuickBooks' response" in conversation.get_last_error(ticket)
+    # and the session goes on: the next call is answered as usual
+    assert conversation.close_connection(ticket)
+    assert _session(runtime, ticket).state == SessionState.CLOSED
+
+
 def test_two_companies_at_once_never_share_sessions(runtime, make_company, scripted_engine):
     class PerCompany(scripted_engine):
         def next_request(self, db, company, wc_session):  # type: ignore[no-untyped-def]
