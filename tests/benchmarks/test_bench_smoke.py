@@ -36,7 +36,7 @@ FIGURES = {
     "growth": ["sizes", "big_company", "existing_records", "full_scans"],
     "by_kind": ["records", "databases", "postgresql_over_sqlite"],
 }
-PER_KIND = ["records", "median_ms", "p95_ms", "put_median_ms", "sync_median_ms", "round_trips"]
+PER_KIND = ["records", "median_ms", "p95_ms", "put_median_ms", "put_cpu_median_ms", "sync_median_ms", "round_trips"]
 
 
 def _own_database(url: str) -> str:
