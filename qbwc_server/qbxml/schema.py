@@ -10,15 +10,13 @@ from pathlib import Path
 from lxml import etree
 
 from qbwc_server.qbxml.errors import SchemaUnavailable, XmlError
-from qbwc_server.qbxml.parse import as_bytes
+from qbwc_server.qbxml.parse import parse_document
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "QBWC_QBXML_SCHEMA_DIR"
 # Version folder -> entry file; the entry file includes the types, the aggregates and the message sets.
 _ENTRY = {"v13": "qbxmlops130.xsd", "v16": "qbxmlops160.xsd"}
-
-_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 
 _cache: dict[Path, etree.XMLSchema] = {}
 _lock = threading.Lock()
@@ -69,12 +67,9 @@ def validate(xml: str | bytes, version: str, directory: Path | None = None) -> l
     """
     schema = load_schema(version, directory)
     try:
-        document = etree.fromstring(as_bytes(xml), etree.XMLParser(**_PARSER_OPTIONS))
+        document = parse_document(xml, checked=True)
     except XmlError as exc:
         return [str(exc)]
-    except etree.XMLSyntaxError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "unreadable XML"
-        return [f"The qbXML document is not well-formed XML: {reason}"]
     # A compiled schema keeps its error log on itself, so validations must not overlap.
     with _lock:
         if schema.validate(document):

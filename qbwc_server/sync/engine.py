@@ -92,16 +92,6 @@ class SyncEngine:
 
     # --- the moments that change things -----------------------------------------------------------------------
 
-    def plan(self, db: Session, company: Company) -> bool:
-        """Plan the queue when the Web Connector checks in: queue missing prerequisites, note why records wait.
-
-        Return True when planning found a batch that can go now (then `has_work` need not ask again); False says
-        nothing either way.
-        """
-        if company.paused:
-            return False
-        return planner.plan(db, company)
-
     def begin_session(self, db: Session, company: Company, wc_session: WcSession) -> None:
         """Recover work that earlier sessions left in flight, before this session sends anything."""
         for item in queue.orphaned(db, company, wc_session.ticket):

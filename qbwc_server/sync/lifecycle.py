@@ -153,8 +153,7 @@ def move(db: Session, record: Record, event: Event, note: Note | None = None) ->
     previous = record.sync_state
     state, now = next_state(previous or SyncState.PENDING, event), clock.now()
     # Inside a `filing` block the move is written with the message set's other moves; else the ORM writes it.
-    if not staging.stage(record, {"sync_state": state, "last_error": note, "updated_at": now}):
-        record.sync_state, record.last_error, record.updated_at = state, note, now
+    staging.write(record, {"sync_state": state, "last_error": note, "updated_at": now})
     outbox.record_moved(db, record, previous)
     return record.sync_state
 
@@ -239,9 +238,7 @@ def move_item(
         values["not_before"] = now + timedelta(seconds=delay_seconds) if delay_seconds else None
     else:
         values["finished_at"] = now
-    if not staging.stage(item, values):  # inside a `filing` block, written with the set's other moves
-        for key, value in values.items():
-            setattr(item, key, value)
+    staging.write(item, values)  # inside a `filing` block, written with the set's other moves
     if answered:
         _announce_outcome(item, event, was_unknown)
 

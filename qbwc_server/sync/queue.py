@@ -390,12 +390,10 @@ def kinds_of(db: Session, items: Iterable[QueueItem]) -> dict[int, RecordKind]:
     ids = {item.record_id for item in items if item.record_id is not None}
     if not ids:
         return {}
-    return {row.id: row.kind for row in db.execute(select(Record.id, Record.kind).where(Record.id.in_(ids)))}
+    return {row.id: row.kind for row in db.execute(_KINDS_BY_ID, {"ids": list(ids)})}
 
 
-def in_flight(db: Session, company: Company, ticket: str) -> list[QueueItem]:
-    """Return the items a session has sent and not yet heard back about."""
-    return answered(db, company, ticket)[0]
+_KINDS_BY_ID = select(Record.id, Record.kind).where(Record.id.in_(bindparam("ids", expanding=True)))  # built once
 
 
 def answered(db: Session, company: Company, ticket: str) -> tuple[list[QueueItem], dict[int, Record]]:

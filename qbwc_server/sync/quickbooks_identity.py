@@ -51,7 +51,7 @@ def store_identity(record: Record, identity: Identity, version: int | None, *, l
             "synced_data": copy.deepcopy(record.data),
             "synced_es": identity.edit_sequence,
         }
-    _write(record, values)
+    staging.write(record, values)
 
 
 def refresh_identity(record: Record, identity: Identity) -> None:
@@ -83,19 +83,11 @@ def forget_synced_version(record: Record) -> None:
 
 
 def _remember_link(record: Record) -> None:
-    record.linked_data = dict(record.data or {})
-    record.linked_version = record.version
+    staging.write(record, _link_values(record))
 
 
 def _link_values(record: Record) -> dict[str, Any]:
     return {"linked_data": dict(record.data or {}), "linked_version": record.version}
-
-
-def _write(record: Record, values: dict[str, Any]) -> None:
-    """Write the values on the record: inside a `filing` block with the message set's other writes, else by the ORM."""
-    if not staging.stage(record, values):
-        for key, value in values.items():
-            setattr(record, key, value)
 
 
 def set_name_suffix(record: Record, suffix: str | None) -> None:
@@ -151,7 +143,7 @@ def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[s
     if warnings is not None:
         values["warnings"] = list(warnings) or None
         values["warning_count"] = len(warnings)
-    _write(record, values)
+    staging.write(record, values)
 
 
 def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:
@@ -162,4 +154,4 @@ def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None,
     elif not paid:
         figures.pop("paid_by", None)
         figures.pop("paid_on", None)
-    _write(record, {"qb_totals": figures})
+    staging.write(record, {"qb_totals": figures})

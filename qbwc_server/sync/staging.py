@@ -68,6 +68,13 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
     return True
 
 
+def write(obj: Any, values: dict[str, Any]) -> None:
+    """Give a stored object new column values: held for the open `filing` block, else set for the ORM to write."""
+    if not stage(obj, values):
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+
 def _write(connection: Connection, staged: Staged) -> None:
     if not staged:
         return

@@ -52,7 +52,7 @@ class Hook:
         self, db: DbSession, company: Company, wc: WcSession, response: str, hresult: str, message: str
     ) -> int | None:
         """Hand the engine the answer when an import page of this session is in flight; None when none is."""
-        if not any(item.action is QueueAction.IMPORT for item in queue.in_flight(db, company, wc.ticket)):
+        if not any(item.action is QueueAction.IMPORT for item in queue.answered(db, company, wc.ticket)[0]):
             return None
         return self.engine.handle_response(db, company, wc, response, hresult, message)
 

@@ -24,7 +24,7 @@ class Sessions:
         with self.runtime.transaction() as db:
             company = db.get(Company, self.company_id)
             assert company is not None
-            self.engine.plan(db, company)
+            self.engine.has_work(db, company, plan=True)
             wc = WcSession(
                 ticket=secrets.token_urlsafe(16), company_id=company.id, state=SessionState.OPEN, qbxml_version="13.0"
             )

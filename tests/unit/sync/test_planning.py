@@ -33,7 +33,7 @@ def test_asking_for_work_writes_nothing_and_planning_queues_the_prerequisite(run
         assert db.scalar(select(func.count()).select_from(QueueItem)) == 1
         assert (customer.sync_state, invoice.last_error) == (SyncState.PENDING, None)
         # And planning, at its one moment, queues the customer and says why the invoice waits
-        engine.plan(db, company)
+        engine.has_work(db, company, plan=True)
         assert customer.sync_state is SyncState.QUEUED
         assert invoice.last_error is not None and "Lee" in invoice.last_error.message
 
