@@ -22,6 +22,7 @@ from benchmarks import (
     profiling,
     round_trips,
     soak,
+    stack_floor,
     tables,
 )
 from qbwc_server.simulator.postgres import NoPostgres
@@ -40,6 +41,7 @@ FULL = {
     "batch": 1000,
     "soak": 2000,
     "floor": 500,
+    "stack_floor": 500,
     "growth": (50, 500, 5000),
     "existing": 200_000,
     "by_kind": 500,
@@ -55,6 +57,7 @@ QUICK = {
     "batch": 50,
     "soak": 40,
     "floor": 50,
+    "stack_floor": 50,
     "growth": (5, 20),
     "existing": 300,
     "by_kind": 10,
@@ -73,6 +76,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
         "batch": lambda: batch_upserts.run(sizes["batch"], databases),
         "soak": lambda: soak.run_all(sizes["soak"], databases),
         "floor": lambda: floor.run(sizes["floor"]),
+        "stack_floor": lambda: stack_floor.run(sizes["stack_floor"]),
         "growth": lambda: growth.run(sizes["growth"], sizes["existing"], databases=databases),
         "by_kind": lambda: by_kind.run(sizes["by_kind"], databases),
     }
@@ -87,6 +91,7 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
 
 NAMES = (
     "floor",
+    "stack_floor",
     "growth",
     "by_kind",
     "per_record",

@@ -22,6 +22,7 @@ def render(results: dict[str, Any]) -> str:
     ]
     renderers = {
         "floor": _floor,
+        "stack_floor": _stack_floor,
         "growth": _growth,
         "by_kind": _by_kind,
         "per_record": _per_record,
@@ -45,6 +46,13 @@ def _floor(r: dict[str, Any]) -> str:
 
     headers = ["server", "server ms per record", "wall ms per record (minus QuickBooks)", "round trips"]
     return table([*headers, "statements per record"], list(rows(r)))
+
+
+def _stack_floor(r: dict[str, Any]) -> str:
+    from benchmarks.stack_floor import rows
+
+    counts = f"{r['soap_calls']} SOAP calls, {r['statements']} statements, {r['commits']} COMMITs"
+    return table(["part, replayed alone", "ms per record"], list(rows(r))) + f"\n\n{counts} for {r['records']} records"
 
 
 def _growth(r: dict[str, Any]) -> str:

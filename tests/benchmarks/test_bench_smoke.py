@@ -33,6 +33,7 @@ FIGURES = {
     "batch": ["records", "databases"],
     "soak": ["sqlite", "postgresql", "errors"],
     "floor": ["records", "qbwc_server", "qbwc_kit", "ratio_server_ms", "ratio_wall_ms"],
+    "stack_floor": ["parts_ms_per_record", "stack_ms_per_record", "whole_sync_ms_per_record", "stack_against_kit"],
     "growth": ["sizes", "big_company", "existing_records", "full_scans"],
     "by_kind": ["records", "databases", "postgresql_over_sqlite"],
 }
@@ -95,6 +96,11 @@ def test_quick_bench_runs_every_scenario_and_reports_every_figure(tmp_path):
     trips = scenarios["round_trips"]
     assert trips["batched"]["round_trips"] < trips["one_per_round_trip"]["round_trips"]
     assert trips["batched"]["qbxml_requests"] == trips["one_per_round_trip"]["qbxml_requests"]
+    # The stack's floor: every part replayed on what a real sync recorded, and the sum below the whole sync.
+    stack = scenarios["stack_floor"]
+    assert all(ms > 0 for ms in stack["parts_ms_per_record"].values()), stack
+    assert stack["statements"] > 0 and stack["commits"] > 0 and stack["soap_calls"] > 0
+    assert stack["stack_ms_per_record"] < stack["whole_sync_ms_per_record"], stack
     # Many companies at once: no errors and nothing sent twice.
     many = scenarios["many_companies"]
     assert many["errors"] == 0 and many["sent_twice"] == 0, many
