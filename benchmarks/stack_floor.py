@@ -83,6 +83,7 @@ def run(records: int = 500, batch_size: int = 25) -> dict[str, Any]:
             _copy_database(site, before)
             site.app.take()
             recording = Recording()
+            costs: dict[str, float] = {}
             with _recorded(site, recording):
                 reports = site.sync()
             whole = sum(seconds for _, seconds in site.app.take()) * 1000 / records
@@ -95,7 +96,7 @@ def run(records: int = 500, batch_size: int = 25) -> dict[str, Any]:
                 "schema_check": _best(lambda: _replay_schema(recording, site)),
                 "reading_answers": _best(lambda: _replay_answers(recording)),
                 "templates": _best(lambda: _replay_templates(recording)),
-                "storing": _best(lambda: _replay_sql(recording, before, Path(folder), _synced(site)), repeats=1),
+                "storing": _best(lambda: _replay_sql(recording, before, Path(folder), _synced(site), costs), repeats=1),
             }
         finally:
             site.close()
@@ -114,6 +115,9 @@ def run(records: int = 500, batch_size: int = 25) -> dict[str, Any]:
         "qbwc_kit_ms_per_record": kit,
         "stack_against_kit": round(stack / kit, 1) if kit else None,
         "ours_above_stack_ms_per_record": round(whole - stack, 3),
+        "costliest_statements_ms": [
+            [round(seconds * 1000, 1), sql] for sql, seconds in sorted(costs.items(), key=lambda c: -c[1])[:6]
+        ],
     }
 
 
@@ -257,7 +261,7 @@ def _synced(site: Site) -> int:
         return int(connection.exec_driver_sql(SYNCED).scalar_one())
 
 
-def _replay_sql(recording: Recording, before: Path, folder: Path, synced: int) -> float:
+def _replay_sql(recording: Recording, before: Path, folder: Path, synced: int, costs: dict[str, float]) -> float:
     # The same statements with the same parameters on a copy of the database as the sync found it, through the
     # sqlite3 driver alone, with the server's settings; each COMMIT where the server committed.
     copy = folder / "replay.db"
@@ -269,20 +273,26 @@ def _replay_sql(recording: Recording, before: Path, folder: Path, synced: int) -
         for pragma in ("PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"):
             connection.execute(pragma)
         cursor = connection.cursor()
-        started = time.perf_counter()
+        spent = 0.0
         for entry in recording.sql:
+            started = time.perf_counter()
             if entry is None:
+                sql = "COMMIT"
                 if connection.in_transaction:
-                    cursor.execute("COMMIT")
-                continue
-            sql, parameters, many = entry
-            if many:
-                cursor.executemany(sql, parameters)
+                    cursor.execute(sql)
             else:
-                cursor.execute(sql, parameters)
-                if cursor.description is not None:
-                    cursor.fetchall()
-        spent = time.perf_counter() - started
+                sql, parameters, many = entry
+                if many:
+                    cursor.executemany(sql, parameters)
+                else:
+                    cursor.execute(sql, parameters)
+                    if cursor.description is not None:
+                        cursor.fetchall()
+            took = time.perf_counter() - started
+            spent += took
+            # Statements told apart by their start (a multi-row VALUES differs only in its length).
+            label = " ".join(sql.split())[:90]
+            costs[label] = costs.get(label, 0.0) + took
         replayed = connection.execute(SYNCED).fetchone()
         if replayed is None or replayed[0] != synced:
             raise RuntimeError(f"the replayed statements left {replayed} records with a QuickBooks id, not {synced}")

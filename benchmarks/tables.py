@@ -52,7 +52,11 @@ def _stack_floor(r: dict[str, Any]) -> str:
     from benchmarks.stack_floor import rows
 
     counts = f"{r['soap_calls']} SOAP calls, {r['statements']} statements, {r['commits']} COMMITs"
-    return table(["part, replayed alone", "ms per record"], list(rows(r))) + f"\n\n{counts} for {r['records']} records"
+    costliest = "\n".join(f"- {ms} ms: {sql}" for ms, sql in r["costliest_statements_ms"])
+    return (
+        table(["part, replayed alone", "ms per record"], list(rows(r)))
+        + f"\n\n{counts} for {r['records']} records; the costliest statements replayed:\n{costliest}"
+    )
 
 
 def _growth(r: dict[str, Any]) -> str:
