@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -61,3 +62,20 @@ def readable_value(value: Any) -> Any:
     if isinstance(value, list):
         return [readable_value(item) for item in value]
     return value
+
+
+# What a control character becomes in JSON text (`\u0001`, `\b`, `\f`): the JSON of a value holding no unstorable
+# text has none of these and no raw surrogate or non-character (a backslash the text holds may look like one).
+_MAYBE_UNSTORABLE_JSON = re.compile(r"\\(?:u00|b|f)|[\ud800-\udfff\ufffe\uffff]")
+
+
+def readable_json(value: Any) -> str:
+    """Return the JSON text of `readable_value(value)` (UTF-8 text, not escaped to ASCII).
+
+    Nearly every value holds no unstorable text, and its JSON is then that of the value as it is: the copy that
+    replaces such text is made only when the JSON shows a sign of it.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    if _MAYBE_UNSTORABLE_JSON.search(text):
+        return json.dumps(readable_value(value), ensure_ascii=False)
+    return text

@@ -18,7 +18,7 @@ from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import batch, characters, store
-from qbwc_server.records.characters import MAX_DEPTH, readable_value
+from qbwc_server.records.characters import MAX_DEPTH, readable_json
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue, removal
 from qbwc_server.web import API_PREFIX, db_session, runtime_of
@@ -73,7 +73,7 @@ def _json(body: Any, status: int = 200, *, checked: bool = False) -> Response:
     `checked`: every text in the body was checked just now (a record created by this request and our own words).
     """
     # Text stored before it was checked may hold a lone surrogate: shown replaced, it never breaks the answer.
-    text = json.dumps(body if checked else readable_value(body), ensure_ascii=False)
+    text = json.dumps(body, ensure_ascii=False) if checked else readable_json(body)
     return Response(text, status=status, mimetype="application/json")
 
 
