@@ -34,6 +34,20 @@ def bad_text_errors(value: Any) -> dict[str, str]:
     return dict(sorted(errors.items()))
 
 
+# How unstorable text can get into parsed JSON: an escape (`\u0000`, `\ud800`, `\b`, `\f`: the parser refuses raw
+# control characters in text), a surrogate, U+FFFE or U+FFFF written out in UTF-8 (the parser lets surrogates
+# through), or a NUL byte (which every UTF-16 or UTF-32 body has).
+_MAYBE_UNSTORABLE_BODY = re.compile(rb"\\[ubf]|\xed[\xa0-\xbf]|\xef\xbf[\xbe\xbf]|\x00")
+
+
+def surely_storable(body: bytes) -> bool:
+    """Whether every text and key of a JSON body, once parsed, is storable, as told from its bytes alone.
+
+    False means only "maybe not" (a backslash in the text looks like an escape): then `bad_text_errors` decides.
+    """
+    return _MAYBE_UNSTORABLE_BODY.search(body) is None
+
+
 def depth(value: Any) -> int:
     """Return how deeply lists and objects nest in `value` (0 for a plain value), without recursing."""
     deepest = 0

@@ -96,24 +96,26 @@ def put(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, pa
 
 
 def put_shown(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any
+    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
 ) -> tuple[dict[str, Any], Outcome]:
     """Store one record as `put` does and return it as the API shows it, with what was done.
 
     A new record is shown from what was inserted (its log entries too): nothing is read back and no ORM object is
-    made for it. A stored one is shown with its latest log entries.
+    made for it. A stored one is shown with its latest log entries. `storable`: as `validation.validate` takes it.
     """
-    stored = _store(db, company, kind, external_id, payload)
+    stored = _store(db, company, kind, external_id, payload, storable=storable)
     if isinstance(stored, Stored):
         db.flush()  # the log is read through the connection, which does not flush the session
         return serialize(stored.record, record_log(db, stored.record.id)), stored.outcome
     return serialize(stored, stored.log_lines()), Outcome.CREATED
 
 
-def _store(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any) -> Stored | NewRecord:
+def _store(
+    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
+) -> Stored | NewRecord:
     """Create or replace one record; return a new one as inserted, a stored one with what was done."""
     external_id = check_external_id(external_id)
-    data = validate(kind, payload)
+    data = validate(kind, payload, storable=storable)
     record, item = _find_with_item(db, company, kind, external_id)
     if record is None:
         inserted = bulk.insert_new(db, company, kind, [(external_id, data)])

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qbwc_server.records.characters import readable_json, readable_value
+from qbwc_server.records.characters import bad_text_errors, readable_json, readable_value, surely_storable
 
 
 @pytest.mark.parametrize(
@@ -27,3 +27,27 @@ def test_the_json_shown_is_that_of_the_readable_copy(text):
 
     assert shown == json.dumps(readable_value(value), ensure_ascii=False)
     assert "\ufffd" in shown or shown == json.dumps(value, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": "\\u0000"}',
+        b'{"name": "\\ud800"}',
+        b'{"name": "\\b or \\f"}',
+        '{"name": "\ud800"}'.encode("utf-8", "surrogatepass"),
+        '{"name": "\uffff"}'.encode(),
+        '{"name": "\ufffe"}'.encode(),
+        '{"name": "plain"}'.encode("utf-16"),
+        '{"name": "plain"}'.encode("utf-32"),
+    ],
+)
+def test_a_body_that_may_hold_unstorable_text_is_not_taken_as_storable(raw):
+    assert not surely_storable(raw)
+
+
+def test_a_body_of_ordinary_text_is_surely_storable_and_is():
+    raw = json.dumps({"name": "Café – 10 €", "notes": 'a "quote", a tab\t and\nlines\r'}, ensure_ascii=False).encode()
+
+    assert surely_storable(raw)
+    assert bad_text_errors(json.loads(raw)) == {}
