@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -33,6 +34,20 @@ def bad_text_errors(value: Any) -> dict[str, str]:
     return dict(sorted(errors.items()))
 
 
+# How unstorable text can get into parsed JSON: an escape (`\u0000`, `\ud800`, `\b`, `\f`: the parser refuses raw
+# control characters in text), a surrogate, U+FFFE or U+FFFF written out in UTF-8 (the parser lets surrogates
+# through), or a NUL byte (which every UTF-16 or UTF-32 body has).
+_MAYBE_UNSTORABLE_BODY = re.compile(rb"\\[ubf]|\xed[\xa0-\xbf]|\xef\xbf[\xbe\xbf]|\x00")
+
+
+def surely_storable(body: bytes) -> bool:
+    """Whether every text and key of a JSON body, once parsed, is storable, as told from its bytes alone.
+
+    False means only "maybe not" (a backslash in the text looks like an escape): then `bad_text_errors` decides.
+    """
+    return _MAYBE_UNSTORABLE_BODY.search(body) is None
+
+
 def depth(value: Any) -> int:
     """Return how deeply lists and objects nest in `value` (0 for a plain value), without recursing."""
     deepest = 0
@@ -61,3 +76,20 @@ def readable_value(value: Any) -> Any:
     if isinstance(value, list):
         return [readable_value(item) for item in value]
     return value
+
+
+# What a control character becomes in JSON text (`\u0001`, `\b`, `\f`): the JSON of a value holding no unstorable
+# text has none of these and no raw surrogate or non-character (a backslash the text holds may look like one).
+_MAYBE_UNSTORABLE_JSON = re.compile(r"\\(?:u00|b|f)|[\ud800-\udfff\ufffe\uffff]")
+
+
+def readable_json(value: Any) -> str:
+    """Return the JSON text of `readable_value(value)` (UTF-8 text, not escaped to ASCII).
+
+    Nearly every value holds no unstorable text, and its JSON is then that of the value as it is: the copy that
+    replaces such text is made only when the JSON shows a sign of it.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    if _MAYBE_UNSTORABLE_JSON.search(text):
+        return json.dumps(readable_value(value), ensure_ascii=False)
+    return text

@@ -44,11 +44,14 @@ _TYPE_WORDS = {
 }
 
 
-def validate(kind: RecordKind, payload: Any) -> dict[str, Any]:
-    """Return the payload checked and normalised (decimal strings, trimmed text, no nulls); raise InvalidInput."""
+def validate(kind: RecordKind, payload: Any, *, storable: bool = False) -> dict[str, Any]:
+    """Return the payload checked and normalised (decimal strings, trimmed text, no nulls); raise InvalidInput.
+
+    `storable`: the caller knows every text in the payload is storable (`characters.surely_storable` of its JSON).
+    """
     if not isinstance(payload, Mapping):
         raise InvalidInput({"body": f"must be a JSON object with the {kind.value}'s fields"})
-    errors = bad_text_errors(payload)
+    errors = {} if storable else bad_text_errors(payload)
     if errors:
         raise InvalidInput(errors)
     clean = _quickly_checked(kind, payload)

@@ -18,7 +18,7 @@ from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
 from qbwc_server.records import batch, characters, store
-from qbwc_server.records.characters import MAX_DEPTH, readable_value
+from qbwc_server.records.characters import MAX_DEPTH, readable_json
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue, removal
 from qbwc_server.web import API_PREFIX, db_session, runtime_of
@@ -73,7 +73,7 @@ def _json(body: Any, status: int = 200, *, checked: bool = False) -> Response:
     `checked`: every text in the body was checked just now (a record created by this request and our own words).
     """
     # Text stored before it was checked may hold a lone surrogate: shown replaced, it never breaks the answer.
-    text = json.dumps(body if checked else readable_value(body), ensure_ascii=False)
+    text = json.dumps(body, ensure_ascii=False) if checked else readable_json(body)
     return Response(text, status=status, mimetype="application/json")
 
 
@@ -143,6 +143,16 @@ def _json_body(*, records: bool = False) -> Any:
     (`records.validation.validate`), which every way of storing one goes through, so it is checked once and a
     batch refuses only its bad records.
     """
+    body, storable = _parsed_body()
+    errors = {} if records or storable else characters.bad_text_errors(body)
+    if errors:
+        raise InvalidInput(errors)
+    return body
+
+
+def _parsed_body() -> tuple[Any, bool]:
+    """Parse the body as `_json_body` does, without its text check; return it and whether its text is surely storable
+    (`characters.surely_storable`)."""
     raw = request.get_data(cache=False)
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
@@ -150,12 +160,10 @@ def _json_body(*, records: bool = False) -> Any:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels") from None
-    if characters.depth(body) > MAX_DEPTH:
+    # Every level of nesting opens with a bracket: a body with few of them cannot nest too deeply.
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and characters.depth(body) > MAX_DEPTH:
         raise BadRequest(f"the body nests lists or objects deeper than {MAX_DEPTH} levels")
-    errors = {} if records else characters.bad_text_errors(body)
-    if errors:
-        raise InvalidInput(errors)
-    return body
+    return body, characters.surely_storable(raw)
 
 
 def _no_constant(name: str) -> Any:
@@ -174,9 +182,9 @@ def _record_json(db: Session, record: Record) -> dict[str, Any]:
 def put_record(resource: str, external_id: str) -> Response:
     """Create or replace a record: 201 when new, 200 when it existed, 422 with field errors and nothing stored."""
     kind = _kind(resource)
-    payload = _json_body(records=True)
+    payload, storable = _parsed_body()  # its text is checked with its fields (`records.validation.validate`)
     db = db_session()
-    body, outcome = store.put_shown(db, _caller(), kind, external_id, payload)
+    body, outcome = store.put_shown(db, _caller(), kind, external_id, payload, storable=storable)
     db.commit()
     created = outcome is store.Outcome.CREATED
     # A record created now holds only what its validation let through (no text that cannot be stored).

@@ -166,20 +166,30 @@ def plural(number: int, word: str) -> str:
     return f"{number} {word}{'' if number == 1 else 's'}"
 
 
-@bp.after_app_request
-def _page_headers(response: Response) -> Response:
+# Every answer's headers, each unless the answer set its own.
+_SAFETY_HEADERS = (
     # The page uses no scripts and no outside assets; say so, so a browser refuses anything injected.
-    response.headers.setdefault(
+    (
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; script-src 'none'; object-src 'none'; "
         "frame-ancestors 'none'; form-action 'self'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+@bp.after_app_request
+def _page_headers(response: Response) -> Response:
+    # The names present, read once (a lookup of a missing header raises and catches an exception each time).
+    present = {name.lower() for name, _value in response.headers}
+    for name, value in _SAFETY_HEADERS:
+        if name.lower() not in present:
+            response.headers[name] = value
+    if response.mimetype == "text/html" and "cache-control" not in present:
         # Pages show customers' data: a shared computer's back button must not show them after sign-out.
-        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 
 from qbwc_server.models import Company, Record, RecordKind, Role, SyncState
+from qbwc_server.records.characters import MAX_DEPTH
 from qbwc_server.web.auth import create_user
 from tests.harness import Harness
 from tests.integration.hardening.conftest import Client
@@ -32,6 +33,36 @@ def test_a_lone_surrogate_is_refused_with_its_field_and_nothing_is_stored(live):
     assert list(body["errors"]) == ["first_name"]
     assert _api(harness, "GET", "/api/v1/customers/p1")[0] == 404
     assert _api(harness, "GET", "/api/v1/customers")[0] == 200
+
+
+def test_unstorable_text_written_out_raw_or_in_utf16_is_refused_with_its_field(live):
+    harness = live()
+    # A surrogate and U+FFFF written out in UTF-8 (the JSON parser lets the surrogate through), and an escaped NUL
+    # in a UTF-16 body: each is found, whatever its spelling
+    for raw, field in [
+        (b'{"first_name": "Ann \xed\xa0\x80", "last_name": "Lee"}', "first_name"),
+        (b'{"first_name": "Ann", "last_name": "Lee \xef\xbf\xbf"}', "last_name"),
+        ('{"first_name": "Ann", "last_name": "Lee", "notes": "a\\u0000b"}'.encode("utf-16"), "notes"),
+    ]:
+        status, body = _api(harness, "PUT", "/api/v1/customers/p5", raw)
+        assert (status, list(body["errors"])) == (422, [field])
+    assert _api(harness, "GET", "/api/v1/customers/p5")[0] == 404
+    # A backslash that only looks like an escape is ordinary text
+    payload = {"first_name": "Ann", "last_name": "Lee", "notes": "C:\\bin\\ufo\\files"}
+    status, body = _api(harness, "PUT", "/api/v1/customers/p5", json.dumps(payload).encode())
+    assert (status, body["notes"]) == (201, payload["notes"])
+
+
+def test_a_record_nested_one_level_too_deep_is_refused(live):
+    harness = live()
+    nested: object = "x"
+    for _ in range(MAX_DEPTH):
+        nested = [nested]
+    status, body = _api(harness, "PUT", "/api/v1/customers/p6", json.dumps({"first_name": nested}).encode())
+    assert status == 400 and f"deeper than {MAX_DEPTH}" in body["error"]
+    nested = nested[0]  # type: ignore[index]
+    status, body = _api(harness, "PUT", "/api/v1/customers/p6", json.dumps({"first_name": nested}).encode())
+    assert status == 422 and list(body["errors"]) == ["first_name"]
 
 
 def test_nul_and_control_characters_are_refused_with_their_paths(live):
