@@ -38,29 +38,35 @@ def insert(
         return []
     dialect = db.get_bind().dialect.name
     columns = tuple(rows[0])
-    statement = _statement(dialect, table, columns, skip_existing, returning)
-    if dialect == "postgresql":
+    # One row is a one-row VALUES, whose text is as fixed (a single PUT's new record).
+    arrays = dialect == "postgresql" and len(rows) > 1
+    statement = _statement(dialect, arrays, table, columns, skip_existing, returning)
+    if arrays:
         result = db.connection().execute(statement, {name: [row[name] for row in rows] for name in columns})
     else:
-        result = db.connection().execute(statement, list(rows))
+        result = db.connection().execute(statement, list(rows) if len(rows) > 1 else rows[0])
     return result.all() if returning else []
 
 
 @cache
 def _statement(
-    dialect: str, table: Table, columns: tuple[str, ...], skip_existing: bool, returning: tuple[Column[Any], ...]
+    dialect: str,
+    arrays: bool,
+    table: Table,
+    columns: tuple[str, ...],
+    skip_existing: bool,
+    returning: tuple[Column[Any], ...],
 ) -> Insert:
     """Build the INSERT once per table, columns and options (the statement, not any data, is kept)."""
-    if dialect == "postgresql":
+    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if arrays:
         given = (
             func.unnest(*(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in columns))
             .table_valued(*(column(name, table.c[name].type) for name in columns), with_ordinality="position")
             .render_derived(name="given")
         )
         source = select(*(given.c[name] for name in columns)).order_by(given.c.position)
-        statement: Any = postgresql.insert(table).from_select(list(columns), source)
-    else:
-        statement = sqlite.insert(table)
+        statement = statement.from_select(list(columns), source)
     if skip_existing:
         statement = statement.on_conflict_do_nothing()
     if returning:
