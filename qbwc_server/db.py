@@ -46,7 +46,18 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        from psycopg.types.array import ListBinaryDumper
+
+        @event.listens_for(engine, "connect")
+        def _binary_arrays(dbapi_connection, _record):
+            # A Python list goes as a binary array (only `multirow` passes lists: a column of a batch's rows). In
+            # text, psycopg quotes and escapes every element with a regular expression: a thousand records' JSON
+            # took 30-60 ms that way and 3 ms in binary, which needs no escaping.
+            dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+    return engine
 
 
 def serialised(session: Session) -> bool:

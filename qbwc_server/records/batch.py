@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qbwc_server.errors import InvalidInput
 from qbwc_server.models import CompanyRef, QueueItem, Record, RecordKind
 from qbwc_server.records import bulk, store
+from qbwc_server.records.characters import readable_value
 from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue
 
@@ -38,8 +39,9 @@ class ItemResult:
         body: dict[str, Any] = {"index": self.index, "external_id": self.external_id, "status": self.status}
         if self.errors is not None:
             body["errors"] = self.errors
-        else:
-            body["sync_state"] = self.sync_state
+            # What was refused may hold text that cannot be shown; a stored record's external_id was checked.
+            return cast(dict[str, Any], readable_value(body))
+        body["sync_state"] = self.sync_state
         return body
 
 
@@ -56,7 +58,7 @@ class BatchResult:
         return {name: seen.get(name, 0) for name in (*(o.value for o in store.Outcome), INVALID)}
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the batch's answer: counts first, then each record's result."""
+        """Return the batch's answer: counts first, then each record's result (its text fit to show as it is)."""
         return {"counts": self.counts, "results": [result.as_dict() for result in self.results]}
 
 

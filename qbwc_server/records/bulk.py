@@ -15,10 +15,9 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, synclog
+from qbwc_server import clock, multirow
 from qbwc_server.company_settings import effective
 from qbwc_server.models import (
     CompanyRef,
@@ -31,6 +30,7 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
+    SyncLogEntry,
     SyncState,
     is_open,
 )
@@ -41,15 +41,7 @@ from qbwc_server.sync.lifecycle import Event
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
 QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
-
-
-# Built once per database: records inserted unless their (company, kind, external_id) exists, ids returned.
-_INSERT_NEW = {
-    name: builder(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.id, RECORDS.c.external_id)
-    for name, builder in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
-
-_INSERT_ITEMS = QUEUE_ITEMS.insert()
+SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -170,9 +162,8 @@ def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: 
         for record in new
     ]
     # A record that exists (another request may have inserted it since we looked) is skipped, not an error.
-    statement = _INSERT_NEW[db.get_bind().dialect.name]
-    # Through the connection: the session's execute adds its ORM bookkeeping to every Core statement.
-    ids = {external_id: record_id for record_id, external_id in db.connection().execute(statement, values)}
+    returned = multirow.insert(db, RECORDS, values, skip_existing=True, returning=(RECORDS.c.id, RECORDS.c.external_id))
+    ids = {row.external_id: row.id for row in returned}
     for record in new:
         record.id = ids.get(record.external_id)
 
@@ -210,10 +201,9 @@ def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings
             )
             record.log.append(_entry(record, LogEvent.QUEUED, "Queued for QuickBooks."))
         log.extend(record.log)
-    if items:
-        # No other session can see these records yet, so none can have queued them: no look, no savepoint.
-        db.connection().execute(_INSERT_ITEMS, items)
-    synclog.write_rows(db, log)
+    # No other session can see these records yet, so none can have queued them: no look, no savepoint.
+    multirow.insert(db, QUEUE_ITEMS, items)
+    multirow.insert(db, SYNC_LOG, log)
 
 
 def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any]:

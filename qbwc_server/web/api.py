@@ -200,7 +200,7 @@ def put_records(resource: str) -> Response:
     result = batch.save_many(db, _caller(), kind, items)
     db.commit()
     log.info("Batch of %d %s for %s: %s", len(items), resource, _caller().slug, result.counts)
-    return _json(result.as_dict())
+    return _json(result.as_dict(), checked=True)  # refused records' text is made readable by as_dict
 
 
 @api.get("/openapi.json")
