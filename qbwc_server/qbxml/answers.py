@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from qbwc_server.qbxml.parse import (
+    CHECK_ON_TREE_UP_TO,
     Answer,
     RsHeader,
     RsItem,
@@ -64,9 +65,16 @@ class Answers:
         return found.rets if found is not None else []
 
     def check(self) -> None:
-        """Check the whole response's structure once, unless a reader streams it (and so checks it) already."""
+        """Check the whole response's structure once, unless a reader streams it (and so checks it) already.
+
+        A response small enough to be checked on its tree (a batch of records) is read into one here: its
+        objects are read next, and parsing checks it in the same pass.
+        """
         if not self._checked and not self._streaming:
-            check_structure(self._data)
+            if len(self._data) <= CHECK_ON_TREE_UP_TO:
+                self._read_tree()
+            else:
+                check_structure(self._data)
             self._checked = True
 
     def _read_tree(self) -> dict[str, RsItem]:
