@@ -25,7 +25,7 @@ from qbwc_server.sync.steps.base import (
     identity,
     need,
 )
-from qbwc_server.sync.steps.common import answer_part, article, failed
+from qbwc_server.sync.steps.common import answer_input, answer_part, article, failed
 
 
 class SendStep(RecordStep):
@@ -73,7 +73,7 @@ class SendStep(RecordStep):
         if action is Action.PREREQUISITE and missing is None:
             action = Action.FAIL  # what is missing is not ours to create: a person must
         if action is Action.SUCCEED and rs.rets:
-            inp = request_input(ctx.db, ctx.company, record)
+            inp = answer_input(ctx.company, record)
             found = identity(builders.identity_from_ret(inp, rs.rets[0]))
             shown = found.full_name or record.qb_full_name or found.id
             lines = [
