@@ -22,9 +22,10 @@ from qbwc_server.qbxml.parse import (
     parse_response,
 )
 
-# Responses up to this size are read into a tree at once (a batch of records); larger ones (import pages) are
-# streamed, and read into a tree only when a step asks for its objects as a list.
-STREAM_ABOVE = 64 * 1024
+# Responses up to this size are read into a tree at once (a batch of records: 25 five-line invoices are about
+# 75 KB), checked on that tree in the same pass; larger ones (import pages) are streamed, and read into a tree only
+# when a step asks for its objects as a list.
+STREAM_ABOVE = CHECK_ON_TREE_UP_TO
 
 
 class Answers:
@@ -65,16 +66,9 @@ class Answers:
         return found.rets if found is not None else []
 
     def check(self) -> None:
-        """Check the whole response's structure once, unless a reader streams it (and so checks it) already.
-
-        A response small enough to be checked on its tree (a batch of records) is read into one here: its
-        objects are read next, and parsing checks it in the same pass.
-        """
+        """Check the whole response's structure once, unless a reader streams it (and so checks it) already."""
         if not self._checked and not self._streaming:
-            if len(self._data) <= CHECK_ON_TREE_UP_TO:
-                self._read_tree()
-            else:
-                check_structure(self._data)
+            check_structure(self._data)
             self._checked = True
 
     def _read_tree(self) -> dict[str, RsItem]:

@@ -121,12 +121,13 @@ def _customers_answer(request_id: str, count: int) -> str:
 
 
 def test_answers_to_a_large_response_are_found_by_request_id_and_streamed():
-    answers = Answers(_customers_answer("imp-1-1", 2000))  # well over the size read into a tree at once
+    answers = Answers(_customers_answer("imp-1-1", 4000))  # over the size read into a tree at once
+    assert len(answers._data) > answers_module.STREAM_ABOVE
     page = answers.get("imp-1-1")
     assert page is not None and (page.status_code, page.iterator_remaining, page.iterator_id) == (0, 7, "{it}")
-    assert sum(1 for _ in page.stream()) == 2000
+    assert sum(1 for _ in page.stream()) == 4000
     assert answers.get("1") is not None and answers.get("2") is None  # found from what was read, or not there
-    assert len(page.rets) == 2000  # a step may still ask for the objects as a list
+    assert len(page.rets) == 4000  # a step may still ask for the objects as a list
 
 
 def test_answers_to_a_small_response_come_from_one_tree():
@@ -156,8 +157,8 @@ def test_a_batch_answer_is_checked_on_its_tree_in_the_pass_that_reads_it(monkeyp
     counted = lambda data: checks.append(len(data)) or real(data)  # noqa: E731
     monkeypatch.setattr(parse, "check_structure", counted)
     monkeypatch.setattr(answers_module, "check_structure", counted)
-    answers = Answers(_customers_answer("2", 2000))  # over the size read at once, a batch of 25 invoices' size
-    assert answers_module.STREAM_ABOVE < len(answers._data) <= parse.CHECK_ON_TREE_UP_TO
+    answers = Answers(_customers_answer("2", 2000))  # twice a batch of 25 five-line invoices
+    assert len(answers._data) <= answers_module.STREAM_ABOVE == parse.CHECK_ON_TREE_UP_TO
     first = answers.get("1")
     assert first is not None and first.status_code == 0
     assert len(answers.get("2").rets) == 2000
