@@ -57,6 +57,11 @@ class SendStep(RecordStep):
         """Return nothing: every send is rendered on its own."""
         return []
 
+    def files_with_references(self, record: Record) -> bool:
+        """Tell whether filing the answer reads the record's references: a payment's settles the invoices it pays,
+        and a credit memo's queues its application to its invoices; other answers read the record alone."""
+        return record.kind in (RecordKind.PAYMENT, RecordKind.CREDIT_MEMO)
+
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Apply the error policy to the answer of an Add or a Mod."""
         record = need(record)
