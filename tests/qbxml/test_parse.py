@@ -137,12 +137,18 @@ def test_answers_to_a_small_response_come_from_one_tree():
     assert answers.get("nope") is None
 
 
-def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects_are_read(monkeypatch):
-    checks = []
+@pytest.fixture
+def checks(monkeypatch):
+    """The sizes of the documents passed through the structure check before reading, in order."""
+    checked: list[int] = []
     real = parse.check_structure
-    counted = lambda data: checks.append(len(data)) or real(data)  # noqa: E731
+    counted = lambda data: checked.append(len(data)) or real(data)  # noqa: E731
     monkeypatch.setattr(parse, "check_structure", counted)
     monkeypatch.setattr(answers_module, "check_structure", counted)
+    return checked
+
+
+def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects_are_read(checks):
     answers = Answers(_customers_answer("2", 4000))  # too large to be checked on its tree: checked first
     assert len(answers._data) > parse.CHECK_ON_TREE_UP_TO
     first = answers.get("1")
@@ -151,12 +157,7 @@ def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects
     assert len(answers.get("2").rets) == 4000 and len(checks) == 1  # not checked again to read the objects
 
 
-def test_a_batch_answer_is_checked_on_its_tree_in_the_pass_that_reads_it(monkeypatch):
-    checks = []
-    real = parse.check_structure
-    counted = lambda data: checks.append(len(data)) or real(data)  # noqa: E731
-    monkeypatch.setattr(parse, "check_structure", counted)
-    monkeypatch.setattr(answers_module, "check_structure", counted)
+def test_a_batch_answer_is_checked_on_its_tree_in_the_pass_that_reads_it(checks):
     answers = Answers(_customers_answer("2", 2000))  # twice a batch of 25 five-line invoices
     assert len(answers._data) <= answers_module.STREAM_ABOVE == parse.CHECK_ON_TREE_UP_TO
     first = answers.get("1")
