@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from qbwc_server.qbxml.parse import (
+    CHECK_ON_TREE_UP_TO,
     Answer,
     RsHeader,
     RsItem,
@@ -21,9 +22,10 @@ from qbwc_server.qbxml.parse import (
     parse_response,
 )
 
-# Responses up to this size are read into a tree at once (a batch of records); larger ones (import pages) are
-# streamed, and read into a tree only when a step asks for its objects as a list.
-STREAM_ABOVE = 64 * 1024
+# Responses up to this size are read into a tree at once (a batch of records: 25 five-line invoices are about
+# 75 KB), checked on that tree in the same pass; larger ones (import pages) are streamed, and read into a tree only
+# when a step asks for its objects as a list.
+STREAM_ABOVE = CHECK_ON_TREE_UP_TO
 
 
 class Answers:

@@ -133,23 +133,51 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:
     return XmlError(f"The qbXML document is not well-formed XML: {reason}")
 
 
+# Up to this size a document is checked on its tree, in one pass (see `parse_document`): even made of the
+# smallest elements (`<a/>`, 4 bytes) it cannot reach `QBXML_LIMITS.max_elements`, and its tree stays small.
+CHECK_ON_TREE_UP_TO = 256 * 1024
+assert QBXML_LIMITS.max_elements > CHECK_ON_TREE_UP_TO // 4
+# An element deeper than the limit (the root is at depth 1), and an element with more attributes than it allows.
+_TOO_DEEP = "boolean(" + "/*" * (QBXML_LIMITS.max_depth + 1) + ")"
+_TOO_MANY_ATTRIBUTES = f"boolean(//*[count(@*) > {QBXML_LIMITS.max_attributes}])"
+
+
 def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._ElementTree:
     """Parse a qbXML document with the hardened parser; raise XmlError when it is not acceptable.
 
     `checked`: the caller already passed these very bytes through the structure check (`check_structure`).
+    A document up to `CHECK_ON_TREE_UP_TO` is parsed first and its tree checked against the same limits by
+    libxml2's XPath (one pass of Python callbacks fewer); whatever that refuses goes through `check_structure`,
+    so the refusal and its words are the same as when the check came first. A larger one is checked first.
     """
     data = as_bytes(xml)
-    if not checked:
+    on_tree = not checked and len(data) <= CHECK_ON_TREE_UP_TO
+    if not checked and (not on_tree or _has_declaration(data)):
         check_structure(data)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
+        if on_tree:
+            check_structure(data)  # the check's own refusal, word for word
         raise _syntax_error(exc) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        if on_tree:
+            check_structure(data)
         raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
+    if on_tree and (root.xpath(_TOO_DEEP) or root.xpath(_TOO_MANY_ATTRIBUTES)):
+        check_structure(data)  # it refuses, saying which limit the document breaks first
     return tree
+
+
+def _has_declaration(data: bytes) -> bool:
+    """Tell whether the structure check refuses `data` for a markup declaration in ASCII-compatible text."""
+    try:
+        check_declarations(data)
+    except XmlRefused:
+        return True
+    return False
 
 
 def _int_attr(el: etree._Element, name: str, required: bool) -> int | None:

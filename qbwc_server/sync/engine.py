@@ -37,7 +37,7 @@ from qbwc_server.sync.hooks import SessionHook
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
-from qbwc_server.sync.steps.base import refusal_text
+from qbwc_server.sync.steps.base import RecordStep, refusal_text
 from qbwc_server.sync.transitions import Outcome, again, apply, fail
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class SyncEngine:
             started = time.perf_counter()
             answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
-            references.find_references(db, company.id, records.values())
+            references.find_references(db, company.id, self._filed_with_references(items, records))
             ctx = Answering(db, company, wc_session.ticket)
             # The answers' log entries go in one INSERT, and the moves and identities they write in a few UPDATEs.
             with lifecycle.filing(db), synclog.gathered(db):
@@ -316,6 +316,16 @@ class SyncEngine:
             again(db, item, record, error=text)
             if record is not None:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
+
+    def _filed_with_references(self, items: list[QueueItem], records: dict[int, Record]) -> list[Record]:
+        """Return the records whose answers' filing reads the records they reference (most answers need none)."""
+        found = []
+        for item in items:
+            record = records.get(item.record_id) if item.record_id else None
+            step = self.steps.get(item.action)
+            if record is not None and (not isinstance(step, RecordStep) or step.files_with_references(record)):
+                found.append(record)
+        return found
 
 
 def _queued_exists(status: QueueStatus) -> Exists:

@@ -121,12 +121,13 @@ def _customers_answer(request_id: str, count: int) -> str:
 
 
 def test_answers_to_a_large_response_are_found_by_request_id_and_streamed():
-    answers = Answers(_customers_answer("imp-1-1", 2000))  # well over the size read into a tree at once
+    answers = Answers(_customers_answer("imp-1-1", 4000))  # over the size read into a tree at once
+    assert len(answers._data) > answers_module.STREAM_ABOVE
     page = answers.get("imp-1-1")
     assert page is not None and (page.status_code, page.iterator_remaining, page.iterator_id) == (0, 7, "{it}")
-    assert sum(1 for _ in page.stream()) == 2000
+    assert sum(1 for _ in page.stream()) == 4000
     assert answers.get("1") is not None and answers.get("2") is None  # found from what was read, or not there
-    assert len(page.rets) == 2000  # a step may still ask for the objects as a list
+    assert len(page.rets) == 4000  # a step may still ask for the objects as a list
 
 
 def test_answers_to_a_small_response_come_from_one_tree():
@@ -136,14 +137,66 @@ def test_answers_to_a_small_response_come_from_one_tree():
     assert answers.get("nope") is None
 
 
-def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects_are_read(monkeypatch):
-    checks = []
+@pytest.fixture
+def checks(monkeypatch):
+    """The sizes of the documents passed through the structure check before reading, in order."""
+    checked: list[int] = []
     real = parse.check_structure
-    counted = lambda data: checks.append(len(data)) or real(data)  # noqa: E731
+    counted = lambda data: checked.append(len(data)) or real(data)  # noqa: E731
     monkeypatch.setattr(parse, "check_structure", counted)
     monkeypatch.setattr(answers_module, "check_structure", counted)
-    answers = Answers(_customers_answer("2", 2000))  # a large batch of records: statuses first, then objects
+    return checked
+
+
+def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects_are_read(checks):
+    answers = Answers(_customers_answer("2", 4000))  # too large to be checked on its tree: checked first
+    assert len(answers._data) > parse.CHECK_ON_TREE_UP_TO
     first = answers.get("1")
     assert first is not None and first.status_code == 0
     assert len(checks) == 1  # the whole response passed the check before any status was read
-    assert len(answers.get("2").rets) == 2000 and len(checks) == 1  # not checked again to read the objects
+    assert len(answers.get("2").rets) == 4000 and len(checks) == 1  # not checked again to read the objects
+
+
+def test_a_batch_answer_is_checked_on_its_tree_in_the_pass_that_reads_it(checks):
+    answers = Answers(_customers_answer("2", 2000))  # twice a batch of 25 five-line invoices
+    assert len(answers._data) <= answers_module.STREAM_ABOVE == parse.CHECK_ON_TREE_UP_TO
+    first = answers.get("1")
+    assert first is not None and first.status_code == 0
+    assert len(answers.get("2").rets) == 2000
+    assert checks == []  # no separate pass: the limits were checked on the tree
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "<QBXML><QBXMLMsgsRs>" + "<a>" * 70 + "</a>" * 70 + "</QBXMLMsgsRs></QBXML>",
+        "<QBXML><QBXMLMsgsRs><a " + " ".join(f'x{n}="1"' for n in range(65)) + "/></QBXMLMsgsRs></QBXML>",
+        "<QBXML><QBXMLMsgsRs><a "
+        + " ".join(f'x{n}="1"' for n in range(65))
+        + "/>"
+        + "<a>" * 70
+        + "</a>" * 70
+        + "</QBXMLMsgsRs></QBXML>",
+        "<QBXML><QBXMLMsgsRs>" + "<a>" * 70 + "</QBXMLMsgsRs></QBXML>",
+        "<!DOCTYPE QBXML><QBXML><QBXMLMsgsRs/></QBXML>",
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE QBXML><QBXML><QBXMLMsgsRs/></QBXML>'.encode("utf-16"),
+        "<QBXML><QBXMLMsgsRs><a></b></QBXMLMsgsRs></QBXML>",
+    ],
+)
+def test_a_document_checked_on_its_tree_is_refused_in_the_words_of_the_check_before_reading(document):
+    data = parse.as_bytes(document)
+    with pytest.raises(XmlError) as first:
+        parse.check_structure(data)
+    with pytest.raises(XmlError) as on_tree:
+        parse.parse_document(document)
+    assert str(on_tree.value) == str(first.value)
+    with pytest.raises(XmlError) as answered:
+        Answers(document)
+    assert str(answered.value) == str(first.value)
+
+
+def test_a_document_at_the_limits_is_accepted_on_its_tree():
+    deep = "<a>" * 62 + "</a>" * 62  # QBXML and QBXMLMsgsRs make 64
+    wide = "<a " + " ".join(f'x{n}="1"' for n in range(64)) + "/>"
+    tree = parse.parse_document(f"<QBXML><QBXMLMsgsRs>{deep}{wide}</QBXMLMsgsRs></QBXML>")
+    assert len(tree.getroot()[0]) == 2

@@ -145,6 +145,11 @@ class RecordStep:
         """Return None: the engine counts the queue's items."""
         return None
 
+    def files_with_references(self, record: Record) -> bool:
+        """Tell whether filing an answer about the record reads the records it references (looked up ahead, for the
+        whole message set in one query)."""
+        return True
+
 
 def identity(qb: builders.QbIdentity) -> Identity:
     """Return the lifecycle's identity for what a builder read from QuickBooks' answer."""

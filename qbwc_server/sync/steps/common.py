@@ -6,7 +6,8 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from qbwc_server.models import Record
+from qbwc_server.company_settings import effective
+from qbwc_server.models import Company, Record
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders.types import ProblemKind
@@ -35,6 +36,17 @@ def answer_part(rs: Answer) -> str:
     )
     rets = "".join(etree.tostring(ret, encoding="unicode") for ret in rs.rets[:5])
     return f"{head}{rets}</{rs.rs_type}>"
+
+
+def answer_input(company: Company, record: Record) -> builders.RequestInput:
+    """Return what reading an Add's or Mod's answer needs of the record: its kind, data and the settings.
+
+    Reading QuickBooks' id, EditSequence, line ids and figures out of an answer and comparing them with the app's
+    data uses neither the record's references nor its QuickBooks identity, so they are not looked up
+    (`outgoing.request_input` gathers them for rendering).
+    """
+    settings = effective(company.settings)
+    return builders.RequestInput(record.kind.value, record.external_id, record.data or {}, settings, None)
 
 
 def article(word: str) -> str:

@@ -25,7 +25,7 @@ from qbwc_server.sync.steps.base import (
     identity,
     need,
 )
-from qbwc_server.sync.steps.common import answer_part, article, failed
+from qbwc_server.sync.steps.common import answer_input, answer_part, article, failed
 
 
 class SendStep(RecordStep):
@@ -57,6 +57,11 @@ class SendStep(RecordStep):
         """Return nothing: every send is rendered on its own."""
         return []
 
+    def files_with_references(self, record: Record) -> bool:
+        """Tell whether filing the answer reads the record's references: a payment's settles the invoices it pays,
+        and a credit memo's queues its application to its invoices; other answers read the record alone."""
+        return record.kind in (RecordKind.PAYMENT, RecordKind.CREDIT_MEMO)
+
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Apply the error policy to the answer of an Add or a Mod."""
         record = need(record)
@@ -73,7 +78,7 @@ class SendStep(RecordStep):
         if action is Action.PREREQUISITE and missing is None:
             action = Action.FAIL  # what is missing is not ours to create: a person must
         if action is Action.SUCCEED and rs.rets:
-            inp = request_input(ctx.db, ctx.company, record)
+            inp = answer_input(ctx.company, record)
             found = identity(builders.identity_from_ret(inp, rs.rets[0]))
             shown = found.full_name or record.qb_full_name or found.id
             lines = [
