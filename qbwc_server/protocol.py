@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -197,13 +197,19 @@ class Conversation:
         with log_call("getLastError", ticket) as call:
             try:
                 with self.runtime.transaction() as db:
-                    wc = self._session(db, ticket, call)
-                    if wc is None or wc.state == SessionState.EXPIRED:
+                    # Read in columns: the answer needs no objects. Only an open session that sat idle too long is
+                    # read again as objects, to be expired.
+                    row = wc_sessions.last_error_row(db, ticket) if ticket else None
+                    if row is not None and row.state == SessionState.OPEN and self._idle_since(row.last_seen_at):
+                        self._session(db, ticket, call)
+                        row = None
+                    if row is None or row.state == SessionState.EXPIRED:
                         call.outcome = "expired"
                         return EXPIRED_MESSAGE
-                    if wc.state == SessionState.OPEN:
-                        wc.last_seen_at = clock.now()
-                    return wc.last_error or "No errors"
+                    call.company = row.slug
+                    if row.state == SessionState.OPEN:
+                        wc_sessions.seen_now(db, row.id)
+                    return row.last_error or "No errors"
             except Exception:
                 log.exception("getLastError failed")
                 call.outcome = "error"
@@ -407,7 +413,10 @@ class Conversation:
         return busy
 
     def _idle(self, wc: WcSession) -> bool:
-        return wc_sessions.quiet_for(wc) > timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
+        return self._idle_since(wc.last_seen_at)
+
+    def _idle_since(self, last_seen_at: datetime | None) -> bool:
+        return wc_sessions.quiet_since(last_seen_at) > timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
 
     def _expire(self, db: Session, wc: WcSession, company: Company | None) -> None:
         wc.last_error = EXPIRED_MESSAGE
