@@ -229,8 +229,9 @@ class Conversation:
                     if wc.state == SessionState.OPEN:
                         with wc_sessions.SessionRow(db, wc) as row:
                             # Summarised first, so the closing is one UPDATE of the row (the summary reads counters).
-                            wc.summary = self._closing_summary(db, wc, company)
-                            self._end(db, wc, SessionState.CLOSED, "closed", company, row)
+                            wc.summary = self._closing_summary(db, row, company)
+                            if not row.ended_elsewhere:
+                                self._end(db, wc, SessionState.CLOSED, "closed", company, row)
                     elif wc.state == SessionState.FAILED and wc.last_error:
                         return wc.last_error
                     call.outcome = wc.state.value
@@ -240,12 +241,17 @@ class Conversation:
                 call.outcome = "error"
                 return "Closed"
 
-    def _closing_summary(self, db: Session, wc: WcSession, company: Company | None) -> str:
-        """Return the session's summary with what it did of the work due on a schedule (scheduled imports)."""
+    def _closing_summary(self, db: Session, row: wc_sessions.SessionRow, company: Company | None) -> str:
+        """Return the session's summary with what it did of the work due on a schedule (scheduled imports).
+
+        The notes are read without a savepoint (two statements more in every session's closing): when they fail,
+        the call's transaction is rolled back and the row locked again, and the session closes without them.
+        """
+        wc = row.wc
         notes: list[str] = []
         if company is not None:
             try:
-                with db.begin_nested():
+                with row.guarded():
                     notes = self.engine.closing_notes(db, company, wc)
             except Exception:
                 log.exception("the closing notes of session %s… failed", wc.ticket[:8])
