@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -197,13 +197,19 @@ class Conversation:
         with log_call("getLastError", ticket) as call:
             try:
                 with self.runtime.transaction() as db:
-                    wc = self._session(db, ticket, call)
-                    if wc is None or wc.state == SessionState.EXPIRED:
+                    # Read in columns: the answer needs no objects. Only an open session that sat idle too long is
+                    # read again as objects, to be expired.
+                    row = wc_sessions.last_error_row(db, ticket) if ticket else None
+                    if row is not None and row.state == SessionState.OPEN and self._idle_since(row.last_seen_at):
+                        self._session(db, ticket, call)
+                        row = None
+                    if row is None or row.state == SessionState.EXPIRED:
                         call.outcome = "expired"
                         return EXPIRED_MESSAGE
-                    if wc.state == SessionState.OPEN:
-                        wc.last_seen_at = clock.now()
-                    return wc.last_error or "No errors"
+                    call.company = row.slug
+                    if row.state == SessionState.OPEN:
+                        wc_sessions.seen_now(db, row.id)
+                    return row.last_error or "No errors"
             except Exception:
                 log.exception("getLastError failed")
                 call.outcome = "error"
@@ -223,8 +229,9 @@ class Conversation:
                     if wc.state == SessionState.OPEN:
                         with wc_sessions.SessionRow(db, wc) as row:
                             # Summarised first, so the closing is one UPDATE of the row (the summary reads counters).
-                            wc.summary = self._closing_summary(db, wc, company)
-                            self._end(db, wc, SessionState.CLOSED, "closed", company, row)
+                            wc.summary = self._closing_summary(db, row, company)
+                            if not row.ended_elsewhere:
+                                self._end(db, wc, SessionState.CLOSED, "closed", company, row)
                     elif wc.state == SessionState.FAILED and wc.last_error:
                         return wc.last_error
                     call.outcome = wc.state.value
@@ -234,12 +241,17 @@ class Conversation:
                 call.outcome = "error"
                 return "Closed"
 
-    def _closing_summary(self, db: Session, wc: WcSession, company: Company | None) -> str:
-        """Return the session's summary with what it did of the work due on a schedule (scheduled imports)."""
+    def _closing_summary(self, db: Session, row: wc_sessions.SessionRow, company: Company | None) -> str:
+        """Return the session's summary with what it did of the work due on a schedule (scheduled imports).
+
+        The notes are read without a savepoint (two statements more in every session's closing): when they fail,
+        the call's transaction is rolled back and the row locked again, and the session closes without them.
+        """
+        wc = row.wc
         notes: list[str] = []
         if company is not None:
             try:
-                with db.begin_nested():
+                with row.guarded():
                     notes = self.engine.closing_notes(db, company, wc)
             except Exception:
                 log.exception("the closing notes of session %s… failed", wc.ticket[:8])
@@ -407,7 +419,10 @@ class Conversation:
         return busy
 
     def _idle(self, wc: WcSession) -> bool:
-        return wc_sessions.quiet_for(wc) > timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
+        return self._idle_since(wc.last_seen_at)
+
+    def _idle_since(self, last_seen_at: datetime | None) -> bool:
+        return wc_sessions.quiet_since(last_seen_at) > timedelta(minutes=self.runtime.settings.ticket_timeout_minutes)
 
     def _expire(self, db: Session, wc: WcSession, company: Company | None) -> None:
         wc.last_error = EXPIRED_MESSAGE

@@ -6,6 +6,7 @@ why they are not snake_case.
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import logging
 import sys
@@ -19,10 +20,14 @@ with warnings.catch_warnings():
     import spyne.const
     from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
     from spyne.protocol.soap import Soap11
+    from spyne.server.http import HttpTransportContext
     from spyne.server.wsgi import WsgiApplication
+
+from lxml import etree
 
 from qbwc_server.logging_setup import silence_body_loggers
 from qbwc_server.protocol import BUSY, DONE, INTERNAL_ERROR, Conversation
+from qbwc_server.soap_guard import CHECKED_ENVELOPE
 
 
 def _modernise_six_importer() -> None:
@@ -136,12 +141,51 @@ class QBWebConnectorSvc(ServiceBase):
         return _safely("", lambda: _conversation(ctx).interactive_rejected(wcTicket, reason))
 
 
+# The elements spyne indexes by their id attribute when it parses an envelope (`etree.XMLID`'s own query).
+_WITH_ID = etree.XPath("//*[string(@id)]")
+
+
+class CheckedSoap11(Soap11):
+    """SOAP 1.1 that takes the envelope tree the guard built while checking the body, instead of parsing it again.
+
+    Only when spyne would read the bytes the same way: a POST whose body is UTF-8 (the Web Connector's), read by
+    its XML declaration or as UTF-8. Anything else (another charset in Content-Type, a body that is not valid
+    UTF-8, no guard in front) is parsed by spyne as before.
+    """
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        checked = getattr(ctx.transport, "req_env", {}).pop(CHECKED_ENVELOPE, None)
+        if checked is None or not _read_alike(ctx, charset, checked[0]):
+            super().create_in_document(ctx, charset)
+            return
+        root = checked[1]
+        ctx.in_document = (root, {element.get("id"): element for element in _WITH_ID(root)})
+
+
+def _read_alike(ctx: Any, charset: str | None, body: bytes) -> bool:
+    transport = ctx.transport
+    if not isinstance(transport, HttpTransportContext) or transport.get_request_method() != "POST":
+        return False
+    content_type = transport.get_request_content_type()
+    if content_type is None or "multipart/related" in content_type or body.startswith(codecs.BOM_UTF8):
+        return False
+    if charset is None:
+        return True
+    try:
+        if codecs.lookup(charset).name != "utf-8":
+            return False
+        body.decode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return True
+
+
 def make_soap_app(conversation: Conversation) -> WsgiApplication:
     """Build the spyne WSGI application answering for `conversation` (document/literal SOAP 1.1)."""
     silence_body_loggers()
     # Entities stay unresolved and no DTD is loaded even if the guard in front were bypassed; huge_tree lets
     # QuickBooks' tens-of-megabytes answers (one escaped text node) through.
-    in_protocol = Soap11(
+    in_protocol = CheckedSoap11(
         validator="soft",
         resolve_entities=False,
         load_dtd=False,

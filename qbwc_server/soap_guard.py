@@ -1,5 +1,6 @@
 """The edge in front of spyne: a SOAP request is measured, read within the body limit and checked in one linear
-pass before spyne parses it, and every refusal is answered as a SOAP Fault."""
+pass before spyne sees it, and every refusal is answered as a SOAP Fault. The pass that checks the envelope also
+builds its tree, which spyne then reads instead of parsing the body a second time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
-from qbwc_server.xmlcheck import SOAP_LIMITS, XmlRefused, check_xml
+from qbwc_server.xmlcheck import SOAP_LIMITS, XmlRefused, read_checked
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ LANDING_TEXT = (
     "qbwc-server: this is the QuickBooks Web Connector endpoint (SOAP). "
     "Add your company's .qwc file to the Web Connector; the WSDL is at ?wsdl.\n"
 )
+# Where the guard leaves the envelope it parsed while checking it, for the SOAP layer to use instead of parsing the
+# same bytes again (`soap.CheckedSoap11`).
+CHECKED_ENVELOPE = "qbwc_server.checked_envelope"
 _WIDE_ENCODINGS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 
 StartResponse = Callable[..., Any]
@@ -76,7 +80,7 @@ class SoapGuard:
         if body.startswith(_WIDE_ENCODINGS) or b"\x00" in body[:1024]:
             return _fault(start_response, "500 Internal Server Error", "Client", "Send the request in UTF-8")
         try:
-            check_xml(body, SOAP_LIMITS)
+            environ[CHECKED_ENVELOPE] = (body, read_checked(body, SOAP_LIMITS))
         except XmlRefused as exc:
             log.warning("refused a SOAP request: %s", exc)
             return _fault(start_response, "500 Internal Server Error", "Client", str(exc))

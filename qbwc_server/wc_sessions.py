@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, inspect, select, update
+from sqlalchemy import Row, bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -32,6 +32,13 @@ SESSION_AND_COMPANY = (
 )
 
 
+# getLastError's read: what it answers from and its company's name, in columns (no objects), the row locked.
+_LAST_ERROR = (
+    select(WcSession.id, WcSession.state, WcSession.last_error, WcSession.last_seen_at, Company.slug)
+    .outerjoin(Company, Company.id == WcSession.company_id)
+    .where(WcSession.ticket == bindparam("ticket"))
+    .with_for_update(of=WcSession.__table__)
+)
 _UPDATE_ROW = update(WcSession).where(WcSession.id == bindparam("row_id"))
 _LOCK_ROW = select(WcSession.state).where(WcSession.id == bindparam("row_id")).with_for_update()
 
@@ -96,9 +103,24 @@ class SessionRow:
         return {key: getattr(self.wc, key) for key in self._COLUMNS}
 
 
+def last_error_row(db: Session, ticket: str) -> Row[int, SessionState, str | None, datetime, str] | None:
+    """Return the ticket's session as (id, state, last_error, last_seen_at, company slug), locked, or None."""
+    return db.connection().execute(_LAST_ERROR, {"ticket": ticket}).first()
+
+
+def seen_now(db: Session, row_id: int) -> None:
+    """Note that the Web Connector called on the session now (one UPDATE, for a session read in columns)."""
+    db.connection().execute(_UPDATE_ROW, {"last_seen_at": clock.now(), "row_id": row_id})
+
+
 def quiet_for(wc: WcSession) -> timedelta:
     """How long the Web Connector has not called on this session (nothing yet for one never seen)."""
-    return clock.now() - (clock.aware(wc.last_seen_at) or clock.now())
+    return quiet_since(wc.last_seen_at)
+
+
+def quiet_since(last_seen_at: datetime | None) -> timedelta:
+    """How long since `last_seen_at` (nothing for a session never seen)."""
+    return clock.now() - (clock.aware(last_seen_at) or clock.now())
 
 
 def summarize(wc: WcSession) -> str:

@@ -74,7 +74,70 @@ def check_xml(data: bytes, limits: XmlLimits = QBXML_LIMITS) -> None:
         raise not_well_formed(exc) from None
 
 
+def read_checked(data: bytes, limits: XmlLimits = SOAP_LIMITS) -> etree._Element:
+    """Parse `data` into a tree in the same pass that checks it; raise XmlRefused as `check_xml` would.
+
+    For documents that are read as a tree next (a SOAP envelope): the tree is built while the parse's events are
+    counted, a chunk at a time, so a refused document is dropped after at most one chunk beyond the limit. Use it
+    with small `max_elements` only (the whole tree is kept in memory); QuickBooks' answers use `check_xml`.
+    """
+    check_declarations(data)
+    parser = _tree_parser()
+    try:
+        return _read(parser, data, limits)
+    except BaseException as exc:
+        _THREAD.tree_parser = None  # a parser left in the middle of a document is not used again
+        if isinstance(exc, etree.XMLSyntaxError):
+            # What the one-pass check says of the same bytes (the limit or document type it meets first, or the
+            # parser's own words), so a refusal reads the same whichever pass found it.
+            check_xml(data, limits)
+            raise not_well_formed(exc) from None
+        raise
+
+
+_CHUNK = 1 << 16
+
+
+def _read(parser: etree.XMLPullParser, data: bytes, limits: XmlLimits) -> etree._Element:
+    depth = elements = 0
+    for at in range(0, len(data), _CHUNK):
+        parser.feed(data[at : at + _CHUNK])
+        for event, element in parser.read_events():
+            if event == "end":
+                depth -= 1
+                continue
+            if not elements:  # the root element: a document type (in any encoding) comes before it or not at all
+                info = element.getroottree().docinfo
+                if info.doctype or info.internalDTD is not None:
+                    raise XmlRefused(DTD_REFUSED)
+            depth += 1
+            elements += 1
+            if len(element.attrib) > limits.max_attributes:
+                raise too_many_attributes(limits)
+            if depth > limits.max_depth:
+                raise too_deep(limits)
+            if elements > limits.max_elements:
+                raise too_many_elements(limits)
+    root: etree._Element = parser.close()
+    return root
+
+
 _THREAD = threading.local()
+
+
+def _tree_parser() -> etree.XMLPullParser:
+    """Return this thread's tree-building parser (made at first use; reused one document at a time)."""
+    parser: etree.XMLPullParser | None = getattr(_THREAD, "tree_parser", None)
+    if parser is None:
+        parser = _THREAD.tree_parser = etree.XMLPullParser(
+            events=("start", "end"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=True,
+        )
+    return parser
 
 
 def _checker(limits: XmlLimits) -> tuple[etree.XMLParser, _Counter]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -22,6 +22,13 @@ from qbwc_server.imports.kinds import KINDS
 from qbwc_server.models import Company, ImportRun, ImportStatus, WcSession
 
 log = logging.getLogger(__name__)
+
+# Built once: a check-in with nothing queued, and the last sendRequestXML of every session, ask it.
+_NEWEST_RUNS = (
+    select(ImportRun.kind, ImportRun.status, func.max(ImportRun.created_at))
+    .where(ImportRun.company_id == bindparam("company_id"), ImportRun.kind.in_(bindparam("kinds", expanding=True)))
+    .group_by(ImportRun.kind, ImportRun.status)
+)
 
 
 def due_kinds(db: Session, company: Company) -> list[str]:
@@ -37,11 +44,7 @@ def due_kinds(db: Session, company: Company) -> list[str]:
     imported: set[str] = set()
     active: set[str] = set()
     latest: dict[str, datetime] = {}
-    for kind, status, newest in db.execute(
-        select(ImportRun.kind, ImportRun.status, func.max(ImportRun.created_at))
-        .where(ImportRun.company_id == company.id, ImportRun.kind.in_(wanted))
-        .group_by(ImportRun.kind, ImportRun.status)
-    ):
+    for kind, status, newest in db.execute(_NEWEST_RUNS, {"company_id": company.id, "kinds": wanted}):
         if status == ImportStatus.DONE:
             imported.add(kind)
         if status in runs.ACTIVE:

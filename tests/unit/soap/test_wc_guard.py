@@ -102,3 +102,73 @@ def test_other_methods_get_a_fault(client):
 
 def test_other_paths_go_to_the_web_app(client):
     assert client.get("/no-such-page").status_code == 404
+
+
+CLIENT_VERSION = (
+    '<?xml version="1.0" encoding="{encoding}"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+    '<soap:Body><clientVersion xmlns="http://developer.intuit.com/"><strVersion>{version}</strVersion>'
+    "</clientVersion></soap:Body></soap:Envelope>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<a><b/></a>",
+        b"<a",
+        b"<a></b>",
+        b"<a/><b/>",
+        b"<!doctype a><a/>",
+        '<?xml version="1.0" encoding="cp037"?><!DOCTYPE a><a/>'.encode("cp037"),
+        b"<a>" * 40 + b"</a>" * 40,
+        b"<a>" + b"<b/>" * 1200 + b"</a>",
+        b"<a " + b" ".join(b'x%d="1"' % n for n in range(40)) + b"/>",
+        b"<a>" * 40 + b"<b",
+        b'<?xml version="1.0" encoding="iso-8859-1"?><a>\xe9</a>',
+    ],
+)
+def test_the_pass_that_builds_the_envelope_refuses_what_the_check_alone_refuses_in_the_same_words(body):
+    from qbwc_server.xmlcheck import SOAP_LIMITS, XmlRefused, check_xml, read_checked
+
+    def outcome(read):
+        try:
+            read(body, SOAP_LIMITS)
+        except XmlRefused as refused:
+            return str(refused)
+        return "accepted"
+
+    assert outcome(read_checked) == outcome(check_xml)
+    # and the thread's parser is fit for the next document after a refusal
+    assert read_checked(b"<ok>1</ok>", SOAP_LIMITS).text == "1"
+
+
+def test_spyne_reads_the_tree_the_guard_built_for_a_utf8_call(client, monkeypatch):
+    from spyne.protocol.soap import soap11
+
+    def parse_again(*_args, **_kwargs):
+        raise AssertionError("spyne parsed a body the guard had already parsed")
+
+    monkeypatch.setattr(soap11, "_parse_xml_string", parse_again)
+    body = CLIENT_VERSION.format(encoding="utf-8", version="2.3.0.30")
+    response = client.post("/qbwc", data=body.encode(), headers={**HEADERS, "SOAPAction": '"clientVersion"'})
+    assert response.status_code == 200
+    assert b"<tns:clientVersionResult" in response.data and b"W:" not in response.data
+
+
+def test_a_call_in_another_charset_is_parsed_by_spyne_as_before(client, monkeypatch):
+    from spyne.protocol.soap import soap11
+
+    parsed = []
+    original = soap11._parse_xml_string
+
+    def counted(*args, **kwargs):
+        parsed.append(args[2] if len(args) > 2 else kwargs.get("charset"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(soap11, "_parse_xml_string", counted)
+    body = CLIENT_VERSION.format(encoding="iso-8859-1", version="2.3.0.30 \xe9").encode("latin-1")
+    headers = {"Content-Type": "text/xml; charset=iso-8859-1", "SOAPAction": '"clientVersion"'}
+    response = client.post("/qbwc", data=body, headers=headers)
+    assert parsed == ["iso-8859-1"]
+    assert response.status_code == 200
+    assert "could not read this Web Connector's version (2.3.0.30 \xe9)" in response.get_data(as_text=True)

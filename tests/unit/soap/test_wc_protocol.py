@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from qbwc_server import companies, passwords
 from qbwc_server.models import Company, LoginThrottle, SessionState, ThrottleScope, WcSession
@@ -386,3 +386,25 @@ def test_the_closing_summary_counts_imports_and_syncs():
     assert summarize(WcSession(succeeded=3, failed=0, requests_sent=3, imported=20)) == (
         "Imported 20 from QuickBooks; synced 3"
     )
+
+
+def test_closing_notes_that_fail_in_the_database_still_close_the_session_with_its_summary(
+    runtime, make_company, scripted_engine, caplog
+):
+    class NotesFail(scripted_engine):
+        def closing_notes(self, db, company, wc_session):  # type: ignore[no-untyped-def]
+            # A failed statement: on PostgreSQL it aborts the whole transaction, not only this read
+            db.execute(text("SELECT no_such_column FROM wc_sessions"))
+            return ["never shown"]
+
+    conversation = Conversation(runtime, engine=NotesFail(["<QBXML/>"]))
+    make_company("acme")
+    ticket, _ = conversation.authenticate("acme-wc", PASSWORD)
+    assert conversation.send_request_xml(ticket, "", "", "US", 13, 0) == "<QBXML/>"
+    assert conversation.receive_response_xml(ticket, "<QBXML/>", "", "") == 100
+    with caplog.at_level(logging.ERROR):
+        assert conversation.close_connection(ticket) == "Synced 1"
+    assert "closing notes" in caplog.text
+    wc = _session(runtime, ticket)
+    assert (wc.state, wc.summary, wc.succeeded) == (SessionState.CLOSED, "Synced 1", 1)
+    assert wc.closed_at is not None
