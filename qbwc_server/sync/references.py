@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from qbwc_server.models import CompanyRef, Record, RecordKind
 from qbwc_server.sync.dependencies import prerequisites
@@ -31,25 +31,62 @@ def find_records(
     if not refs:
         return {}
     known: dict[tuple[int, RecordKind, str], Record] | None = db.info.get(_KNOWN)
-    if known is not None and all((company_id, *ref) in known for ref in refs):
-        return {ref: known[(company_id, *ref)] for ref in refs}
-    ids = {external_id for _, external_id in refs}
-    kinds = {kind for kind, _ in refs}
+    found: dict[tuple[RecordKind, str], Record] = {}
+    missing = refs
+    if known is not None:
+        # Only the records not found before are asked for: the batch's shared items (and the customers planning
+        # found) were loaded again, and decoded again, by every later look-up of the same SOAP call.
+        missing = []
+        for ref in refs:
+            record = known.get((company_id, *ref))
+            if record is None:
+                missing.append(ref)
+            else:
+                found[ref] = record
+        if not missing:
+            return found
+    ids = {external_id for _, external_id in missing}
+    kinds = {kind for kind, _ in missing}
     # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
     # every record of the company (a 200,000-record company paid that for each invoice and payment it synced).
     rows = db.scalars(_FIND, {"company_id": company_id, "kinds": list(kinds), "ids": list(ids)}).all()
-    wanted = set(refs)
-    found = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
+    wanted = set(missing)
+    loaded = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
     if known is not None:
-        known.update({(company_id, *ref): r for ref, r in found.items()})
+        known.update({(company_id, *ref): r for ref, r in loaded.items()})
+    found.update(loaded)
     return found
 
 
 # Built once (planning, rendering and filing each ask it per message set): building the select cost a third of it.
-_FIND = select(Record).where(
-    Record.company_id == bindparam("company_id"),
-    Record.kind.in_(bindparam("kinds", expanding=True)),
-    Record.external_id.in_(bindparam("ids", expanding=True)),
+# A referenced record is read for its identity, state and data (a settled invoice for its totals); its other JSON
+# and date columns are left to load if ever read (decoding them was most of loading each batch's customers and
+# items). A record loaded in full before, or later (the batch's own records), is not changed by this.
+_FIND = (
+    select(Record)
+    .where(
+        Record.company_id == bindparam("company_id"),
+        Record.kind.in_(bindparam("kinds", expanding=True)),
+        Record.external_id.in_(bindparam("ids", expanding=True)),
+    )
+    .options(
+        load_only(
+            Record.company_id,
+            Record.kind,
+            Record.external_id,
+            Record.data,
+            Record.origin,
+            Record.version,
+            Record.qb_id,
+            Record.qb_edit_sequence,
+            Record.qb_full_name,
+            Record.name_suffix,
+            Record.qb_totals,
+            Record.sync_state,
+            Record.last_error,
+            Record.removal,
+        )
+    )
 )
 
 _KNOWN = "sync.known_records"  # the Session.info key of the records `remembering` keeps
