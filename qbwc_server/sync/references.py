@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, load_only
 
 from qbwc_server.models import CompanyRef, Note, Record, RecordKind, SyncState
 from qbwc_server.sync.dependencies import prerequisites
+
+_T = TypeVar("_T")
 
 
 def referenced_records(db: Session, company: CompanyRef, record: Record) -> list[Record]:
@@ -37,26 +39,40 @@ def find_records(
     if known is not None:
         # Only the records not found before are asked for: the batch's shared items (and the customers planning
         # found) were loaded again, and decoded again, by every later look-up of the same SOAP call.
-        missing = []
-        for ref in refs:
-            record = known.get((company_id, *ref))
-            if record is None:
-                missing.append(ref)
-            else:
-                found[ref] = record
+        missing = _not_known(known, company_id, refs, found)
         if not missing:
             return found
-    ids = {external_id for _, external_id in missing}
-    kinds = {kind for kind, _ in missing}
-    # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
-    # every record of the company (a 200,000-record company paid that for each invoice and payment it synced).
-    rows = db.scalars(_FIND, {"company_id": company_id, "kinds": list(kinds), "ids": list(ids)}).all()
+    rows = db.scalars(_FIND, _params(company_id, missing)).all()
     wanted = set(missing)
     loaded = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
     if known is not None:
         known.update({(company_id, *ref): r for ref, r in loaded.items()})
     found.update(loaded)
     return found
+
+
+def _not_known(
+    known: Mapping[tuple[int, RecordKind, str], _T],
+    company_id: int,
+    refs: Iterable[tuple[RecordKind, str]],
+    found: dict[tuple[RecordKind, str], _T],
+) -> list[tuple[RecordKind, str]]:
+    """Put in `found` the references `known` holds; return the others."""
+    missing = []
+    for ref in refs:
+        seen = known.get((company_id, *ref))
+        if seen is None:
+            missing.append(ref)
+        else:
+            found[ref] = seen
+    return missing
+
+
+def _params(company_id: int, refs: list[tuple[RecordKind, str]]) -> dict[str, Any]:
+    # The kind too, so the unique (company, kind, external_id) index finds each one; without it the query read
+    # every record of the company (a 200,000-record company paid that for each invoice and payment it synced).
+    kinds = {kind for kind, _ in refs}
+    return {"company_id": company_id, "kinds": list(kinds), "ids": list({external_id for _, external_id in refs})}
 
 
 # Built once (planning, rendering and filing each ask it per message set): building the select cost a third of it.
@@ -217,21 +233,10 @@ def find_referenced(
     if rows is None:
         return find_records(db, company_id, refs)
     found: dict[tuple[RecordKind, str], Referenced] = {}
-    missing = []
-    for ref in refs:
-        row = rows.get((company_id, *ref))
-        if row is None:
-            missing.append(ref)
-        else:
-            found[ref] = row
+    missing = _not_known(rows, company_id, refs, found)
     if missing:
-        params = {
-            "company_id": company_id,
-            "kinds": list({kind for kind, _ in missing}),
-            "ids": list({external_id for _, external_id in missing}),
-        }
         wanted = set(missing)
-        for values in db.execute(_REFERENCE_ROWS, params):
+        for values in db.execute(_REFERENCE_ROWS, _params(company_id, missing)):
             row = Reference(*values)
             ref = (row.kind, row.external_id)
             if ref in wanted:
