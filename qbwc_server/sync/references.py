@@ -234,6 +234,11 @@ def find_referenced(
         return find_records(db, company_id, refs)
     found: dict[tuple[RecordKind, str], Referenced] = {}
     missing = _not_known(rows, company_id, refs, found)
+    known: dict[tuple[int, RecordKind, str], Record] = db.info.get(_KNOWN) or {}
+    if missing and known:
+        # Records the call found before (filing the last answer, when `has_sendable` plans after it) are used as
+        # they are: the same records, read again as rows, cost a query.
+        missing = _not_known(known, company_id, missing, found)
     if missing:
         wanted = set(missing)
         for values in db.execute(_REFERENCE_ROWS, _params(company_id, missing)):
