@@ -234,6 +234,15 @@ class SyncEngine:
     def _render_batch(self, db: Session, company: Company, ticket: str, limit: int) -> list[Outgoing]:
         started = time.perf_counter()
         ctx = Drafting(db, company, ticket)
+        with references.sending(db):  # the batch's references are read once, as rows, to plan and to render it
+            outgoing = self._plan_and_render(ctx, limit)
+            for step in self.steps.values():
+                outgoing.extend(step.flush(ctx))
+        self.timings["render"] += time.perf_counter() - started
+        return outgoing
+
+    def _plan_and_render(self, ctx: Drafting, limit: int) -> list[Outgoing]:
+        db, company = ctx.db, ctx.company
         outgoing: list[Outgoing] = []
         failed: set[tuple[RecordKind, str]] = set()
         for item, record in planner.plan_batch(db, company, limit):
@@ -250,9 +259,6 @@ class SyncEngine:
                 continue
             if out is not None:
                 outgoing.append(out)
-        for step in self.steps.values():
-            outgoing.extend(step.flush(ctx))
-        self.timings["render"] += time.perf_counter() - started
         return outgoing
 
     def _drop_invalid(self, db: Session, company: Company, outgoing: list[Outgoing], version: str) -> list[Outgoing]:

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 from qbwc_server.company_settings import effective, kind_choice
 from qbwc_server.models import Company, QueueItem, Record, RecordKind
 from qbwc_server.sync import builders
-from qbwc_server.sync.dependencies import prerequisites
-from qbwc_server.sync.references import find_records
+from qbwc_server.sync.references import find_referenced, prerequisites_of
 
 
 @dataclass
@@ -35,8 +34,8 @@ def request_input(
 
     `predicted` holds the full names of list records added earlier in the same message set (no ListID yet).
     """
-    refs = prerequisites(record.kind, record.data or {})
-    found = find_records(db, company.id, refs)
+    refs = prerequisites_of(db, record)
+    found = find_referenced(db, company.id, refs)
     qb_refs = dict(predicted or {})
     qb_refs.update(
         {

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue, references
-from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
 
@@ -23,7 +22,7 @@ FIRST_LOOKAHEAD = 4  # items (and records) read beyond those the batch needs: mo
 MAX_SCAN = 5000
 
 
-def display_name(record: Record) -> str:
+def display_name(record: Record | references.Referenced) -> str:
     """Return the name a bookkeeper knows a record by."""
     data = record.data or {}
     if record.qb_full_name:
@@ -58,15 +57,18 @@ def waiting_reason(
     A list record (customer, job, item, vendor) added earlier in the same batch counts as there: QuickBooks runs a
     message set in order, and the dependant refers to it by full name.
     """
-    refs = prerequisites(record.kind, record.data or {})
+    refs = references.prerequisites_of(db, record)
     if not refs:
         return None
-    found = references.find_records(db, company.id, refs)
+    found = references.find_referenced(db, company.id, refs)
     for ref_kind, external_id in refs:
         label = _label(ref_kind)
-        prerequisite = found.get((ref_kind, external_id))
+        prerequisite: Record | references.Referenced | None = found.get((ref_kind, external_id))
         if prerequisite is None:
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
+        if prerequisite.sync_state in (SyncState.EXCLUDED, SyncState.PENDING):
+            # What is decided (and may be written) next reads and changes the record itself, not its row.
+            prerequisite = references.entity(db, prerequisite)
         if prerequisite.sync_state is SyncState.QB_DELETED:
             name = display_name(prerequisite)
             return (
@@ -81,7 +83,11 @@ def waiting_reason(
         if state is SyncState.ERROR:
             reason = prerequisite.last_error.message if prerequisite.last_error else "see its log"
             return SyncState.BLOCKED, f"waiting for {label} '{name}', which failed: {reason}", prerequisite.id
-        if state is SyncState.EXCLUDED and needed_from_before_start(prerequisite, effective(company.settings)):
+        if (
+            state is SyncState.EXCLUDED
+            and isinstance(prerequisite, Record)
+            and needed_from_before_start(prerequisite, effective(company.settings))
+        ):
             # Created before the sync start date, so never sent alone; a record that syncs needs it now.
             if not write:
                 raise WouldQueue
@@ -91,12 +97,13 @@ def waiting_reason(
                 f"waiting for {label} '{name}', created before the sync start date, to be found in QuickBooks",
                 prerequisite.id,
             )
-        if state is SyncState.PENDING and not write:
-            if decide(prerequisite, effective(company.settings), explicit=True).verdict is Verdict.SEND:
-                raise WouldQueue
-        elif state is SyncState.PENDING:
-            queue.request_sync(db, company, prerequisite)
-            state = prerequisite.sync_state
+        if state is SyncState.PENDING and isinstance(prerequisite, Record):
+            if not write:
+                if decide(prerequisite, effective(company.settings), explicit=True).verdict is Verdict.SEND:
+                    raise WouldQueue
+            else:
+                queue.request_sync(db, company, prerequisite)
+                state = prerequisite.sync_state
         if state in (SyncState.EXCLUDED, SyncState.PENDING):
             why = prerequisite.last_error.message if prerequisite.last_error else "it is excluded from sync"
             return SyncState.BLOCKED, f"waiting for {label} '{name}', which is not synced: {why}", prerequisite.id
@@ -148,7 +155,8 @@ def plan_batch(
     QuickBooks as one query, so looking for invoices typed in by hand does not cost a round trip per batch.
     With `first`, stop at the first sendable item: enough to tell whether there is work (no lookups ride along).
     """
-    with references.remembering(db):  # the records' prerequisites are looked up once per chunk, not once per record
+    # The records' prerequisites are looked up once per chunk, not once per record, and read as rows.
+    with references.remembering(db), references.sending(db):
         return _plan_batch(db, company, limit, grouped_lookups, write, first)
 
 
@@ -251,6 +259,7 @@ def _note_wait(db: Session, item: QueueItem, record: Record, wait: tuple[SyncSta
     reason = Note(NoteKind.WAITING, message[0].upper() + message[1:] + ".")
     if record.sync_state is not state or record.last_error != reason:
         lifecycle.move(db, record, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
+        references.changed(db, record)  # a dependant planned after it reads its new state
 
 
 def _label(kind: RecordKind) -> str:
