@@ -9,7 +9,6 @@ for an absent value. Tags are the templates' own literal names, so only the text
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -44,8 +43,11 @@ flag = _formatted(values.boolean)
 date = _formatted(values.iso_date)
 
 
-def pieces(getattr_: Callable[[Any, str], Any]) -> SimpleNamespace:
-    """Return the pieces for an environment; `getattr_` reads a field as a template does (attribute or key)."""
+def pieces(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[..., Markup]]:
+    """Return the pieces for an environment by name; `getattr_` reads a field as a template does (attribute or key).
+
+    A plain dict, so that the environment reads ``m.el`` as a key straight away (see `render._Environment`).
+    """
 
     def ref(tag: str, r: Any) -> Markup:
         """A reference to a list object: by ListID when QuickBooks gave us one, else by FullName."""
@@ -73,4 +75,13 @@ def pieces(getattr_: Callable[[Any, str], Any]) -> SimpleNamespace:
         ]
         return Markup(f"<{tag}>\n{''.join(lines)}</{tag}>\n")  # noqa: S704 - each line is escaped
 
-    return SimpleNamespace(el=el, money=money, price=price, qty=qty, flag=flag, date=date, ref=ref, address=address)
+    return {
+        "el": el,
+        "money": money,
+        "price": price,
+        "qty": qty,
+        "flag": flag,
+        "date": date,
+        "ref": ref,
+        "address": address,
+    }

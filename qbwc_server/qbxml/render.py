@@ -76,7 +76,7 @@ def environment() -> Environment:
     env.filters["isodate"] = values.iso_date
     pieces = elements.pieces(env.getattr)
     env.globals["m"] = pieces  # the shared pieces: m.el(...), m.ref(...)
-    _Context.plain = frozenset(vars(pieces).values())
+    _Context.plain = frozenset(pieces.values())
     env.context_class = _Context
     return env
 

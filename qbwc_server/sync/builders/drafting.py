@@ -81,10 +81,11 @@ class Draft:
         if blank(value):
             return None
         try:
-            formatter(value)
-            return values.to_decimal(value)
+            number = values.to_decimal(value)  # read once: the formatter takes a Decimal as it is
+            formatter(number)
         except ValueError as exc:
             raise RecordProblem(field, f"{label}: {exc}.") from None
+        return number
 
     def money(self, value: Any, field: str, label: str) -> Decimal | None:
         """An amount QuickBooks accepts (two decimals, up to 13 digits), or RecordProblem."""
