@@ -1,9 +1,12 @@
-"""The shared pieces of qbXML the request templates call as ``m.el(...)``, ``m.ref(...)`` and so on.
+"""The shared pieces of qbXML the request templates use as filters: ``{{ r.memo | el("Memo") }}``,
+``{{ r.customer | ref("CustomerRef") }}``, ``{{ line.amount | money_el("Amount") }}`` and so on.
 
 They were Jinja macros, imported by every template; a macro call and an import cost a Jinja context each, and a
-CustomerAdd made a dozen of them, the largest share of rendering it. Written here, and given to every template as
-the global ``m``, they make the same text: each element on a line of its own, its text XML-escaped, nothing at all
-for an absent value. Tags are the templates' own literal names, so only the text needs escaping.
+CustomerAdd made a dozen of them. Then they were functions in a global namespace (``m.el("Memo", r.memo)``), but
+Jinja looks a global's attribute up and passes each call through the context at every use; a filter is resolved
+once, when the template is compiled, and called straight away. Each makes the same text: an element on a line of
+its own, its text XML-escaped, nothing at all for an absent value. Tags are the templates' own literal names, so
+only the text needs escaping.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ def _element(tag: str, text: object) -> Markup:
     return Markup(f"<{tag}>{escape(text)}</{tag}>\n")  # noqa: S704 - the text is escaped, the tag is a literal
 
 
-def el(tag: str, value: Any) -> Markup:
+def el(value: Any, tag: str) -> Markup:
     """``<Tag>text</Tag>`` for a value that is there and not empty."""
     if value is not None and value != "":
         return _element(tag, value)
     return NOTHING
 
 
-def _formatted(format_value: Callable[[Any], str]) -> Callable[[str, Any], Markup]:
-    def piece(tag: str, value: Any) -> Markup:
+def _formatted(format_value: Callable[[Any], str]) -> Callable[[Any, str], Markup]:
+    def piece(value: Any, tag: str) -> Markup:
         return _element(tag, format_value(value)) if value is not None else NOTHING
 
     return piece
@@ -43,13 +46,10 @@ flag = _formatted(values.boolean)
 date = _formatted(values.iso_date)
 
 
-def pieces(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[..., Markup]]:
-    """Return the pieces for an environment by name; `getattr_` reads a field as a template does (attribute or key).
+def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str], Markup]]:
+    """Return the pieces by filter name; `getattr_` reads a field as a template does (attribute or key)."""
 
-    A plain dict, so that the environment reads ``m.el`` as a key straight away (see `render._Environment`).
-    """
-
-    def ref(tag: str, r: Any) -> Markup:
+    def ref(r: Any, tag: str) -> Markup:
         """A reference to a list object: by ListID when QuickBooks gave us one, else by FullName."""
         if r is None:
             return NOTHING
@@ -61,27 +61,27 @@ def pieces(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[..., Marku
             return Markup(f"<{tag}><FullName>{escape(full_name)}</FullName></{tag}>\n")  # noqa: S704
         return NOTHING
 
-    def address(tag: str, a: Any) -> Markup:
+    def address(a: Any, tag: str) -> Markup:
         """An address block with the lines it has."""
         if not a:
             return NOTHING
         lines = [
-            el("Addr1", getattr_(a, "addr1")),
-            el("Addr2", getattr_(a, "addr2")),
-            el("City", getattr_(a, "city")),
-            el("State", getattr_(a, "state")),
-            el("PostalCode", getattr_(a, "postal_code")),
-            el("Country", getattr_(a, "country")),
+            el(getattr_(a, "addr1"), "Addr1"),
+            el(getattr_(a, "addr2"), "Addr2"),
+            el(getattr_(a, "city"), "City"),
+            el(getattr_(a, "state"), "State"),
+            el(getattr_(a, "postal_code"), "PostalCode"),
+            el(getattr_(a, "country"), "Country"),
         ]
         return Markup(f"<{tag}>\n{''.join(lines)}</{tag}>\n")  # noqa: S704 - each line is escaped
 
     return {
         "el": el,
-        "money": money,
-        "price": price,
-        "qty": qty,
-        "flag": flag,
-        "date": date,
+        "money_el": money,
+        "price_el": price,
+        "qty_el": qty,
+        "flag_el": flag,
+        "date_el": date,
         "ref": ref,
         "address": address,
     }

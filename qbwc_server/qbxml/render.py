@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
-from types import FunctionType
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
-from jinja2.runtime import Context
 from markupsafe import Markup
 
 from qbwc_server.qbxml import elements, values
@@ -40,24 +37,6 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
-class _Context(Context):
-    """Jinja's template context, calling the shared pieces (``m.el``…) straight away.
-
-    Jinja's `call` first asks each callable whether it wants the context or the environment passed in (half of a
-    piece's cost, and an invoice calls forty); the pieces are plain functions that want neither.
-    """
-
-    plain: frozenset[Callable[..., Any]] = frozenset()  # the pieces, set by `environment`
-
-    def call(self, obj: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """Call a piece as Python does, anything else as Jinja does."""
-        if type(obj) is FunctionType and obj in self.plain:
-            kwargs.pop("_block_vars", None)  # what Jinja adds for callables that take the context
-            kwargs.pop("_loop_vars", None)
-            return obj(*args, **kwargs)
-        return super().call(obj, *args, **kwargs)
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Return the one Jinja environment: XML-escaped output, errors on any undefined name."""
@@ -74,10 +53,7 @@ def environment() -> Environment:
     env.filters["qty"] = values.quantity
     env.filters["boolean"] = values.boolean
     env.filters["isodate"] = values.iso_date
-    pieces = elements.pieces(env.getattr)
-    env.globals["m"] = pieces  # the shared pieces: m.el(...), m.ref(...)
-    _Context.plain = frozenset(pieces.values())
-    env.context_class = _Context
+    env.filters.update(elements.filters(env.getattr))  # the shared pieces: r.memo | el("Memo"), ...
     return env
 
 
