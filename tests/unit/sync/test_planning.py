@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import event, func, select
@@ -12,6 +14,21 @@ from qbwc_server.models import Company, QueueAction, QueueItem, Record, RecordKi
 from qbwc_server.sync import lifecycle, planner, queue
 from qbwc_server.sync.engine import SyncEngine
 from tests.factories import make_company, make_record
+
+
+@contextmanager
+def loading() -> Iterator[list[object]]:
+    """Collect the objects the ORM loads from rows inside the block."""
+    loaded: list[object] = []
+
+    def count(session: Session, instance: object) -> None:
+        loaded.append(instance)
+
+    event.listen(Session, "loaded_as_persistent", count)
+    try:
+        yield loaded
+    finally:
+        event.remove(Session, "loaded_as_persistent", count)
 
 
 def test_asking_for_work_writes_nothing_and_planning_queues_the_prerequisite(runtime):
@@ -52,20 +69,12 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
         for n in range(60):
             invoice = make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1", number=f"{1000 + n}")
             queue.enqueue(db, company, invoice, action=QueueAction.LOOKUP)
-    loaded: list[object] = []
-
-    def count(session: Session, instance: object) -> None:
-        loaded.append(instance)
-
     # When the check-in plans (one grouped lookup is its share)
     with runtime.transaction() as db:
         company = db.get(Company, company_id)
         assert company is not None
-        event.listen(Session, "loaded_as_persistent", count)
-        try:
+        with loading() as loaded:
             batch = planner.plan_batch(db, company, 1, grouped_lookups=1)
-        finally:
-            event.remove(Session, "loaded_as_persistent", count)
     # Then the first lookup goes, and the lookups after the first chunk are skipped by their kind alone
     assert [(item.action, record.external_id) for item, record in batch] == [(QueueAction.LOOKUP, "i0")]
     records = [r for r in loaded if isinstance(r, Record)]
@@ -94,19 +103,11 @@ def test_whether_a_batch_could_go_is_answered_as_planning_would_and_from_rows_wh
         # Given the waiting invoice's item cancelled, so the one that can go is first
         lifecycle.move_item(waiting, lifecycle.ItemEvent.CANCEL)
         company_id = company.id
-    loaded: list[object] = []
-
-    def count(session: Session, instance: object) -> None:
-        loaded.append(instance)
-
     with runtime.transaction() as db:
         company = db.get(Company, company_id)
         assert company is not None
-        event.listen(Session, "loaded_as_persistent", count)
-        try:
+        with loading() as loaded:
             goes = planner.has_sendable(db, company)
-        finally:
-            event.remove(Session, "loaded_as_persistent", count)
         # Then it is answered from the first item's row and its customer's: no item or record is loaded
         assert goes is True
         assert not [obj for obj in loaded if isinstance(obj, (QueueItem, Record))]
