@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 
 from qbwc_server import clock
@@ -76,10 +76,16 @@ class RunStatus:
 
 def active_runs(db: Session, company: Company) -> list[ImportRun]:
     """Return the company's queued and running imports in the order they run (lists before transactions)."""
-    rows = db.scalars(
-        select(ImportRun).where(ImportRun.company_id == company.id, ImportRun.status.in_(ACTIVE)).order_by(ImportRun.id)
-    ).all()
+    rows = db.scalars(_ACTIVE_RUNS, {"company_id": company.id}).all()
     return sorted(rows, key=lambda run: (KINDS[run.kind].order if run.kind in KINDS else 99, run.id))
+
+
+# Built once: every receiveResponseXML's progress asks it, and building the select cost more than running it.
+_ACTIVE_RUNS = (
+    select(ImportRun)
+    .where(ImportRun.company_id == bindparam("company_id"), ImportRun.status.in_(ACTIVE))
+    .order_by(ImportRun.id)
+)
 
 
 def start(

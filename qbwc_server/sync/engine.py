@@ -71,6 +71,9 @@ class SyncEngine:
         # One indexed statement answers most check-ins: an item in flight means work, no ready item means no record
         # work; only ready items need the planner's question (are their prerequisites in QuickBooks?).
         in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
+        return self._has_work(db, company, in_flight, ready, plan=plan)
+
+    def _has_work(self, db: Session, company: Company, in_flight: bool, ready: bool, *, plan: bool = False) -> bool:
         if ready and plan and planner.plan(db, company):
             return True  # planning found a batch that can go now: no need to ask again
         if in_flight:
@@ -79,13 +82,16 @@ class SyncEngine:
 
     def progress(self, db: Session, company: Company, wc_session: WcSession) -> int:
         """Return honest progress: 100 only when the company has nothing more to send now."""
-        if not self.has_work(db, company):
+        if company.paused:
+            return 100
+        # has_work's question and the count of ready items the share needs, in one indexed statement.
+        in_flight, remaining = db.execute(_IN_FLIGHT_AND_READY_COUNT, {"company_id": company.id}).one()
+        if not self._has_work(db, company, in_flight, bool(remaining)):
             return 100
         for step in self.steps.values():
             share = step.progress(db, company, wc_session)
             if share is not None:
                 return share
-        remaining = db.scalar(_READY_COUNT, {"company_id": company.id})
         done = wc_session.succeeded + wc_session.failed
         total = done + (remaining or 0)
         return max(0, min(99, int(100 * done / total))) if total else 99
@@ -347,12 +353,14 @@ def _queued_exists(status: QueueStatus) -> Exists:
 _IN_FLIGHT_OR_READY = select(_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
 
 
-# Built once: the count of ready items that progress asks for at every receiveResponseXML with work left.
+# Built once: whether an item is in flight and how many are ready, which progress asks at every receiveResponseXML.
 _READY_COUNT = (
     select(func.count())
     .select_from(QueueItem)
     .where(QueueItem.company_id == bindparam("company_id"), QueueItem.status == QueueStatus.READY)
+    .scalar_subquery()
 )
+_IN_FLIGHT_AND_READY_COUNT = select(_queued_exists(QueueStatus.SENT), _READY_COUNT)
 
 
 def _unique_requests(outgoing: list[Outgoing]) -> list[str]:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qbwc_server import clock
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue, references
+from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
 
@@ -134,10 +137,51 @@ def plan(db: Session, company: Company) -> bool:
 
 def has_sendable(db: Session, company: Company) -> bool:
     """Tell whether a batch could go now; reads only."""
-    try:
-        return bool(plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True))
-    except WouldQueue:
+    with references.sending(db):  # the first item's prerequisites, when read as rows, are read once
+        goes = _first_goes(db, company)
+        if goes is not None:
+            return goes
+        try:
+            return bool(plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True))
+        except WouldQueue:
+            return True
+
+
+def _first_goes(db: Session, company: Company) -> bool | None:
+    """Tell, from the first ready item and its record as one row, whether a batch can go now (None: plan to tell).
+
+    After most answers the first item in sending order can go: an import's page, a refresh or removal, or a send
+    or lookup whose prerequisites are all in QuickBooks (found as rows, as planning reads them). Only what planning
+    would send is True here, and only an empty queue is False; anything else (a record waiting, or a prerequisite
+    planning might queue) is planned.
+    """
+    first = db.execute(_FIRST_READY, {"company_id": company.id, "now": clock.now()}).first()
+    if first is None:
+        return False  # no item is ready now: planning would find none either
+    action, record_id, kind, data = first
+    if record_id is None or (kind is not None and action not in (QueueAction.SEND, QueueAction.LOOKUP)):
         return True
+    if kind is None:
+        return None  # its record is gone: planning skips the item and looks further
+    refs = prerequisites(kind, data or {})
+    if not refs:
+        return True
+    found = references.find_referenced(db, company.id, refs)
+    ready = all(
+        (ref := found.get(key)) is not None and bool(ref.qb_id) and ref.sync_state is not SyncState.QB_DELETED
+        for key in refs
+    )
+    return True if ready else None
+
+
+# Built once: the first ready item in sending order, with its record's kind and data (none for an import's page).
+_FIRST_READY = (
+    select(QueueItem.action, QueueItem.record_id, Record.kind, Record.data)
+    .outerjoin(Record, Record.id == QueueItem.record_id)
+    .where(*queue.READY)
+    .order_by(*queue.ORDER)
+    .limit(1)
+)
 
 
 def plan_batch(

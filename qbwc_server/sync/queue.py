@@ -353,15 +353,15 @@ def candidates(
 
 # Built once (candidates runs at every sendRequestXML and every progress question): building the select and its
 # cache key at each call cost about what running it did.
-_READY = (
+READY = (
     QueueItem.company_id == bindparam("company_id"),
     QueueItem.status == QueueStatus.READY,
     (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= bindparam("now")),
 )
-_ORDER = (QueueItem.priority, QueueItem.id)
+ORDER = (QueueItem.priority, QueueItem.id)  # the sending order
 _LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
-_CANDIDATES = select(QueueItem).where(*_READY).order_by(*_ORDER).limit(_LIMIT).offset(_OFFSET)
-_WINDOW = select(QueueItem.id).where(*_READY).order_by(*_ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
+_CANDIDATES = select(QueueItem).where(*READY).order_by(*ORDER).limit(_LIMIT).offset(_OFFSET)
+_WINDOW = select(QueueItem.id).where(*READY).order_by(*ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
 _FIRST_LOOKUPS = (
     select(QueueItem)
     .where(
@@ -369,7 +369,7 @@ _FIRST_LOOKUPS = (
         QueueItem.action == QueueAction.LOOKUP,
         QueueItem.unknown_outcome.is_(False),
     )
-    .order_by(*_ORDER)
+    .order_by(*ORDER)
 )
 _LOCKED = {query: query.with_for_update(skip_locked=True) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
 

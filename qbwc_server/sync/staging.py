@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Table, Update, bindparam, event, inspect, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 _KEY = "lifecycle.staged"  # the Session.info key of the values a `filing` block holds back
@@ -55,11 +55,11 @@ def filing(db: Session) -> Iterator[None]:
 
 def stage(obj: Any, values: dict[str, Any]) -> bool:
     """Hold a stored object's new column values for the open `filing` block; False (nothing done) outside one."""
-    db = object_session(obj)
+    state = inspect(obj)
+    db = state.session
     staged: Staged | None = db.info.get(_KEY) if db is not None else None
     if staged is None:
         return False
-    state = inspect(obj)
     if not state.persistent:
         return False  # a new object goes in with the ORM's INSERT
     for key, value in values.items():

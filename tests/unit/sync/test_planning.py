@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from qbwc_server import clock
 from qbwc_server.models import Company, QueueAction, QueueItem, Record, RecordKind, SyncState, WcSession
 from qbwc_server.sync import lifecycle, planner, queue
 from qbwc_server.sync.engine import SyncEngine
 from tests.factories import make_company, make_record
+
+
+@contextmanager
+def loading() -> Iterator[list[object]]:
+    """Collect the objects the ORM loads from rows inside the block."""
+    loaded: list[object] = []
+
+    def count(session: Session, instance: object) -> None:
+        loaded.append(instance)
+
+    event.listen(Session, "loaded_as_persistent", count)
+    try:
+        yield loaded
+    finally:
+        event.remove(Session, "loaded_as_persistent", count)
 
 
 def test_asking_for_work_writes_nothing_and_planning_queues_the_prerequisite(runtime):
@@ -49,21 +69,51 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
         for n in range(60):
             invoice = make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1", number=f"{1000 + n}")
             queue.enqueue(db, company, invoice, action=QueueAction.LOOKUP)
-    loaded: list[object] = []
-
-    def count(session: Session, instance: object) -> None:
-        loaded.append(instance)
-
     # When the check-in plans (one grouped lookup is its share)
     with runtime.transaction() as db:
         company = db.get(Company, company_id)
         assert company is not None
-        event.listen(Session, "loaded_as_persistent", count)
-        try:
+        with loading() as loaded:
             batch = planner.plan_batch(db, company, 1, grouped_lookups=1)
-        finally:
-            event.remove(Session, "loaded_as_persistent", count)
     # Then the first lookup goes, and the lookups after the first chunk are skipped by their kind alone
     assert [(item.action, record.external_id) for item, record in batch] == [(QueueAction.LOOKUP, "i0")]
     records = [r for r in loaded if isinstance(r, Record)]
     assert 0 < len(records) <= 30  # the first chunk's invoices and their customer, not all 60
+
+
+def test_whether_a_batch_could_go_is_answered_as_planning_would_and_from_rows_when_the_first_item_goes(runtime):
+    with runtime.transaction() as db:
+        # Given an invoice whose customer the app does not have, and a customer QuickBooks has
+        company = make_company(db)
+        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
+        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
+        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        waiting = queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, "i1", customer="c9"))
+        db.flush()
+
+        def planned() -> bool:
+            return bool(planner.plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True))
+
+        # Then nothing can go, as planning says
+        assert planner.has_sendable(db, company) is planned() is False
+        # Given also an invoice of the customer QuickBooks has, queued after the waiting one: it can go
+        queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, "i2", customer="c1"))
+        db.flush()
+        assert planner.has_sendable(db, company) is planned() is True
+        # Given the waiting invoice's item cancelled, so the one that can go is first
+        lifecycle.move_item(waiting, lifecycle.ItemEvent.CANCEL)
+        company_id = company.id
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        assert company is not None
+        with loading() as loaded:
+            goes = planner.has_sendable(db, company)
+        # Then it is answered from the first item's row and its customer's: no item or record is loaded
+        assert goes is True
+        assert not [obj for obj in loaded if isinstance(obj, (QueueItem, Record))]
+        # And when the item that can go may go only in an hour, nothing can go now, as planning says
+        for item in db.scalars(select(QueueItem).where(QueueItem.company_id == company_id)):
+            item.not_before = clock.now() + timedelta(hours=1)
+        db.flush()
+        assert planner.has_sendable(db, company) is False
+        assert not planner.plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True)
