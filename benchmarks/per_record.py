@@ -78,8 +78,21 @@ def measure_site(site: Site, records: int) -> dict[str, Any]:
         site,
         [("payments", f"p{n}", payloads.payment(n, customers[n], invoices[n], total)) for n in range(len(invoices))],
     )
+    # The customers again, synced by now: each edit queues a Mod. Then edits of records still queued (each record
+    # edited once unmeasured, then again): the edit joins the open item.
+    kinds["customer_mod"] = measure(site, [("customers", ext, _edited(n, "Bea")) for n, ext in enumerate(customers)])
+    kinds["customer_edit_queued"] = measure(
+        site,
+        [("customers", ext, _edited(n, "Cy")) for n, ext in enumerate(customers)],
+        first=[("customers", ext, _edited(n, "Di")) for n, ext in enumerate(customers)],
+    )
     kinds["engine_timings_ms"] = {k: ms(v) for k, v in site.engine.timings.items()}
     return kinds
+
+
+def _edited(n: int, first_name: str) -> dict[str, Any]:
+    """Customer number `n` with another first name."""
+    return {**payloads.customer(n), "first_name": f"{first_name}{n}"}
 
 
 def warm_up(site: Site) -> None:
@@ -93,8 +106,10 @@ def warm_up(site: Site) -> None:
     site.app.take()
 
 
-def measure(site: Site, puts: list[Put]) -> dict[str, Any]:
-    """PUT the records, sync them, and return the per-record server time figures."""
+def measure(site: Site, puts: list[Put], first: list[Put] | None = None) -> dict[str, Any]:
+    """PUT the records, sync them, and return the per-record server time figures (`first`: PUT before, unmeasured)."""
+    for resource, external_id, body in first or []:
+        site.api.put(resource, external_id, body)
     site.app.take()
     put_seconds: dict[str, float] = {}
     put_cpu: list[float] = []  # the serving thread's CPU: the client's threads in this process do not inflate it

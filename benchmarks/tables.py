@@ -94,7 +94,9 @@ def _by_kind(r: dict[str, Any]) -> str:
 def _per_record(r: dict[str, Any]) -> str:
     rows = []
     for db, figures in r["databases"].items():
-        for kind in ("customer", "invoice_5_lines", "payment_applied"):
+        for kind in ("customer", "invoice_5_lines", "payment_applied", "customer_mod", "customer_edit_queued"):
+            if kind not in figures:
+                continue  # results from before the edits were measured
             f = figures[kind]
             rows.append(
                 [db, kind, f["records"], f["median_ms"], f["p95_ms"], f["put_median_ms"], f["put_cpu_median_ms"]]

@@ -186,24 +186,28 @@ def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings
                 settings["link_existing_invoices"] and _invoice_may_exist(record, found)
             ):
                 record.action = QueueAction.LOOKUP
-            items.append(
-                {
-                    "company_id": record.company_id,
-                    "record_id": record.id,
-                    "action": record.action,
-                    "status": QueueStatus.READY,
-                    "priority": PRIORITY[record.kind],
-                    "attempts": 0,
-                    "unknown_outcome": False,
-                    "created_at": record.created_at,
-                    "updated_at": record.created_at,
-                }
-            )
+            assert record.id is not None
+            items.append(item_row(record.company_id, record.id, record.kind, record.action, record.created_at))
             record.log.append(_entry(record, LogEvent.QUEUED, "Queued for QuickBooks."))
         log.extend(record.log)
     # No other session can see these records yet, so none can have queued them: no look, no savepoint.
     multirow.insert(db, QUEUE_ITEMS, items)
     multirow.insert(db, SYNC_LOG, log)
+
+
+def item_row(company_id: int, record_id: int, kind: RecordKind, action: QueueAction, at: datetime) -> dict[str, Any]:
+    """Return the columns of a record's new queue item, ready to be sent, for a Core INSERT."""
+    return {
+        "company_id": company_id,
+        "record_id": record_id,
+        "action": action,
+        "status": QueueStatus.READY,
+        "priority": PRIORITY[kind],
+        "attempts": 0,
+        "unknown_outcome": False,
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def _referenced(db: Session, company_id: int, wanted: set[Ref]) -> dict[Ref, Any]:

@@ -27,7 +27,7 @@ from qbwc_server.models import (
     SyncState,
     is_open,
 )
-from qbwc_server.records import bulk
+from qbwc_server.records import bulk, edit
 from qbwc_server.records.bulk import NewRecord
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
@@ -141,17 +141,25 @@ def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any]
     # the record between our look and our insert. Then its queue item needs no savepoint of its own.
     if item is not None or record.data == data or database.serialised(db):
         with synclog.gathered(db):
-            return update(db, company, record, data, item=item, unguarded=True)
+            return _update(db, company, record, data, item)
     try:
-        # Another process may queue it meanwhile: the record's UPDATE and its new queue item go in with one flush
-        # in one savepoint (not an UPDATE, a savepoint of the queue's own and a second UPDATE for its state).
+        # Another process may queue it meanwhile: the record's UPDATE and its new queue item go in one savepoint
+        # (not an UPDATE, a savepoint of the queue's own and a second UPDATE for its state).
         with db.begin_nested(), synclog.gathered(db):
-            return update(db, company, record, data, item=None, unguarded=True)
+            return _update(db, company, record, data, None)
     except IntegrityError:
         # Theirs is the record's one open item: the edit, undone with the savepoint, is done again joining it.
         log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
+        db.expire(record)  # the values the undone edit put on it as stored are read again
         with synclog.gathered(db):
             return update(db, company, record, data)
+
+
+def _update(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
+    """`update` with the record's open item read already, as Core statements when `edit.edit` can write it."""
+    if record.data != data and not removal.is_removed(record) and edit.edit(db, company, record, data, item):
+        return Outcome.UPDATED
+    return update(db, company, record, data, item=item, unguarded=True)
 
 
 def save(db: Session, company: CompanyRef, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:

@@ -201,6 +201,18 @@ def first_state(event: Event, note: Note | None = None) -> dict[str, Any]:
     return {"sync_state": state, "last_error": note}
 
 
+def stored_move(record: Record, event: Event, note: Note | None = None) -> dict[str, Any]:
+    """Return the state columns of a stored record moved by `event`, for the caller's one UPDATE of the record.
+
+    The move is this table's (IllegalMove as `move`); the caller writes the columns with the record's others and
+    puts them on the loaded record as stored. A move a webhook would announce is refused: it goes through `move`.
+    """
+    state = next_state(record.sync_state or SyncState.PENDING, event)
+    if outbox.announces(state) and state is not record.sync_state:
+        raise IllegalMove(f"a move to {state.value} is announced: use move()")
+    return {"sync_state": state, "last_error": note}
+
+
 def note(record: Record, new: Note | None) -> None:
     """Change a record's note without moving it (a waiting reason that got more precise)."""
     record.last_error = new
@@ -390,4 +402,5 @@ __all__ = [
     "store_balance",
     "store_figures",
     "store_identity",
+    "stored_move",
 ]

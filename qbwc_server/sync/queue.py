@@ -29,14 +29,15 @@ from qbwc_server.models import (
     SyncState,
     is_open,
 )
-from qbwc_server.sync import lifecycle, references
+from qbwc_server.sync import changes, lifecycle, references
+from qbwc_server.sync.changes import UNSYNCED as UNSYNCED
+from qbwc_server.sync.changes import Need
+from qbwc_server.sync.changes import excluded_by_person as excluded_by_person
+from qbwc_server.sync.changes import link_only as link_only
 from qbwc_server.sync.dependencies import PRIORITY, Ref
-from qbwc_server.sync.eligibility import Verdict, decide
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 
 log = logging.getLogger(__name__)
-
-UNSYNCED = (SyncState.PENDING, SyncState.ERROR, SyncState.BLOCKED)
 
 
 class _Look(enum.Enum):
@@ -66,11 +67,6 @@ def open_items(db: Session, records: Iterable[Record]) -> dict[int, QueueItem | 
     return found
 
 
-def excluded_by_person(record: Record) -> bool:
-    """Tell whether a person excluded the record (settings changes and edits do not bring it back)."""
-    return record.last_error is not None and record.last_error.kind is NoteKind.EXCLUDED_BY_PERSON
-
-
 def record_changed(
     db: Session,
     company: CompanyRef,
@@ -89,46 +85,34 @@ def record_changed(
     new queue item goes in with the next flush, without a savepoint of its own: the caller holds one around many
     records and does them again one by one if another session queued one of them meanwhile.
     """
-    if record.sync_state is SyncState.EXCLUDED and excluded_by_person(record) and not explicit:
-        return  # a person excluded it: edits do not bring it back, only an explicit sync does
-    if record.sync_state is SyncState.QB_DELETED:
-        return  # deleted in QuickBooks: edits never add it again, only a person's re-add does (`readd`)
+    if changes.ignored(record, explicit):
+        return
     if item is LOOK:
         item = None if new else open_item(db, record)
-    if record.removal is not None:
-        # The app removed it: only its removal goes to QuickBooks (reprocessed after an error), never its data.
-        if item is None and record.sync_state in UNSYNCED:
-            if record.qb_id is None:
-                # An Add whose outcome was never settled: look for it first; the removal follows what is found.
-                enqueue(db, company, record, action=QueueAction.LOOKUP, unknown_outcome=True, existing=None)
-            else:
-                enqueue(db, company, record, action=QueueAction(record.removal), existing=None)
-        return
-    if item is not None and item.status is QueueStatus.SENT:
-        return  # QuickBooks is running its request; the answer's handler sends the newer version after it
-    settings = effective(company.settings)
-    decision = decide(record, settings, explicit=explicit)
-    if decision.verdict is Verdict.EXCLUDE:
+    change = changes.needed(company, record, item, explicit=explicit)
+    if change.need is Need.REMOVAL:
+        if record.qb_id is None:
+            # An Add whose outcome was never settled: look for it first; the removal follows what is found.
+            enqueue(db, company, record, action=QueueAction.LOOKUP, unknown_outcome=True, existing=None)
+        else:
+            enqueue(db, company, record, action=QueueAction(record.removal), existing=None)
+    elif change.need in (Need.EXCLUDE, Need.HOLD):
         _drop_ready_item(db, record)
-        reason = Note(NoteKind.EXCLUDED, f"Not synced: {decision.reason}.")
-        if record.sync_state is not SyncState.EXCLUDED or record.last_error != reason:
-            lifecycle.move(db, record, Event.EXCLUDE, reason)
-            synclog.append(db, record, LogEvent.EXCLUDED, reason.message)
-        return
-    if decision.verdict is Verdict.HOLD:
-        _drop_ready_item(db, record)
-        held = Note(NoteKind.HELD, f"Not sent yet: {decision.reason}.")
-        if record.sync_state is not SyncState.PENDING or record.last_error != held:
-            lifecycle.move(db, record, Event.HOLD, held)
-        return
-    if record.qb_id and link_only(record.kind, record.data):
+        if change.moves and change.need is Need.EXCLUDE:
+            assert change.note is not None
+            lifecycle.move(db, record, Event.EXCLUDE, change.note)
+            synclog.append(db, record, LogEvent.EXCLUDED, change.note.message)
+        elif change.moves:
+            lifecycle.move(db, record, Event.HOLD, change.note)
+    elif change.need is Need.LINKED:
         # QuickBooks' own item, used as it is: an edit in the app never goes to QuickBooks.
         lifecycle.accept_version(record)
-    if record.qb_id and record.synced_version == record.version:
         if record.sync_state is not SyncState.SYNCED:
             lifecycle.move(db, record, Event.CONFIRM)
-        return
-    enqueue(db, company, record, existing=item, fresh=new or (unguarded and item is None))
+    elif change.need is Need.CONFIRM:
+        lifecycle.move(db, record, Event.CONFIRM)
+    elif change.need is Need.QUEUE:
+        enqueue(db, company, record, existing=item, fresh=new or (unguarded and item is None))
 
 
 _LOOK = object()  # enqueue's default: look the record's open item up
@@ -153,13 +137,8 @@ def enqueue(
     seen = _seen if _seen is not None else set()
     seen.add(record.id)
     # A removal (void, delete, deactivation) names only the record's own QuickBooks id: it needs nothing else first.
-    for prerequisite in [] if action in REMOVALS else references.referenced_records(db, company, record):
-        if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
-            continue
-        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED):
-            continue  # it waits for a person; the dependant shows it is blocked when claimed
-        if open_item(db, prerequisite) is None:
-            enqueue(db, company, prerequisite, existing=None, _seen=seen)
+    if action not in REMOVALS:
+        queue_prerequisites(db, company, record, seen)
     if existing is _LOOK:
         existing = open_item(db, record)
     if isinstance(existing, QueueItem):
@@ -167,8 +146,8 @@ def enqueue(
             # Asked to look it up first (QuickBooks may already hold it): the waiting item does that now.
             lifecycle.move_item(existing, ItemEvent.AGAIN, action=action, unknown_outcome=True)
         return existing
-    if action is QueueAction.SEND and (_may_exist_already(db, company, record) or link_only(record.kind, record.data)):
-        action = QueueAction.LOOKUP
+    if action is QueueAction.SEND:
+        action = first_action(db, company, record)
     item = QueueItem(
         company_id=company.id,
         record_id=record.id,
@@ -194,9 +173,22 @@ def enqueue(
     return item
 
 
-def link_only(kind: RecordKind, data: dict[str, Any] | None) -> bool:
-    """Tell whether a record is an item QuickBooks already has, found by name and never added or changed."""
-    return kind is RecordKind.ITEM and bool((data or {}).get("link_only"))
+def queue_prerequisites(db: Session, company: CompanyRef, record: Record, seen: set[int]) -> None:
+    """Queue the records this one references that are not on their way to QuickBooks (`seen`: queued already)."""
+    for prerequisite in references.referenced_records(db, company, record):
+        if prerequisite.id in seen or prerequisite.qb_id and prerequisite.synced_version == prerequisite.version:
+            continue
+        if prerequisite.sync_state in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED):
+            continue  # it waits for a person; the dependant shows it is blocked when claimed
+        if open_item(db, prerequisite) is None:
+            enqueue(db, company, prerequisite, existing=None, _seen=seen)
+
+
+def first_action(db: Session, company: CompanyRef, record: Record) -> QueueAction:
+    """The action a record's new item sends it with: a lookup first when QuickBooks may hold it already."""
+    if _may_exist_already(db, company, record) or link_only(record.kind, record.data):
+        return QueueAction.LOOKUP
+    return QueueAction.SEND
 
 
 def invoice_party(data: dict[str, Any]) -> Ref:

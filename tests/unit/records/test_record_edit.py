@@ -87,3 +87,42 @@ def test_a_new_record_goes_in_with_its_queue_item_and_log_in_few_statements(runt
     # The lookup, then one INSERT each for the record, its queue item and its log lines: nothing read back.
     writes = [word for word in statements.seen if word in ("SELECT", "INSERT", "WITH", "UPDATE")]
     assert writes == ["SELECT", "INSERT", "INSERT", "INSERT"]
+
+
+def test_an_edit_of_a_queued_record_joins_its_item_in_one_update(runtime, make_company):
+    company_id = make_company()
+    save_many(runtime, company_id, [customer(1)])
+    edited = {**customer(1), "first_name": "Bea"}
+    del edited["external_id"]
+    with Statements(runtime.engine) as statements:
+        body, outcome = put(runtime, company_id, "c1", edited)
+    assert outcome is store.Outcome.UPDATED
+    assert (body["first_name"], body["sync"]["state"]) == ("Bea", "queued")
+    assert log_of(runtime, "c1") == [LogEvent.STORED, LogEvent.QUEUED, LogEvent.STORED]
+    assert (statements.seen.count("UPDATE"), statements.seen.count("INSERT")) == (1, 1)  # the record; its log line
+    with runtime.transaction() as db:
+        record = db.scalar(select(Record).where(Record.external_id == "c1"))
+        assert (record.version, record.data["first_name"]) == (2, "Bea")
+        assert db.scalar(select(func.count()).select_from(QueueItem)) == 1
+
+
+def test_an_edit_of_a_synced_record_the_settings_now_hold_moves_it_to_pending_unqueued(runtime, make_company):
+    company_id = make_company()
+    save_many(runtime, company_id, [customer(1)])
+    synced(runtime, ["c1"])
+    with runtime.transaction() as db:
+        db.get(Company, company_id).settings = {"sync_kinds": ["invoice"]}
+    edited = {**customer(1), "first_name": "Bea"}
+    del edited["external_id"]
+    body, outcome = put(runtime, company_id, "c1", edited)
+    assert outcome is store.Outcome.UPDATED
+    assert body["sync"]["state"] == "pending"
+    assert body["sync"]["last_error"]["message"] == (
+        "Not sent yet: customers do not sync for this company (setting sync_kinds)."
+    )
+    assert log_of(runtime, "c1")[-1] is LogEvent.STORED
+    with runtime.transaction() as db:
+        record = db.scalar(select(Record).where(Record.external_id == "c1"))
+        assert (record.version, record.sync_state, record.data["first_name"]) == (2, SyncState.PENDING, "Bea")
+        items = db.scalar(select(func.count()).where(QueueItem.status.in_(OPEN_STATUSES)))
+        assert items == 0

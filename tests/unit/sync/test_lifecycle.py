@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event as sa_event
 
-from qbwc_server.models import Note, NoteKind, QueueStatus, RecordKind, SyncState
+from qbwc_server.models import Note, NoteKind, QueueStatus, Record, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.lifecycle import RECORD_MOVES, Event, IllegalMove, ItemEvent
 from tests.factories import claim, make_company, make_record
@@ -101,3 +101,14 @@ def test_the_readme_shows_the_lifecycle_tables_as_the_code_has_them():
     end = readme.index("<!-- end of lifecycle tables -->")
     shown = readme[start:end].split("\n", 1)[1].strip()
     assert shown == lifecycle.describe_moves()
+
+
+def test_stored_move_gives_the_tables_columns_and_refuses_a_move_a_webhook_announces():
+    record = Record(sync_state=SyncState.SYNCED, last_error=None)
+    held = Note(NoteKind.HELD, "Not sent yet: settings.")
+    assert lifecycle.stored_move(record, Event.QUEUE) == {"sync_state": SyncState.QUEUED, "last_error": None}
+    assert lifecycle.stored_move(record, Event.HOLD, held) == {"sync_state": SyncState.PENDING, "last_error": held}
+    with pytest.raises(IllegalMove):
+        lifecycle.stored_move(Record(sync_state=SyncState.QUEUED), Event.FAIL)  # announced: use move()
+    with pytest.raises(IllegalMove):
+        lifecycle.stored_move(Record(sync_state=SyncState.SENT), Event.HOLD)  # not in the table

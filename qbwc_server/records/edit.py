@@ -1,0 +1,90 @@
+"""One PUT's edit of a stored record as a few Core statements instead of the ORM's unit of work.
+
+What the edit needs is decided as for any change (`sync.changes.needed`, which `queue.record_changed` acts on),
+and the state it moves to is the lifecycle's (`lifecycle.stored_move`). The record's data, version and state go in
+one UPDATE, a new queue item in one INSERT, and the log lines with the caller's `synclog.gathered` block; the loaded
+record gets the written values as its stored ones, so no flush writes them again. An edit whose need only the ORM
+path handles (a waiting item to drop, a removal, a confirmation a webhook announces) is left to `store.update`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from qbwc_server import clock, multirow, synclog
+from qbwc_server.models import CompanyRef, LogEvent, QueueItem, Record
+from qbwc_server.records.bulk import QUEUE_ITEMS, item_row
+from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync.changes import Change, Need, needed
+from qbwc_server.sync.lifecycle import Event
+
+RECORDS: Table = Record.__table__  # type: ignore[assignment]
+_KEPT = ("data", "version", "updated_at")  # what every edit writes
+_MOVED = ("sync_state", "last_error")  # … and an edit that moves the record
+
+
+def edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> bool:
+    """Store checked data that differs from a stored record's (not a removed one), whose open queue item (or None)
+    was read with it; return False, with nothing written or changed, when the ORM path must do it.
+
+    Where another process could queue the record meanwhile (PostgreSQL, no open item), the caller holds a
+    savepoint around it: a clash is an IntegrityError of the item's INSERT, and the caller expires the record.
+    """
+    if inspect(record).modified or (item is not None and inspect(item).modified):
+        return False  # the session holds unwritten changes of them: the ORM writes everything in order
+    before = {key: getattr(record, key) for key in _KEPT}
+    columns: dict[str, Any] = {"data": data, "version": record.version + 1, "updated_at": clock.now()}
+    _stored(record, columns)  # the change is decided on the record as it will be
+    change = needed(company, record, item)
+    if not _without_orm(change, item):
+        _stored(record, before)
+        return False
+    changed = sorted(key for key in {*before["data"], *data} if before["data"].get(key) != data.get(key))
+    synclog.append(db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}.")
+    if change.need is Need.QUEUE:
+        queue.queue_prerequisites(db, company, record, {record.id})
+        if item is None:
+            action = queue.first_action(db, company, record)
+            row = item_row(company.id, record.id, record.kind, action, columns["updated_at"])
+            multirow.insert(db, QUEUE_ITEMS, [row])
+            columns |= lifecycle.stored_move(record, Event.QUEUE)
+            synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
+    elif change.moves:
+        event = Event.EXCLUDE if change.need is Need.EXCLUDE else Event.HOLD
+        columns |= lifecycle.stored_move(record, event, change.note)
+        if change.need is Need.EXCLUDE and change.note is not None:
+            synclog.append(db, record, LogEvent.EXCLUDED, change.note.message)
+    statement = _UPDATE_MOVED if "sync_state" in columns else _UPDATE
+    db.connection().execute(statement, {"record_id": record.id, **{f"new_{key}": v for key, v in columns.items()}})
+    _stored(record, columns)
+    return True
+
+
+def _without_orm(change: Change, item: QueueItem | None) -> bool:
+    """Tell whether this module writes what the change needs: queueing, or nothing, or a move with no item to drop."""
+    if change.need in (Need.NOTHING, Need.QUEUE):
+        return True
+    return change.need in (Need.EXCLUDE, Need.HOLD) and item is None
+
+
+def _stored(record: Record, values: dict[str, Any]) -> None:
+    """Put values on the loaded record as its stored ones (no flush writes them)."""
+    for key, value in values.items():
+        set_committed_value(record, key, value)
+
+
+def _update_of(keys: tuple[str, ...]) -> Any:
+    return (
+        update(RECORDS)
+        .where(RECORDS.c.id == bindparam("record_id"))
+        .values({key: bindparam(f"new_{key}") for key in keys})
+    )
+
+
+# Built once (SQLAlchemy compiles each once): an edit that leaves the record's state, and one that moves it.
+_UPDATE = _update_of(_KEPT)
+_UPDATE_MOVED = _update_of(_KEPT + _MOVED)
