@@ -102,6 +102,9 @@ class QueueItem(Base):
         ),
         Index("ix_queue_items_claim", "company_id", "status", "priority", "id"),
         Index("ix_queue_items_ticket", "ticket"),
+        # The two references to a record: removing a record finds its items and the items waiting on it by these.
+        Index("ix_queue_items_record", "record_id"),
+        Index("ix_queue_items_waiting_on", "waiting_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

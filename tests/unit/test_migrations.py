@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select, text
@@ -24,7 +25,32 @@ def test_migrated_database_matches_the_models(runtime):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     # Then a newcomer's `db upgrade` gives exactly the tables the code uses
     assert diff == []
-    assert database.current_revision(runtime.engine) == "0012_import_frontier"
+    assert database.current_revision(runtime.engine) == "0013_queue_record_indexes"
+
+
+def test_the_queue_record_indexes_go_and_come_back(tmp_path):
+    # Given a database at head
+    url = f"sqlite:///{tmp_path / 'down.db'}"
+    database.upgrade(url)
+    engine = create_engine(url)
+
+    def indexes() -> set[str]:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT name FROM sqlite_master WHERE tbl_name = 'queue_items'")).all()
+        return {row[0] for row in rows}
+
+    wanted = {"ix_queue_items_record", "ix_queue_items_waiting_on"}
+    assert wanted <= indexes()
+    # When it is downgraded one step, then upgraded again
+    command.downgrade(database.alembic_config(url), "0012_import_frontier")
+    assert not wanted & indexes()
+    database.upgrade(url)
+    # Then the indexes are back and removing a record's items uses them
+    assert wanted <= indexes()
+    with engine.connect() as connection:
+        plan = connection.execute(text("EXPLAIN QUERY PLAN SELECT id FROM queue_items WHERE waiting_on = 1")).all()
+    engine.dispose()
+    assert any("ix_queue_items_waiting_on" in str(row) for row in plan), plan
 
 
 def test_an_import_queued_before_import_pages_were_queue_items_gets_its_item(tmp_path):
