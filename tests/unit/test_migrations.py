@@ -53,6 +53,46 @@ def test_the_queue_record_indexes_go_and_come_back(tmp_path):
     assert any("ix_queue_items_waiting_on" in str(row) for row in plan), plan
 
 
+def test_an_interrupted_imports_frontier_survives_a_downgrade_and_upgrade(tmp_path):
+    # Given a database at head with an import in progress: its cursor, and the ids it filed at its newest time and
+    # at the start of the iterator it skips over
+    url = f"sqlite:///{tmp_path / 'frontier.db'}"
+    database.upgrade(url)
+    engine = create_engine(url)
+    earlier = "2026-03-01T09:00:00-05:00"
+    cursor = {"frontier": AT, "iter_from": earlier, "skipping": True}
+    rows = [(AT, "80000001-1"), (AT, "80000002-1"), (earlier, "80000003-1")]
+    with engine.begin() as connection:
+        _add_company(connection)
+        connection.execute(
+            text(
+                "INSERT INTO import_runs (id, company_id, kind, status, seen, created, updated, deleted, scheduled, "
+                "cursor, created_at) VALUES (1, 1, 'customers', 'running', 0, 0, 0, 0, false, :cursor, "
+                "CURRENT_TIMESTAMP)"
+            ),
+            {"cursor": json.dumps(cursor)},
+        )
+        for at, qb_id in rows:
+            connection.execute(
+                text("INSERT INTO import_frontier (run_id, at, qb_id) VALUES (1, :at, :qb_id)"),
+                {"at": at, "qb_id": qb_id},
+            )
+    # When it is downgraded to the revision before the frontier table
+    command.downgrade(database.alembic_config(url), "0011_speed_sessions")
+    with engine.connect() as connection:
+        old = json.loads(connection.execute(text("SELECT cursor FROM import_runs")).scalar_one())
+    # Then the cursor carries the ids as that revision's code reads them
+    assert old["frontier_ids"] == ["80000001-1", "80000002-1"] and old["skip"] == ["80000003-1"]
+    # And upgraded again, the table holds the same ids and the cursor is as it was
+    database.upgrade(url)
+    with engine.connect() as connection:
+        back = connection.execute(text("SELECT at, qb_id FROM import_frontier ORDER BY qb_id")).all()
+        again = json.loads(connection.execute(text("SELECT cursor FROM import_runs")).scalar_one())
+    engine.dispose()
+    assert [tuple(row) for row in back] == rows
+    assert again == cursor
+
+
 def test_an_import_queued_before_import_pages_were_queue_items_gets_its_item(tmp_path):
     # Given a database at the revision before, with one import queued and one finished
     url = f"sqlite:///{tmp_path / 'old.db'}"
