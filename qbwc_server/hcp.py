@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from qbwc_server.models import Company
+from qbwc_server.models import Company, WcSession
 from qbwc_server.xmlcheck import QBXML_LIMITS, XmlRefused, check_xml
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,34 @@ def wrong_file_message(company: Company, info: HostInfo) -> str | None:
         f"Refused to sync: {WRONG_FILE_PHRASE}{name}. Its FileID is {seen}, this connection expects "
         f"{company.file_id}. Open the right company file in QuickBooks and run the update again; nothing was sent."
     )
+
+
+def first_call(
+    company: Company,
+    wc: WcSession,
+    hcp_response: str | None,
+    company_file_name: str | None,
+    country: str | None,
+    major: int | None,
+    minor: int | None,
+) -> str | None:
+    """Take in what a session's first sendRequestXML reports: store what QuickBooks says about itself, and either
+    return why syncing must be refused (another company file is open) or settle the session's qbXML version,
+    country and file name and return None."""
+    info = parse(hcp_response or "")
+    if info is not None:
+        record(company, info)
+        refusal = wrong_file_message(company, info)
+        if refusal:
+            log.warning("refusing to sync %s: the open company file has another FileID", company.slug)
+            company.wrong_file_message = refusal
+            return refusal
+        if info.file_id_for(company.owner_id) is not None:
+            company.wrong_file_message = None
+    wc.qbxml_version = negotiate_version(company.qbxml_version_cap, major, minor, info)
+    wc.country = (country or (info.country if info else None) or "")[:10] or None
+    wc.company_file = (company_file_name or wc.company_file or "")[:500]
+    return None
 
 
 def negotiate_version(cap: str, major: int | None, minor: int | None, info: HostInfo | None) -> str:

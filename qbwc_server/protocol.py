@@ -102,10 +102,12 @@ class Conversation:
                         try:
                             with row.guarded():
                                 if wc.qbxml_version is None:
-                                    refusal = self._first_call(
-                                        db, row, company, hcp_response, company_file_name, country, major, minor
+                                    refusal = hcp.first_call(
+                                        company, wc, hcp_response, company_file_name, country, major, minor
                                     )
                                     if refusal:
+                                        wc.last_error = refusal
+                                        self._end(db, wc, SessionState.FAILED, "wrong company file", company, row)
                                         call.outcome = "wrong-file"
                                         return ""
                                     self.engine.begin_session(db, company, wc)
@@ -327,36 +329,6 @@ class Conversation:
         db.flush()
         call.ticket = wc.ticket
         return wc.ticket
-
-    def _first_call(
-        self,
-        db: Session,
-        row: wc_sessions.SessionRow,
-        company: Company,
-        hcp_response: str | None,
-        company_file_name: str | None,
-        country: str | None,
-        major: int | None,
-        minor: int | None,
-    ) -> bool:
-        """Record what QuickBooks reported and negotiate the version; return True when syncing must be refused."""
-        wc = row.wc
-        info = hcp.parse(hcp_response or "")
-        if info is not None:
-            hcp.record(company, info)
-            refusal = hcp.wrong_file_message(company, info)
-            if refusal:
-                log.warning("refusing to sync %s: the open company file has another FileID", company.slug)
-                company.wrong_file_message = refusal
-                wc.last_error = refusal
-                self._end(db, wc, SessionState.FAILED, "wrong company file", company, row)
-                return True
-            if info.file_id_for(company.owner_id) is not None:
-                company.wrong_file_message = None
-        wc.qbxml_version = hcp.negotiate_version(company.qbxml_version_cap, major, minor, info)
-        wc.country = (country or (info.country if info else None) or "")[:10] or None
-        wc.company_file = (company_file_name or wc.company_file or "")[:500]
-        return False
 
     def _session(self, db: Session, ticket: str | None, call: CallRecord) -> WcSession | None:
         """Return the ticket's session (locked), expiring it first when it sat idle too long."""
