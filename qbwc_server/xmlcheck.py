@@ -40,9 +40,14 @@ SOAP_LIMITS = XmlLimits(max_attributes=32, max_depth=32, max_elements=1_000)
 QBXML_LIMITS = XmlLimits()
 
 
+def has_declaration(data: bytes) -> bool:
+    """Tell whether `data` holds a markup declaration in ASCII-compatible text (one regular-expression scan)."""
+    return _DECLARATION.search(data) is not None
+
+
 def check_declarations(data: bytes) -> None:
-    """Raise XmlRefused if `data` holds a markup declaration in ASCII-compatible text (one regular-expression scan)."""
-    if _DECLARATION.search(data):
+    """Raise XmlRefused if `data` holds a markup declaration in ASCII-compatible text (`has_declaration`)."""
+    if has_declaration(data):
         raise XmlRefused(DTD_REFUSED)
 
 

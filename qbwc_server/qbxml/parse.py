@@ -23,6 +23,7 @@ from qbwc_server.xmlcheck import (
     XmlRefused,
     check_declarations,
     check_xml,
+    has_declaration,
     not_well_formed,
     too_deep,
     too_many_attributes,
@@ -152,7 +153,7 @@ def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._Element
     """
     data = as_bytes(xml)
     on_tree = not checked and len(data) <= CHECK_ON_TREE_UP_TO
-    if not checked and (not on_tree or _has_declaration(data)):
+    if not checked and (not on_tree or has_declaration(data)):
         check_structure(data)
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
@@ -169,15 +170,6 @@ def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._Element
     if on_tree and (root.xpath(_TOO_DEEP) or root.xpath(_TOO_MANY_ATTRIBUTES)):
         check_structure(data)  # it refuses, saying which limit the document breaks first
     return tree
-
-
-def _has_declaration(data: bytes) -> bool:
-    """Tell whether the structure check refuses `data` for a markup declaration in ASCII-compatible text."""
-    try:
-        check_declarations(data)
-    except XmlRefused:
-        return True
-    return False
 
 
 def _int_attr(el: etree._Element, name: str, required: bool) -> int | None:

@@ -32,7 +32,6 @@ from qbwc_server.models import (
 from qbwc_server.qbxml import parse, render, schema
 from qbwc_server.qbxml.answers import Answers
 from qbwc_server.sync import builders, lifecycle, planner, policy, queue, references
-from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.hooks import SessionHook
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
@@ -254,7 +253,7 @@ class SyncEngine:
         for item, record in planner.plan_batch(db, company, limit):
             if item.action not in self.steps:
                 continue  # an action this engine was built without (one with the sync core's STEPS leaves imports be)
-            if failed and record is not None and failed.intersection(prerequisites(record.kind, record.data or {})):
+            if failed and record is not None and failed.intersection(references.prerequisites_of(db, record)):
                 continue  # its prerequisite cannot go: it waits, and shows why at the next planning
             try:
                 out = self._render(ctx, item, record)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, Update, bindparam, event, inspect, update
@@ -89,15 +90,8 @@ def _write(connection: Connection, staged: Staged) -> None:
         connection.execute(_statement(table, columns), rows)
 
 
-_STATEMENTS: dict[tuple[str, tuple[str, ...]], Update] = {}
-
-
+@cache
 def _statement(table: Table, columns: tuple[str, ...]) -> Update:
     """Return the UPDATE of these columns of one row by id, built once per table and set of columns."""
-    key = (table.name, columns)
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        values = {column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns}
-        statement = update(table).where(table.c.id == bindparam("row_id")).values(values)
-        _STATEMENTS[key] = statement
-    return statement
+    values = {column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns}
+    return update(table).where(table.c.id == bindparam("row_id")).values(values)
