@@ -165,7 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "auto_import_kinds",
         list(LINKED_IMPORT_KINDS),
-        "Which kinds the scheduled imports bring in (each once imported by hand or synced)",
+        "Which kinds the scheduled imports bring in (each once it has been imported by hand)",
         Kind.CHOICES,
         choices=tuple(LINKED_IMPORT_KINDS),
     ),

@@ -76,7 +76,7 @@ class LookupStep(RecordStep):
                 f"QuickBooks, and an item cannot change its type there. To use QuickBooks' item as it is, make this "
                 f'item "link_only": true with "type" naming its QuickBooks type.'
             )
-            return failed(3100, message, kind)
+            return _failed(3100, message, kind, rs)
         sent = item.sent_info
         settings = naming.settings_of(ctx.company)
         if match is not None:
@@ -146,26 +146,27 @@ class LookupStep(RecordStep):
                 figures=totals.Figures(totals.figures_of(kind, match)),
             )
         if found not in (Action.SUCCEED, Action.NOT_FOUND):
-            return failed(rs.status_code, rs.message, kind)
+            return _failed(rs.status_code, rs.message, kind, rs, f"QuickBooks answered {rs.status_code}: {rs.message}")
         if link_only(record):
             message = (
                 f"QuickBooks has no item named '{display_name(record)}'. This item is link-only: the server never "
                 "adds it. Create it in QuickBooks or correct its name here, then reprocess."
             )
-            return failed(None, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
+            return _failed(None, message, kind, rs)
         if before_start_date(record, settings) and settings.get("start_date_prerequisites") == "find_only":
             message = (
                 f"QuickBooks has no {kind} named '{display_name(record)}'. It was created before the sync start date, "
                 "so it is only looked for, never added (setting start_date_prerequisites: find_only). Link it to "
                 "the QuickBooks entry on its page, or set start_date_prerequisites to find_or_add."
             )
-            return failed(None, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
+            return _failed(None, message, kind, rs)
         if sent is not None and sent.refused_with == 3100:
             # QuickBooks refused the Add because the name is in use, yet no record of this kind has it: another
             # list (vendor, employee, other name) holds the name.
             suffix = naming.other_list_suffix(record) if naming.suffixes_on(settings) else None
             if suffix is None:
-                return failed(3100, item.last_error or "", kind)
+                held = f"Another QuickBooks list (vendors, employees, other names) has '{display_name(record)}'."
+                return _failed(3100, item.last_error or held, kind, rs)
             line = LogLine(
                 LogEvent.RETRIED,
                 f"Another QuickBooks list (customers, vendors, employees or other names share names) already has "
@@ -180,6 +181,12 @@ class LookupStep(RecordStep):
         return Transition(Result.AGAIN, next_action=QueueAction.SEND, unknown_outcome=False, log=(line,))
 
 
+def _failed(status_code: int | None, message: str, kind: str, rs: Answer, logged: str | None = None) -> Transition:
+    """Fail the record with `message`, and say so on its log (as a sent request's refusal is), where the failed
+    syncs are counted."""
+    return failed(status_code, message, kind, log=(LogLine(LogEvent.FAILED, logged or message, rs.status_code),))
+
+
 def _distinct_name(ctx: Answering, record: Record, other: Record, entry: str, rs: Answer) -> Transition:
     """Give a record whose name QuickBooks has for another of our records a distinct name, or fail it."""
     kind = record.kind.value
@@ -189,7 +196,7 @@ def _distinct_name(ctx: Answering, record: Record, other: Record, entry: str, rs
     suffix = naming.next_number_suffix(ctx.db, ctx.company, record) if may_rename else None
     if suffix is None:
         message = naming.clash_message(record, other, entry)
-        return failed(3100, message, kind, log=(LogLine(LogEvent.FAILED, message, rs.status_code),))
+        return _failed(3100, message, kind, rs)
     inp = request_input(ctx.db, ctx.company, record)
     new_name = builders.full_name(replace(inp, name_suffix=suffix)) or suffix
     line = LogLine(

@@ -229,6 +229,9 @@ def test_an_item_name_used_by_another_item_type_is_a_clear_error_not_a_loop(harn
     assert item["sync"]["state"] == "error"
     assert "already in use by a" in item["sync"]["last_error"]["message"]
     assert "cannot change its type" in item["sync"]["last_error"]["message"]
+    # The record's history says it failed (where the failed syncs are counted), not only its error.
+    last = item["sync"]["log"][-1]
+    assert last["event"] == "failed" and "already in use by a" in last["message"]
     assert sum(r.round_trips for r in reports) == 2
 
 
