@@ -62,6 +62,7 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int, grace_second
 
 def application() -> Any:
     """Build the served app in a worker process from the QBWC_* settings."""
+    from qbwc_server.checkins import CheckinWatch
     from qbwc_server.logging_setup import configure
     from qbwc_server.runtime import Runtime
     from qbwc_server.webhooks.delivery import Deliverer
@@ -71,6 +72,8 @@ def application() -> Any:
     configure(runtime.settings.log_level)
     # Each worker delivers webhooks from a thread of its own; claims (SKIP LOCKED) keep them from sending one twice.
     Deliverer(runtime).start()
+    # And watches for companies whose Web Connector stopped checking in (the outbox announces each change once).
+    CheckinWatch(runtime).start()
     app = make_wsgi_app(runtime)
     settle_before_serving()
     return app

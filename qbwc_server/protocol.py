@@ -290,6 +290,9 @@ class Conversation:
         if has_failures:
             wc_login.forget_failures(db, company, address)
         call.company = company.slug
+        # Back after the alarm: the host app heard "not_checking_in", so it hears the return even of a check-in with
+        # nothing to do (one with work announces its state below anyway).
+        back = status.is_stale(company, clock.now())
         company.last_checkin_at = clock.now()
         # The login's statement said whether the company has an open session (most check-ins find none). SQLite
         # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
@@ -304,7 +307,10 @@ class Conversation:
         # The one moment planning writes: has_work plans the ready items first (when there are any).
         if not self.engine.has_work(db, company, plan=True):
             call.outcome = NONE
-            return [self._closed_session(db, company, wc_sessions.NOTHING_SUMMARY, call), NONE]
+            ticket = self._closed_session(db, company, wc_sessions.NOTHING_SUMMARY, call)
+            if back:
+                status.announce(db, company)
+            return [ticket, NONE]
         wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
         wc.company_file = company.company_file or ""
         db.add(wc)

@@ -187,7 +187,7 @@ def announce(db: Session, company: Company) -> None:
     """Tell the company's webhooks when its connection state is not the one last announced."""
     if outbox.wanted(db, company, EventType.CONNECTION_STATE_CHANGED):
         status = company_status(db, company)
-        outbox.connection_changed(db, company, status.state, status.label, status.explanation)
+        outbox.connection_changed(db, company, status.state, status.label, status.explanation, status.checks)
 
 
 def stale_after_minutes(company: Company) -> int:

@@ -70,6 +70,7 @@ def prepare_serving(runtime, host: str | None, port: int | None) -> tuple[str, i
 
 def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
     """Serve with waitress until SIGTERM or Ctrl-C, delivering webhooks in the background; let requests finish."""
+    from qbwc_server.checkins import CheckinWatch
     from qbwc_server.serving import make_server
     from qbwc_server.webhooks.delivery import Deliverer
     from qbwc_server.wsgi import make_wsgi_app, settle_before_serving
@@ -78,10 +79,13 @@ def run_waitress(runtime: Runtime, host: str, port: int, threads: int) -> None:
     server = make_server(make_wsgi_app(runtime), host, port, threads, runtime.settings)
     # Webhooks go out from a thread of their own, never from a request: a dead endpoint cannot slow a session.
     deliverer = Deliverer(runtime).start()
+    # A Web Connector that stopped checking in starts no session to say so: a thread watches for it.
+    watch = CheckinWatch(runtime).start()
     settle_before_serving()
     try:
         serve_until_stopped(server, GRACE_SECONDS)
     finally:
+        watch.stop()
         deliverer.stop()
 
 

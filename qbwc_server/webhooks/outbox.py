@@ -89,8 +89,11 @@ def import_finished(run: ImportRun, view: dict[str, Any]) -> None:
         emit(db, company, EventType.IMPORT_FINISHED, None, {"import": view}, endpoints)
 
 
-def connection_changed(db: Session, company: Company, state: str, label: str, message: str) -> None:
-    """Write a `connection.state_changed` event when `state` is not the connection state last announced."""
+def connection_changed(
+    db: Session, company: Company, state: str, label: str, message: str, checks: Sequence[str] = ()
+) -> None:
+    """Write a `connection.state_changed` event when `state` is not the connection state last announced (`checks`:
+    what a bookkeeper should look at, for a Web Connector not checking in)."""
     endpoints = subscribers(db, company.id, EventType.CONNECTION_STATE_CHANGED)
     if not endpoints:
         return
@@ -103,7 +106,7 @@ def connection_changed(db: Session, company: Company, state: str, label: str, me
     previous = (last or {}).get("data", {}).get("state")
     if previous == state:
         return
-    data = {"state": state, "label": label, "message": message, "previous_state": previous}
+    data = {"state": state, "label": label, "message": message, "previous_state": previous, "checks": list(checks)}
     emit(db, company, EventType.CONNECTION_STATE_CHANGED, None, data, endpoints)
 
 
@@ -194,7 +197,12 @@ def _forget_at_transaction_end(session: Session, transaction: SessionTransaction
 
 
 def _wanting(endpoints: Sequence[WebhookEndpoint], event_type: EventType) -> list[WebhookEndpoint]:
-    return [e for e in endpoints if not e.event_types or event_type.value in e.event_types]
+    return [e for e in endpoints if wants(e.event_types, event_type)]
+
+
+def wants(event_types: Sequence[str] | None, event_type: EventType) -> bool:
+    """Tell whether an endpoint subscribed to `event_types` (empty: every type) wants events of `event_type`."""
+    return not event_types or event_type.value in event_types
 
 
 def _last_outcome_event(db: Session, record: Record) -> str | None:

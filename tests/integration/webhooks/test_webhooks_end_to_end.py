@@ -177,3 +177,61 @@ def test_a_removal_and_a_deletion_in_quickbooks_are_announced(harness, receiver,
     assert "voided" in events["i1"]["data"]["message"]
     assert events["i2"]["type"] == "record.deleted_in_quickbooks"
     assert events["i2"]["data"]["message"].startswith("Deleted in QuickBooks on ")
+
+
+def test_a_web_connector_that_stops_checking_in_is_announced_once(harness, receiver, deliverer):
+    from datetime import timedelta
+
+    from qbwc_server import clock
+    from qbwc_server.checkins import CheckinWatch, announce_quiet
+    from qbwc_server.models import Company
+
+    # Given an endpoint for the connection state, and a Web Connector that checked in once
+    hooks = receiver()
+    _add_endpoint(harness, hooks.url, events=["connection.state_changed"])
+    deliverer(harness.runtime)
+    harness.put("customers", "c1", CUSTOMER)
+    harness.sync()
+    assert wait_for(lambda: _all_settled(harness) and len(hooks.accepted()) >= 2, timeout=30)
+
+    def states() -> list[str]:
+        events = [json.loads(body) for _, body in hooks.accepted()]
+        return [e["data"]["state"] for e in events if e["type"] == "connection.state_changed"]
+
+    # When it stays away for more than three of its 15-minute runs, with no session to say so
+    with harness.runtime.transaction() as db:
+        db.scalar(select(Company)).last_checkin_at = clock.now() - timedelta(hours=2)
+    watch = CheckinWatch(harness.runtime, every_seconds=0.05).start()
+    try:
+        # Then the server's own watcher announces it, with what to check
+        assert wait_for(lambda: states()[-1:] == ["not_checking_in"], timeout=30)
+    finally:
+        watch.stop()
+    # and once: watching again while it is still quiet says nothing new
+    assert announce_quiet(harness.runtime) == 1
+    assert wait_for(lambda: _all_settled(harness), timeout=30)
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    quiet = [e["data"] for e in events if e["data"].get("state") == "not_checking_in"]
+    assert len(quiet) == 1
+    assert quiet[0]["label"] == "Not checking in" and quiet[0]["previous_state"] == "connected"
+    assert "Web Connector" in quiet[0]["message"]
+    assert any("QuickBooks open" in check for check in quiet[0]["checks"])
+    # When it checks in again, the host app hears that it is back
+    harness.sync()
+    assert wait_for(lambda: states()[-1:] == ["connected"], timeout=30)
+    assert states().count("not_checking_in") == 1
+
+
+def test_nobody_is_watched_for_check_ins_without_an_endpoint_for_the_connection_state(harness, receiver):
+    from datetime import timedelta
+
+    from qbwc_server import clock
+    from qbwc_server.checkins import announce_quiet
+    from qbwc_server.models import Company, WebhookEvent
+
+    _add_endpoint(harness, receiver().url, events=["record.synced"])
+    with harness.runtime.transaction() as db:
+        db.scalar(select(Company)).last_checkin_at = clock.now() - timedelta(hours=2)
+    assert announce_quiet(harness.runtime) == 0
+    with harness.runtime.transaction() as db:
+        assert db.scalars(select(WebhookEvent)).all() == []
