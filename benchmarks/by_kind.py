@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks import payloads
+from benchmarks.databases import postgres_cpu_seconds, reset_statements, statements_enabled, top_statements
 from benchmarks.per_record import ITEMS, on_each_database, warm_up
 from benchmarks.site import Site
 from benchmarks.stats import statement_counter
@@ -72,11 +73,19 @@ def measure_site(site: Site, records: int) -> dict[str, Any]:
         ),
     ]
     figures: dict[str, Any] = {}
+    url = site.runtime.settings.database_url
     for name, resource, bodies, done in steps:
         site.api.put_many(resource, bodies)
         site.app.take()
+        if statements_enabled(url):
+            reset_statements(url)
+        # PostgreSQL's own CPU (its backends, background processes and the backends that exited), SQLite's is None.
+        database_cpu = postgres_cpu_seconds(url) if url.startswith("postgresql") else None
         with statement_counter(site.runtime.engine) as statements:
             reports = site.sync(max_sessions=MAX_SESSIONS)
+        if database_cpu is not None:
+            after = postgres_cpu_seconds(url)
+            database_cpu = None if after is None else after - database_cpu
         server = sum(seconds for _, seconds in site.app.take())
         changed = sum(done(r) for r in reports)
         if changed != records:
@@ -88,6 +97,10 @@ def measure_site(site: Site, records: int) -> dict[str, Any]:
             "statements_per_record": round(statements.count / records, 2),
             "round_trips": sum(r.round_trips for r in reports),
         }
+        if database_cpu is not None:
+            figures[name]["postgres_cpu_ms_per_record"] = round(database_cpu * 1000 / records, 3)
+        if statements_enabled(url):
+            figures[name]["postgres_statements"] = top_statements(url)
     return figures
 
 

@@ -14,6 +14,9 @@ from qbwc_server import db as database
 from qbwc_server.simulator.postgres import ThrowawayPostgres
 
 POSTGRES_ENV = "QBWC_BENCH_POSTGRES_URL"
+# Set to 1: the throwaway cluster loads pg_stat_statements with its planning times, and `by_kind` lists each sync's
+# costliest statements as PostgreSQL saw them (a measuring run's switch: the extension costs PostgreSQL some CPU).
+STATEMENTS_ENV = "QBWC_BENCH_PG_STATEMENTS"
 
 
 def sqlite_url(folder: Path, name: str = "bench") -> str:
@@ -30,6 +33,8 @@ def reset_postgres(url: str) -> str:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
     database.upgrade(url)
+    if os.environ.get(STATEMENTS_ENV) == "1":
+        _run(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     return url
 
 
@@ -41,6 +46,8 @@ def postgres() -> Iterator[str]:
         yield reset_postgres(given)
         return
     cluster = ThrowawayPostgres()
+    if os.environ.get(STATEMENTS_ENV) == "1":
+        cluster.options += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
     try:
         yield reset_postgres(cluster.start())
     finally:
@@ -88,3 +95,44 @@ def postgres_sessions(url: str) -> int:
     """Return how many connections the database at `url` has accepted since its statistics began."""
     query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
     return int(_scalar(url, query) or 0)
+
+
+def _run(url: str, statement: str) -> None:
+    """Run one statement on the database at `url`, on a connection opened for it alone, and commit it."""
+    engine = database.make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def statements_enabled(url: str) -> bool:
+    """Tell whether the database at `url` counts its statements (pg_stat_statements, see STATEMENTS_ENV)."""
+    return url.startswith("postgresql") and os.environ.get(STATEMENTS_ENV) == "1"
+
+
+def reset_statements(url: str) -> None:
+    """Forget the statements counted so far."""
+    _run(url, "SELECT pg_stat_statements_reset()")
+
+
+def top_statements(url: str, limit: int = 12) -> list[dict[str, Any]]:
+    """Return the statements counted since the last reset, costliest first (execution and planning time)."""
+    query = """SELECT calls, rows, round(total_exec_time::numeric, 2) AS exec_ms, round(total_plan_time::numeric, 2)
+        AS plan_ms, plans, shared_blks_hit, wal_bytes, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+        FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+        ORDER BY total_exec_time + total_plan_time DESC"""
+    engine = database.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(query)).mappings().all()
+    finally:
+        engine.dispose()
+    totals = {
+        "calls": sum(int(r["calls"]) for r in rows),
+        "exec_ms": round(sum(float(r["exec_ms"]) for r in rows), 2),
+        "plan_ms": round(sum(float(r["plan_ms"]) for r in rows), 2),
+    }
+    top = [{k: (float(v) if k in ("exec_ms", "plan_ms", "wal_bytes") else v) for k, v in r.items()} for r in rows]
+    return [{"all": totals}, *top[:limit]]

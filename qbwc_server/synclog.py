@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock
+from qbwc_server import clock, multirow
 from qbwc_server.models import LogEvent, Record, SyncLogEntry
 
 MAX_BODY_CHARS = 200_000
@@ -109,9 +109,10 @@ def append_all(db: Session, events: Sequence[tuple[int, int, LogEvent, str]], *,
 
 def write_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Write log entries given as column values (all with the same keys) in one multi-row INSERT, in their order."""
-    # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change; on the
-    # connection, as the session's execute adds its ORM bookkeeping to a Core statement (it would not flush either).
-    db.connection().execute(_INSERT_ROWS, rows)
+    # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change; as one
+    # statement of arrays on PostgreSQL (`multirow`), where `executemany` runs one INSERT per line. Each line's time
+    # is taken here, as the column's default would take it per row.
+    multirow.insert(db, _SYNC_LOG, [row if "at" in row else {**row, "at": clock.now()} for row in rows])
 
 
-_INSERT_ROWS = insert(SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__])
+_SYNC_LOG = SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__]

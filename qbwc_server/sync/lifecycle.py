@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from qbwc_server import clock
+from qbwc_server import clock, multirow
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
     Note,
@@ -290,14 +290,14 @@ _CLAIM = (  # built once: compare-and-set per row, returning the ids it got
     .values(status=bindparam("claimed"), ticket=bindparam("by"), sent_at=bindparam("at"), updated_at=bindparam("at"))
     .returning(_ITEMS.c.id)
 )
-_SENT_INFO = update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(sent_info=bindparam("info"))
 
 
 def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket: str) -> set[int]:
     """Hand several items to a session; return the ids it got (compare-and-set per row, in one UPDATE).
 
     An item another session took first keeps its row as that session left it and is not in the answer. The items
-    it got then carry their sent information (one executemany, in the same transaction).
+    it got then carry their sent information (on PostgreSQL in the same statement; on SQLite, whose transaction
+    holds the write lock, in a second one).
     """
     if not claims:
         return set()
@@ -308,10 +308,20 @@ def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket:
     status = next_status(QueueStatus.READY, ItemEvent.CLAIM)  # the rows are compared with READY below
     if db.autoflush:
         db.flush()  # as the ORM's own UPDATE would: what the session holds goes first
-    params = {"ids": list(by_id), "expected": QueueStatus.READY, "claimed": status, "by": ticket, "at": now}
-    claimed = set(db.execute(_CLAIM, params).scalars())
-    if claimed:
-        db.execute(_SENT_INFO, [{"item_id": i, "info": info} for i, info in by_id.items() if i in claimed])
+    if db.get_bind().dialect.name == "postgresql":
+        # One statement: the compare-and-set and each item's sent information (the same rows, one version each).
+        rows = [{"id": i, "sent_info": info} for i, info in by_id.items()]
+        same = {"status": status, "ticket": ticket, "sent_at": now, "updated_at": now}
+        claimed = multirow.update_where(
+            db.connection(), _ITEMS, rows, expected={"status": QueueStatus.READY}, same=same
+        )
+    else:
+        params = {"ids": list(by_id), "expected": QueueStatus.READY, "claimed": status, "by": ticket, "at": now}
+        claimed = set(db.execute(_CLAIM, params).scalars())
+        if claimed:
+            multirow.update(
+                db.connection(), _ITEMS, [{"id": i, "sent_info": info} for i, info in by_id.items() if i in claimed]
+            )
     # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back.
     values = {"status": status, "ticket": ticket, "sent_at": now, "updated_at": now}
     for item, _ in claims:

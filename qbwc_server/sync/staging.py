@@ -4,7 +4,7 @@ lifecycle).
 While a `filing` block is open, the lifecycle's writers of states, statuses, identities and figures (`move`,
 `move_item`, `store_identity`, `store_figures`) hand their values to `stage` instead of setting attributes: the
 values go on the loaded object as its stored ones (`set_committed_value`, so no flush writes them again) and are
-held per row. They are written as one `executemany` per table and set of columns before anything else reaches the
+held per row. They are written as one `multirow.update` per table and set of columns before anything else reaches the
 database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending changes), any flush,
 any savepoint, and the end of the block. So every query sees them as it would see the ORM's pending changes, a value
 set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, Update, bindparam, event, inspect, update
+from sqlalchemy import Connection, Table, event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+
+from qbwc_server import multirow
 
 _KEY = "lifecycle.staged"  # the Session.info key of the values a `filing` block holds back
 Staged = dict[tuple[Table, int], dict[str, Any]]
@@ -82,16 +83,9 @@ def _write(connection: Connection, staged: Staged) -> None:
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for (table, row_id), values in staged.items():
         columns = tuple(sorted(values))
-        params = {f"new_{column}": values[column] for column in columns}
-        params["row_id"] = row_id
-        groups.setdefault((table, columns), []).append(params)
+        row = {"id": row_id}
+        row.update((column, values[column]) for column in columns)
+        groups.setdefault((table, columns), []).append(row)
     staged.clear()  # before executing: the statements below must not write them again
-    for (table, columns), rows in groups.items():
-        connection.execute(_statement(table, columns), rows)
-
-
-@cache
-def _statement(table: Table, columns: tuple[str, ...]) -> Update:
-    """Return the UPDATE of these columns of one row by id, built once per table and set of columns."""
-    values = {column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns}
-    return update(table).where(table.c.id == bindparam("row_id")).values(values)
+    for (table, _), rows in groups.items():
+        multirow.update(connection, table, rows)

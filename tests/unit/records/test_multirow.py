@@ -1,5 +1,6 @@
 """Many rows in one INSERT (`multirow.insert`): the same rows, in their order, however many there are — on
-PostgreSQL a few go as before and more as one array per column."""
+PostgreSQL a few go as before and more as one array per column. Many rows' UPDATEs by id (`multirow.update`,
+`update_where`) likewise."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from qbwc_server import clock, multirow
 from qbwc_server.models import LogEvent, Origin, Record, RecordKind, SyncLogEntry, SyncState
+from tests import factories
 
 RECORDS = Record.__table__
 SYNC_LOG = SyncLogEntry.__table__
@@ -62,3 +64,50 @@ def test_rows_go_in_whole_and_in_order_and_an_existing_one_is_left_out(runtime, 
             Origin.APP,
             None,
         )
+
+
+@pytest.mark.parametrize("count", [1, multirow.ARRAYS_FROM, 60])
+def test_each_row_gets_its_own_values_by_id_and_no_other_row_changes(runtime, make_company, count):
+    company_id = make_company()
+    with runtime.transaction() as db:
+        returned = multirow.insert(
+            db, RECORDS, [record_row(company_id, n) for n in range(count + 1)], returning=(RECORDS.c.id,)
+        )
+        ids = [row.id for row in returned]
+    changed, untouched = ids[:count], ids[count]
+    with runtime.transaction() as db:
+        rows = [
+            {"id": i, "sync_state": SyncState.SYNCED, "qb_id": f"80000{n}-1", "qb_data": {"n": n, "text": AWKWARD}}
+            for n, i in enumerate(reversed(changed))
+        ]
+        multirow.update(db.connection(), RECORDS, rows)
+    with runtime.transaction() as db:
+        stored = {row.id: row for row in db.execute(select(RECORDS).where(RECORDS.c.id.in_(ids)))}
+        for row in rows:
+            assert (stored[row["id"]].sync_state, stored[row["id"]].qb_id) == (SyncState.SYNCED, row["qb_id"])
+            assert stored[row["id"]].qb_data == row["qb_data"]
+        assert (stored[untouched].sync_state, stored[untouched].qb_id) == (SyncState.QUEUED, None)
+
+
+@pytest.mark.postgres
+def test_a_compare_and_set_changes_only_the_rows_that_hold_the_expected_value(pg_runtime):
+    runtime = pg_runtime
+    with runtime.transaction() as db:
+        company_id = factories.make_company(db, "acme", qbwc_username="acme-qbwc").id
+    with runtime.transaction() as db:
+        returned = multirow.insert(
+            db, RECORDS, [record_row(company_id, n) for n in range(6)], returning=(RECORDS.c.id,)
+        )
+        ids = [row.id for row in returned]
+        multirow.update(db.connection(), RECORDS, [{"id": ids[0], "sync_state": SyncState.SYNCED}])
+    now = clock.now()
+    with runtime.transaction() as db:
+        rows = [{"id": i, "qb_id": f"id-{i}"} for i in ids[:5]]
+        got = multirow.update_where(
+            db.connection(), RECORDS, rows, expected={"sync_state": SyncState.QUEUED}, same={"updated_at": now}
+        )
+    assert got == set(ids[1:5])
+    with runtime.transaction() as db:
+        stored = {row.id: row for row in db.execute(select(RECORDS).where(RECORDS.c.id.in_(ids)))}
+    assert [stored[i].qb_id for i in ids] == [None, *(f"id-{i}" for i in ids[1:5]), None]
+    assert all(stored[i].updated_at == now for i in ids[1:5]) and stored[ids[0]].updated_at != now
