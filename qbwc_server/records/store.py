@@ -9,10 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, inspect, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from qbwc_server import clock, synclog
 from qbwc_server import db as database
@@ -25,9 +24,8 @@ from qbwc_server.models import (
     RecordKind,
     SyncLogEntry,
     SyncState,
-    is_open,
 )
-from qbwc_server.records import bulk, edit
+from qbwc_server.records import bulk, edit, lookup
 from qbwc_server.records.bulk import NewRecord
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
@@ -35,6 +33,7 @@ from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue, removal
 
 log = logging.getLogger(__name__)
+_find_with_item = lookup.find_with_item
 
 DEFAULT_PAGE = 50
 # The largest id an INTEGER column holds on PostgreSQL; a larger cursor or id cannot name a record.
@@ -96,14 +95,22 @@ def put(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, pa
 
 
 def put_shown(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
+    db: Session,
+    company: CompanyRef,
+    kind: RecordKind,
+    external_id: str,
+    payload: Any,
+    *,
+    storable: bool = False,
+    found: Any = None,
 ) -> tuple[dict[str, Any], Outcome]:
     """Store one record as `put` does and return it as the API shows it, with what was done.
 
     A new record is shown from what was inserted (its log entries too): nothing is read back and no ORM object is
     made for it. A stored one is shown with its latest log entries. `storable`: as `validation.validate` takes it.
+    `found`: the row of `lookup.with_token`'s query for this record, read in this transaction (else it is looked up).
     """
-    stored = _store(db, company, kind, external_id, payload, storable=storable)
+    stored = _store(db, company, kind, external_id, payload, storable=storable, found=found)
     if isinstance(stored, Stored):
         db.flush()  # the log is read through the connection, which does not flush the session
         return serialize(stored.record, record_log(db, stored.record.id)), stored.outcome
@@ -111,12 +118,22 @@ def put_shown(
 
 
 def _store(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
+    db: Session,
+    company: CompanyRef,
+    kind: RecordKind,
+    external_id: str,
+    payload: Any,
+    *,
+    storable: bool = False,
+    found: Any = None,
 ) -> Stored | NewRecord:
     """Create or replace one record; return a new one as inserted, a stored one with what was done."""
     external_id = check_external_id(external_id)
     data = validate(kind, payload, storable=storable)
-    record, item = _find_with_item(db, company, kind, external_id)
+    if found is None:
+        record, item = _find_with_item(db, company, kind, external_id)
+    else:
+        record, item = lookup.found(db, found)
     if record is None:
         inserted = bulk.insert_new(db, company, kind, [(external_id, data)])
         if inserted:
@@ -227,63 +244,6 @@ _FIND = select(Record).where(
     Record.company_id == bindparam("company_id"),
     Record.kind == bindparam("kind"),
     Record.external_id == bindparam("external_id"),
-)
-
-
-def _find_with_item(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str
-) -> tuple[Record | None, QueueItem | None]:
-    """Return a record by external_id and its open queue item, read in one query (None, None when it is new).
-
-    Read through the connection as plain columns (a new record, the common case, costs a Core lookup and nothing
-    more); a stored one and its item become the session's objects as loaded, without reading them again.
-    """
-    db.flush()  # a Core statement does not flush the session: what it holds is written first, as a query would
-    row = db.connection().execute(_FIND_WITH_ITEM, {"company_id": company.id, "kind": kind, "external_id": external_id})
-    found = row.first()
-    if found is None:
-        return None, None
-    record = _as_loaded(db, Record, _RECORD_COLUMNS, found, 0)
-    item = (
-        None
-        if found[len(_RECORD_COLUMNS)] is None
-        else _as_loaded(db, QueueItem, _ITEM_COLUMNS, found, len(_RECORD_COLUMNS))
-    )
-    return record, item
-
-
-def _as_loaded(db: Session, model: Any, keys: tuple[str, ...], row: Any, start: int) -> Any:
-    """Return the session's object of a row read as columns: the one it holds already, else one made as loaded."""
-    held = db.identity_map.get(identity_key(model, row[start]))
-    if held is not None:
-        return held  # as a query would: what the session holds is not overwritten
-    # Its columns go in as a query's would, with no change events: the object is as loaded, nothing to write.
-    loaded = inspect(model).class_manager.new_instance()
-    vars(loaded).update(zip(keys, row[start : start + len(keys)], strict=True))
-    make_transient_to_detached(loaded)
-    db.add(loaded)
-    return loaded
-
-
-def _columns(model: Any) -> tuple[str, ...]:
-    """The attribute names of a model's columns, its primary key first."""
-    keys = [attribute.key for attribute in inspect(model).column_attrs]
-    keys.remove("id")
-    return ("id", *keys)
-
-
-_RECORD_COLUMNS = _columns(Record)
-_ITEM_COLUMNS = _columns(QueueItem)
-# Built once: the record and its open queue item (at most one: the queue keeps one open item per record), so an
-# edit knows whether it is queued without a query of its own.
-_FIND_WITH_ITEM = (
-    select(*(getattr(Record, key) for key in _RECORD_COLUMNS), *(getattr(QueueItem, key) for key in _ITEM_COLUMNS))
-    .outerjoin(QueueItem, and_(QueueItem.record_id == Record.id, is_open()))
-    .where(
-        Record.company_id == bindparam("company_id"),
-        Record.kind == bindparam("kind"),
-        Record.external_id == bindparam("external_id"),
-    )
 )
 
 
