@@ -29,12 +29,13 @@ _MOVED = ("sync_state", "last_error")  # … and an edit that moves the record
 
 def edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> bool:
     """Store checked data that differs from a stored record's (not a removed one), whose open queue item (or None)
-    was read with it; return False, with nothing written or changed, when the ORM path must do it.
+    was read with it; return False, with nothing written or changed, when the ORM path must do it. The record and
+    item may be the session's objects or their columns as read (`lookup.Columns`).
 
     Where another process could queue the record meanwhile (PostgreSQL, no open item), the caller holds a
     savepoint around it: a clash is an IntegrityError of the item's INSERT, and the caller expires the record.
     """
-    if inspect(record).modified or (item is not None and inspect(item).modified):
+    if isinstance(record, Record) and (inspect(record).modified or (item is not None and inspect(item).modified)):
         return False  # the session holds unwritten changes of them: the ORM writes everything in order
     before = {key: getattr(record, key) for key in _KEPT}
     columns: dict[str, Any] = {"data": data, "version": record.version + 1, "updated_at": clock.now()}
@@ -72,7 +73,11 @@ def _without_orm(change: Change, item: QueueItem | None) -> bool:
 
 
 def _stored(record: Record, values: dict[str, Any]) -> None:
-    """Put values on the loaded record as its stored ones (no flush writes them)."""
+    """Put values on the loaded record as its stored ones (no flush writes them); on its columns when it was read
+    as `lookup.Columns`, not made into the session's object."""
+    if not isinstance(record, Record):
+        vars(record).update(values)
+        return
     for key, value in values.items():
         set_committed_value(record, key, value)
 

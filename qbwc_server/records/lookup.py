@@ -7,6 +7,7 @@ its open item in one statement, so a PUT costs one lookup fewer.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, inspect, select, text
@@ -36,9 +37,41 @@ def with_token(kind: RecordKind, external_id: str) -> tuple[Select[Any], dict[st
     return _WITH_TOKEN, {"kind": kind, "external_id": external_id}
 
 
-def found(db: Session, row: Any) -> tuple[Record | None, QueueItem | None]:
-    """Return the record and open item of a row of `with_token`'s query, as `find_with_item` does."""
-    return from_row(db, row, _TOKEN_WIDTH)
+class Columns(SimpleNamespace):
+    """A stored record's (or queue item's) columns as attributes, read and not made into the session's object: what
+    showing it and an edit through Core statements (`records/edit.py`) read of it. `loaded` makes it one."""
+
+
+def found(db: Session, row: Any) -> tuple[Any, Any]:
+    """Return the record and open item of a row of `with_token`'s query (None, None when it is new), as `Columns`.
+
+    When the session holds either already, both are the session's objects, as `find_with_item` returns them.
+    """
+    start, item_start = _TOKEN_WIDTH, _TOKEN_WIDTH + len(_RECORD_COLUMNS)
+    if row is None or row[start] is None:
+        return None, None
+    held = db.identity_map.get(identity_key(Record, row[start])) is not None or (
+        row[item_start] is not None and db.identity_map.get(identity_key(QueueItem, row[item_start])) is not None
+    )
+    if held:
+        return from_row(db, row, start)
+    record = Columns(**dict(zip(_RECORD_COLUMNS, row[start:item_start], strict=True)))
+    if row[item_start] is None:
+        return record, None
+    return record, Columns(**dict(zip(_ITEM_COLUMNS, row[item_start : item_start + len(_ITEM_COLUMNS)], strict=True)))
+
+
+def loaded(db: Session, record: Any, item: Any) -> tuple[Record, QueueItem | None]:
+    """Return the session's objects of a record and its item (or None) given as `Columns`, as they were read; the
+    same objects when they are the session's already."""
+    if not isinstance(record, Columns):
+        return record, item
+    columns = vars(record)
+    as_record = _as_loaded(db, Record, _RECORD_COLUMNS, [columns[key] for key in _RECORD_COLUMNS], 0)
+    if item is None:
+        return as_record, None
+    columns = vars(item)
+    return as_record, _as_loaded(db, QueueItem, _ITEM_COLUMNS, [columns[key] for key in _ITEM_COLUMNS], 0)
 
 
 def from_row(db: Session, row: Any, start: int) -> tuple[Record | None, QueueItem | None]:

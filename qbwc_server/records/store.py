@@ -143,13 +143,16 @@ def _store(
         record, item = _find_with_item(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
-    outcome = _edit(db, company, record, data, item)
+    record, outcome = _edit(db, company, record, data, item)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
 
-def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
-    """Store one PUT's data on a stored record whose open queue item (or None) was read with it.
+def _edit(
+    db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None
+) -> tuple[Record, Outcome]:
+    """Store one PUT's data on a stored record whose open queue item (or None) was read with it; return the record as
+    stored (the session's object when the ORM stored it: the record and item may be `lookup.Columns`).
 
     Its log lines (stored, and queued when it sends a Mod) go in as one multi-row INSERT after the flush.
     """
@@ -167,16 +170,20 @@ def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any]
     except IntegrityError:
         # Theirs is the record's one open item: the edit, undone with the savepoint, is done again joining it.
         log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
+        record = lookup.loaded(db, record, None)[0]
         db.expire(record)  # the values the undone edit put on it as stored are read again
         with synclog.gathered(db):
-            return update(db, company, record, data)
+            return record, update(db, company, record, data)
 
 
-def _update(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
+def _update(
+    db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None
+) -> tuple[Record, Outcome]:
     """`update` with the record's open item read already, as Core statements when `edit.edit` can write it."""
     if record.data != data and not removal.is_removed(record) and edit.edit(db, company, record, data, item):
-        return Outcome.UPDATED
-    return update(db, company, record, data, item=item, unguarded=True)
+        return record, Outcome.UPDATED
+    record, item = lookup.loaded(db, record, item)  # the ORM stores the rest
+    return record, update(db, company, record, data, item=item, unguarded=True)
 
 
 def save(db: Session, company: CompanyRef, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
