@@ -162,18 +162,32 @@ def _edit(
     if item is not None or record.data == data or database.serialised(db):
         with synclog.gathered(db):
             return _update(db, company, record, data, item)
+    # Another process may queue it meanwhile. Through Core, its queue item's INSERT skips theirs and says so before
+    # anything else is written (no savepoint: two statements fewer on PostgreSQL).
     try:
-        # Another process may queue it meanwhile: the record's UPDATE and its new queue item go in one savepoint
-        # (not an UPDATE, a savepoint of the queue's own and a second UPDATE for its state).
-        with db.begin_nested(), synclog.gathered(db):
-            return _update(db, company, record, data, None)
-    except IntegrityError:
-        # Theirs is the record's one open item: the edit, undone with the savepoint, is done again joining it.
-        log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
-        record = lookup.loaded(db, record, None)[0]
-        db.expire(record)  # the values the undone edit put on it as stored are read again
         with synclog.gathered(db):
-            return record, update(db, company, record, data)
+            if not removal.is_removed(record) and edit.edit(db, company, record, data, None, guarded=False):
+                return record, Outcome.UPDATED
+    except edit.QueuedMeanwhile:
+        return _again(db, company, record, data)
+    # Through the ORM, the record's UPDATE and its new queue item go in one savepoint (not an UPDATE, a savepoint of
+    # the queue's own and a second UPDATE for its state).
+    record = lookup.loaded(db, record, None)[0]
+    try:
+        with db.begin_nested(), synclog.gathered(db):
+            return record, update(db, company, record, data, item=None, unguarded=True)
+    except IntegrityError:
+        return _again(db, company, record, data)
+
+
+def _again(db: Session, company: CompanyRef, record: Record, data: dict[str, Any]) -> tuple[Record, Outcome]:
+    """Store an edit again joining the open item another request gave the record meanwhile (the first try undone)."""
+    # Theirs is the record's one open item: the edit, undone, is done again joining it.
+    log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
+    record = lookup.loaded(db, record, None)[0]
+    db.expire(record)  # the values the undone edit put on it as stored are read again
+    with synclog.gathered(db):
+        return record, update(db, company, record, data)
 
 
 def _update(
