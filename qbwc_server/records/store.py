@@ -194,7 +194,9 @@ def _update(
     db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None
 ) -> tuple[Record, Outcome]:
     """`update` with the record's open item read already, as Core statements when `edit.edit` can write it."""
-    if record.data != data and not removal.is_removed(record) and edit.edit(db, company, record, data, item):
+    if record.data == data:
+        return record, Outcome.UNCHANGED  # as `update` answers, without making the session's objects
+    if not removal.is_removed(record) and edit.edit(db, company, record, data, item):
         return record, Outcome.UPDATED
     record, item = lookup.loaded(db, record, item)  # the ORM stores the rest
     return record, update(db, company, record, data, item=item, unguarded=True)

@@ -191,3 +191,20 @@ def test_an_edit_of_a_synced_record_the_settings_now_hold_moves_it_to_pending_un
         assert (record.version, record.sync_state, record.data["first_name"]) == (2, SyncState.PENDING, "Bea")
         items = db.scalar(select(func.count()).where(QueueItem.status.in_(OPEN_STATUSES)))
         assert items == 0
+
+
+def test_an_api_put_of_the_same_data_writes_nothing_and_makes_no_session_object(runtime, make_company):
+    company_id = make_company()
+    with runtime.transaction() as db:
+        _, plain = tokens.create(db, db.get(Company, company_id), "tests")
+    save_many(runtime, company_id, [customer(1)])
+    same = {key: value for key, value in customer(1).items() if key != "external_id"}
+    with runtime.transaction() as db:
+        caller, row = tokens.check_joined(db, plain, *lookup.with_token(RecordKind.CUSTOMER, "c1"))
+        with Statements(runtime.engine) as statements:
+            body, outcome = store.put_shown(db, caller, RecordKind.CUSTOMER, "c1", same, found=row)
+        assert len(db.identity_map) == 0
+    assert outcome is store.Outcome.UNCHANGED
+    assert (body["first_name"], body["sync"]["state"]) == (customer(1)["first_name"], "queued")
+    assert [line["event"] for line in body["sync"]["log"]] == ["stored", "queued"]
+    assert [word for word in statements.seen if word in ("SELECT", "INSERT", "UPDATE")] == ["SELECT"]  # its log
