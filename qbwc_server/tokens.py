@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -65,11 +65,18 @@ def check(db: Session, plain: str) -> Caller | None:
     One indexed SELECT of the few columns needed, with no ORM object made; nothing is cached, so a revoked token is
     refused at its next request, in every process.
     """
+    checked = check_joined(db, plain, BY_DIGEST, {})
+    return checked[0] if checked is not None else None
+
+
+def check_joined(db: Session, plain: str, query: Select[Any], params: dict[str, Any]) -> tuple[Caller, Row[Any]] | None:
+    """Check a token as `check` does with `query`: `BY_DIGEST` with more outer-joined columns after its own (what the
+    request reads next, in the same statement), bound with `params`; return the caller and the row read."""
     if not plain or not plain.startswith(SCHEME) or len(plain) > 200:
         return None
     wanted = digest(plain)
     # The lookup is by hash, so timing says nothing about the secret; the compare is belt and braces.
-    row = db.connection().execute(_BY_DIGEST, {"digest": wanted}).first()
+    row = db.connection().execute(query, {"digest": wanted, **params}).first()
     if row is None or row.company_id is None:
         return None
     if not hmac.compare_digest(row.token_hash, wanted) or row.revoked_at is not None:
@@ -77,11 +84,11 @@ def check(db: Session, plain: str) -> Caller | None:
     now = clock.now()
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         db.connection().execute(_TOUCH, {"token_id": row.token_id, "now": now})
-    return Caller(row.token_id, row.company_id, row.slug, row.settings)
+    return Caller(row.token_id, row.company_id, row.slug, row.settings), row
 
 
 # Built once: one query on the unique token_hash index for the token and its company, at every API request.
-_BY_DIGEST = (
+BY_DIGEST = (
     select(
         ApiToken.id.label("token_id"),
         ApiToken.token_hash,

@@ -20,6 +20,7 @@ from qbwc_server.models import CompanyRef, LogEvent, QueueItem, Record
 from qbwc_server.records.bulk import QUEUE_ITEMS, item_row
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.changes import Change, Need, needed
+from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.lifecycle import Event
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]
@@ -27,14 +28,31 @@ _KEPT = ("data", "version", "updated_at")  # what every edit writes
 _MOVED = ("sync_state", "last_error")  # … and an edit that moves the record
 
 
-def edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> bool:
-    """Store checked data that differs from a stored record's (not a removed one), whose open queue item (or None)
-    was read with it; return False, with nothing written or changed, when the ORM path must do it.
+class QueuedMeanwhile(Exception):
+    """Another process queued the record after it was read (its open item is there): nothing of the edit is
+    written but its log lines, which the caller's `synclog.gathered` block drops as the exception leaves it."""
 
-    Where another process could queue the record meanwhile (PostgreSQL, no open item), the caller holds a
-    savepoint around it: a clash is an IntegrityError of the item's INSERT, and the caller expires the record.
+
+def edit(
+    db: Session,
+    company: CompanyRef,
+    record: Record,
+    data: dict[str, Any],
+    item: QueueItem | None,
+    *,
+    guarded: bool = True,
+) -> bool:
+    """Store checked data that differs from a stored record's (not a removed one), whose open queue item (or None)
+    was read with it; return False, with nothing written or changed, when the ORM path must do it. The record and
+    item may be the session's objects or their columns as read (`lookup.Columns`).
+
+    `guarded`: no other process can queue the record meanwhile (SQLite's write lock, an open item read, or the
+    caller's savepoint, where a clash is an IntegrityError of the item's INSERT). Unguarded (PostgreSQL, no open item,
+    no savepoint: two statements fewer), the item's INSERT skips a clash with the open item another process added
+    and raises QueuedMeanwhile before anything else is written; a record with prerequisites to queue is left to the
+    ORM path (False), which the caller runs in a savepoint.
     """
-    if inspect(record).modified or (item is not None and inspect(item).modified):
+    if isinstance(record, Record) and (inspect(record).modified or (item is not None and inspect(item).modified)):
         return False  # the session holds unwritten changes of them: the ORM writes everything in order
     before = {key: getattr(record, key) for key in _KEPT}
     columns: dict[str, Any] = {"data": data, "version": record.version + 1, "updated_at": clock.now()}
@@ -45,12 +63,18 @@ def edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any],
         return False
     changed = sorted(key for key in {*before["data"], *data} if before["data"].get(key) != data.get(key))
     synclog.append(db, record, LogEvent.STORED, f"Updated by the app (version {record.version}): {', '.join(changed)}.")
+    if not guarded and change.need is Need.QUEUE and item is None and prerequisites(record.kind, data):
+        _stored(record, before)
+        return False
     if change.need is Need.QUEUE:
         queue.queue_prerequisites(db, company, record, {record.id})
         if item is None:
             action = queue.first_action(db, company, record)
             row = item_row(company.id, record.id, record.kind, action, columns["updated_at"])
-            multirow.insert(db, QUEUE_ITEMS, [row])
+            if guarded:
+                multirow.insert(db, QUEUE_ITEMS, [row])
+            elif not multirow.insert(db, QUEUE_ITEMS, [row], skip_existing=True, returning=(QUEUE_ITEMS.c.id,)):
+                raise QueuedMeanwhile(record.id)
             columns |= lifecycle.stored_move(record, Event.QUEUE)
             synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     elif change.moves:
@@ -72,7 +96,11 @@ def _without_orm(change: Change, item: QueueItem | None) -> bool:
 
 
 def _stored(record: Record, values: dict[str, Any]) -> None:
-    """Put values on the loaded record as its stored ones (no flush writes them)."""
+    """Put values on the loaded record as its stored ones (no flush writes them); on its columns when it was read
+    as `lookup.Columns`, not made into the session's object."""
+    if not isinstance(record, Record):
+        vars(record).update(values)
+        return
     for key, value in values.items():
         set_committed_value(record, key, value)
 

@@ -9,10 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, inspect, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from qbwc_server import clock, synclog
 from qbwc_server import db as database
@@ -25,9 +24,8 @@ from qbwc_server.models import (
     RecordKind,
     SyncLogEntry,
     SyncState,
-    is_open,
 )
-from qbwc_server.records import bulk, edit
+from qbwc_server.records import bulk, edit, lookup
 from qbwc_server.records.bulk import NewRecord
 from qbwc_server.records.characters import UNSTORABLE, readable
 from qbwc_server.records.schemas import EXTERNAL_ID, SCHEMAS, ordered
@@ -35,6 +33,7 @@ from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue, removal
 
 log = logging.getLogger(__name__)
+_find_with_item = lookup.find_with_item
 
 DEFAULT_PAGE = 50
 # The largest id an INTEGER column holds on PostgreSQL; a larger cursor or id cannot name a record.
@@ -96,14 +95,22 @@ def put(db: Session, company: CompanyRef, kind: RecordKind, external_id: str, pa
 
 
 def put_shown(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
+    db: Session,
+    company: CompanyRef,
+    kind: RecordKind,
+    external_id: str,
+    payload: Any,
+    *,
+    storable: bool = False,
+    found: Any = None,
 ) -> tuple[dict[str, Any], Outcome]:
     """Store one record as `put` does and return it as the API shows it, with what was done.
 
     A new record is shown from what was inserted (its log entries too): nothing is read back and no ORM object is
     made for it. A stored one is shown with its latest log entries. `storable`: as `validation.validate` takes it.
+    `found`: the row of `lookup.with_token`'s query for this record, read in this transaction (else it is looked up).
     """
-    stored = _store(db, company, kind, external_id, payload, storable=storable)
+    stored = _store(db, company, kind, external_id, payload, storable=storable, found=found)
     if isinstance(stored, Stored):
         db.flush()  # the log is read through the connection, which does not flush the session
         return serialize(stored.record, record_log(db, stored.record.id)), stored.outcome
@@ -111,12 +118,22 @@ def put_shown(
 
 
 def _store(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str, payload: Any, *, storable: bool = False
+    db: Session,
+    company: CompanyRef,
+    kind: RecordKind,
+    external_id: str,
+    payload: Any,
+    *,
+    storable: bool = False,
+    found: Any = None,
 ) -> Stored | NewRecord:
     """Create or replace one record; return a new one as inserted, a stored one with what was done."""
     external_id = check_external_id(external_id)
     data = validate(kind, payload, storable=storable)
-    record, item = _find_with_item(db, company, kind, external_id)
+    if found is None:
+        record, item = _find_with_item(db, company, kind, external_id)
+    else:
+        record, item = lookup.found(db, found)
     if record is None:
         inserted = bulk.insert_new(db, company, kind, [(external_id, data)])
         if inserted:
@@ -126,13 +143,16 @@ def _store(
         record, item = _find_with_item(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
-    outcome = _edit(db, company, record, data, item)
+    record, outcome = _edit(db, company, record, data, item)
     log.info("Stored %s %s for %s (version %d)", kind.value, record.external_id, company.slug, record.version)
     return Stored(record, outcome)
 
 
-def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
-    """Store one PUT's data on a stored record whose open queue item (or None) was read with it.
+def _edit(
+    db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None
+) -> tuple[Record, Outcome]:
+    """Store one PUT's data on a stored record whose open queue item (or None) was read with it; return the record as
+    stored (the session's object when the ORM stored it: the record and item may be `lookup.Columns`).
 
     Its log lines (stored, and queued when it sends a Mod) go in as one multi-row INSERT after the flush.
     """
@@ -142,24 +162,44 @@ def _edit(db: Session, company: CompanyRef, record: Record, data: dict[str, Any]
     if item is not None or record.data == data or database.serialised(db):
         with synclog.gathered(db):
             return _update(db, company, record, data, item)
+    # Another process may queue it meanwhile. Through Core, its queue item's INSERT skips theirs and says so before
+    # anything else is written (no savepoint: two statements fewer on PostgreSQL).
     try:
-        # Another process may queue it meanwhile: the record's UPDATE and its new queue item go in one savepoint
-        # (not an UPDATE, a savepoint of the queue's own and a second UPDATE for its state).
-        with db.begin_nested(), synclog.gathered(db):
-            return _update(db, company, record, data, None)
-    except IntegrityError:
-        # Theirs is the record's one open item: the edit, undone with the savepoint, is done again joining it.
-        log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
-        db.expire(record)  # the values the undone edit put on it as stored are read again
         with synclog.gathered(db):
-            return update(db, company, record, data)
+            if not removal.is_removed(record) and edit.edit(db, company, record, data, None, guarded=False):
+                return record, Outcome.UPDATED
+    except edit.QueuedMeanwhile:
+        return _again(db, company, record, data)
+    # Through the ORM, the record's UPDATE and its new queue item go in one savepoint (not an UPDATE, a savepoint of
+    # the queue's own and a second UPDATE for its state).
+    record = lookup.loaded(db, record, None)[0]
+    try:
+        with db.begin_nested(), synclog.gathered(db):
+            return record, update(db, company, record, data, item=None, unguarded=True)
+    except IntegrityError:
+        return _again(db, company, record, data)
 
 
-def _update(db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None) -> Outcome:
+def _again(db: Session, company: CompanyRef, record: Record, data: dict[str, Any]) -> tuple[Record, Outcome]:
+    """Store an edit again joining the open item another request gave the record meanwhile (the first try undone)."""
+    # Theirs is the record's one open item: the edit, undone, is done again joining it.
+    log.info("%s %s was queued by another request meanwhile; storing the edit again", record.kind.value, record.id)
+    record = lookup.loaded(db, record, None)[0]
+    db.expire(record)  # the values the undone edit put on it as stored are read again
+    with synclog.gathered(db):
+        return record, update(db, company, record, data)
+
+
+def _update(
+    db: Session, company: CompanyRef, record: Record, data: dict[str, Any], item: QueueItem | None
+) -> tuple[Record, Outcome]:
     """`update` with the record's open item read already, as Core statements when `edit.edit` can write it."""
-    if record.data != data and not removal.is_removed(record) and edit.edit(db, company, record, data, item):
-        return Outcome.UPDATED
-    return update(db, company, record, data, item=item, unguarded=True)
+    if record.data == data:
+        return record, Outcome.UNCHANGED  # as `update` answers, without making the session's objects
+    if not removal.is_removed(record) and edit.edit(db, company, record, data, item):
+        return record, Outcome.UPDATED
+    record, item = lookup.loaded(db, record, item)  # the ORM stores the rest
+    return record, update(db, company, record, data, item=item, unguarded=True)
 
 
 def save(db: Session, company: CompanyRef, kind: RecordKind, external_id: Any, payload: Any) -> tuple[Record, Outcome]:
@@ -227,63 +267,6 @@ _FIND = select(Record).where(
     Record.company_id == bindparam("company_id"),
     Record.kind == bindparam("kind"),
     Record.external_id == bindparam("external_id"),
-)
-
-
-def _find_with_item(
-    db: Session, company: CompanyRef, kind: RecordKind, external_id: str
-) -> tuple[Record | None, QueueItem | None]:
-    """Return a record by external_id and its open queue item, read in one query (None, None when it is new).
-
-    Read through the connection as plain columns (a new record, the common case, costs a Core lookup and nothing
-    more); a stored one and its item become the session's objects as loaded, without reading them again.
-    """
-    db.flush()  # a Core statement does not flush the session: what it holds is written first, as a query would
-    row = db.connection().execute(_FIND_WITH_ITEM, {"company_id": company.id, "kind": kind, "external_id": external_id})
-    found = row.first()
-    if found is None:
-        return None, None
-    record = _as_loaded(db, Record, _RECORD_COLUMNS, found, 0)
-    item = (
-        None
-        if found[len(_RECORD_COLUMNS)] is None
-        else _as_loaded(db, QueueItem, _ITEM_COLUMNS, found, len(_RECORD_COLUMNS))
-    )
-    return record, item
-
-
-def _as_loaded(db: Session, model: Any, keys: tuple[str, ...], row: Any, start: int) -> Any:
-    """Return the session's object of a row read as columns: the one it holds already, else one made as loaded."""
-    held = db.identity_map.get(identity_key(model, row[start]))
-    if held is not None:
-        return held  # as a query would: what the session holds is not overwritten
-    # Its columns go in as a query's would, with no change events: the object is as loaded, nothing to write.
-    loaded = inspect(model).class_manager.new_instance()
-    vars(loaded).update(zip(keys, row[start : start + len(keys)], strict=True))
-    make_transient_to_detached(loaded)
-    db.add(loaded)
-    return loaded
-
-
-def _columns(model: Any) -> tuple[str, ...]:
-    """The attribute names of a model's columns, its primary key first."""
-    keys = [attribute.key for attribute in inspect(model).column_attrs]
-    keys.remove("id")
-    return ("id", *keys)
-
-
-_RECORD_COLUMNS = _columns(Record)
-_ITEM_COLUMNS = _columns(QueueItem)
-# Built once: the record and its open queue item (at most one: the queue keeps one open item per record), so an
-# edit knows whether it is queued without a query of its own.
-_FIND_WITH_ITEM = (
-    select(*(getattr(Record, key) for key in _RECORD_COLUMNS), *(getattr(QueueItem, key) for key in _ITEM_COLUMNS))
-    .outerjoin(QueueItem, and_(QueueItem.record_id == Record.id, is_open()))
-    .where(
-        Record.company_id == bindparam("company_id"),
-        Record.kind == bindparam("kind"),
-        Record.external_id == bindparam("external_id"),
-    )
 )
 
 

@@ -17,7 +17,7 @@ from qbwc_server import companies, company_settings, openapi, reconciliation, to
 from qbwc_server.errors import InvalidInput, NotFound, QbwcError
 from qbwc_server.imports import runs
 from qbwc_server.models import Company, Record, RecordKind, SyncState
-from qbwc_server.records import batch, characters, store
+from qbwc_server.records import batch, characters, lookup, store
 from qbwc_server.records.characters import MAX_DEPTH, readable_json
 from qbwc_server.status import company_status
 from qbwc_server.sync import queue, removal
@@ -53,12 +53,25 @@ def _authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not plain.strip():
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
     db = db_session()
-    caller = tokens.check(db, plain.strip())
-    if caller is None:
+    joined = _record_lookup()
+    checked = tokens.check_joined(db, plain.strip(), *joined) if joined else (tokens.check(db, plain.strip()), None)
+    if checked is None or checked[0] is None:
         db.rollback()
         return _unauthorized("this API token is not valid: it is unknown or was revoked")
-    g.api_caller = caller
+    g.api_caller, g.api_found = checked
     return None
+
+
+def _record_lookup() -> tuple[Any, dict[str, Any]] | None:
+    """The token check's query with the record a single PUT names joined, when the URL names one that can exist."""
+    if request.endpoint != "api.put_record" or not request.view_args:
+        return None
+    try:
+        kind = RecordKind.from_resource(request.view_args["resource"])
+        external_id = store.check_external_id(request.view_args["external_id"])
+    except (ValueError, InvalidInput):
+        return None  # the view answers with what is wrong
+    return lookup.with_token(kind, external_id)
 
 
 def _unauthorized(message: str) -> Response:
@@ -184,7 +197,8 @@ def put_record(resource: str, external_id: str) -> Response:
     kind = _kind(resource)
     payload, storable = _parsed_body()  # its text is checked with its fields (`records.validation.validate`)
     db = db_session()
-    body, outcome = store.put_shown(db, _caller(), kind, external_id, payload, storable=storable)
+    found = g.get("api_found")  # the record and its open item, read with the token
+    body, outcome = store.put_shown(db, _caller(), kind, external_id, payload, storable=storable, found=found)
     db.commit()
     created = outcome is store.Outcome.CREATED
     # A record created now holds only what its validation let through (no text that cannot be stored).
