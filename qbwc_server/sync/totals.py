@@ -144,7 +144,8 @@ def from_answer(inp: builders.RequestInput, ret: etree._Element) -> Figures:
     totals = figures_of(inp.kind, ret)
     if inp.kind in COMPARED:
         customer_code = text_of(ret, "CustomerSalesTaxCodeRef/FullName")
-        warnings = compare(inp, totals, _ret_lines(inp, ret), customer_code)
+        # The lines are read only when the totals differ and the warning names a cause (most answers agree).
+        warnings = compare(inp, totals, lambda: _ret_lines(inp, ret), customer_code)
     else:
         warnings = [_plain(text) for text in builders.total_warnings(inp, ret)]
     settlements = settlements_of(ret, str(inp.data.get("date") or "")) if inp.kind == "payment" else ()
