@@ -150,6 +150,11 @@ class RecordStep:
         whole message set in one query)."""
         return True
 
+    def files_references_as_rows(self, record: Record) -> bool:
+        """Tell whether filing only reads the references' names and identities (through `request_input`), so they
+        are looked up ahead as rows; False (the default) keeps them as records, for filing that may change them."""
+        return False
+
 
 def identity(qb: builders.QbIdentity) -> Identity:
     """Return the lifecycle's identity for what a builder read from QuickBooks' answer."""

@@ -25,7 +25,7 @@ from qbwc_server.sync.steps.base import (
     identity,
     need,
 )
-from qbwc_server.sync.steps.common import answer_input, answer_part, article, failed
+from qbwc_server.sync.steps.common import answer_input, answer_part, article, changes_references, failed
 
 
 class SendStep(RecordStep):
@@ -60,7 +60,7 @@ class SendStep(RecordStep):
     def files_with_references(self, record: Record) -> bool:
         """Tell whether filing the answer reads the record's references: a payment's settles the invoices it pays,
         and a credit memo's queues its application to its invoices; other answers read the record alone."""
-        return record.kind in (RecordKind.PAYMENT, RecordKind.CREDIT_MEMO)
+        return changes_references(record)
 
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Apply the error policy to the answer of an Add or a Mod."""
