@@ -194,9 +194,9 @@ class SyncEngine:
             answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             ctx = Answering(db, company, wc_session.ticket)
-            as_records, as_rows = self._filed_with_references(items, records)
+            as_records, as_rows = self._filed_with_references(db, items, records)
             if not as_rows:
-                references.find_references(db, company.id, as_records)
+                references.find_records(db, company.id, as_records)  # one query for the set, kept for the call
                 self._file_all(ctx, items, records, answers, outcome)
             else:
                 with references.sending(db):  # references filing only reads are read as rows (see _read_references)
@@ -340,34 +340,42 @@ class SyncEngine:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
     def _filed_with_references(
-        self, items: list[QueueItem], records: dict[int, Record]
-    ) -> tuple[list[Record], list[Record]]:
-        """Return the records whose answers' filing reads the records they reference (most answers need none): those
-        whose filing may change them (a payment's invoices), and those whose filing only reads them (a lookup's)."""
-        as_records: list[Record] = []
+        self, db: Session, items: list[QueueItem], records: dict[int, Record]
+    ) -> tuple[set[tuple[RecordKind, str]], list[Record]]:
+        """Return what the set's answers' filing reads of the records they reference (most answers read none): the
+        references it may change (a payment's invoices), to load as records, and the records whose references it
+        only reads (a lookup's), to read as rows."""
+        as_records: set[tuple[RecordKind, str]] = set()
         as_rows: list[Record] = []
         for item in items:
             record = records.get(item.record_id) if item.record_id else None
             step = self.steps.get(item.action)
             if record is None or (isinstance(step, RecordStep) and not step.files_with_references(record)):
                 continue
-            rows = isinstance(step, RecordStep) and step.files_references_as_rows(record)
-            (as_rows if rows else as_records).append(record)
+            if isinstance(step, RecordStep) and step.files_references_as_rows(record):
+                as_rows.append(record)
+                continue
+            refs = references.prerequisites_of(db, record)
+            as_records.update(step.references_filed(record, refs) if isinstance(step, RecordStep) else refs)
         return as_records, as_rows
 
     def _read_references(
-        self, db: Session, company: Company, records: dict[int, Record], as_records: list[Record], as_rows: list[Record]
+        self,
+        db: Session,
+        company: Company,
+        records: dict[int, Record],
+        as_records: set[tuple[RecordKind, str]],
+        as_rows: list[Record],
     ) -> None:
         """Inside `references.sending`, look up ahead the references the set's answers read, one query each way.
 
-        The set's own records are read as themselves (filing changes them); the references of an answer whose
-        filing may change them are loaded as records; those filing only reads (names and identities, for a lookup's
-        match) are read as rows.
+        The set's own records are read as themselves (filing changes them); the references an answer's filing may
+        change are loaded as records; those filing only reads (names and identities, for a lookup's match) are read
+        as rows.
         """
         for record in records.values():
             references.changed(db, record)
-        refs = {ref for record in as_records for ref in references.prerequisites_of(db, record)}
-        references.find_records(db, company.id, refs)  # kept as themselves: rows read later do not shadow them
+        references.find_records(db, company.id, as_records)  # kept as themselves: rows read later do not shadow them
         references.find_references(db, company.id, as_rows)
 
 
