@@ -319,6 +319,31 @@ def _free(el: etree._Element) -> None:
             del parent[0]
 
 
+class Fields:
+    """An element's children by tag (the first of a repeated tag), read in one walk of them.
+
+    Reading many fields of one returned object (an invoice's totals, balance and tax) with `text_of` walks its
+    children again, through ElementPath, for each field; here each is a dict lookup after one walk.
+    """
+
+    __slots__ = ("_children",)
+
+    def __init__(self, el: etree._Element) -> None:
+        children: dict[str, etree._Element] = {}
+        for child in el.iterchildren(tag=etree.Element):
+            if child.tag not in children:
+                children[child.tag] = child
+        self._children = children
+
+    def text(self, path: str) -> str | None:
+        """Return the text at ``path`` ("Subtotal", "ItemSalesTaxRef/FullName"), as `text_of` would."""
+        tag, _, rest = path.partition("/")
+        child = self._children.get(tag)
+        if child is None:
+            return None
+        return text_of(child, rest) if rest else child.text or ""
+
+
 def text_of(el: etree._Element | None, path: str) -> str | None:
     """Return the text at ``path`` below ``el`` ("" for an empty element), or None when it is absent."""
     if el is None:

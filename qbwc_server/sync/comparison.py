@@ -9,7 +9,7 @@ has the invoice's Subtotal, SalesTaxTotal and lines).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -101,10 +101,13 @@ def app_totals(inp: builders.RequestInput) -> AppTotals:
 def compare(
     inp: builders.RequestInput,
     theirs: Mapping[str, Any],
-    qb_lines: Sequence[QbLine],
+    qb_lines: Sequence[QbLine] | Callable[[], Sequence[QbLine]],
     customer_code: str | None = None,
 ) -> list[Warning_]:
-    """Return a warning when QuickBooks' subtotal, sales tax or total differs from the app's by more than a cent."""
+    """Return a warning when QuickBooks' subtotal, sales tax or total differs from the app's by more than a cent.
+
+    `qb_lines` may be a function that reads them: QuickBooks' lines are read only when there is a cause to name.
+    """
     ours = app_totals(inp)
     app = {"subtotal": ours.subtotal, "tax": ours.tax, "total": ours.total}
     differs = {}
@@ -126,7 +129,8 @@ def compare(
     ]
     if others:
         words.append("Also " + "; ".join(others) + ".")
-    causes = _causes(inp, ours, theirs, qb_lines, customer_code, differs)
+    lines = qb_lines() if callable(qb_lines) else qb_lines
+    causes = _causes(inp, ours, theirs, lines, customer_code, differs)
     words.append("Likely cause: " + " ".join(causes) if causes else "Compare the lines on both sides.")
     return [
         {

@@ -193,23 +193,15 @@ class SyncEngine:
             started = time.perf_counter()
             answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
-            references.find_references(db, company.id, self._filed_with_references(items, records))
             ctx = Answering(db, company, wc_session.ticket)
-            # The answers' log entries go in one INSERT, and the moves and identities they write in a few UPDATEs.
-            with lifecycle.filing(db), synclog.gathered(db):
-                for item in items:
-                    record = records.get(item.record_id) if item.record_id else None
-                    if item.record_id and record is None:
-                        lifecycle.move_item(item, ItemEvent.CANCEL)
-                        continue
-                    group = item.sent_info.group if item.sent_info else None
-                    # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
-                    answer = answers.get(group) if group else answers.get(str(item.id))
-                    if answer is None:
-                        # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
-                        again(db, item, record)
-                        continue
-                    self._file(ctx, item, record, answer, outcome)
+            as_records, as_rows = self._filed_with_references(db, items, records)
+            if not as_rows:
+                references.find_records(db, company.id, as_records)  # one query for the set, kept for the call
+                self._file_all(ctx, items, records, answers, outcome)
+            else:
+                with references.sending(db):  # references filing only reads are read as rows (see _read_references)
+                    self._read_references(db, company, records, as_records, as_rows)
+                    self._file_all(ctx, items, records, answers, outcome)
         wc_session.succeeded += outcome.succeeded
         wc_session.failed += outcome.failed
         wc_session.imported = (wc_session.imported or 0) + outcome.imported
@@ -224,6 +216,25 @@ class SyncEngine:
         log.info("session %s ended: %s", wc_session.ticket[:8], reason)
 
     # --- internals ---------------------------------------------------------------------------------------------
+
+    def _file_all(
+        self, ctx: Answering, items: list[QueueItem], records: dict[int, Record], answers: Answers, outcome: Outcome
+    ) -> None:
+        """File each item's answer; the log entries go in one INSERT, the moves and identities in a few UPDATEs."""
+        with lifecycle.filing(ctx.db), synclog.gathered(ctx.db):
+            for item in items:
+                record = records.get(item.record_id) if item.record_id else None
+                if item.record_id and record is None:
+                    lifecycle.move_item(item, ItemEvent.CANCEL)
+                    continue
+                group = item.sent_info.group if item.sent_info else None
+                # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
+                answer = answers.get(group) if group else answers.get(str(item.id))
+                if answer is None:
+                    # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
+                    again(ctx.db, item, record)
+                    continue
+                self._file(ctx, item, record, answer, outcome)
 
     def _file(
         self, ctx: Answering, item: QueueItem, record: Record | None, answer: parse.Answer, outcome: Outcome
@@ -328,15 +339,44 @@ class SyncEngine:
             if record is not None:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
-    def _filed_with_references(self, items: list[QueueItem], records: dict[int, Record]) -> list[Record]:
-        """Return the records whose answers' filing reads the records they reference (most answers need none)."""
-        found = []
+    def _filed_with_references(
+        self, db: Session, items: list[QueueItem], records: dict[int, Record]
+    ) -> tuple[set[tuple[RecordKind, str]], list[Record]]:
+        """Return what the set's answers' filing reads of the records they reference (most answers read none): the
+        references it may change (a payment's invoices), to load as records, and the records whose references it
+        only reads (a lookup's), to read as rows."""
+        as_records: set[tuple[RecordKind, str]] = set()
+        as_rows: list[Record] = []
         for item in items:
             record = records.get(item.record_id) if item.record_id else None
             step = self.steps.get(item.action)
-            if record is not None and (not isinstance(step, RecordStep) or step.files_with_references(record)):
-                found.append(record)
-        return found
+            if record is None or (isinstance(step, RecordStep) and not step.files_with_references(record)):
+                continue
+            if isinstance(step, RecordStep) and step.files_references_as_rows(record):
+                as_rows.append(record)
+                continue
+            refs = references.prerequisites_of(db, record)
+            as_records.update(step.references_filed(record, refs) if isinstance(step, RecordStep) else refs)
+        return as_records, as_rows
+
+    def _read_references(
+        self,
+        db: Session,
+        company: Company,
+        records: dict[int, Record],
+        as_records: set[tuple[RecordKind, str]],
+        as_rows: list[Record],
+    ) -> None:
+        """Inside `references.sending`, look up ahead the references the set's answers read, one query each way.
+
+        The set's own records are read as themselves (filing changes them); the references an answer's filing may
+        change are loaded as records; those filing only reads (names and identities, for a lookup's match) are read
+        as rows.
+        """
+        for record in records.values():
+            references.changed(db, record)
+        references.find_records(db, company.id, as_records)  # kept as themselves: rows read later do not shadow them
+        references.find_references(db, company.id, as_rows)
 
 
 def _queued_exists(status: QueueStatus) -> Exists:

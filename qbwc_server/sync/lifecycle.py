@@ -260,8 +260,10 @@ def _announce_outcome(item: QueueItem, event: ItemEvent, was_unknown: bool) -> N
     lost = event is ItemEvent.AGAIN and item.unknown_outcome and not was_unknown
     # The check answered: QuickBooks has it (done, or linked and sent again as a Mod), or it goes again as new.
     checked = was_unknown and (event in (ItemEvent.DONE, ItemEvent.FAIL) or not item.unknown_outcome)
+    if not (lost or checked):
+        return  # most answers: nothing to announce, so the item's session is not looked up
     db = object_session(item)
-    if not (lost or checked) or db is None or item.record_id is None:
+    if db is None or item.record_id is None:
         return
     record = db.get(Record, item.record_id)
     if record is None:

@@ -40,14 +40,16 @@ def find_records(
         # Only the records not found before are asked for: the batch's shared items (and the customers planning
         # found) were loaded again, and decoded again, by every later look-up of the same SOAP call.
         missing = _not_known(known, company_id, refs, found)
-        if not missing:
-            return found
-    rows = db.scalars(_FIND, _params(company_id, missing)).all()
-    wanted = set(missing)
-    loaded = {(r.kind, r.external_id): r for r in rows if (r.kind, r.external_id) in wanted}
-    if known is not None:
-        known.update({(company_id, *ref): r for ref, r in loaded.items()})
-    found.update(loaded)
+    if missing:
+        records = db.scalars(_FIND, _params(company_id, missing)).all()
+        wanted = set(missing)
+        loaded = {(r.kind, r.external_id): r for r in records if (r.kind, r.external_id) in wanted}
+        if known is not None:
+            known.update({(company_id, *ref): r for ref, r in loaded.items()})
+        found.update(loaded)
+    rows: dict[tuple[int, RecordKind, str], Referenced] | None = db.info.get(_ROWS)
+    if rows is not None:  # inside `sending`, what is read of them from now on is the records, which may change
+        rows.update({(company_id, *ref): r for ref, r in found.items()})
     return found
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import synclog
 from qbwc_server.models import Company, LogEvent, Record, RecordKind
-from qbwc_server.qbxml.parse import text_of
+from qbwc_server.qbxml.parse import Fields, text_of
 from qbwc_server.sync import builders, lifecycle, references
 from qbwc_server.sync.builders.drafting import setting
 from qbwc_server.sync.comparison import COMPARED, QbLine, Warning_, amount_of, compare, money_text
@@ -53,54 +53,54 @@ def _flag(value: str | None) -> bool | None:
 # --- QuickBooks' figures, from an answer or an import ---------------------------------------------------------
 
 
-def _invoice_figures(ret: etree._Element) -> dict[str, Any]:
-    subtotal, tax = amount_of(text_of(ret, "Subtotal")), amount_of(text_of(ret, "SalesTaxTotal"))
-    total = amount_of(text_of(ret, "TotalAmount"))
+def _invoice_figures(ret: Fields) -> dict[str, Any]:
+    subtotal, tax = amount_of(ret.text("Subtotal")), amount_of(ret.text("SalesTaxTotal"))
+    total = amount_of(ret.text("TotalAmount"))
     if total is None and subtotal is not None:
         total = subtotal + (tax or Decimal(0))
     return {
         "subtotal": money_text(subtotal),
         "tax": money_text(tax),
         "total": money_text(total),
-        "balance": money_text(amount_of(text_of(ret, "BalanceRemaining"))),
-        "paid": _flag(text_of(ret, "IsPaid")),
-        "tax_item": text_of(ret, "ItemSalesTaxRef/FullName"),
-        "tax_rate": text_of(ret, "SalesTaxPercentage"),
+        "balance": money_text(amount_of(ret.text("BalanceRemaining"))),
+        "paid": _flag(ret.text("IsPaid")),
+        "tax_item": ret.text("ItemSalesTaxRef/FullName"),
+        "tax_rate": ret.text("SalesTaxPercentage"),
     }
 
 
-def _payment_figures(ret: etree._Element) -> dict[str, Any]:
+def _payment_figures(ret: Fields) -> dict[str, Any]:
     return {
-        "total": money_text(amount_of(text_of(ret, "TotalAmount"))),
-        "unused": money_text(amount_of(text_of(ret, "UnusedPayment"))),
+        "total": money_text(amount_of(ret.text("TotalAmount"))),
+        "unused": money_text(amount_of(ret.text("UnusedPayment"))),
     }
 
 
-def _bill_figures(ret: etree._Element) -> dict[str, Any]:
+def _bill_figures(ret: Fields) -> dict[str, Any]:
     return {
-        "total": money_text(amount_of(text_of(ret, "AmountDue"))),
-        "balance": money_text(amount_of(text_of(ret, "OpenAmount"))),
-        "paid": _flag(text_of(ret, "IsPaid")),
+        "total": money_text(amount_of(ret.text("AmountDue"))),
+        "balance": money_text(amount_of(ret.text("OpenAmount"))),
+        "paid": _flag(ret.text("IsPaid")),
     }
 
 
-def _credit_memo_figures(ret: etree._Element) -> dict[str, Any]:
-    subtotal = amount_of(text_of(ret, "Subtotal"))
-    tax = amount_of(text_of(ret, "SalesTaxTotal"))
-    total = amount_of(text_of(ret, "TotalAmount"))
+def _credit_memo_figures(ret: Fields) -> dict[str, Any]:
+    subtotal = amount_of(ret.text("Subtotal"))
+    tax = amount_of(ret.text("SalesTaxTotal"))
+    total = amount_of(ret.text("TotalAmount"))
     if total is None and subtotal is not None:
         total = subtotal + (tax or Decimal(0))
     return {
         "subtotal": money_text(subtotal),
         "tax": money_text(tax),
         "total": money_text(total),
-        "balance": money_text(amount_of(text_of(ret, "CreditRemaining"))),  # the credit QuickBooks has left
-        "tax_item": text_of(ret, "ItemSalesTaxRef/FullName"),
-        "tax_rate": text_of(ret, "SalesTaxPercentage"),
+        "balance": money_text(amount_of(ret.text("CreditRemaining"))),  # the credit QuickBooks has left
+        "tax_item": ret.text("ItemSalesTaxRef/FullName"),
+        "tax_rate": ret.text("SalesTaxPercentage"),
     }
 
 
-_FIGURES: dict[str, Callable[[etree._Element], dict[str, Any]]] = {
+_FIGURES: dict[str, Callable[[Fields], dict[str, Any]]] = {
     "invoice": _invoice_figures,
     "credit_memo": _credit_memo_figures,
     "payment": _payment_figures,
@@ -108,12 +108,13 @@ _FIGURES: dict[str, Callable[[etree._Element], dict[str, Any]]] = {
 }
 
 
-def figures_of(kind: str, ret: etree._Element) -> dict[str, Any]:
+def figures_of(kind: str, ret: etree._Element | Fields) -> dict[str, Any]:
     """Return QuickBooks' figures in a returned transaction (empty for a list record)."""
     reader = _FIGURES.get(kind)
     if reader is None:
         return {}
-    return {key: value for key, value in reader(ret).items() if value is not None}
+    fields = ret if isinstance(ret, Fields) else Fields(ret)
+    return {key: value for key, value in reader(fields).items() if value is not None}
 
 
 def settlements_of(ret: etree._Element, paid_on: str = "") -> tuple[Settlement, ...]:
@@ -141,10 +142,12 @@ def _ret_lines(inp: builders.RequestInput, ret: etree._Element) -> list[QbLine]:
 
 def from_answer(inp: builders.RequestInput, ret: etree._Element) -> Figures:
     """Return QuickBooks' figures in an answer for the record, compared with the app's data."""
-    totals = figures_of(inp.kind, ret)
+    fields = Fields(ret)  # its fields are read in one walk of its children
+    totals = figures_of(inp.kind, fields)
     if inp.kind in COMPARED:
-        customer_code = text_of(ret, "CustomerSalesTaxCodeRef/FullName")
-        warnings = compare(inp, totals, _ret_lines(inp, ret), customer_code)
+        customer_code = fields.text("CustomerSalesTaxCodeRef/FullName")
+        # The lines are read only when the totals differ and the warning names a cause (most answers agree).
+        warnings = compare(inp, totals, lambda: _ret_lines(inp, ret), customer_code)
     else:
         warnings = [_plain(text) for text in builders.total_warnings(inp, ret)]
     settlements = settlements_of(ret, str(inp.data.get("date") or "")) if inp.kind == "payment" else ()

@@ -6,12 +6,13 @@ Most items are about one record; an item of an import has none (`record` is None
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Company, LogEvent, Note, QueueAction, QueueItem, Record, WcSession
+from qbwc_server.models import Company, LogEvent, Note, QueueAction, QueueItem, Record, RecordKind, WcSession
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Event, Identity
@@ -149,6 +150,15 @@ class RecordStep:
         """Tell whether filing an answer about the record reads the records it references (looked up ahead, for the
         whole message set in one query)."""
         return True
+
+    def references_filed(self, record: Record, refs: list[tuple[RecordKind, str]]) -> Iterable[tuple[RecordKind, str]]:
+        """Return which of the record's references filing reads as records (looked up ahead): all of them."""
+        return refs
+
+    def files_references_as_rows(self, record: Record) -> bool:
+        """Tell whether filing only reads the references' names and identities (through `request_input`), so they
+        are looked up ahead as rows; False (the default) keeps them as records, for filing that may change them."""
+        return False
 
 
 def identity(qb: builders.QbIdentity) -> Identity:

@@ -7,7 +7,7 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, Record
+from qbwc_server.models import Company, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders.types import ProblemKind
@@ -47,6 +47,12 @@ def answer_input(company: Company, record: Record) -> builders.RequestInput:
     """
     settings = effective(company.settings)
     return builders.RequestInput(record.kind.value, record.external_id, record.data or {}, settings, None)
+
+
+def changes_references(record: Record) -> bool:
+    """Tell whether filing QuickBooks' copy of the record changes records it references: a payment's settles the
+    invoices it pays, and a credit memo's queues its credit's application to its invoices."""
+    return record.kind in (RecordKind.PAYMENT, RecordKind.CREDIT_MEMO)
 
 
 def article(word: str) -> str:

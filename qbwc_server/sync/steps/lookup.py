@@ -23,7 +23,7 @@ from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
-from qbwc_server.sync.steps.common import answer_part, failed
+from qbwc_server.sync.steps.common import answer_part, changes_references, failed
 
 GROUP_SIZE = 50
 
@@ -58,6 +58,11 @@ class LookupStep(RecordStep):
             built = invoices.build_lookup_many(inputs, request_id)
             outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
         return outgoing
+
+    def files_references_as_rows(self, record: Record) -> bool:
+        """Tell whether the answer's filing only reads the references: all but a payment's or credit memo's, whose
+        lost Add found settles its invoices or queues its credit's application."""
+        return not changes_references(record)
 
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Link what QuickBooks has, or send the record when QuickBooks has nothing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -25,7 +26,7 @@ from qbwc_server.sync.steps.base import (
     identity,
     need,
 )
-from qbwc_server.sync.steps.common import answer_input, answer_part, article, failed
+from qbwc_server.sync.steps.common import answer_input, answer_part, article, changes_references, failed
 
 
 class SendStep(RecordStep):
@@ -60,7 +61,14 @@ class SendStep(RecordStep):
     def files_with_references(self, record: Record) -> bool:
         """Tell whether filing the answer reads the record's references: a payment's settles the invoices it pays,
         and a credit memo's queues its application to its invoices; other answers read the record alone."""
-        return record.kind in (RecordKind.PAYMENT, RecordKind.CREDIT_MEMO)
+        return changes_references(record)
+
+    def references_filed(self, record: Record, refs: list[tuple[RecordKind, str]]) -> Iterable[tuple[RecordKind, str]]:
+        """Return the references filing an Add's or Mod's answer reads as records: of a payment's, the invoices it
+        settles (its customer is read only after a refusal); all of a credit memo's."""
+        if record.kind is not RecordKind.PAYMENT:
+            return refs
+        return [ref for ref in refs if ref[0] is RecordKind.INVOICE]
 
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Apply the error policy to the answer of an Add or a Mod."""

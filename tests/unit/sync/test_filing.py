@@ -7,9 +7,12 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from qbwc_server.models import Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.simulator import FakeCompany
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.lifecycle import Event, Identity, ItemEvent
 from tests.factories import claim, make_company, make_record
+from tests.unit.sync.sessions import Sessions
+from tests.unit.sync.test_planning import loading
 
 
 def _sent(db, n):
@@ -96,3 +99,34 @@ def test_outside_a_block_the_writers_set_the_attributes_for_the_orm(runtime):
         lifecycle.move_item(item, ItemEvent.DONE)
         lifecycle.move(db, record, Event.CONFIRM)
         assert record in db.dirty and item in db.dirty
+
+
+def test_a_lookups_answer_reads_the_references_as_rows_and_the_sets_own_records_as_themselves(runtime):
+    with runtime.transaction() as db:
+        company_id = make_company(db).id
+    s = Sessions(runtime, company_id, FakeCompany.empty())
+    # Given a customer and an item in QuickBooks, then the customer's first invoice and a second customer's
+    s.put(RecordKind.CUSTOMER, "c1", {"first_name": "Ann", "last_name": "Lee"})
+    s.put(RecordKind.ITEM, "svc", {"name": "Labor", "type": "service", "price": "10.00"})
+    s.sync()
+    s.put(RecordKind.CUSTOMER, "c2", {"first_name": "Bo", "last_name": "Ng"})
+    for number, customer in (("1001", "c1"), ("1002", "c2")):
+        lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
+        body = {"customer": customer, "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
+        s.put(RecordKind.INVOICE, number, body)
+    ticket = s.open()
+    # When each set is answered (the invoices' first-sync lookup in one, the new customer's Add in the same or before)
+    loaded_by_lookups: list[object] = []
+    while (request := s.send(ticket)) is not None:
+        response = s.run(request)
+        with loading() as loaded:
+            s.answer(ticket, response)
+        if "<InvoiceQueryRq" in request:
+            loaded_by_lookups += loaded
+    # Then filing the lookups loaded no record they only reference: the first customer and the item were read as rows
+    found = {(r.kind, r.external_id) for r in loaded_by_lookups if isinstance(r, Record)}
+    assert found and (RecordKind.CUSTOMER, "c1") not in found and (RecordKind.ITEM, "svc") not in found
+    # And the invoices went to QuickBooks with their customers, the one added in the same session included
+    assert {s.record(RecordKind.INVOICE, n).sync_state for n in ("1001", "1002")} == {SyncState.SYNCED}
+    customers = {inv["RefNumber"]: inv["CustomerRef"]["ListID"] for inv in s.qb.state.txns["Invoice"].values()}
+    assert customers == {n: s.record(RecordKind.CUSTOMER, c).qb_id for n, c in (("1001", "c1"), ("1002", "c2"))}
