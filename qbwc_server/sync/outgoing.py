@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.models import Company, QueueItem, Record, RecordKind
+from qbwc_server.models import Company, QueueItem, RecordKind
 from qbwc_server.sync import builders
+from qbwc_server.sync.planned import Renderable
 from qbwc_server.sync.references import find_referenced, prerequisites_of
 
 
@@ -17,7 +18,7 @@ class Outgoing:
     """One rendered request and what is needed to file its answer."""
 
     item: QueueItem
-    record: Record | None  # None for an item about no record (a page of an import)
+    record: Renderable | None  # None for an item about no record (a page of an import)
     built: builders.Built
     is_add: bool
     group: str | None = None  # the requestID of a query shared with other items
@@ -28,7 +29,7 @@ Predicted = dict[tuple[str, str], builders.QbRef]
 
 
 def request_input(
-    db: Session, company: Company, record: Record, predicted: Predicted | None = None
+    db: Session, company: Company, record: Renderable, predicted: Predicted | None = None
 ) -> builders.RequestInput:
     """Gather what the builders need: data, settings, the record's QuickBooks identity and its references.
 

@@ -18,6 +18,7 @@ from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
+from qbwc_server.sync.planned import Planned, Renderable, entity, rows_of
 
 CHUNK = 200
 FIRST_CHUNK = 25  # items read at once when the first ones wait
@@ -50,7 +51,7 @@ class WouldQueue(Exception):
 def waiting_reason(
     db: Session,
     company: Company,
-    record: Record,
+    record: Renderable,
     in_batch: set[tuple[RecordKind, str]] | frozenset[tuple[RecordKind, str]] = frozenset(),
     *,
     write: bool = True,
@@ -94,7 +95,7 @@ def waiting_reason(
             # Created before the sync start date, so never sent alone; a record that syncs needs it now.
             if not write:
                 raise WouldQueue
-            queue.find_by_name(db, company, prerequisite, record)
+            queue.find_by_name(db, company, prerequisite, entity(db, record))
             return (
                 SyncState.QUEUED,
                 f"waiting for {label} '{name}', created before the sync start date, to be found in QuickBooks",
@@ -117,7 +118,7 @@ def waiting_reason(
 GROUPED_LOOKUPS = 100
 
 
-def is_grouped_lookup(item: QueueItem, record: Record) -> bool:
+def is_grouped_lookup(item: QueueItem, record: Renderable) -> bool:
     """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
     return _may_group(item) and record.kind is RecordKind.INVOICE
 
@@ -192,7 +193,7 @@ def plan_batch(
     grouped_lookups: int = GROUPED_LOOKUPS,
     write: bool = True,
     first: bool = False,
-) -> list[tuple[QueueItem, Record | None]]:
+) -> list[tuple[QueueItem, Planned | None]]:
     """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait.
 
     First-sync invoice lookups ride along beyond the limit (up to `grouped_lookups`): many of them go to
@@ -206,8 +207,8 @@ def plan_batch(
 
 def _plan_batch(
     db: Session, company: Company, limit: int, grouped_lookups: int, write: bool, first: bool
-) -> list[tuple[QueueItem, Record | None]]:
-    batch: list[tuple[QueueItem, Record | None]] = []
+) -> list[tuple[QueueItem, Planned | None]]:
+    batch: list[tuple[QueueItem, Planned | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
@@ -232,7 +233,7 @@ def _plan_batch(
             offset += len(chunk)
             # A short chunk is the queue's last: asking for the next one would find nothing.
             last = len(chunk) < size
-        loaded: dict[int, Record] = {}
+        loaded: dict[int, Planned] = {}
         kinds: dict[int, RecordKind] = {}
         for index, item in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
@@ -258,10 +259,11 @@ def _plan_batch(
                 if kinds.get(item.record_id) is RecordKind.INVOICE:
                     continue
             if item.record_id not in loaded:
-                # Load the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's).
+                # Read the records of the items ahead in one query rather than one by one (a question usually
+                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's), as
+                # rows of what planning and rendering read: the steps render from those.
                 ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
-                ahead_records = queue.records_of(db, chunk[index : index + ahead])
+                ahead_records = rows_of(db, chunk[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)
             record = loaded.get(item.record_id)
@@ -297,13 +299,14 @@ def _split_limit(item: QueueItem) -> int:
     return item.sent_info.split if item.sent_info is not None and item.sent_info.split else 10**6
 
 
-def _note_wait(db: Session, item: QueueItem, record: Record, wait: tuple[SyncState, str, int | None]) -> None:
+def _note_wait(db: Session, item: QueueItem, record: Planned, wait: tuple[SyncState, str, int | None]) -> None:
     state, message, waiting_on = wait
     item.waiting_on = waiting_on
     reason = Note(NoteKind.WAITING, message[0].upper() + message[1:] + ".")
     if record.sync_state is not state or record.last_error != reason:
-        lifecycle.move(db, record, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
-        references.changed(db, record)  # a dependant planned after it reads its new state
+        stored = entity(db, record)  # the move is written to the record itself
+        lifecycle.move(db, stored, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
+        references.changed(db, stored)  # a dependant planned after it reads its new state
 
 
 def _label(kind: RecordKind) -> str:
