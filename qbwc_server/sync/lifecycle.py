@@ -32,7 +32,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.sync import staging
-from qbwc_server.sync.planned import Renderable, entity
+from qbwc_server.sync.planned import Queued, Renderable, entity
 from qbwc_server.sync.quickbooks_identity import (
     Identity,
     accept_version,
@@ -197,6 +197,12 @@ def move_all(db: Session, records: Sequence[Renderable], event: Event, note: Not
         outbox.record_moved(db, entity(db, record), previous)
 
 
+def _held_item(db: Session, item_id: int) -> QueueItem | None:
+    """Return the session's own object of a queue item, when it holds one."""
+    found = db.identity_map.get(identity_key(QueueItem, item_id))
+    return found if isinstance(found, QueueItem) else None
+
+
 def _held(db: Session, record: Renderable) -> Renderable:
     """Return the session's own object of a record given as a row, when it holds one; else what was given."""
     if isinstance(record, Record):
@@ -309,7 +315,7 @@ _CLAIM = (  # built once: compare-and-set per row, returning the ids it got
 _SENT_INFO = update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(sent_info=bindparam("info"))
 
 
-def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket: str) -> set[int]:
+def claim_all(db: Session, claims: Sequence[tuple[Queued, SentInfo]], ticket: str) -> set[int]:
     """Hand several items to a session; return the ids it got (compare-and-set per row, in one UPDATE).
 
     An item another session took first keeps its row as that session left it and is not in the answer. The items
@@ -328,13 +334,15 @@ def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket:
     claimed = set(db.execute(_CLAIM, params).scalars())
     if claimed:
         db.execute(_SENT_INFO, [{"item_id": i, "info": info} for i, info in by_id.items() if i in claimed])
-    # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back.
+    # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back (an
+    # item given as a batch's row has no object to update, unless the session holds one of it).
     values = {"status": status, "ticket": ticket, "sent_at": now, "updated_at": now}
-    for item, _ in claims:
-        if item.id in claimed:
+    for given, _ in claims:
+        held = given if isinstance(given, QueueItem) else _held_item(db, given.id)
+        if held is not None and held.id in claimed:
             for key, value in values.items():
-                set_committed_value(item, key, value)
-            set_committed_value(item, "sent_info", by_id[item.id])
+                set_committed_value(held, key, value)
+            set_committed_value(held, "sent_info", by_id[held.id])
     return claimed
 
 

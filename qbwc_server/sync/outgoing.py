@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.models import Company, QueueItem, RecordKind
+from qbwc_server.models import Company, RecordKind
 from qbwc_server.sync import builders
-from qbwc_server.sync.planned import Renderable
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.references import find_referenced, prerequisites_of
 
 
@@ -17,7 +17,7 @@ from qbwc_server.sync.references import find_referenced, prerequisites_of
 class Outgoing:
     """One rendered request and what is needed to file its answer."""
 
-    item: QueueItem
+    item: Queued
     record: Renderable | None  # None for an item about no record (a page of an import)
     built: builders.Built
     is_add: bool

@@ -1,8 +1,9 @@
-"""A batch's own records as plain rows: what planning and rendering a message set read of each record it sends.
+"""A batch's queue items and their records as plain rows: what planning and rendering a message set read of them.
 
-Planning read every record of the ready items as an entity (all of its columns decoded, an object built and tracked
-by the session) only for the steps to read a dozen of them while rendering. `Planned` holds those columns; the few
-paths that write to a record (a record that must wait, one that cannot be sent) take the record itself (`entity`).
+Planning read every ready item and its record as entities (all of their columns decoded, objects built and tracked
+by the session) only for the steps to read a dozen columns while rendering. `PlannedItem` and `Planned` hold those
+columns; the few paths that write to an item or a record (a record that must wait, one that cannot be sent, an
+import's page) take the item or record itself (`item_entity`, `entity`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from qbwc_server.models import Note, Origin, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.models import Note, Origin, QueueAction, QueueItem, Record, RecordKind, SentInfo, SyncState
 
 
 class Planned(NamedTuple):
@@ -36,8 +37,22 @@ class Planned(NamedTuple):
     last_error: Note | None
 
 
+class PlannedItem(NamedTuple):
+    """A ready queue item as one row: the columns planning, the steps' `render` and the claim read."""
+
+    id: int
+    company_id: int
+    record_id: int | None
+    import_id: int | None
+    action: QueueAction
+    unknown_outcome: bool
+    sent_info: SentInfo | None
+    waiting_on: int | None
+
+
 # What a step renders from: a batch's row, or the record itself (a step's `handle` renders again from the record).
 Renderable = Record | Planned
+Queued = QueueItem | PlannedItem  # and of the queue item
 
 # Built once: the rows of several records by id.
 _ROWS_BY_ID = select(*(getattr(Record, name) for name in Planned._fields)).where(
@@ -45,12 +60,21 @@ _ROWS_BY_ID = select(*(getattr(Record, name) for name in Planned._fields)).where
 )
 
 
-def rows_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Planned]:
+def rows_of(db: Session, items: Iterable[Queued]) -> dict[int, Planned]:
     """Read the records of several queue items as rows, in one query."""
     ids = {item.record_id for item in items if item.record_id is not None}
     if not ids:
         return {}
     return {values[0]: Planned._make(values) for values in db.execute(_ROWS_BY_ID, {"ids": list(ids)})}
+
+
+def item_entity(db: Session, item: Queued) -> QueueItem:
+    """Return the queue item itself of a batch's row (to write to it)."""
+    if isinstance(item, QueueItem):
+        return item
+    found = db.get(QueueItem, item.id)
+    assert found is not None, "an item planned in this transaction is there"
+    return found
 
 
 def entity(db: Session, record: Renderable) -> Record:

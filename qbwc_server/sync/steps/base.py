@@ -16,7 +16,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Event, Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
-from qbwc_server.sync.planned import Renderable
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.totals import Figures
 
 
@@ -30,7 +30,7 @@ class Drafting:
     # Full names of list records added earlier in the same message set (they have no ListID yet).
     predicted: Predicted = field(default_factory=dict)
     # Items a step keeps to render together at the end of the batch (lookups sharing one query).
-    kept: dict[QueueAction, list[tuple[QueueItem, Renderable]]] = field(default_factory=dict)
+    kept: dict[QueueAction, list[tuple[Queued, Renderable]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,10 @@ class Step(Protocol):
 
     action: ClassVar[QueueAction]
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Renderable | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the item's request (None when it is kept or cannot go now); RecordProblem if it never can.
 
-        The record is the batch's row of it (`planned.Planned`) when the engine renders a batch."""
+        The item and record are the batch's rows of them (`planned`) when the engine renders a batch."""
         ...
 
     def flush(self, ctx: Drafting) -> list[Outgoing]:

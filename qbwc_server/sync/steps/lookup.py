@@ -20,7 +20,7 @@ from qbwc_server.sync import builders, naming, policy, totals
 from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.eligibility import before_start_date
 from qbwc_server.sync.outgoing import Outgoing, request_input
-from qbwc_server.sync.planned import Renderable
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
@@ -29,7 +29,7 @@ from qbwc_server.sync.steps.common import answer_part, failed
 GROUP_SIZE = 50
 
 
-def is_grouped(item: QueueItem, record: Renderable) -> bool:
+def is_grouped(item: Queued, record: Renderable) -> bool:
     """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
 
@@ -39,7 +39,7 @@ class LookupStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.LOOKUP
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Renderable | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the record's query, or keep a first-sync invoice lookup to share a query with others."""
         record = need(record)
         if is_grouped(item, record):

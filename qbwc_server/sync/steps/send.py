@@ -12,7 +12,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy, references, totals
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
-from qbwc_server.sync.planned import Renderable
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import (
@@ -34,7 +34,7 @@ class SendStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.SEND
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Renderable | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the Add or Mod for the record's current data."""
         record = need(record)
         inp = request_input(ctx.db, ctx.company, record, ctx.predicted)
