@@ -48,7 +48,7 @@ class SendStep(RecordStep):
             )
         built = builders.build(inp, str(item.id))
         if inp.qb is None and record.kind.is_list:
-            name = builders.full_name(inp)
+            name = builders.full_name(inp, built.name)  # the Add's own Name, worked out once
             if name:
                 ctx.predicted[(record.kind.value, record.external_id)] = builders.QbRef(id="", full_name=name)
         edit_sequence = inp.qb.edit_sequence if inp.qb is not None else None
