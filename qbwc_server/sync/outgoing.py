@@ -29,13 +29,19 @@ Predicted = dict[tuple[str, str], builders.QbRef]
 
 
 def request_input(
-    db: Session, company: Company, record: Renderable, predicted: Predicted | None = None
+    db: Session,
+    company: Company,
+    record: Renderable,
+    predicted: Predicted | None = None,
+    *,
+    references: bool = True,
 ) -> builders.RequestInput:
     """Gather what the builders need: data, settings, the record's QuickBooks identity and its references.
 
     `predicted` holds the full names of list records added earlier in the same message set (no ListID yet).
+    Without `references`, the input names none (for a request that reads only the record's own fields).
     """
-    refs = prerequisites_of(db, record)
+    refs = prerequisites_of(db, record) if references else []
     found = find_referenced(db, company.id, refs)
     qb_refs = dict(predicted or {})
     qb_refs.update(

@@ -55,7 +55,8 @@ class LookupStep(RecordStep):
         for start in range(0, len(pairs), GROUP_SIZE):
             group = pairs[start : start + GROUP_SIZE]
             request_id = f"lookup-{group[0][0].id}"
-            inputs = [request_input(ctx.db, ctx.company, record) for _, record in group]
+            # The shared query names each invoice by its number alone: its references are not needed.
+            inputs = [request_input(ctx.db, ctx.company, record, references=False) for _, record in group]
             built = invoices.build_lookup_many(inputs, request_id)
             outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
         return outgoing
