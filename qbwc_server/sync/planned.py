@@ -9,7 +9,7 @@ import's page) take the item or record itself (`item_entity`, `entity`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -70,17 +70,18 @@ def rows_of(db: Session, items: Iterable[Queued]) -> dict[int, Planned]:
 
 def item_entity(db: Session, item: Queued) -> QueueItem:
     """Return the queue item itself of a batch's row (to write to it)."""
-    if isinstance(item, QueueItem):
-        return item
-    found = db.get(QueueItem, item.id)
-    assert found is not None, "an item planned in this transaction is there"
-    return found
+    return item if isinstance(item, QueueItem) else _itself(db, QueueItem, item.id)
 
 
 def entity(db: Session, record: Renderable) -> Record:
     """Return the record itself of a batch's row (to write to it, or to hand it to what files answers)."""
-    if isinstance(record, Record):
-        return record
-    found = db.get(Record, record.id)
-    assert found is not None, "a record planned in this transaction is there"
+    return record if isinstance(record, Record) else _itself(db, Record, record.id)
+
+
+_Stored = TypeVar("_Stored", QueueItem, Record)
+
+
+def _itself(db: Session, kind: type[_Stored], row_id: int) -> _Stored:
+    found = db.get(kind, row_id)
+    assert found is not None, "what was planned in this transaction is there"
     return found
