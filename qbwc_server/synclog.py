@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +16,18 @@ MAX_BODY_CHARS = 200_000
 _GATHERED = "synclog.gathered"  # the Session.info key of the entries a `gathered` block holds back
 
 
+class Logged(Protocol):
+    """What a log entry reads of its record: a `Record`, or a row of one."""
+
+    @property
+    def id(self) -> int: ...  # noqa: D102 - the record's own
+    @property
+    def company_id(self) -> int: ...  # noqa: D102
+
+
 def append(
     db: Session,
-    record: Record,
+    record: Logged,
     event: LogEvent,
     message: str = "",
     *,

@@ -39,6 +39,7 @@ from qbwc_server.sync import lifecycle
 from qbwc_server.sync.builders.lists import build_deleted_query, build_list_query
 from qbwc_server.sync.lifecycle import ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.planned import Queued, Renderable, item_entity
 from qbwc_server.sync.steps import Answering, Drafting, Result, Transition
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,9 @@ class ImportPageStep:
     def __init__(self, chunk_size: int = CHUNK) -> None:
         self.chunk_size = chunk_size
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the query for the run's next page: the iterator's next one, or a new iterator from the cursor."""
+        item = item_entity(ctx.db, item)  # the page's item is written to (the planner hands it over as itself)
         run = ctx.db.get(ImportRun, item.import_id) if item.import_id is not None else None
         if run is None or run.status not in runs.ACTIVE:
             # Its run ended without it (cancelled, or removed): nobody needs the page any more.

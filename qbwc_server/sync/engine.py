@@ -35,6 +35,7 @@ from qbwc_server.sync import builders, lifecycle, planner, policy, queue, refere
 from qbwc_server.sync.hooks import SessionHook
 from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.planned import Queued, Renderable, entity, item_entity
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
 from qbwc_server.sync.steps.base import RecordStep, refusal_text
 from qbwc_server.sync.transitions import Outcome, again, apply, fail
@@ -243,7 +244,7 @@ class SyncEngine:
         change = self.steps[item.action].handle(ctx, item, record, answer)
         apply(ctx.db, ctx.company, ctx.ticket, item, record, change, outcome)
 
-    def _render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def _render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Render one item's request through its step (a lookup may keep it for a shared query)."""
         return self.steps[item.action].render(ctx, item, record)
 
@@ -297,17 +298,19 @@ class SyncEngine:
             else:
                 # Not sent, so as good as refused: the item's step says what that means for its work.
                 ctx = Answering(db, company, "")
-                change = self.steps[out.item.action].refused(ctx, out.item, None, "not sent", message)
-                apply(db, company, "", out.item, None, change, Outcome())
+                item = item_entity(db, out.item)
+                change = self.steps[item.action].refused(ctx, item, None, "not sent", message)
+                apply(db, company, "", item, None, change, Outcome())
         self.timings["validate"] += time.perf_counter() - started
         return valid
 
     def _cannot_send(
-        self, db: Session, item: QueueItem, record: Record, message: str, problem: builders.ProblemKind
+        self, db: Session, item: Queued, record: Renderable, message: str, problem: builders.ProblemKind
     ) -> None:
         error = policy.cannot_send(message, problem)
-        fail(db, item, record, error, Outcome())
-        synclog.append(db, record, LogEvent.FAILED, error.message)
+        stored = entity(db, record)  # failing writes to the item and the record themselves
+        fail(db, item_entity(db, item), stored, error, Outcome())
+        synclog.append(db, stored, LogEvent.FAILED, error.message)
 
     def _whole_set_refused(
         self,

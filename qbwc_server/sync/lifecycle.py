@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from qbwc_server import clock, multirow
 from qbwc_server.errors import QbwcError
@@ -31,6 +32,7 @@ from qbwc_server.models import (
     SyncState,
 )
 from qbwc_server.sync import staging
+from qbwc_server.sync.planned import Queued, Renderable, entity
 from qbwc_server.sync.quickbooks_identity import (
     Identity,
     accept_version,
@@ -166,17 +168,20 @@ _MOVE_ALL = (  # built once (its bind parameters take the columns' types): SQLAl
 )
 
 
-def move_all(db: Session, records: Sequence[Record], event: Event, note: Note | None = None) -> None:
+def move_all(db: Session, records: Sequence[Renderable], event: Event, note: Note | None = None) -> None:
     """Move several stored records by one event, as `move` moves each, in one UPDATE instead of one per record.
 
     Each move is decided here by the table (IllegalMove as `move`), announced as `move` announces it, and put on
-    the loaded records as their stored values, so no flush writes them again.
+    the loaded records as their stored values, so no flush writes them again. A record given as a batch's row
+    (`planned.Planned`) is moved from the state the row read; the session's own object of it, if it holds one, is
+    moved instead, as that shows any change made since.
     """
-    stored = [r for r in records if (state := inspect(r)).persistent and not state.modified]
-    if len(stored) < len(records):
+    held = [_held(db, r) for r in records]
+    stored = [r for r in held if not isinstance(r, Record) or ((state := inspect(r)).persistent and not state.modified)]
+    if len(stored) < len(held):
         kept = {id(r) for r in stored}
-        for record in records:
-            if id(record) not in kept:
+        for record in held:
+            if id(record) not in kept and isinstance(record, Record):
                 move(db, record, event, note)  # a record with unflushed changes keeps the ORM's path
     now = clock.now()
     moves = [(r, r.sync_state, next_state(r.sync_state or SyncState.PENDING, event)) for r in stored]
@@ -184,9 +189,26 @@ def move_all(db: Session, records: Sequence[Record], event: Event, note: Note | 
         ids = [record.id for record, _, to in moves if to is end]
         db.execute(_MOVE_ALL, {"ids": ids, "state": end, "note": note, "at": now})
     for record, previous, end in moves:
-        for key, value in (("sync_state", end), ("last_error", note), ("updated_at", now)):
-            set_committed_value(record, key, value)
-        outbox.record_moved(db, record, previous)
+        if isinstance(record, Record):
+            for key, value in (("sync_state", end), ("last_error", note), ("updated_at", now)):
+                set_committed_value(record, key, value)
+        elif end is previous or not outbox.announces(end):
+            continue  # nothing to announce, so the record itself need not be read
+        outbox.record_moved(db, entity(db, record), previous)
+
+
+def _held_item(db: Session, item_id: int) -> QueueItem | None:
+    """Return the session's own object of a queue item, when it holds one."""
+    found = db.identity_map.get(identity_key(QueueItem, item_id))
+    return found if isinstance(found, QueueItem) else None
+
+
+def _held(db: Session, record: Renderable) -> Renderable:
+    """Return the session's own object of a record given as a row, when it holds one; else what was given."""
+    if isinstance(record, Record):
+        return record
+    found = db.identity_map.get(identity_key(Record, record.id))
+    return found if isinstance(found, Record) else record
 
 
 def first_state(event: Event, note: Note | None = None) -> dict[str, Any]:
@@ -294,7 +316,7 @@ _CLAIM = (  # built once: compare-and-set per row, returning the ids it got
 )
 
 
-def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket: str) -> set[int]:
+def claim_all(db: Session, claims: Sequence[tuple[Queued, SentInfo]], ticket: str) -> set[int]:
     """Hand several items to a session; return the ids it got (compare-and-set per row, in one UPDATE).
 
     An item another session took first keeps its row as that session left it and is not in the answer. The items
@@ -324,13 +346,15 @@ def claim_all(db: Session, claims: Sequence[tuple[QueueItem, SentInfo]], ticket:
             multirow.update(
                 db.connection(), _ITEMS, [{"id": i, "sent_info": info} for i, info in by_id.items() if i in claimed]
             )
-    # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back.
+    # The rows now hold exactly these values: put them on the loaded items instead of reading the rows back (an
+    # item given as a batch's row has no object to update, unless the session holds one of it).
     values = {"status": status, "ticket": ticket, "sent_at": now, "updated_at": now}
-    for item, _ in claims:
-        if item.id in claimed:
+    for given, _ in claims:
+        held = given if isinstance(given, QueueItem) else _held_item(db, given.id)
+        if held is not None and held.id in claimed:
             for key, value in values.items():
-                set_committed_value(item, key, value)
-            set_committed_value(item, "sent_info", by_id[item.id])
+                set_committed_value(held, key, value)
+            set_committed_value(held, "sent_info", by_id[held.id])
     return claimed
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qbwc_server.company_settings import effective, kind_choice
-from qbwc_server.models import Company, QueueItem, Record, RecordKind
+from qbwc_server.models import Company, RecordKind
 from qbwc_server.sync import builders
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.references import find_referenced, prerequisites_of
 
 
@@ -16,8 +17,8 @@ from qbwc_server.sync.references import find_referenced, prerequisites_of
 class Outgoing:
     """One rendered request and what is needed to file its answer."""
 
-    item: QueueItem
-    record: Record | None  # None for an item about no record (a page of an import)
+    item: Queued
+    record: Renderable | None  # None for an item about no record (a page of an import)
     built: builders.Built
     is_add: bool
     group: str | None = None  # the requestID of a query shared with other items
@@ -28,13 +29,19 @@ Predicted = dict[tuple[str, str], builders.QbRef]
 
 
 def request_input(
-    db: Session, company: Company, record: Record, predicted: Predicted | None = None
+    db: Session,
+    company: Company,
+    record: Renderable,
+    predicted: Predicted | None = None,
+    *,
+    references: bool = True,
 ) -> builders.RequestInput:
     """Gather what the builders need: data, settings, the record's QuickBooks identity and its references.
 
     `predicted` holds the full names of list records added earlier in the same message set (no ListID yet).
+    Without `references`, the input names none (for a request that reads only the record's own fields).
     """
-    refs = prerequisites_of(db, record)
+    refs = prerequisites_of(db, record) if references else []
     found = find_referenced(db, company.id, refs)
     qb_refs = dict(predicted or {})
     qb_refs.update(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -18,6 +18,7 @@ from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
+from qbwc_server.sync.planned import Planned, PlannedItem, Queued, Renderable, entity, item_entity, rows_of
 
 CHUNK = 200
 FIRST_CHUNK = 25  # items read at once when the first ones wait
@@ -50,7 +51,7 @@ class WouldQueue(Exception):
 def waiting_reason(
     db: Session,
     company: Company,
-    record: Record,
+    record: Renderable,
     in_batch: set[tuple[RecordKind, str]] | frozenset[tuple[RecordKind, str]] = frozenset(),
     *,
     write: bool = True,
@@ -94,7 +95,7 @@ def waiting_reason(
             # Created before the sync start date, so never sent alone; a record that syncs needs it now.
             if not write:
                 raise WouldQueue
-            queue.find_by_name(db, company, prerequisite, record)
+            queue.find_by_name(db, company, prerequisite, entity(db, record))
             return (
                 SyncState.QUEUED,
                 f"waiting for {label} '{name}', created before the sync start date, to be found in QuickBooks",
@@ -117,12 +118,12 @@ def waiting_reason(
 GROUPED_LOOKUPS = 100
 
 
-def is_grouped_lookup(item: QueueItem, record: Record) -> bool:
+def is_grouped_lookup(item: Queued, record: Renderable) -> bool:
     """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
     return _may_group(item) and record.kind is RecordKind.INVOICE
 
 
-def _may_group(item: QueueItem) -> bool:
+def _may_group(item: Queued) -> bool:
     # What the item alone says of `is_grouped_lookup`, so a full batch skips the others without loading records.
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome
 
@@ -192,7 +193,7 @@ def plan_batch(
     grouped_lookups: int = GROUPED_LOOKUPS,
     write: bool = True,
     first: bool = False,
-) -> list[tuple[QueueItem, Record | None]]:
+) -> list[tuple[Queued, Planned | None]]:
     """Return up to `limit` sendable items (locked on PostgreSQL), noting on the others why they wait.
 
     First-sync invoice lookups ride along beyond the limit (up to `grouped_lookups`): many of them go to
@@ -206,8 +207,8 @@ def plan_batch(
 
 def _plan_batch(
     db: Session, company: Company, limit: int, grouped_lookups: int, write: bool, first: bool
-) -> list[tuple[QueueItem, Record | None]]:
-    batch: list[tuple[QueueItem, Record | None]] = []
+) -> list[tuple[Queued, Planned | None]]:
+    batch: list[tuple[Queued, Planned | None]] = []
     in_batch: set[tuple[RecordKind, str]] = set()
     counted = grouped = scanned_when_full = 0
     offset = 0
@@ -218,23 +219,23 @@ def _plan_batch(
             window = CHUNK - scanned_when_full
             if window <= 0 or grouped >= grouped_lookups:
                 return batch
-            chunk = queue.candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
+            chunk = _candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
             offset += window
         else:
             # Enough items to fill the batch and see a few waiting ones; a question locks nothing. The first read
-            # takes only a few more than the batch needs (each item read is an entity loaded, and on PostgreSQL a
-            # row locked); when items wait, the next reads take more at once.
+            # takes only a few more than the batch needs (each item read is a row read, and on PostgreSQL a row
+            # locked); when items wait, the next reads take more at once.
             need = 1 if first else limit
             size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
-            chunk = queue.candidates(db, company, size, lock=write, offset=offset)
+            chunk = _candidates(db, company, size, lock=write, offset=offset)
             if not chunk:
                 break
             offset += len(chunk)
             # A short chunk is the queue's last: asking for the next one would find nothing.
             last = len(chunk) < size
-        loaded: dict[int, Record] = {}
-        kinds: dict[int, RecordKind] = {}
-        for index, item in enumerate(chunk):
+        loaded: dict[int, Planned] = {}
+        items = [item for item, _ in chunk]
+        for index, (item, kind) in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
                 return batch
             full = counted >= limit
@@ -247,21 +248,21 @@ def _plan_batch(
                     continue  # only grouped lookups ride along now: no need to load this item's record
             if item.record_id is None:
                 # An item about no record (a page of an import) goes alone: its answer may be large, and is streamed.
+                # Its step writes to the item itself.
                 if not batch:
-                    return [(item, None)]
+                    return [(item_entity(db, item), None)]
                 continue
-            if grouped >= grouped_lookups and _may_group(item) and item.record_id not in loaded:
+            if grouped >= grouped_lookups and _may_group(item) and kind is RecordKind.INVOICE:
                 # The grouped lookups' share is taken, so an invoice's first-sync lookup cannot join: its record's
-                # kind alone tells (loading every such record and its references made each set scan the queue).
-                if item.record_id not in kinds:
-                    kinds.update(queue.kinds_of(db, [i for i in chunk[index:] if _may_group(i)]))
-                if kinds.get(item.record_id) is RecordKind.INVOICE:
-                    continue
+                # kind, read with the item, alone tells (reading every such record and its references made each set
+                # scan the queue).
+                continue
             if item.record_id not in loaded:
-                # Load the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's).
+                # Read the records of the items ahead in one query rather than one by one (a question usually
+                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's), as
+                # rows of what planning and rendering read: the steps render from those.
                 ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
-                ahead_records = queue.records_of(db, chunk[index : index + ahead])
+                ahead_records = rows_of(db, items[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)
             record = loaded.get(item.record_id)
@@ -292,18 +293,66 @@ def _plan_batch(
     return batch
 
 
-def _split_limit(item: QueueItem) -> int:
+def _candidates(
+    db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0, first_lookups: bool = False
+) -> list[tuple[PlannedItem, RecordKind | None]]:
+    """Return ready items in sending order as rows, each with its record's kind; on PostgreSQL they are locked,
+    skipping rows others hold.
+
+    With `first_lookups`, return only the first-sync lookups among those `limit` items: the only ones that can
+    still join a full batch, so the others need not be read at all.
+    """
+    query = _FIRST_LOOKUPS if first_lookups else _CANDIDATES
+    if lock and db.get_bind().dialect.name == "postgresql":
+        query = _LOCKED[query]
+    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": offset}
+    width = len(PlannedItem._fields)
+    return [(PlannedItem._make(values[:width]), values[width]) for values in db.execute(query, params)]
+
+
+# Built once (candidates run at every sendRequestXML and every progress question): building the select and its
+# cache key at each call cost about what running it did.
+_LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+_ITEM_AND_KIND = (*(getattr(QueueItem, name) for name in PlannedItem._fields), Record.kind)
+_CANDIDATES = (
+    select(*_ITEM_AND_KIND)
+    .select_from(QueueItem)
+    .outerjoin(Record, Record.id == QueueItem.record_id)
+    .where(*queue.READY)
+    .order_by(*queue.ORDER)
+    .limit(_LIMIT)
+    .offset(_OFFSET)
+)
+_WINDOW = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
+_FIRST_LOOKUPS = (
+    select(*_ITEM_AND_KIND)
+    .select_from(QueueItem)
+    .outerjoin(Record, Record.id == QueueItem.record_id)
+    .where(
+        QueueItem.id.in_(select(_WINDOW.c.id)),
+        QueueItem.action == QueueAction.LOOKUP,
+        QueueItem.unknown_outcome.is_(False),
+    )
+    .order_by(*queue.ORDER)
+)
+# Only the items are locked: the records are read, as they were when loaded on their own.
+_LOCKED = {query: query.with_for_update(skip_locked=True, of=QueueItem) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
+
+
+def _split_limit(item: Queued) -> int:
     # After QuickBooks rejected a whole message set, its items go in smaller sets until the bad one is alone.
     return item.sent_info.split if item.sent_info is not None and item.sent_info.split else 10**6
 
 
-def _note_wait(db: Session, item: QueueItem, record: Record, wait: tuple[SyncState, str, int | None]) -> None:
+def _note_wait(db: Session, item: Queued, record: Planned, wait: tuple[SyncState, str, int | None]) -> None:
     state, message, waiting_on = wait
-    item.waiting_on = waiting_on
+    if item.waiting_on != waiting_on:
+        item_entity(db, item).waiting_on = waiting_on
     reason = Note(NoteKind.WAITING, message[0].upper() + message[1:] + ".")
     if record.sync_state is not state or record.last_error != reason:
-        lifecycle.move(db, record, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
-        references.changed(db, record)  # a dependant planned after it reads its new state
+        stored = entity(db, record)  # the move is written to the record itself
+        lifecycle.move(db, stored, Event.BLOCK if state is SyncState.BLOCKED else Event.WAIT, reason)
+        references.changed(db, stored)  # a dependant planned after it reads its new state
 
 
 def _label(kind: RecordKind) -> str:

@@ -7,11 +7,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qbwc_server import clock, synclog
+from qbwc_server import synclog
 from qbwc_server.company_settings import effective
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
@@ -327,43 +327,13 @@ def _drop_ready_item(db: Session, record: Record) -> None:
 
 # --- claiming and finishing --------------------------------------------------------------------------------
 
-
-def candidates(
-    db: Session, company: Company, limit: int, *, lock: bool, offset: int = 0, first_lookups: bool = False
-) -> list[QueueItem]:
-    """Return ready items in sending order; on PostgreSQL they are locked, skipping rows others hold.
-
-    With `first_lookups`, return only the first-sync lookups among those `limit` items: the only ones that can
-    still join a full batch, so the others need not be loaded at all.
-    """
-    query = _FIRST_LOOKUPS if first_lookups else _CANDIDATES
-    if lock and db.get_bind().dialect.name == "postgresql":
-        query = _LOCKED[query]
-    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": offset}
-    return list(db.scalars(query, params).all())
-
-
-# Built once (candidates runs at every sendRequestXML and every progress question): building the select and its
-# cache key at each call cost about what running it did.
+# The ready items and their sending order (the planner reads them), built once.
 READY = (
     QueueItem.company_id == bindparam("company_id"),
     QueueItem.status == QueueStatus.READY,
     (QueueItem.not_before.is_(None)) | (QueueItem.not_before <= bindparam("now")),
 )
 ORDER = (QueueItem.priority, QueueItem.id)  # the sending order
-_LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
-_CANDIDATES = select(QueueItem).where(*READY).order_by(*ORDER).limit(_LIMIT).offset(_OFFSET)
-_WINDOW = select(QueueItem.id).where(*READY).order_by(*ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
-_FIRST_LOOKUPS = (
-    select(QueueItem)
-    .where(
-        QueueItem.id.in_(select(_WINDOW.c.id)),
-        QueueItem.action == QueueAction.LOOKUP,
-        QueueItem.unknown_outcome.is_(False),
-    )
-    .order_by(*ORDER)
-)
-_LOCKED = {query: query.with_for_update(skip_locked=True) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
 
 
 def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
@@ -375,17 +345,6 @@ def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
 
 
 _RECORDS_BY_ID = select(Record).where(Record.id.in_(bindparam("ids", expanding=True)))  # built once
-
-
-def kinds_of(db: Session, items: Iterable[QueueItem]) -> dict[int, RecordKind]:
-    """Return the kind of each item's record, read alone (no record is loaded), in one query."""
-    ids = {item.record_id for item in items if item.record_id is not None}
-    if not ids:
-        return {}
-    return {row.id: row.kind for row in db.execute(_KINDS_BY_ID, {"ids": list(ids)})}
-
-
-_KINDS_BY_ID = select(Record.id, Record.kind).where(Record.id.in_(bindparam("ids", expanding=True)))  # built once
 
 
 def answered(db: Session, company: Company, ticket: str) -> tuple[list[QueueItem], dict[int, Record]]:

@@ -139,7 +139,7 @@ def remembered(db: Session, company_id: int, kind: RecordKind, qb_id: str) -> Re
     return None
 
 
-def find_references(db: Session, company_id: int, records: Iterable[Record]) -> None:
+def find_references(db: Session, company_id: int, records: Iterable[Referenced]) -> None:
     """Inside `remembering` or `sending`, look up the references of several records in one query, ahead of use."""
     if _KNOWN not in db.info and _ROWS not in db.info:
         return
@@ -212,7 +212,7 @@ def sending(db: Session) -> Iterator[None]:
         del db.info[_PREREQUISITES]
 
 
-def prerequisites_of(db: Session, record: Record) -> list[tuple[RecordKind, str]]:
+def prerequisites_of(db: Session, record: Referenced) -> list[tuple[RecordKind, str]]:
     """Return `prerequisites` of a record; inside `sending`, worked out once per record (planning asks it thrice)."""
     data = record.data or {}
     known: dict[int, tuple[Mapping[str, Any], list[tuple[RecordKind, str]]]] | None = db.info.get(_PREREQUISITES)

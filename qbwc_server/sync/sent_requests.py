@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qbwc_server.models import CHECKED_AFTER_LOSS, QueueAction, QueueItem, SentInfo
+from qbwc_server.sync.planned import PlannedItem
 
 
 def mark_refused_with(item: QueueItem, status_code: int) -> None:
@@ -35,7 +36,7 @@ class Request:
     group: str | None = None
 
 
-def sent_info(item: QueueItem, request: Request) -> SentInfo:
+def sent_info(item: QueueItem | PlannedItem, request: Request) -> SentInfo:
     """Return the sent information for the next request of an item, carrying what must survive lost answers."""
     previous = item.sent_info
     carried: dict[str, Any] = {}

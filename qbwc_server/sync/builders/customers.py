@@ -58,7 +58,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
     qb = inp.qb
     if qb is None:
         xml = render("customer_add.xml.j2", request_id=request_id, r=r)
-        return Built(xml, "CustomerAddRq", d.warnings)
+        return Built(xml, "CustomerAddRq", d.warnings, name=r["name"])
     xml = render("customer_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
     return Built(xml, "CustomerModRq", d.warnings, notes)
 

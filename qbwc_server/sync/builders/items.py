@@ -83,7 +83,7 @@ def build(inp: RequestInput, request_id: str) -> Built:
     qb = inp.qb
     if qb is None:
         xml = render(f"{stem}_add.xml.j2", request_id=request_id, r=r, qb_id=None, edit_sequence=None)
-        return Built(xml, f"{aggregate}AddRq", d.warnings)
+        return Built(xml, f"{aggregate}AddRq", d.warnings, name=r["name"])
     xml = render(f"{stem}_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
     return Built(xml, f"{aggregate}ModRq", d.warnings, notes)
 

@@ -158,11 +158,15 @@ def qb_name(kind: str, data: Mapping[str, Any], settings: Mapping[str, Any]) -> 
     return name_with_warnings(kind, data, settings)[0]
 
 
-def full_name(inp: RequestInput) -> str | None:
-    """Return the FullName the record will have in QuickBooks; a job's needs its customer already synced."""
+def full_name(inp: RequestInput, name: str | None = None) -> str | None:
+    """Return the FullName the record will have in QuickBooks; a job's needs its customer already synced.
+
+    `name` is the record's own Name when the caller has it already (the Add's `Built.name`).
+    """
     if inp.kind not in NAME_LIMITS:
         return None
-    name = record_name(inp)[0]
+    if name is None:
+        name = record_name(inp)[0]
     if inp.kind != "job":
         return name
     parent = inp.refs.get(("customer", str(inp.data.get("customer"))))

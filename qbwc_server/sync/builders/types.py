@@ -56,6 +56,7 @@ class Built:
     rq_type: str
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # plain-words facts for the record's log (fields kept, sent)
+    name: str | None = None  # a list record's Add: the Name it gives the record (the last part of its FullName)
 
 
 class ProblemKind(enum.Enum):

@@ -40,7 +40,8 @@ def build(inp: RequestInput, request_id: str) -> Built:
     notes = partial.keep_unchanged(inp, r, lambda linked: _fields(linked, Draft(linked)))
     qb = inp.qb
     if qb is None:
-        return Built(render("vendor_add.xml.j2", request_id=request_id, r=r), "VendorAddRq", d.warnings)
+        xml = render("vendor_add.xml.j2", request_id=request_id, r=r)
+        return Built(xml, "VendorAddRq", d.warnings, name=r["name"])
     xml = render("vendor_mod.xml.j2", request_id=request_id, r=r, qb_id=qb.id, edit_sequence=qb.edit_sequence)
     return Built(xml, "VendorModRq", d.warnings, notes)
 

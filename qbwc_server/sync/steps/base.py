@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, overload
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.lifecycle import Event, Identity
 from qbwc_server.sync.outgoing import Outgoing, Predicted
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.totals import Figures
 
 
@@ -30,7 +31,7 @@ class Drafting:
     # Full names of list records added earlier in the same message set (they have no ListID yet).
     predicted: Predicted = field(default_factory=dict)
     # Items a step keeps to render together at the end of the batch (lookups sharing one query).
-    kept: dict[QueueAction, list[tuple[QueueItem, Record]]] = field(default_factory=dict)
+    kept: dict[QueueAction, list[tuple[Queued, Renderable]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,10 @@ class Step(Protocol):
 
     action: ClassVar[QueueAction]
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
-        """Return the item's request (None when it is kept or cannot go now); RecordProblem if it never can."""
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
+        """Return the item's request (None when it is kept or cannot go now); RecordProblem if it never can.
+
+        The item and record are the batch's rows of them (`planned`) when the engine renders a batch."""
         ...
 
     def flush(self, ctx: Drafting) -> list[Outgoing]:
@@ -127,7 +130,11 @@ def refusal_text(hresult: str, message: str) -> str:
     return f"QuickBooks rejected the request ({hresult or 'no response'}): {message or 'no message'}"
 
 
-def need(record: Record | None) -> Record:
+@overload
+def need(record: Record | None) -> Record: ...
+@overload
+def need(record: Renderable | None) -> Renderable: ...
+def need(record: Renderable | None) -> Renderable:
     """Return the record of a record step's item (every send, lookup and refresh item has one)."""
     assert record is not None, "a record step was given an item without a record"
     return record

@@ -11,6 +11,7 @@ from qbwc_server.models import Company, Record, RecordKind
 from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders.types import ProblemKind
+from qbwc_server.sync.planned import Renderable
 from qbwc_server.sync.steps.base import LogLine, Refusal, Result, Transition
 
 
@@ -60,7 +61,7 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def require_qb_id(record: Record, what: str) -> str:
+def require_qb_id(record: Renderable, what: str) -> str:
     """Return the record's QuickBooks id; RecordProblem (nothing to `what` there) when QuickBooks has none."""
     if not record.qb_id:
         raise builders.RecordProblem(

@@ -16,6 +16,7 @@ from qbwc_server.sync import builders, policy, references
 from qbwc_server.sync.builders import credit_memos
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import (
@@ -41,7 +42,7 @@ class ApplyCreditStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.APPLY_CREDIT
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the read of the credit memo (first), or the zero payment that applies its credit."""
         record = need(record)
         if not record.qb_id:

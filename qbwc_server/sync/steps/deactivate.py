@@ -16,6 +16,7 @@ from qbwc_server.sync import builders, policy
 from qbwc_server.sync.builders import removals
 from qbwc_server.sync.lifecycle import Event
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import (
@@ -37,7 +38,7 @@ class DeactivateStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.DEACTIVATE
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the Mod with IsActive false; after a lost answer, the query by ListID that checks it."""
         record = need(record)
         qb_id = require_qb_id(record, "make inactive")

@@ -20,6 +20,7 @@ from qbwc_server.sync import builders, naming, policy, totals
 from qbwc_server.sync.builders import invoices
 from qbwc_server.sync.eligibility import before_start_date
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
@@ -28,7 +29,7 @@ from qbwc_server.sync.steps.common import answer_part, changes_references, faile
 GROUP_SIZE = 50
 
 
-def is_grouped(item: QueueItem, record: Record) -> bool:
+def is_grouped(item: Queued, record: Renderable) -> bool:
     """Tell whether an item is a first-sync invoice lookup, which shares one InvoiceQuery with others."""
     return item.action is QueueAction.LOOKUP and not item.unknown_outcome and record.kind is RecordKind.INVOICE
 
@@ -38,7 +39,7 @@ class LookupStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.LOOKUP
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the record's query, or keep a first-sync invoice lookup to share a query with others."""
         record = need(record)
         if is_grouped(item, record):
@@ -54,7 +55,8 @@ class LookupStep(RecordStep):
         for start in range(0, len(pairs), GROUP_SIZE):
             group = pairs[start : start + GROUP_SIZE]
             request_id = f"lookup-{group[0][0].id}"
-            inputs = [request_input(ctx.db, ctx.company, record) for _, record in group]
+            # The shared query names each invoice by its number alone: its references are not needed.
+            inputs = [request_input(ctx.db, ctx.company, record, references=False) for _, record in group]
             built = invoices.build_lookup_many(inputs, request_id)
             outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
         return outgoing

@@ -17,6 +17,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy, totals
 from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
 from qbwc_server.sync.steps.common import changes_references, failed
@@ -36,7 +37,7 @@ class RefreshStep(RecordStep):
     def __init__(self, on_current: OnCurrent | None = None) -> None:
         self.on_current = on_current
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the query by id; without an id there is nothing to read, so the record is sent instead."""
         record = need(record)
         if not record.qb_id:

@@ -13,6 +13,7 @@ from qbwc_server.qbxml.parse import Answer
 from qbwc_server.sync import builders, policy, references, totals
 from qbwc_server.sync.builders.types import ProblemKind
 from qbwc_server.sync.outgoing import Outgoing, request_input
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import (
@@ -34,7 +35,7 @@ class SendStep(RecordStep):
 
     action: ClassVar[QueueAction] = QueueAction.SEND
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the Add or Mod for the record's current data."""
         record = need(record)
         inp = request_input(ctx.db, ctx.company, record, ctx.predicted)
@@ -48,7 +49,7 @@ class SendStep(RecordStep):
             )
         built = builders.build(inp, str(item.id))
         if inp.qb is None and record.kind.is_list:
-            name = builders.full_name(inp)
+            name = builders.full_name(inp, built.name)  # the Add's own Name, worked out once
             if name:
                 ctx.predicted[(record.kind.value, record.external_id)] = builders.QbRef(id="", full_name=name)
         edit_sequence = inp.qb.edit_sequence if inp.qb is not None else None

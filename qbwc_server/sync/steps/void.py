@@ -19,6 +19,7 @@ from qbwc_server.sync import builders, policy, removal
 from qbwc_server.sync.builders import removals
 from qbwc_server.sync.lifecycle import Event
 from qbwc_server.sync.outgoing import Outgoing
+from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
 from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Refusal, Result, Transition, need
@@ -41,7 +42,7 @@ class _TxnRemovalStep(RecordStep):
     action: ClassVar[QueueAction]
     removal: ClassVar[TxnRemoval]
 
-    def render(self, ctx: Drafting, item: QueueItem, record: Record | None) -> Outgoing | None:
+    def render(self, ctx: Drafting, item: Queued, record: Renderable | None) -> Outgoing | None:
         """Return the void or delete; after a lost answer, the query that tells whether QuickBooks applied it."""
         record = need(record)
         qb_id = require_qb_id(record, "remove")
