@@ -87,8 +87,8 @@ class Record(Base):
     __table_args__ = (
         UniqueConstraint("company_id", "kind", "external_id", name="uq_records_company_kind_external"),
         Index("ix_records_company_state", "company_id", "sync_state"),
-        # One QuickBooks entry is linked to at most one record of a kind: two records never collapse into one. Every
-        # look-up by QuickBooks id uses this index too (a comparison with a value implies qb_id IS NOT NULL).
+        Index("ix_records_company_kind_qbid", "company_id", "kind", "qb_id"),
+        # One QuickBooks entry is linked to at most one record of a kind: two records never collapse into one.
         Index(
             "uq_records_company_kind_qbid",
             "company_id",

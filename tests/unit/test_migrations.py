@@ -25,7 +25,7 @@ def test_migrated_database_matches_the_models(runtime):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     # Then a newcomer's `db upgrade` gives exactly the tables the code uses
     assert diff == []
-    assert database.current_revision(runtime.engine) == "0014_drop_plain_qbid_index"
+    assert database.current_revision(runtime.engine) == "0013_queue_record_indexes"
 
 
 def test_the_queue_record_indexes_go_and_come_back(tmp_path):
@@ -51,31 +51,6 @@ def test_the_queue_record_indexes_go_and_come_back(tmp_path):
         plan = connection.execute(text("EXPLAIN QUERY PLAN SELECT id FROM queue_items WHERE waiting_on = 1")).all()
     engine.dispose()
     assert any("ix_queue_items_waiting_on" in str(row) for row in plan), plan
-
-
-def test_a_look_up_by_quickbooks_id_uses_the_unique_index_once_the_plain_one_is_gone(tmp_path):
-    # Given a database at head
-    url = f"sqlite:///{tmp_path / 'qbid.db'}"
-    database.upgrade(url)
-    engine = create_engine(url)
-    look_up = "SELECT id FROM records WHERE company_id = 1 AND kind = 'customer' AND qb_id = '80000001-1'"
-
-    def indexes_and_plan() -> tuple[set[str], str]:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT name FROM sqlite_master WHERE tbl_name = 'records'")).all()
-            plan = connection.execute(text("EXPLAIN QUERY PLAN " + look_up)).all()
-        return {row[0] for row in rows}, str(plan)
-
-    # Then a look-up by QuickBooks id is served by the partial unique index alone
-    names, plan = indexes_and_plan()
-    assert "ix_records_company_kind_qbid" not in names
-    assert "uq_records_company_kind_qbid" in plan
-    # And a downgrade brings the plain index back, an upgrade drops it again
-    command.downgrade(database.alembic_config(url), "0013_queue_record_indexes")
-    assert "ix_records_company_kind_qbid" in indexes_and_plan()[0]
-    database.upgrade(url)
-    assert "ix_records_company_kind_qbid" not in indexes_and_plan()[0]
-    engine.dispose()
 
 
 def test_an_interrupted_imports_frontier_survives_a_downgrade_and_upgrade(tmp_path):
