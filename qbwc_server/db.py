@@ -6,11 +6,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # PostgreSQL connections a server process keeps open: one per request thread (`serve --threads`, 8 by default)
@@ -58,6 +60,16 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
     return engine
+
+
+_Model = TypeVar("_Model")
+
+
+def held(session: Session, model: type[_Model], row_id: int) -> _Model | None:
+    """Return the session's own object of a row, when it holds one (no query: what was read as a plain row may be
+    held as an object too, and then the object is what is current)."""
+    found = session.identity_map.get(identity_key(model, row_id))
+    return found if isinstance(found, model) else None
 
 
 def serialised(session: Session) -> bool:

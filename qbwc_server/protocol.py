@@ -292,8 +292,9 @@ class Conversation:
         call.company = company.slug
         # Back after the alarm: the host app heard "not_checking_in", so it hears the return even of a check-in with
         # nothing to do (one with work announces its state below anyway).
-        back = status.is_stale(company, clock.now())
-        company.last_checkin_at = clock.now()
+        now = clock.now()
+        back = status.is_stale(company, now)
+        company.last_checkin_at = now
         # The login's statement said whether the company has an open session (most check-ins find none). SQLite
         # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
         # waited for (a simultaneous login opening a session), so there the sessions are read after it.

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, inspect, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from qbwc_server import tokens
+from qbwc_server.db import held
 from qbwc_server.models import Company, CompanyRef, QueueItem, Record, RecordKind, is_open
 
 
@@ -50,10 +50,9 @@ def found(db: Session, row: Any) -> tuple[Any, Any]:
     start, item_start = _TOKEN_WIDTH, _TOKEN_WIDTH + len(_RECORD_COLUMNS)
     if row is None or row[start] is None:
         return None, None
-    held = db.identity_map.get(identity_key(Record, row[start])) is not None or (
-        row[item_start] is not None and db.identity_map.get(identity_key(QueueItem, row[item_start])) is not None
-    )
-    if held:
+    if held(db, Record, row[start]) is not None or (
+        row[item_start] is not None and held(db, QueueItem, row[item_start]) is not None
+    ):
         return from_row(db, row, start)
     record = Columns(**dict(zip(_RECORD_COLUMNS, row[start:item_start], strict=True)))
     if row[item_start] is None:
@@ -86,9 +85,9 @@ def from_row(db: Session, row: Any, start: int) -> tuple[Record | None, QueueIte
 
 def _as_loaded(db: Session, model: Any, keys: tuple[str, ...], row: Any, start: int) -> Any:
     """Return the session's object of a row read as columns: the one it holds already, else one made as loaded."""
-    held = db.identity_map.get(identity_key(model, row[start]))
-    if held is not None:
-        return held  # as a query would: what the session holds is not overwritten
+    known = held(db, model, row[start])
+    if known is not None:
+        return known  # as a query would: what the session holds is not overwritten
     # Its columns go in as a query's would, with no change events: the object is as loaded, nothing to write.
     loaded = inspect(model).class_manager.new_instance()
     vars(loaded).update(zip(keys, row[start : start + len(keys)], strict=True))

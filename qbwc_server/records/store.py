@@ -33,7 +33,6 @@ from qbwc_server.records.validation import validate
 from qbwc_server.sync import queue, removal
 
 log = logging.getLogger(__name__)
-_find_with_item = lookup.find_with_item
 
 DEFAULT_PAGE = 50
 # The largest id an INTEGER column holds on PostgreSQL; a larger cursor or id cannot name a record.
@@ -131,7 +130,7 @@ def _store(
     external_id = check_external_id(external_id)
     data = validate(kind, payload, storable=storable)
     if found is None:
-        record, item = _find_with_item(db, company, kind, external_id)
+        record, item = lookup.find_with_item(db, company, kind, external_id)
     else:
         record, item = lookup.found(db, found)
     if record is None:
@@ -140,7 +139,7 @@ def _store(
             log.info("Stored %s %s for %s (version 1)", kind.value, external_id, company.slug)
             return inserted[0]
         # Another request created it between our look and our insert: this PUT becomes an update of theirs.
-        record, item = _find_with_item(db, company, kind, external_id)
+        record, item = lookup.find_with_item(db, company, kind, external_id)
         if record is None:  # pragma: no cover - the insert was skipped only because the row exists
             raise NotFound(f"no {kind.value} with external_id {readable(external_id)!r}")
     record, outcome = _edit(db, company, record, data, item)

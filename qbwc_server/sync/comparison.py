@@ -101,12 +101,12 @@ def app_totals(inp: builders.RequestInput) -> AppTotals:
 def compare(
     inp: builders.RequestInput,
     theirs: Mapping[str, Any],
-    qb_lines: Sequence[QbLine] | Callable[[], Sequence[QbLine]],
+    qb_lines: Callable[[], Sequence[QbLine]],
     customer_code: str | None = None,
 ) -> list[Warning_]:
     """Return a warning when QuickBooks' subtotal, sales tax or total differs from the app's by more than a cent.
 
-    `qb_lines` may be a function that reads them: QuickBooks' lines are read only when there is a cause to name.
+    `qb_lines` reads QuickBooks' lines: they are read only when there is a cause to name (most answers agree).
     """
     ours = app_totals(inp)
     app = {"subtotal": ours.subtotal, "tax": ours.tax, "total": ours.total}
@@ -129,8 +129,7 @@ def compare(
     ]
     if others:
         words.append("Also " + "; ".join(others) + ".")
-    lines = qb_lines() if callable(qb_lines) else qb_lines
-    causes = _causes(inp, ours, theirs, lines, customer_code, differs)
+    causes = _causes(inp, ours, theirs, qb_lines(), customer_code, differs)
     words.append("Likely cause: " + " ".join(causes) if causes else "Compare the lines on both sides.")
     return [
         {
@@ -244,8 +243,11 @@ def compare_imported(
     if record.kind.value not in COMPARED:
         return None
     inp = builders.RequestInput(record.kind.value, record.external_id, record.data or {}, settings, None)
-    lines = [
-        QbLine(amount_of(line.get("amount")), line["taxable"] if isinstance(line.get("taxable"), bool) else None)
-        for line in qb_data.get("lines") or []
-    ]
-    return compare(inp, figures, lines)
+    return compare(
+        inp,
+        figures,
+        lambda: [
+            QbLine(amount_of(line.get("amount")), line["taxable"] if isinstance(line.get("taxable"), bool) else None)
+            for line in qb_data.get("lines") or []
+        ],
+    )

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from qbwc_server import clock, multirow
+from qbwc_server.db import held
 from qbwc_server.errors import QbwcError
 from qbwc_server.models import (
     Note,
@@ -176,11 +176,11 @@ def move_all(db: Session, records: Sequence[Renderable], event: Event, note: Not
     (`planned.Planned`) is moved from the state the row read; the session's own object of it, if it holds one, is
     moved instead, as that shows any change made since.
     """
-    held = [_held(db, r) for r in records]
-    stored = [r for r in held if not isinstance(r, Record) or ((state := inspect(r)).persistent and not state.modified)]
-    if len(stored) < len(held):
+    current = [_current(db, r) for r in records]
+    stored = [r for r in current if not isinstance(r, Record) or ((s := inspect(r)).persistent and not s.modified)]
+    if len(stored) < len(current):
         kept = {id(r) for r in stored}
-        for record in held:
+        for record in current:
             if id(record) not in kept and isinstance(record, Record):
                 move(db, record, event, note)  # a record with unflushed changes keeps the ORM's path
     now = clock.now()
@@ -197,18 +197,11 @@ def move_all(db: Session, records: Sequence[Renderable], event: Event, note: Not
         outbox.record_moved(db, entity(db, record), previous)
 
 
-def _held_item(db: Session, item_id: int) -> QueueItem | None:
-    """Return the session's own object of a queue item, when it holds one."""
-    found = db.identity_map.get(identity_key(QueueItem, item_id))
-    return found if isinstance(found, QueueItem) else None
-
-
-def _held(db: Session, record: Renderable) -> Renderable:
+def _current(db: Session, record: Renderable) -> Renderable:
     """Return the session's own object of a record given as a row, when it holds one; else what was given."""
     if isinstance(record, Record):
         return record
-    found = db.identity_map.get(identity_key(Record, record.id))
-    return found if isinstance(found, Record) else record
+    return held(db, Record, record.id) or record
 
 
 def first_state(event: Event, note: Note | None = None) -> dict[str, Any]:
@@ -350,11 +343,11 @@ def claim_all(db: Session, claims: Sequence[tuple[Queued, SentInfo]], ticket: st
     # item given as a batch's row has no object to update, unless the session holds one of it).
     values = {"status": status, "ticket": ticket, "sent_at": now, "updated_at": now}
     for given, _ in claims:
-        held = given if isinstance(given, QueueItem) else _held_item(db, given.id)
-        if held is not None and held.id in claimed:
+        loaded = given if isinstance(given, QueueItem) else held(db, QueueItem, given.id)
+        if loaded is not None and loaded.id in claimed:
             for key, value in values.items():
-                set_committed_value(held, key, value)
-            set_committed_value(held, "sent_info", by_id[held.id])
+                set_committed_value(loaded, key, value)
+            set_committed_value(loaded, "sent_info", by_id[loaded.id])
     return claimed
 
 

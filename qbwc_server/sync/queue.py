@@ -336,17 +336,6 @@ READY = (
 ORDER = (QueueItem.priority, QueueItem.id)  # the sending order
 
 
-def records_of(db: Session, items: Iterable[QueueItem]) -> dict[int, Record]:
-    """Load the records of several queue items in one query (one SELECT per item adds up in every batch)."""
-    ids = {item.record_id for item in items if item.record_id is not None}
-    if not ids:
-        return {}
-    return {record.id: record for record in db.scalars(_RECORDS_BY_ID, {"ids": list(ids)})}
-
-
-_RECORDS_BY_ID = select(Record).where(Record.id.in_(bindparam("ids", expanding=True)))  # built once
-
-
 def answered(db: Session, company: Company, ticket: str) -> tuple[list[QueueItem], dict[int, Record]]:
     """Return the items a session has sent and not yet heard back about, and their records, in one query."""
     items, records = [], {}

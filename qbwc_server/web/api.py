@@ -54,11 +54,12 @@ def _authenticate() -> Response | None:
         return _unauthorized("send your API token as 'Authorization: Bearer <token>'")
     db = db_session()
     joined = _record_lookup()
-    checked = tokens.check_joined(db, plain.strip(), *joined) if joined else (tokens.check(db, plain.strip()), None)
-    if checked is None or checked[0] is None:
+    checked = tokens.check_joined(db, plain.strip(), *(joined or (tokens.BY_DIGEST, {})))
+    if checked is None:
         db.rollback()
         return _unauthorized("this API token is not valid: it is unknown or was revoked")
-    g.api_caller, g.api_found = checked
+    g.api_caller, row = checked
+    g.api_found = row if joined else None  # the record a single PUT names, read with the token
     return None
 
 

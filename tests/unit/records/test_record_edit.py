@@ -52,8 +52,8 @@ def test_an_edit_clashing_with_another_request_that_queued_the_record_is_stored_
         record = db.scalar(select(Record).where(Record.external_id == "c1"))
         queue.enqueue(db, db.get(Company, company_id), record)  # another request queued it
     # This PUT read the record before that request committed: it believes the record has no open item.
-    found = store._find_with_item
-    monkeypatch.setattr(store, "_find_with_item", lambda *args: (found(*args)[0], None))
+    found = lookup.find_with_item
+    monkeypatch.setattr(lookup, "find_with_item", lambda *args: (found(*args)[0], None))
     edited = {**customer(1), "first_name": "Bea"}
     del edited["external_id"]
     with caplog.at_level("INFO", logger="qbwc_server.records.store"):
