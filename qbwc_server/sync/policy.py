@@ -196,26 +196,69 @@ _NAME_IN_USE = {
 _NAME_IN_USE["job"] = _NAME_IN_USE["customer"]
 
 
-def _advice(status_code: int, message: str, kind: str) -> tuple[str, Actor]:
+_INVALID_FIELD = re.compile(r'The "(?P<field>[A-Za-z]+)" field has an invalid value "(?P<value>[^"]*)"')
+# A 3210 names the field QuickBooks refused; where the value comes from a setting, the fix is there, not in the app.
+_SETTING_FIELDS: list[tuple[tuple[str, ...], str]] = [
+    (
+        ("ItemSalesTaxRef", "SalesTaxCodeRef", "ItemSalesTaxGroupRef"),
+        "QuickBooks refused the sales tax value '{value}' ({field}). Sales tax items come from the tax mapping and "
+        "tax codes from the sales tax code settings: choose ones QuickBooks has, then reprocess.",
+    ),
+    (
+        (
+            "AccountRef",
+            "IncomeAccountRef",
+            "ExpenseAccountRef",
+            "ARAccountRef",
+            "APAccountRef",
+            "DepositToAccountRef",
+            "RefundFromAccountRef",
+        ),
+        "QuickBooks refused the account '{value}' ({field}) for this {kind}. It comes from the account settings: "
+        "choose an account of the right type in QuickBooks' chart of accounts, then reprocess.",
+    ),
+]
+
+
+def _advice(status_code: int, message: str, kind: str) -> tuple[str, Actor, Fix | None]:
+    """What to do about an error, who does it, and the fix when it is not the code's own (None: the code's)."""
     row = rule(status_code)
     if status_code == 3140:
         missing = missing_reference(message)
         name = missing.name if missing else "it"
         for lists, text, who in _MISSING_LISTS:
             if missing is not None and missing.list_name in lists:
-                return text.format(name=name), who
-        return row.hint.format(name=name, kind=kind), row.who
+                return text.format(name=name), who, None
+        return row.hint.format(name=name, kind=kind), row.who, None
     if status_code == 3100:
-        return _NAME_IN_USE.get(kind, row.hint), row.who
-    if status_code == 3210 and "more than the amount due" in message:
-        return "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied.", _APP
-    if status_code == 3210 and "credit remaining" in message:
+        return _NAME_IN_USE.get(kind, row.hint), row.who, None
+    if status_code == 3210:
+        return _invalid_value_advice(message.replace("&quot;", '"'), kind) or (row.hint, row.who, None)
+    return row.hint, row.who, None
+
+
+def _invalid_value_advice(message: str, kind: str) -> tuple[str, Actor, Fix | None] | None:
+    if "more than the amount due" in message:
+        return (
+            "The payment is more than the invoice's open balance in QuickBooks; check the amounts applied.",
+            _APP,
+            None,
+        )
+    if "credit remaining" in message:
         return (
             "The refund or the credit applied is larger than the credit left in QuickBooks (refunded or applied "
             "already, or the credit is smaller); lower the amount in the app, then reprocess.",
             _APP,
+            None,
         )
-    return row.hint, row.who
+    field = _INVALID_FIELD.search(message)
+    if field is None:
+        return None
+    for fields, text in _SETTING_FIELDS:
+        if field.group("field") in fields:
+            words = text.format(field=field.group("field"), value=field.group("value"), kind=kind)
+            return words, _B_SET, Fix.CHANGE_SETTINGS
+    return None
 
 
 def hint(status_code: int, message: str, kind: str = "record") -> str:
@@ -232,7 +275,7 @@ def quickbooks_error(
     """
     text = (message or "").replace("&quot;", '"').strip()
     row = row or rule(status_code)
-    hint, who = _advice(status_code or 0, text, kind) if row is not REFUSED_SET else (row.hint, row.who)
+    hint, who, fix = _advice(status_code or 0, text, kind) if row is not REFUSED_SET else (row.hint, row.who, None)
     advice = advice or hint
     return Note(
         kind=NoteKind.ERROR,
@@ -241,7 +284,7 @@ def quickbooks_error(
         qb_message=text if status_code is not None else None,
         hint=advice,
         who_must_act=who,
-        fix=row.fix,
+        fix=fix or row.fix,
         retryable=row.retryable,
     )
 

@@ -95,3 +95,34 @@ def test_the_real_3210_message_becomes_plain_words():
 def test_transient_retries_back_off_to_an_hour():
     assert [retry_delay(n) for n in (1, 2, 3)] == [60, 120, 240]
     assert retry_delay(20) == 3600
+
+
+def test_a_3210_on_a_tax_field_is_fixed_in_the_tax_settings():
+    message = (
+        'The &quot;SalesTaxCodeRef&quot; field has an invalid value &quot;Tax&quot;.  '
+        "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
+    )
+    note = quickbooks_error(3210, message, "invoice")
+    assert (note.who_must_act, note.fix) == (Actor.BOOKKEEPER_IN_SETTINGS, Fix.CHANGE_SETTINGS)
+    assert "'Tax' (SalesTaxCodeRef)" in note.hint and "tax" in note.hint
+
+
+def test_a_3210_on_an_account_field_is_fixed_in_the_account_settings():
+    message = 'The "DepositToAccountRef" field has an invalid value "Sales".  QuickBooks error message: Invalid type.'
+    note = quickbooks_error(3210, message, "payment")
+    assert (note.who_must_act, note.fix) == (Actor.BOOKKEEPER_IN_SETTINGS, Fix.CHANGE_SETTINGS)
+    assert note.hint.startswith("QuickBooks refused the account 'Sales' (DepositToAccountRef) for this payment.")
+
+
+def test_a_3210_on_any_other_field_is_corrected_in_the_app():
+    message = 'The "Phone" field has an invalid value "call me".  QuickBooks error message: Invalid argument.'
+    note = quickbooks_error(3210, message, "customer")
+    assert (note.who_must_act, note.fix) == (Actor.APP, Fix.CORRECT_IN_APP)
+    assert note.hint == "QuickBooks refused a value in this record; correct it and reprocess."
+    overpaid = quickbooks_error(
+        3210,
+        'The "AppliedToTxnAdd payment amount" field has an invalid value "129.43".  QuickBooks error message: '
+        "You cannot pay more than the amount due.",
+        "payment",
+    )
+    assert overpaid.who_must_act is Actor.APP and "open balance" in overpaid.hint
