@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock, status
 from qbwc_server.models import Company, WebhookEndpoint
 from qbwc_server.webhooks.events import EventType
-from qbwc_server.webhooks.outbox import wants
+from qbwc_server.webhooks.outbox import last_connection_state, wants
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,10 @@ def announce_quiet(runtime: Database) -> int:
         with runtime.transaction() as db:
             # Locked (PostgreSQL; SQLite's transactions are serial): another process waits, then sees our event.
             company = db.get(Company, company_id, with_for_update=True)
-            if company is not None and status.is_stale(company, clock.now()):
+            if company is None or not status.is_stale(company, clock.now()):
+                continue
+            # Already announced: the company's full status (a count over all its records) is not worked out again.
+            if last_connection_state(db, company_id) != status.quiet_state(company):
                 status.announce(db, company)
     return len(quiet)
 

@@ -190,6 +190,11 @@ def announce(db: Session, company: Company) -> None:
         outbox.connection_changed(db, company, status.state, status.label, status.explanation, status.checks)
 
 
+def quiet_state(company: Company) -> str:
+    """Return the state `company_status` gives a company whose Web Connector is not checking in."""
+    return PAUSED if company.paused else NOT_CHECKING_IN
+
+
 def stale_after_minutes(company: Company) -> int:
     """Return after how many quiet minutes a company's Web Connector counts as not checking in."""
     return MISSED_RUNS * max(int(company.run_every_minutes or 0), 1)

@@ -97,17 +97,23 @@ def connection_changed(
     endpoints = subscribers(db, company.id, EventType.CONNECTION_STATE_CHANGED)
     if not endpoints:
         return
-    last = db.scalar(
-        select(WebhookEvent.payload)
-        .where(WebhookEvent.company_id == company.id, WebhookEvent.type == EventType.CONNECTION_STATE_CHANGED.value)
-        .order_by(WebhookEvent.id.desc())
-        .limit(1)
-    )
-    previous = (last or {}).get("data", {}).get("state")
+    previous = last_connection_state(db, company.id)
     if previous == state:
         return
     data = {"state": state, "label": label, "message": message, "previous_state": previous, "checks": list(checks)}
     emit(db, company, EventType.CONNECTION_STATE_CHANGED, None, data, endpoints)
+
+
+def last_connection_state(db: Session, company_id: int) -> str | None:
+    """Return the connection state last announced for a company (None: never announced)."""
+    last = db.scalar(
+        select(WebhookEvent.payload)
+        .where(WebhookEvent.company_id == company_id, WebhookEvent.type == EventType.CONNECTION_STATE_CHANGED.value)
+        .order_by(WebhookEvent.id.desc())
+        .limit(1)
+    )
+    state = (last or {}).get("data", {}).get("state")
+    return state if isinstance(state, str) else None
 
 
 def wanted(db: Session, company: Company, event_type: EventType) -> bool:

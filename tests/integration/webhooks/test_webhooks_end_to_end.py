@@ -6,6 +6,7 @@ import json
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -179,10 +180,10 @@ def test_a_removal_and_a_deletion_in_quickbooks_are_announced(harness, receiver,
     assert events["i2"]["data"]["message"].startswith("Deleted in QuickBooks on ")
 
 
-def test_a_web_connector_that_stops_checking_in_is_announced_once(harness, receiver, deliverer):
+def test_a_web_connector_that_stops_checking_in_is_announced_once(harness, receiver, deliverer, monkeypatch):
     from datetime import timedelta
 
-    from qbwc_server import clock
+    from qbwc_server import clock, status
     from qbwc_server.checkins import CheckinWatch, announce_quiet
     from qbwc_server.models import Company
 
@@ -207,8 +208,10 @@ def test_a_web_connector_that_stops_checking_in_is_announced_once(harness, recei
         assert wait_for(lambda: states()[-1:] == ["not_checking_in"], timeout=30)
     finally:
         watch.stop()
-    # and once: watching again while it is still quiet says nothing new
-    assert announce_quiet(harness.runtime) == 1
+    # and once: watching again while it is still quiet says nothing new, without working out its status again
+    with monkeypatch.context() as patched:
+        patched.setattr(status, "company_status", lambda *a, **k: pytest.fail("status worked out again"))
+        assert announce_quiet(harness.runtime) == 1
     assert wait_for(lambda: _all_settled(harness), timeout=30)
     events = [json.loads(body) for _, body in hooks.accepted()]
     quiet = [e["data"] for e in events if e["data"].get("state") == "not_checking_in"]
@@ -220,6 +223,26 @@ def test_a_web_connector_that_stops_checking_in_is_announced_once(harness, recei
     harness.sync()
     assert wait_for(lambda: states()[-1:] == ["connected"], timeout=30)
     assert states().count("not_checking_in") == 1
+
+
+def test_a_quiet_company_paused_after_the_alarm_is_announced_as_paused(harness, receiver, deliverer):
+    from datetime import timedelta
+
+    from qbwc_server import clock
+    from qbwc_server.checkins import announce_quiet
+    from qbwc_server.models import Company, WebhookEvent
+
+    _add_endpoint(harness, receiver().url, events=["connection.state_changed"])
+    with harness.runtime.transaction() as db:
+        db.scalar(select(Company)).last_checkin_at = clock.now() - timedelta(hours=2)
+    announce_quiet(harness.runtime)
+    with harness.runtime.transaction() as db:
+        db.scalar(select(Company)).paused = True
+    announce_quiet(harness.runtime)
+    announce_quiet(harness.runtime)
+    with harness.runtime.transaction() as db:
+        events = db.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+        assert [e.payload["data"]["state"] for e in events] == ["not_checking_in", "paused"]
 
 
 def test_nobody_is_watched_for_check_ins_without_an_endpoint_for_the_connection_state(harness, receiver):

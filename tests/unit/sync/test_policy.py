@@ -99,7 +99,7 @@ def test_transient_retries_back_off_to_an_hour():
 
 def test_a_3210_on_a_tax_field_is_fixed_in_the_tax_settings():
     message = (
-        'The &quot;SalesTaxCodeRef&quot; field has an invalid value &quot;Tax&quot;.  '
+        "The &quot;SalesTaxCodeRef&quot; field has an invalid value &quot;Tax&quot;.  "
         "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
     )
     note = quickbooks_error(3210, message, "invoice")
