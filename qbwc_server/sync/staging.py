@@ -64,10 +64,23 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
         return False
     if not state.persistent:
         return False  # a new object goes in with the ORM's INSERT
+    # A value the object already holds as stored (no ORM change pending on it) is not put on it again: most moves
+    # leave the note and the error empty, and a Mod's answer repeats the id and the full name, so the ORM's four
+    # calls that put a value on the object as stored are left out for those.
+    loaded, changed = state.dict, state.committed_state
     for key, value in values.items():
+        current = loaded.get(key, _ABSENT)
+        if current is value and key not in changed:
+            continue
+        if type(current) is type(value) and type(value) in _SAME_BY_VALUE and current == value and key not in changed:
+            continue
         set_committed_value(obj, key, value)
     staged.setdefault((obj.__table__, state.identity[0]), {}).update(values)
     return True
+
+
+_ABSENT = object()  # an attribute the object has not loaded
+_SAME_BY_VALUE = (str, int, bool)  # a loaded value of these types equal to the new one is the same value
 
 
 def write(obj: Any, values: dict[str, Any]) -> None:
@@ -82,10 +95,8 @@ def _write(connection: Connection, staged: Staged) -> None:
         return
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for (table, row_id), values in staged.items():
-        columns = tuple(sorted(values))
-        row = {"id": row_id}
-        row.update((column, values[column]) for column in columns)
-        groups.setdefault((table, columns), []).append(row)
+        ordered = dict(sorted(values.items()))  # the columns in one order: one statement per set of them
+        groups.setdefault((table, tuple(ordered)), []).append({"id": row_id, **ordered})
     staged.clear()  # before executing: the statements below must not write them again
     for (table, _), rows in groups.items():
         multirow.update(connection, table, rows)
