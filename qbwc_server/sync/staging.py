@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, inspect
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from qbwc_server import multirow
 
@@ -57,7 +57,7 @@ def filing(db: Session) -> Iterator[None]:
 
 def stage(obj: Any, values: dict[str, Any]) -> bool:
     """Hold a stored object's new column values for the open `filing` block; False (nothing done) outside one."""
-    state = inspect(obj)
+    state = instance_state(obj)  # (`inspect` finds the same state through three Python calls)
     db = state.session
     staged: Staged | None = db.info.get(_KEY) if db is not None else None
     if staged is None:
@@ -75,7 +75,9 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
         if type(current) is type(value) and type(value) in _SAME_BY_VALUE and current == value and key not in changed:
             continue
         set_committed_value(obj, key, value)
-    staged.setdefault((obj.__table__, state.identity[0]), {}).update(values)
+    identity = state.identity
+    assert identity is not None  # a persistent object has one
+    staged.setdefault((obj.__table__, identity[0]), {}).update(values)
     return True
 
 
