@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from qbwc_server import tax_mapping
@@ -50,9 +50,21 @@ class AppTotals:
 
 def amount_of(value: Any) -> Decimal | None:
     """Return a number from the app's data or QuickBooks' text; None when it is absent or not a number."""
-    if blank(value):
+    # About twenty-five per invoice filed: text (QuickBooks' figures, the app's amounts) and the JSON numbers of the
+    # app's lines go straight to Decimal, as `values.to_decimal` turns them (Decimal ignores the spaces around a
+    # text; a blank text or not a number is InvalidOperation; a float goes through its shortest repr).
+    if value is None:
         return None
-    try:
+    kind = type(value)
+    if kind is str or kind is float:
+        try:
+            number = Decimal(value if kind is str else repr(value))
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    if kind is int:
+        return Decimal(value)
+    try:  # a Decimal as it is (when finite), anything else (a yes/no, a list) is no number
         return values.to_decimal(value)
     except ValueError:
         return None

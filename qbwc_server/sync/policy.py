@@ -139,8 +139,8 @@ def rule(status_code: int | None) -> Rule:
 
 def meaning(status_code: int, request: Request) -> Action:
     """Return what a status code means for one kind of request."""
-    row = rule(status_code)
-    return {Request.SEND: row.send, Request.LOOKUP: row.lookup, Request.REFRESH: row.refresh}[request]
+    row: Action = getattr(rule(status_code), request.value)  # each Request's value names its column of the row
+    return row
 
 
 def retry_delay(refusals: int) -> float:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, inspect
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from qbwc_server import multirow
 
@@ -57,17 +57,32 @@ def filing(db: Session) -> Iterator[None]:
 
 def stage(obj: Any, values: dict[str, Any]) -> bool:
     """Hold a stored object's new column values for the open `filing` block; False (nothing done) outside one."""
-    state = inspect(obj)
+    state = instance_state(obj)  # (`inspect` finds the same state through three Python calls)
     db = state.session
     staged: Staged | None = db.info.get(_KEY) if db is not None else None
     if staged is None:
         return False
     if not state.persistent:
         return False  # a new object goes in with the ORM's INSERT
+    # A value the object already holds as stored (no ORM change pending on it) is not put on it again: most moves
+    # leave the note and the error empty, and a Mod's answer repeats the id and the full name, so the ORM's four
+    # calls that put a value on the object as stored are left out for those.
+    loaded, changed = state.dict, state.committed_state
     for key, value in values.items():
+        current = loaded.get(key, _ABSENT)
+        if current is value and key not in changed:
+            continue
+        if type(current) is type(value) and type(value) in _SAME_BY_VALUE and current == value and key not in changed:
+            continue
         set_committed_value(obj, key, value)
-    staged.setdefault((obj.__table__, state.identity[0]), {}).update(values)
+    identity = state.identity
+    assert identity is not None  # a persistent object has one
+    staged.setdefault((obj.__table__, identity[0]), {}).update(values)
     return True
+
+
+_ABSENT = object()  # an attribute the object has not loaded
+_SAME_BY_VALUE = (str, int, bool)  # a loaded value of these types equal to the new one is the same value
 
 
 def write(obj: Any, values: dict[str, Any]) -> None:
@@ -82,10 +97,8 @@ def _write(connection: Connection, staged: Staged) -> None:
         return
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for (table, row_id), values in staged.items():
-        columns = tuple(sorted(values))
-        row = {"id": row_id}
-        row.update((column, values[column]) for column in columns)
-        groups.setdefault((table, columns), []).append(row)
+        ordered = dict(sorted(values.items()))  # the columns in one order: one statement per set of them
+        groups.setdefault((table, tuple(ordered)), []).append({"id": row_id, **ordered})
     staged.clear()  # before executing: the statements below must not write them again
     for (table, _), rows in groups.items():
         multirow.update(connection, table, rows)

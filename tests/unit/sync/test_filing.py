@@ -93,6 +93,26 @@ def test_a_savepoint_rolled_back_inside_the_block_does_not_take_what_it_held(run
         assert db.scalar(select(Record).where(Record.external_id == "x")) is None
 
 
+def test_a_value_the_object_holds_or_has_pending_through_the_orm_is_written_and_shown_as_stored(runtime):
+    with runtime.transaction() as db:
+        (record,), (item,) = _sent(db, 1)
+        name = record.qb_full_name
+        record.qb_full_name = "Renamed"  # an ORM change pending on a column the answer writes with the same value
+        with lifecycle.filing(db):
+            # The id and the name as the object holds them (the name as pending), an empty note as it holds none.
+            lifecycle.store_identity(record, Identity("80000-1", "7", "Renamed"), record.version)
+            lifecycle.store_identity(record, Identity("80000-1", "8", "Renamed"), record.version)
+            lifecycle.move_item(item, ItemEvent.DONE)
+            lifecycle.move(db, record, Event.CONFIRM)
+            assert (record.qb_id, record.qb_edit_sequence, record.qb_full_name) == ("80000-1", "8", "Renamed")
+            assert record.last_error is None
+            assert not db.is_modified(record)  # the pending change became the stored value: no flush writes it
+        db.expire_all()
+        assert name != "Renamed"
+        assert (record.qb_id, record.qb_edit_sequence, record.qb_full_name) == ("80000-1", "8", "Renamed")
+        assert (record.sync_state, record.last_error, item.status) == (SyncState.SYNCED, None, QueueStatus.DONE)
+
+
 def test_outside_a_block_the_writers_set_the_attributes_for_the_orm(runtime):
     with runtime.transaction() as db:
         (record,), (item,) = _sent(db, 1)

@@ -150,3 +150,21 @@ def test_the_command_line_writes_both_rates_after_the_item():
     }
     with pytest.raises(ValueError):
         tax_mapping.parse_cli("IL")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["12.50", " 12.5 ", "1_000", "1e3", "-0.00", "", "  ", "NaN", "-Infinity", "12,50", None, 7, 0.1, 2.5e300,
+     float("inf"), float("nan"), True, Decimal("3.10"), Decimal("NaN"), ["1"]],
+)  # fmt: skip
+def test_an_amount_is_read_as_the_request_values_read_it(value):
+    from qbwc_server.qbxml import values
+    from qbwc_server.sync.builders.drafting import blank
+    from qbwc_server.sync.comparison import amount_of
+
+    try:
+        expected = None if blank(value) else values.to_decimal(value)
+    except ValueError:
+        expected = None
+    found = amount_of(value)
+    assert (found is None, str(found)) == (expected is None, str(expected))
