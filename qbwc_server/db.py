@@ -47,7 +47,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
         return engine
     # With psycopg a kept connection is checked at checkout without a round trip (`_closed_by_the_server`);
-    # other drivers ping (a `SELECT 1` before every transaction).
+    # other drivers ping (a query sent before every transaction).
     psycopg = make_url(url).get_dialect().driver == "psycopg"
     pings = kwargs.setdefault("pool_pre_ping", not psycopg)
     if "poolclass" not in kwargs:
@@ -75,7 +75,7 @@ def _closed_by_the_server(dbapi_connection, _record, _proxy):
     An idle connection's server sends nothing until it is asked something, except when it ends the connection: a
     restart or shutdown, `pg_terminate_backend`, `idle_session_timeout` or a killed backend sends its FATAL message
     or closes the socket, which is then readable. Asking the kernel (a poll of the socket that does not wait) costs
-    no round trip, where `pool_pre_ping` sent a `SELECT 1` before every transaction. Anything readable is taken as
+    no round trip, where `pool_pre_ping` sent an empty query before every transaction. Anything readable is taken as
     the end: at worst a connection is opened again. A server that vanished without closing (its host lost) goes
     unnoticed here as it does by a ping, which would wait for the network's timeout.
     """
@@ -89,6 +89,8 @@ def _closed_by_the_server(dbapi_connection, _record, _proxy):
 
 def _readable(fd: int) -> bool:
     """Tell whether a socket has something to read, or has been closed, without waiting."""
+    if not hasattr(select, "poll"):  # Windows: select() takes sockets there
+        return bool(select.select([fd], [], [], 0)[0])
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLPRI)
     return bool(poller.poll(0))
