@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -45,12 +46,18 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # With psycopg a kept connection is checked at checkout without a round trip (`_closed_by_the_server`);
+    # other drivers ping (a query sent before every transaction).
+    psycopg = make_url(url).get_dialect().driver == "psycopg"
+    pings = kwargs.setdefault("pool_pre_ping", not psycopg)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
     engine = create_engine(url, **kwargs)
     if engine.dialect.driver == "psycopg":
         from psycopg.types.array import ListBinaryDumper
+
+        if not pings:
+            event.listen(engine, "checkout", _closed_by_the_server)
 
         @event.listens_for(engine, "connect")
         def _binary_arrays(dbapi_connection, _record):
@@ -60,6 +67,33 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
     return engine
+
+
+def _closed_by_the_server(dbapi_connection, _record, _proxy):
+    """Refuse a kept connection the server has closed, so the pool opens a new one in its place.
+
+    An idle connection's server sends nothing until it is asked something, except when it ends the connection: a
+    restart or shutdown, `pg_terminate_backend`, `idle_session_timeout` or a killed backend sends its FATAL message
+    or closes the socket, which is then readable. Asking the kernel (a poll of the socket that does not wait) costs
+    no round trip, where `pool_pre_ping` sent an empty query before every transaction. Anything readable is taken as
+    the end: at worst a connection is opened again. A server that vanished without closing (its host lost) goes
+    unnoticed here as it does by a ping, which would wait for the network's timeout.
+    """
+    try:
+        closed = dbapi_connection.closed or _readable(dbapi_connection.fileno())
+    except Exception as error:  # a connection psycopg already knows to be broken raises here
+        raise exc.DisconnectionError(str(error)) from error
+    if closed:
+        raise exc.DisconnectionError("the database server closed the connection")
+
+
+def _readable(fd: int) -> bool:
+    """Tell whether a socket has something to read, or has been closed, without waiting."""
+    if not hasattr(select, "poll"):  # Windows: select() takes sockets there
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 _Model = TypeVar("_Model")
