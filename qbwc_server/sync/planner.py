@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from qbwc_server import clock
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
-from qbwc_server.sync import lifecycle, queue, references
+from qbwc_server.sync import lifecycle, planned, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
@@ -214,6 +214,7 @@ def _plan_batch(
     offset = 0
     last = False
     while offset < MAX_SCAN:
+        loaded: dict[int, Planned] = {}
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
         if riding:
             window = CHUNK - scanned_when_full
@@ -227,13 +228,17 @@ def _plan_batch(
             # locked); when items wait, the next reads take more at once.
             need = 1 if first else limit
             size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
-            chunk = _candidates(db, company, size, lock=write, offset=offset)
+            if offset == 0:
+                # Most of the first chunk is planned (it is the batch and a few more): its records come with it.
+                chunk, loaded = _candidates_and_records(db, company, size, lock=write)
+                references.find_references(db, company.id, loaded.values())
+            else:
+                chunk = _candidates(db, company, size, lock=write, offset=offset)
             if not chunk:
                 break
             offset += len(chunk)
             # A short chunk is the queue's last: asking for the next one would find nothing.
             last = len(chunk) < size
-        loaded: dict[int, Planned] = {}
         items = [item for item, _ in chunk]
         for index, (item, kind) in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
@@ -258,9 +263,9 @@ def _plan_batch(
                 # scan the queue).
                 continue
             if item.record_id not in loaded:
-                # Read the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's), as
-                # rows of what planning and rendering read: the steps render from those.
+                # An item of a later chunk (the first's records came with it): read the records of the items ahead
+                # in one query rather than one by one (first-sync lookups ride along in their hundred, so the whole
+                # chunk's), as rows of what planning and rendering read: the steps render from those.
                 ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
                 ahead_records = rows_of(db, items[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
@@ -310,6 +315,28 @@ def _candidates(
     return [(PlannedItem._make(values[:width]), values[width]) for values in db.execute(query, params)]
 
 
+def _candidates_and_records(
+    db: Session, company: Company, limit: int, *, lock: bool
+) -> tuple[list[tuple[PlannedItem, RecordKind | None]], dict[int, Planned]]:
+    """Return the first `_candidates` and, read in the same statement, their records as rows by id.
+
+    The records were read by a second select of their ids, as `planned.rows_of` still reads those of a later chunk
+    (there, most items may wait or be skipped by their kind alone, so their records are read only when needed).
+    """
+    query = _CANDIDATES_AND_RECORDS
+    if lock and db.get_bind().dialect.name == "postgresql":
+        query = _LOCKED[query]
+    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": 0}
+    chunk: list[tuple[PlannedItem, RecordKind | None]] = []
+    records: dict[int, Planned] = {}
+    for values in db.execute(query, params):
+        item, record = PlannedItem._make(values[:_ITEM_WIDTH]), values[_ITEM_WIDTH:]
+        chunk.append((item, record[_KIND]))  # no kind: the record is gone, or the item is an import's page
+        if record[0] is not None:
+            records[record[0]] = Planned._make(record)
+    return chunk, records
+
+
 # Built once (candidates run at every sendRequestXML and every progress question): building the select and its
 # cache key at each call cost about what running it did.
 _LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
@@ -335,8 +362,22 @@ _FIRST_LOOKUPS = (
     )
     .order_by(*queue.ORDER)
 )
+# And with each item its record's row, as `planned.rows_of` reads it.
+_ITEM_WIDTH, _KIND = len(PlannedItem._fields), Planned._fields.index("kind")
+_CANDIDATES_AND_RECORDS = (
+    select(*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
+    .select_from(QueueItem)
+    .outerjoin(Record, Record.id == QueueItem.record_id)
+    .where(*queue.READY)
+    .order_by(*queue.ORDER)
+    .limit(_LIMIT)
+    .offset(_OFFSET)
+)
 # Only the items are locked: the records are read, as they were when loaded on their own.
-_LOCKED = {query: query.with_for_update(skip_locked=True, of=QueueItem) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
+_LOCKED = {
+    query: query.with_for_update(skip_locked=True, of=QueueItem)
+    for query in (_CANDIDATES, _FIRST_LOOKUPS, _CANDIDATES_AND_RECORDS)
+}
 
 
 def _split_limit(item: Queued) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -81,7 +82,14 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
             read.extend(rows)
             return rows
 
+        def with_records(*args: Any, **kwargs: Any) -> tuple[Any, dict[int, Planned]]:
+            chunk, rows = first_chunk(*args, **kwargs)
+            read.extend(rows)
+            return chunk, rows
+
+        first_chunk = planner._candidates_and_records
         monkeypatch.setattr(planner, "rows_of", rows_of)
+        monkeypatch.setattr(planner, "_candidates_and_records", with_records)
         with loading() as loaded:
             batch = planner.plan_batch(db, company, 1, grouped_lookups=1)
     # Then the first lookup goes, and the lookups after the first chunk are skipped by their kind alone
