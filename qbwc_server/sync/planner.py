@@ -9,11 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from qbwc_server import clock
 from qbwc_server.company_settings import effective
-from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
+from qbwc_server.models import (
+    Company,
+    Note,
+    NoteKind,
+    QueueAction,
+    QueueItem,
+    QueueStatus,
+    Record,
+    RecordKind,
+    SyncState,
+)
 from qbwc_server.sync import lifecycle, planned, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
@@ -213,12 +223,13 @@ def _plan_batch(
     counted = grouped = scanned_when_full = 0
     offset = 0
     last = False
+    riders = True  # whether a first-sync lookup may be among the items a full batch's window reads
     while offset < MAX_SCAN:
         loaded: dict[int, Planned] = {}
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
         if riding:
             window = CHUNK - scanned_when_full
-            if window <= 0 or grouped >= grouped_lookups:
+            if window <= 0 or grouped >= grouped_lookups or not riders:
                 return batch
             chunk = _candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
             offset += window
@@ -229,11 +240,13 @@ def _plan_batch(
             need = 1 if first else limit
             size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
             if offset == 0:
-                # Most of the first chunk is planned (it is the batch and a few more): its records come with it.
-                chunk, loaded = _candidates_and_records(db, company, size, lock=write)
+                # Most of the first chunk is planned (it is the batch and a few more): its records come with it, and
+                # whether a first-sync lookup is among the items the window after a full batch would read.
+                chunk, loaded, riders = _candidates_and_records(db, company, size, lock=write, riders=not first)
                 references.find_references(db, company.id, loaded.values())
             else:
                 chunk = _candidates(db, company, size, lock=write, offset=offset)
+                riders = True  # the window after this chunk is beyond what the first chunk's answer covers
             if not chunk:
                 break
             offset += len(chunk)
@@ -283,6 +296,7 @@ def _plan_batch(
                 if wait is not None:
                     if write:
                         _note_wait(db, item, record, wait)
+                        riders = True  # planning may have queued a lookup of a prerequisite just now
                     continue
             batch.append((item, record))
             if first:
@@ -316,25 +330,29 @@ def _candidates(
 
 
 def _candidates_and_records(
-    db: Session, company: Company, limit: int, *, lock: bool
-) -> tuple[list[tuple[PlannedItem, RecordKind | None]], dict[int, Planned]]:
-    """Return the first `_candidates` and, read in the same statement, their records as rows by id.
+    db: Session, company: Company, limit: int, *, lock: bool, riders: bool
+) -> tuple[list[tuple[PlannedItem, RecordKind | None]], dict[int, Planned], bool]:
+    """Return the first `_candidates`, their records as rows by id and (with `riders`, else True) whether a first-sync
+    lookup is among the first `limit + CHUNK` ready items, in one statement.
 
     The records were read by a second select of their ids, as `planned.rows_of` still reads those of a later chunk
-    (there, most items may wait or be skipped by their kind alone, so their records are read only when needed).
+    (there, most items may wait or be skipped by their kind alone, so their records are read only when needed). A
+    full batch looked for lookups to ride along with a select of its own even when the queue had none near.
     """
-    query = _CANDIDATES_AND_RECORDS
+    query = _CANDIDATES_RIDERS_AND_RECORDS if riders else _CANDIDATES_AND_RECORDS
     if lock and db.get_bind().dialect.name == "postgresql":
         query = _LOCKED[query]
-    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": 0}
+    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": 0, "reach": limit + CHUNK}
     chunk: list[tuple[PlannedItem, RecordKind | None]] = []
     records: dict[int, Planned] = {}
+    ahead = not riders
     for values in db.execute(query, params):
-        item, record = PlannedItem._make(values[:_ITEM_WIDTH]), values[_ITEM_WIDTH:]
+        item, record = PlannedItem._make(values[:_ITEM_WIDTH]), values[_ITEM_WIDTH:_RECORD_END]
         chunk.append((item, record[_KIND]))  # no kind: the record is gone, or the item is an import's page
         if record[0] is not None:
             records[record[0]] = Planned._make(record)
-    return chunk, records
+        ahead = ahead or bool(values[_RECORD_END:] and values[_RECORD_END])
+    return chunk, records, ahead
 
 
 # Built once (candidates run at every sendRequestXML and every progress question): building the select and its
@@ -364,6 +382,7 @@ _FIRST_LOOKUPS = (
 )
 # And with each item its record's row, as `planned.rows_of` reads it.
 _ITEM_WIDTH, _KIND = len(PlannedItem._fields), Planned._fields.index("kind")
+_RECORD_END = _ITEM_WIDTH + len(Planned._fields)
 _CANDIDATES_AND_RECORDS = (
     select(*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
     .select_from(QueueItem)
@@ -373,10 +392,34 @@ _CANDIDATES_AND_RECORDS = (
     .limit(_LIMIT)
     .offset(_OFFSET)
 )
+# And whether a first-sync lookup is among the first `reach` ready items (the subquery's items are its own).
+_AHEAD = aliased(QueueItem)
+_REACH = (
+    select(_AHEAD.id)
+    .where(
+        _AHEAD.company_id == bindparam("company_id"),
+        _AHEAD.status == QueueStatus.READY,
+        _AHEAD.not_before.is_(None) | (_AHEAD.not_before <= bindparam("now")),
+    )
+    .order_by(_AHEAD.priority, _AHEAD.id)
+    .limit(bindparam("reach", type_=Integer))
+    .subquery()
+)
+_RIDER = aliased(QueueItem)
+_A_RIDER_AHEAD = (
+    select(_RIDER.id)
+    .where(
+        _RIDER.id.in_(select(_REACH.c.id)),
+        _RIDER.action == QueueAction.LOOKUP,
+        _RIDER.unknown_outcome.is_(False),
+    )
+    .exists()
+)
+_CANDIDATES_RIDERS_AND_RECORDS = _CANDIDATES_AND_RECORDS.add_columns(_A_RIDER_AHEAD.label("riders_ahead"))
 # Only the items are locked: the records are read, as they were when loaded on their own.
 _LOCKED = {
     query: query.with_for_update(skip_locked=True, of=QueueItem)
-    for query in (_CANDIDATES, _FIRST_LOOKUPS, _CANDIDATES_AND_RECORDS)
+    for query in (_CANDIDATES, _FIRST_LOOKUPS, _CANDIDATES_AND_RECORDS, _CANDIDATES_RIDERS_AND_RECORDS)
 }
 
 
