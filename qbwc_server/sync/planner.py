@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.company_settings import effective
-from qbwc_server.models import (
-    Company,
-    Note,
-    NoteKind,
-    QueueAction,
-    QueueItem,
-    QueueStatus,
-    Record,
-    RecordKind,
-    SyncState,
-)
+from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
 from qbwc_server.sync import lifecycle, planned, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
@@ -359,60 +349,36 @@ def _candidates_and_records(
 # cache key at each call cost about what running it did.
 _LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
 _ITEM_AND_KIND = (*(getattr(QueueItem, name) for name in PlannedItem._fields), Record.kind)
-_CANDIDATES = (
-    select(*_ITEM_AND_KIND)
-    .select_from(QueueItem)
-    .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(*queue.READY)
-    .order_by(*queue.ORDER)
-    .limit(_LIMIT)
-    .offset(_OFFSET)
-)
+_FIRST_SYNC_LOOKUP = (QueueItem.action == QueueAction.LOOKUP, QueueItem.unknown_outcome.is_(False))
+
+
+def _ready(*columns: Any) -> Select[Any]:
+    """Select `columns` of the ready items and their records (joined), in sending order."""
+    joined = select(*columns).select_from(QueueItem).outerjoin(Record, Record.id == QueueItem.record_id)
+    return joined.where(*queue.READY).order_by(*queue.ORDER)
+
+
+_CANDIDATES = _ready(*_ITEM_AND_KIND).limit(_LIMIT).offset(_OFFSET)
 _WINDOW = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
 _FIRST_LOOKUPS = (
     select(*_ITEM_AND_KIND)
     .select_from(QueueItem)
     .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(
-        QueueItem.id.in_(select(_WINDOW.c.id)),
-        QueueItem.action == QueueAction.LOOKUP,
-        QueueItem.unknown_outcome.is_(False),
-    )
+    .where(QueueItem.id.in_(select(_WINDOW.c.id)), *_FIRST_SYNC_LOOKUP)
     .order_by(*queue.ORDER)
 )
 # And with each item its record's row, as `planned.rows_of` reads it.
 _ITEM_WIDTH, _KIND = len(PlannedItem._fields), Planned._fields.index("kind")
 _RECORD_END = _ITEM_WIDTH + len(Planned._fields)
-_CANDIDATES_AND_RECORDS = (
-    select(*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
-    .select_from(QueueItem)
-    .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(*queue.READY)
-    .order_by(*queue.ORDER)
-    .limit(_LIMIT)
-    .offset(_OFFSET)
-)
-# And whether a first-sync lookup is among the first `reach` ready items (the subquery's items are its own).
-_AHEAD = aliased(QueueItem)
-_REACH = (
-    select(_AHEAD.id)
-    .where(
-        _AHEAD.company_id == bindparam("company_id"),
-        _AHEAD.status == QueueStatus.READY,
-        _AHEAD.not_before.is_(None) | (_AHEAD.not_before <= bindparam("now")),
-    )
-    .order_by(_AHEAD.priority, _AHEAD.id)
-    .limit(bindparam("reach", type_=Integer))
-    .subquery()
-)
-_RIDER = aliased(QueueItem)
+_ITEM_AND_RECORD = (*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
+_CANDIDATES_AND_RECORDS = _ready(*_ITEM_AND_RECORD).limit(_LIMIT).offset(_OFFSET)
+# And whether a first-sync lookup is among the first `reach` ready items: a select of its own queue items, not
+# correlated with the rows the statement returns.
+_REACH = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(bindparam("reach", type_=Integer))
 _A_RIDER_AHEAD = (
-    select(_RIDER.id)
-    .where(
-        _RIDER.id.in_(select(_REACH.c.id)),
-        _RIDER.action == QueueAction.LOOKUP,
-        _RIDER.unknown_outcome.is_(False),
-    )
+    select(QueueItem.id)
+    .where(QueueItem.id.in_(select(_REACH.subquery().c.id)), *_FIRST_SYNC_LOOKUP)
+    .correlate(None)
     .exists()
 )
 _CANDIDATES_RIDERS_AND_RECORDS = _CANDIDATES_AND_RECORDS.add_columns(_A_RIDER_AHEAD.label("riders_ahead"))

@@ -18,6 +18,14 @@ from qbwc_server.sync.planned import Planned
 from tests.factories import make_company, make_record
 
 
+def customer_in_quickbooks(db: Session, company: Company) -> Record:
+    """Add the customer 'c1' (Lee) as synced: QuickBooks has it."""
+    customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
+    lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
+    lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+    return customer
+
+
 @contextmanager
 def loading() -> Iterator[list[object]]:
     """Collect the objects the ORM loads from rows inside the block."""
@@ -65,9 +73,7 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
     with runtime.transaction() as db:
         company = make_company(db)
         company_id = company.id
-        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
-        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
-        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        customer_in_quickbooks(db, company)
         for n in range(60):
             invoice = make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1", number=f"{1000 + n}")
             queue.enqueue(db, company, invoice, action=QueueAction.LOOKUP)
@@ -103,9 +109,7 @@ def test_whether_a_batch_could_go_is_answered_as_planning_would_and_from_rows_wh
     with runtime.transaction() as db:
         # Given an invoice whose customer the app does not have, and a customer QuickBooks has
         company = make_company(db)
-        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
-        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
-        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        customer_in_quickbooks(db, company)
         waiting = queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, "i1", customer="c9"))
         db.flush()
 
@@ -142,9 +146,7 @@ def test_first_sync_lookups_ride_along_a_full_batch_and_without_them_no_select_l
         # Given a customer QuickBooks has, and seven of its invoices to add (more than a batch of two and the few
         # items read beyond it)
         company = make_company(db)
-        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
-        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
-        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        customer_in_quickbooks(db, company)
         for n in range(7):
             queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1"))
         db.flush()
