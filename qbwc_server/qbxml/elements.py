@@ -78,7 +78,7 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         ]
         return Markup(f"<{tag}>\n{''.join(lines)}</{tag}>\n")  # noqa: S704 - each line is escaped
 
-    return {
+    pieces = {
         "el": el,
         "money_el": money,
         "price_el": price,
@@ -88,3 +88,9 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         "ref": ref,
         "address": address,
     }
+    assert set(pieces) == MARKUP_FILTERS
+    return pieces
+
+
+# The filters above: each returns Markup with its text escaped, so the templates' output need not escape it again.
+MARKUP_FILTERS = frozenset({"el", "money_el", "price_el", "qty_el", "flag_el", "date_el", "ref", "address"})

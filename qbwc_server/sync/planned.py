@@ -54,10 +54,11 @@ class PlannedItem(NamedTuple):
 Renderable = Record | Planned
 Queued = QueueItem | PlannedItem  # and of the queue item
 
+# The columns of a `Planned` row, in its order.
+RECORD_COLUMNS = tuple(getattr(Record, name) for name in Planned._fields)
+
 # Built once: the rows of several records by id.
-_ROWS_BY_ID = select(*(getattr(Record, name) for name in Planned._fields)).where(
-    Record.id.in_(bindparam("ids", expanding=True))
-)
+_ROWS_BY_ID = select(*RECORD_COLUMNS).where(Record.id.in_(bindparam("ids", expanding=True)))
 
 
 def rows_of(db: Session, items: Iterable[Queued]) -> dict[int, Planned]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.company_settings import effective
 from qbwc_server.models import Company, Note, NoteKind, QueueAction, QueueItem, Record, RecordKind, SyncState
-from qbwc_server.sync import lifecycle, queue, references
+from qbwc_server.sync import lifecycle, planned, queue, references
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.eligibility import Verdict, before_start_date, decide
 from qbwc_server.sync.lifecycle import Event
@@ -213,11 +213,13 @@ def _plan_batch(
     counted = grouped = scanned_when_full = 0
     offset = 0
     last = False
+    riders = True  # whether a first-sync lookup may be among the items a full batch's window reads
     while offset < MAX_SCAN:
+        loaded: dict[int, Planned] = {}
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
         if riding:
             window = CHUNK - scanned_when_full
-            if window <= 0 or grouped >= grouped_lookups:
+            if window <= 0 or grouped >= grouped_lookups or not riders:
                 return batch
             chunk = _candidates(db, company, window, lock=write, offset=offset, first_lookups=True)
             offset += window
@@ -227,13 +229,19 @@ def _plan_batch(
             # locked); when items wait, the next reads take more at once.
             need = 1 if first else limit
             size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
-            chunk = _candidates(db, company, size, lock=write, offset=offset)
+            if offset == 0:
+                # Most of the first chunk is planned (it is the batch and a few more): its records come with it, and
+                # whether a first-sync lookup is among the items the window after a full batch would read.
+                chunk, loaded, riders = _candidates_and_records(db, company, size, lock=write, riders=not first)
+                references.find_references(db, company.id, loaded.values())
+            else:
+                chunk = _candidates(db, company, size, lock=write, offset=offset)
+                riders = True  # the window after this chunk is beyond what the first chunk's answer covers
             if not chunk:
                 break
             offset += len(chunk)
             # A short chunk is the queue's last: asking for the next one would find nothing.
             last = len(chunk) < size
-        loaded: dict[int, Planned] = {}
         items = [item for item, _ in chunk]
         for index, (item, kind) in enumerate(chunk):
             if batch and _split_limit(batch[0][0]) <= len(batch):
@@ -258,9 +266,9 @@ def _plan_batch(
                 # scan the queue).
                 continue
             if item.record_id not in loaded:
-                # Read the records of the items ahead in one query rather than one by one (a question usually
-                # needs only the first; first-sync lookups ride along in their hundred, so the whole chunk's), as
-                # rows of what planning and rendering read: the steps render from those.
+                # An item of a later chunk (the first's records came with it): read the records of the items ahead
+                # in one query rather than one by one (first-sync lookups ride along in their hundred, so the whole
+                # chunk's), as rows of what planning and rendering read: the steps render from those.
                 ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
                 ahead_records = rows_of(db, items[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
@@ -278,6 +286,7 @@ def _plan_batch(
                 if wait is not None:
                     if write:
                         _note_wait(db, item, record, wait)
+                        riders = True  # planning may have queued a lookup of a prerequisite just now
                     continue
             batch.append((item, record))
             if first:
@@ -310,33 +319,74 @@ def _candidates(
     return [(PlannedItem._make(values[:width]), values[width]) for values in db.execute(query, params)]
 
 
+def _candidates_and_records(
+    db: Session, company: Company, limit: int, *, lock: bool, riders: bool
+) -> tuple[list[tuple[PlannedItem, RecordKind | None]], dict[int, Planned], bool]:
+    """Return the first `_candidates`, their records as rows by id and (with `riders`, else True) whether a first-sync
+    lookup is among the first `limit + CHUNK` ready items, in one statement.
+
+    The records were read by a second select of their ids, as `planned.rows_of` still reads those of a later chunk
+    (there, most items may wait or be skipped by their kind alone, so their records are read only when needed). A
+    full batch looked for lookups to ride along with a select of its own even when the queue had none near.
+    """
+    query = _CANDIDATES_RIDERS_AND_RECORDS if riders else _CANDIDATES_AND_RECORDS
+    if lock and db.get_bind().dialect.name == "postgresql":
+        query = _LOCKED[query]
+    params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": 0, "reach": limit + CHUNK}
+    chunk: list[tuple[PlannedItem, RecordKind | None]] = []
+    records: dict[int, Planned] = {}
+    ahead = not riders
+    for values in db.execute(query, params):
+        item, record = PlannedItem._make(values[:_ITEM_WIDTH]), values[_ITEM_WIDTH:_RECORD_END]
+        chunk.append((item, record[_KIND]))  # no kind: the record is gone, or the item is an import's page
+        if record[0] is not None:
+            records[record[0]] = Planned._make(record)
+        ahead = ahead or bool(values[_RECORD_END:] and values[_RECORD_END])
+    return chunk, records, ahead
+
+
 # Built once (candidates run at every sendRequestXML and every progress question): building the select and its
 # cache key at each call cost about what running it did.
 _LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
 _ITEM_AND_KIND = (*(getattr(QueueItem, name) for name in PlannedItem._fields), Record.kind)
-_CANDIDATES = (
-    select(*_ITEM_AND_KIND)
-    .select_from(QueueItem)
-    .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(*queue.READY)
-    .order_by(*queue.ORDER)
-    .limit(_LIMIT)
-    .offset(_OFFSET)
-)
+_FIRST_SYNC_LOOKUP = (QueueItem.action == QueueAction.LOOKUP, QueueItem.unknown_outcome.is_(False))
+
+
+def _ready(*columns: Any) -> Select[Any]:
+    """Select `columns` of the ready items and their records (joined), in sending order."""
+    joined = select(*columns).select_from(QueueItem).outerjoin(Record, Record.id == QueueItem.record_id)
+    return joined.where(*queue.READY).order_by(*queue.ORDER)
+
+
+_CANDIDATES = _ready(*_ITEM_AND_KIND).limit(_LIMIT).offset(_OFFSET)
 _WINDOW = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
 _FIRST_LOOKUPS = (
     select(*_ITEM_AND_KIND)
     .select_from(QueueItem)
     .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(
-        QueueItem.id.in_(select(_WINDOW.c.id)),
-        QueueItem.action == QueueAction.LOOKUP,
-        QueueItem.unknown_outcome.is_(False),
-    )
+    .where(QueueItem.id.in_(select(_WINDOW.c.id)), *_FIRST_SYNC_LOOKUP)
     .order_by(*queue.ORDER)
 )
+# And with each item its record's row, as `planned.rows_of` reads it.
+_ITEM_WIDTH, _KIND = len(PlannedItem._fields), Planned._fields.index("kind")
+_RECORD_END = _ITEM_WIDTH + len(Planned._fields)
+_ITEM_AND_RECORD = (*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
+_CANDIDATES_AND_RECORDS = _ready(*_ITEM_AND_RECORD).limit(_LIMIT).offset(_OFFSET)
+# And whether a first-sync lookup is among the first `reach` ready items: a select of its own queue items, not
+# correlated with the rows the statement returns.
+_REACH = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(bindparam("reach", type_=Integer))
+_A_RIDER_AHEAD = (
+    select(QueueItem.id)
+    .where(QueueItem.id.in_(select(_REACH.subquery().c.id)), *_FIRST_SYNC_LOOKUP)
+    .correlate(None)
+    .exists()
+)
+_CANDIDATES_RIDERS_AND_RECORDS = _CANDIDATES_AND_RECORDS.add_columns(_A_RIDER_AHEAD.label("riders_ahead"))
 # Only the items are locked: the records are read, as they were when loaded on their own.
-_LOCKED = {query: query.with_for_update(skip_locked=True, of=QueueItem) for query in (_CANDIDATES, _FIRST_LOOKUPS)}
+_LOCKED = {
+    query: query.with_for_update(skip_locked=True, of=QueueItem)
+    for query in (_CANDIDATES, _FIRST_LOOKUPS, _CANDIDATES_AND_RECORDS, _CANDIDATES_RIDERS_AND_RECORDS)
+}
 
 
 def _split_limit(item: Queued) -> int:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import pytest
 from jinja2 import UndefinedError
+from markupsafe import Markup
 
 from qbwc_server.qbxml import schema
 from qbwc_server.qbxml.errors import SchemaUnavailable
-from qbwc_server.qbxml.render import message_set, render
+from qbwc_server.qbxml.render import environment, markup_text, message_set, render
 
 MINIMAL = '<CustomerAddRq requestID="1"><CustomerAdd><Name>Acme</Name></CustomerAdd></CustomerAddRq>'
 
@@ -42,6 +43,21 @@ def test_templates_escape_markup_in_values():
     xml = render("customer_add.xml.j2", request_id='1"&', r=r)
     assert "<Name>A &amp; B &lt;Plumbing&gt; &#34;Co&#34;</Name>" in xml
     assert 'requestID="1&#34;&amp;"' in xml
+
+
+def test_an_element_filters_markup_is_written_as_it_is_and_anything_else_escaped():
+    # Given the one environment, and a template mixing element filters and plain values
+    env = environment()
+    template = env.from_string('<A x="{{ v }}">{{ v | el("B") }}{{ v | upper }}{{ r | ref("C") }}</A>')
+    # When a value with markup in it is rendered
+    xml = template.render(v="<&>", r={"list_id": None, "full_name": "Tom & Jerry"})
+    # Then every value is escaped once, inside the filters' elements and out
+    expected = '<A x="&lt;&amp;&gt;"><B>&lt;&amp;&gt;</B>\n&lt;&amp;&gt;'
+    assert xml == expected + "<C><FullName>Tom &amp; Jerry</FullName></C>\n</A>"
+    # And an element filter's output is handed on when it is Markup, escaped when it is not
+    piece = Markup("<B>x</B>")
+    assert markup_text(piece) is piece
+    assert markup_text("<B>") == "&lt;B&gt;"
 
 
 def test_templates_refuse_missing_values():

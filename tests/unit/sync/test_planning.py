@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,14 @@ from qbwc_server.sync import lifecycle, planned, planner, queue
 from qbwc_server.sync.engine import SyncEngine
 from qbwc_server.sync.planned import Planned
 from tests.factories import make_company, make_record
+
+
+def customer_in_quickbooks(db: Session, company: Company) -> Record:
+    """Add the customer 'c1' (Lee) as synced: QuickBooks has it."""
+    customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
+    lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
+    lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+    return customer
 
 
 @contextmanager
@@ -64,9 +73,7 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
     with runtime.transaction() as db:
         company = make_company(db)
         company_id = company.id
-        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
-        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
-        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        customer_in_quickbooks(db, company)
         for n in range(60):
             invoice = make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1", number=f"{1000 + n}")
             queue.enqueue(db, company, invoice, action=QueueAction.LOOKUP)
@@ -81,7 +88,14 @@ def test_a_plan_skips_invoice_lookups_beyond_its_share_without_loading_their_rec
             read.extend(rows)
             return rows
 
+        def with_records(*args: Any, **kwargs: Any) -> tuple[Any, dict[int, Planned], bool]:
+            chunk, rows, riders = first_chunk(*args, **kwargs)
+            read.extend(rows)
+            return chunk, rows, riders
+
+        first_chunk = planner._candidates_and_records
         monkeypatch.setattr(planner, "rows_of", rows_of)
+        monkeypatch.setattr(planner, "_candidates_and_records", with_records)
         with loading() as loaded:
             batch = planner.plan_batch(db, company, 1, grouped_lookups=1)
     # Then the first lookup goes, and the lookups after the first chunk are skipped by their kind alone
@@ -95,9 +109,7 @@ def test_whether_a_batch_could_go_is_answered_as_planning_would_and_from_rows_wh
     with runtime.transaction() as db:
         # Given an invoice whose customer the app does not have, and a customer QuickBooks has
         company = make_company(db)
-        customer = make_record(db, company, RecordKind.CUSTOMER, "c1", last_name="Lee")
-        lifecycle.store_identity(customer, lifecycle.Identity("80000001-1", "1", "Lee"), customer.version)
-        lifecycle.move(db, customer, lifecycle.Event.CONFIRM)
+        customer_in_quickbooks(db, company)
         waiting = queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, "i1", customer="c9"))
         db.flush()
 
@@ -127,3 +139,44 @@ def test_whether_a_batch_could_go_is_answered_as_planning_would_and_from_rows_wh
         db.flush()
         assert planner.has_sendable(db, company) is False
         assert not planner.plan_batch(db, company, 1, grouped_lookups=1, write=False, first=True)
+
+
+def test_first_sync_lookups_ride_along_a_full_batch_and_without_them_no_select_looks_for_them(runtime):
+    with runtime.transaction() as db:
+        # Given a customer QuickBooks has, and seven of its invoices to add (more than a batch of two and the few
+        # items read beyond it)
+        company = make_company(db)
+        customer_in_quickbooks(db, company)
+        for n in range(7):
+            queue.enqueue(db, company, make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1"))
+        db.flush()
+        engine = db.get_bind()
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            # When a batch of two is planned
+            batch = planner.plan_batch(db, company, 2)
+            # Then the first two go, read with their records in one select: no other select of the queue looks for
+            # lookups to ride along, as there is none near
+            assert [record.external_id for _, record in batch if record is not None] == ["i0", "i1"]
+            assert sum("FROM queue_items" in s for s in statements) == 1
+            # Given two invoices to look up first (their first sync), queued after the seven
+            for n in (7, 8):
+                invoice = make_record(db, company, RecordKind.INVOICE, f"i{n}", customer="c1", number=f"{1000 + n}")
+                queue.enqueue(db, company, invoice, action=QueueAction.LOOKUP)
+            db.flush()
+            statements.clear()
+            # Then they ride along the full batch of two, as one query beyond its limit
+            batch = planner.plan_batch(db, company, 2)
+            assert [(item.action, record.external_id) for item, record in batch if record is not None] == [
+                (QueueAction.SEND, "i0"),
+                (QueueAction.SEND, "i1"),
+                (QueueAction.LOOKUP, "i7"),
+                (QueueAction.LOOKUP, "i8"),
+            ]
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
