@@ -54,7 +54,7 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int, grace_second
         # A worker takes a connection only while one of its threads is free. The calls no thread can start yet wait
         # in the listening socket's queue, which every worker takes from in arrival order; with gunicorn's default
         # (1,000 per worker) a busy worker accepted them and queued them behind its own calls, even while another
-        # worker had a thread idle. Fifty connectors at once: p99 / mean latency 3.3-3.8 before, 2.5-2.9 after.
+        # worker had a thread idle (benchmarks/README.md, "Fifty companies, round eight").
         "--worker-connections",
         str(threads),
         "--graceful-timeout",
