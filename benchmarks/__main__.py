@@ -70,7 +70,11 @@ def scenarios(sizes: dict[str, Any], databases: tuple[str, ...]) -> dict[str, Ca
         "per_record": lambda: per_record.run(sizes["per_record"], databases),
         "round_trips": lambda: round_trips.run(sizes["round_trips"]),
         "many_companies": lambda: many_companies.run(
-            sizes["companies"], sizes["company_size"], workers=sizes["workers"], clients=sizes["client_processes"]
+            sizes["companies"],
+            sizes["company_size"],
+            workers=sizes["workers"],
+            threads=sizes["threads"],
+            clients=sizes["client_processes"],
         ),
         "profile": lambda: profiling.run(sizes["profile"]),
         "batch": lambda: batch_upserts.run(sizes["batch"], databases),
@@ -115,6 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--companies", type=int, help="companies syncing at once (default 50)")
     parser.add_argument("--soak-records", type=int, help="mixed records synced through faults by soak (default 2000)")
     parser.add_argument("--workers", type=int, default=3, help="server processes for many_companies (default 3)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per server process for many_companies (default 8)"
+    )
     parser.add_argument("--existing", type=int, help="synced records of growth's big company (default 200000)")
     parser.add_argument(
         "--sqlite-only", action="store_true", help="skip PostgreSQL (per_record, batch, growth, by_kind)"
@@ -140,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.companies:
         sizes["companies"] = args.companies
     sizes["workers"] = args.workers
+    sizes["threads"] = args.threads
     databases = ("sqlite",) if args.sqlite_only else ("sqlite", "postgresql")
     available = scenarios(sizes, databases)
     chosen = args.only or list(NAMES)

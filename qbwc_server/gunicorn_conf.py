@@ -51,6 +51,12 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int, grace_second
         str(workers),
         "--threads",
         str(threads),
+        # A worker takes a connection only while one of its threads is free. The calls no thread can start yet wait
+        # in the listening socket's queue, which every worker takes from in arrival order; with gunicorn's default
+        # (1,000 per worker) a busy worker accepted them and queued them behind its own calls, even while another
+        # worker had a thread idle (benchmarks/README.md, "Fifty companies, round eight").
+        "--worker-connections",
+        str(threads),
         "--graceful-timeout",
         str(grace_seconds),
         "qbwc_server.gunicorn_conf:application()",

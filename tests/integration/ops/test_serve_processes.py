@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -70,6 +72,21 @@ def _connection_header(url: str, method: str) -> str:
         connection.close()
 
 
+def _answered_beside_busy_threads(url: str, busy: int, calls: int) -> float:
+    """Hold `busy` connections that send nothing (each holds a worker thread); return the seconds `calls` took."""
+    address = urlsplit(url)
+    silent = [socket.create_connection((address.hostname, address.port), timeout=30) for _ in range(busy)]
+    try:
+        time.sleep(0.5)  # accepted by now, each thread waiting for a request that does not come
+        started = time.monotonic()
+        for _ in range(calls):
+            assert "qbwc-server" in soap(url, "serverVersion")
+        return time.monotonic() - started
+    finally:
+        for connection in silent:
+            connection.close()
+
+
 def _company(runtime: Runtime) -> dict[str, str]:
     with runtime.transaction() as db:
         company = create_company(db, "acme", "Acme", "acme-qbwc", PASSWORD)
@@ -115,6 +132,10 @@ def test_with_postgres_several_workers_share_the_work_and_the_metrics(pg_runtime
         # Each call is answered on a connection of its own, even when the Web Connector asks to keep it: a session
         # kept on one connection would be tied to one worker for all its calls
         assert _connection_header(server.url, "serverVersion") == "close"
+        # A worker takes a connection only when one of its threads is free, so a call never queues behind a busy
+        # worker's calls while another worker could answer it: four of the six threads held by connections that
+        # send nothing (gunicorn gives each 5 seconds), serverVersion calls are still answered at once
+        assert _answered_beside_busy_threads(server.url, busy=4, calls=8) < 3.5, server.output()
         assert found[("qbwc_soap_calls_total", (("method", "authenticate"), ("outcome", "none")))] == sessions
         assert found[("qbwc_soap_call_duration_seconds_count", (("method", "serverVersion"),))] == sessions
 
