@@ -39,7 +39,8 @@ def test_a_terminated_backend_is_replaced_at_checkout(own_postgres):
     try:
         before = _backend(engine)
         with other.begin() as connection:
-            assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+            # (waiting up to 5 s for the backend to be gone: without a timeout it only signals it)
+            assert connection.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": before})
         assert _backend(engine) != before
     finally:
         engine.dispose()
