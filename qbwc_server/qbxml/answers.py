@@ -53,8 +53,15 @@ class Answers:
         return _Streamed(self, header) if header is not None else None
 
     def stream(self, request_id: str) -> Iterator[etree._Element]:
-        """Yield the objects answering one request, reading the response as a stream (and checking it on the way)."""
+        """Return the objects answering one request, read from the response as a stream (and checked on the way).
+
+        The response counts as streamed from this call on, before the first object is asked for: a status read
+        meanwhile does not check the whole response a second time.
+        """
         self._streaming = True
+        return self._objects(request_id)
+
+    def _objects(self, request_id: str) -> Iterator[etree._Element]:
         for header, ret in iter_response(self._data, checked=self._checked):
             if header.request_id == request_id and ret is not None:
                 yield ret
@@ -137,5 +144,4 @@ class _Streamed:
 
     def stream(self) -> Iterator[etree._Element]:
         """Return the objects as a stream; the response's structure is checked in the same pass."""
-        self._answers._streaming = True  # before the generator starts: a status read next must not check it again
         return self._answers.stream(str(self.request_id))

@@ -157,6 +157,15 @@ def test_a_large_answer_whose_status_was_read_is_checked_once_before_its_objects
     assert len(answers.get("2").rets) == 4000 and len(checks) == 1  # not checked again to read the objects
 
 
+def test_a_large_answer_streamed_before_its_status_is_read_is_checked_in_the_pass_that_reads_it(checks):
+    answers = Answers(_customers_answer("imp-1-1", 4000))  # an import page
+    page = answers.get("imp-1-1")
+    assert page is not None
+    objects = page.stream()  # taken first, as the import step does
+    assert page.status_code == 0 and checks == []  # the status alone does not make a separate pass
+    assert sum(1 for _ in objects) == 4000 and checks == []
+
+
 def test_a_batch_answer_is_checked_on_its_tree_in_the_pass_that_reads_it(checks):
     answers = Answers(_customers_answer("2", 2000))  # twice a batch of 25 five-line invoices
     assert len(answers._data) <= answers_module.STREAM_ABOVE == parse.CHECK_ON_TREE_UP_TO
