@@ -12,6 +12,9 @@ from qbwc_server.metrics import calls
 
 CALL_LOGGER = "qbwc_server.soap.calls"
 QBXML_LOGGER = "qbwc_server.soap.qbxml"
+# Looked up once: getLogger takes the logging module's lock at every call, and every SOAP call logs.
+_CALLS = logging.getLogger(CALL_LOGGER)
+_QBXML = logging.getLogger(QBXML_LOGGER)
 
 # spyne logs a whole unparseable request at ERROR; the request may hold a password or customer data.
 _QUIET_LOGGERS = ("spyne.protocol.soap.soap11.invalid", "spyne.protocol.xml.invalid")
@@ -64,7 +67,7 @@ def log_call(method: str, ticket: str | None = None) -> Iterator[CallRecord]:
         elapsed_ms = elapsed * 1000
         # Counted here too, so the metrics see exactly the calls the log shows, with the same outcome words.
         calls.observe(record.method, record.outcome, elapsed)
-        logging.getLogger(CALL_LOGGER).info(
+        _CALLS.info(
             "%s company=%s ticket=%s ms=%.1f outcome=%s",
             record.method,
             record.company or "-",
@@ -76,6 +79,5 @@ def log_call(method: str, ticket: str | None = None) -> Iterator[CallRecord]:
 
 def log_qbxml(direction: str, ticket: str | None, text: str | None) -> None:
     """Log a qbXML body at DEBUG only: it carries customer data."""
-    logger = logging.getLogger(QBXML_LOGGER)
-    if text and logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s ticket=%s qbXML:\n%s", direction, ticket_prefix(ticket), text)
+    if text and _QBXML.isEnabledFor(logging.DEBUG):
+        _QBXML.debug("%s ticket=%s qbXML:\n%s", direction, ticket_prefix(ticket), text)

@@ -82,19 +82,23 @@ class ScheduledImports:
 
     def closing_notes(self, db: Session, company: Company, wc_session: WcSession) -> list[str]:
         """Name the scheduled imports the session ran (or left for the next one) with what each brought."""
-        rows = db.scalars(
-            select(ImportRun)
-            .where(
-                ImportRun.company_id == company.id,
-                ImportRun.scheduled.is_(True),
-                or_(ImportRun.finished_at >= wc_session.created_at, ImportRun.status.in_(runs.ACTIVE)),
-            )
-            .order_by(ImportRun.id)
-        ).all()
+        rows = db.scalars(_SCHEDULED_RUNS, {"company_id": company.id, "since": wc_session.created_at}).all()
         if not rows:
             return []
         parts = [f"{KINDS[run.kind].label if run.kind in KINDS else run.kind} ({_outcome(run)})" for run in rows]
         return ["scheduled imports: " + ", ".join(parts)]
+
+
+# The runs a closing session names, built once (every session's closeConnection asks).
+_SCHEDULED_RUNS = (
+    select(ImportRun)
+    .where(
+        ImportRun.company_id == bindparam("company_id"),
+        ImportRun.scheduled.is_(True),
+        or_(ImportRun.finished_at >= bindparam("since"), ImportRun.status.in_(runs.ACTIVE)),
+    )
+    .order_by(ImportRun.id)
+)
 
 
 def _outcome(run: ImportRun) -> str:

@@ -27,8 +27,9 @@ SOAP_SECONDS = Histogram(
 
 def observe(method: str, outcome: str, seconds: float) -> None:
     """Count one answered SOAP call and its duration."""
-    SOAP_CALLS.labels(method=method, outcome=outcome_label(outcome)).inc()
-    SOAP_SECONDS.labels(method=method).observe(seconds)
+    # By position, in the order of the label names above (the keyword form costs twice as much per call).
+    SOAP_CALLS.labels(method, outcome_label(outcome)).inc()
+    SOAP_SECONDS.labels(method).observe(seconds)
 
 
 def outcome_label(outcome: str) -> str:

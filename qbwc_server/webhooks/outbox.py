@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from qbwc_server import clock
@@ -184,10 +184,13 @@ def subscribers(db: Session, company_id: int, event_type: EventType | None = Non
     known: dict[int, list[WebhookEndpoint]] = db.info.setdefault(_ENDPOINTS, {})
     if company_id not in known:
         with db.no_autoflush:
-            query = select(WebhookEndpoint).where(WebhookEndpoint.company_id == company_id)
-            known[company_id] = list(db.scalars(query).all())
+            known[company_id] = list(db.scalars(_SUBSCRIBERS, {"company_id": company_id}).all())
     endpoints = known[company_id]
     return _wanting(endpoints, event_type) if event_type is not None else endpoints
+
+
+# Built once: authenticate and closeConnection ask at every session, and building the query cost more than running it.
+_SUBSCRIBERS = select(WebhookEndpoint).where(WebhookEndpoint.company_id == bindparam("company_id"))
 
 
 def forget_endpoints(db: Session) -> None:
