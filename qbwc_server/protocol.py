@@ -12,7 +12,6 @@ The login itself (the user name, its password, the failed-login throttle) is `wc
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -312,30 +311,19 @@ class Conversation:
             if back:
                 status.announce(db, company)
             return [ticket, NONE]
-        wc = WcSession(ticket=secrets.token_urlsafe(32), company_id=company.id, state=SessionState.OPEN)
-        wc.company_file = company.company_file or ""
-        db.add(wc)
-        db.flush()
+        ticket = wc_sessions.add_row(db, company.id, SessionState.OPEN, company_file=company.company_file or "")
         status.announce(db, company)
-        call.ticket = wc.ticket
+        call.ticket = ticket
         call.outcome = "work"
-        return [wc.ticket, company.company_file or ""]
+        return [ticket, company.company_file or ""]
 
     def _closed_session(self, db: Session, company: Company, summary: str, call: CallRecord) -> str:
         now = clock.now()
-        wc = WcSession(
-            ticket=secrets.token_urlsafe(32),
-            company_id=company.id,
-            state=SessionState.CLOSED,
-            summary=summary,
-            created_at=now,
-            closed_at=now,
-            last_seen_at=now,
+        ticket = wc_sessions.add_row(
+            db, company.id, SessionState.CLOSED, summary=summary, created_at=now, closed_at=now, last_seen_at=now
         )
-        db.add(wc)
-        db.flush()
-        call.ticket = wc.ticket
-        return wc.ticket
+        call.ticket = ticket
+        return ticket
 
     def _session(self, db: Session, ticket: str | None, call: CallRecord) -> WcSession | None:
         """Return the ticket's session (locked), expiring it first when it sat idle too long."""

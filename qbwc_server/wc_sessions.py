@@ -4,12 +4,13 @@ and the closing summary its counters make. The conversation (`protocol.py`) driv
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, inspect, select, update
+from sqlalchemy import Row, bindparam, exists, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock
@@ -40,6 +41,7 @@ _LAST_ERROR = (
     .with_for_update(of=WcSession.__table__)
 )
 _UPDATE_ROW = update(WcSession).where(WcSession.id == bindparam("row_id"))
+_INSERT_ROW = insert(WcSession)
 _LOCK_ROW = select(WcSession.state).where(WcSession.id == bindparam("row_id")).with_for_update()
 
 
@@ -101,6 +103,16 @@ class SessionRow:
 
     def _values(self) -> dict[str, Any]:
         return {key: getattr(self.wc, key) for key in self._COLUMNS}
+
+
+def add_row(db: Session, company_id: int, state: SessionState, **values: Any) -> str:
+    """Insert a session row for the company (one Core INSERT, no object: authenticate needs only its ticket).
+
+    The columns' own defaults fill what `values` leaves out, as they would for an object; returns the new ticket.
+    """
+    ticket = secrets.token_urlsafe(32)
+    db.connection().execute(_INSERT_ROW, {"ticket": ticket, "company_id": company_id, "state": state, **values})
+    return ticket
 
 
 def last_error_row(db: Session, ticket: str) -> Row[int, SessionState, str | None, datetime, str] | None:
