@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -11,10 +10,10 @@ from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qbwc_server import clock
-from qbwc_server.models.base import Base, JsonOf, UtcDateTime, enum_column
+from qbwc_server.models.base import Base, HashedByIdentity, JsonOf, UtcDateTime, enum_column
 
 
-class QueueStatus(enum.Enum):
+class QueueStatus(HashedByIdentity):
     """Where a queue item is; only `qbwc_server.sync.lifecycle` changes it."""
 
     READY = "ready"  # may be sent once its prerequisites are in QuickBooks
@@ -27,7 +26,7 @@ class QueueStatus(enum.Enum):
 OPEN_STATUSES = (QueueStatus.READY, QueueStatus.SENT)
 
 
-class QueueAction(enum.Enum):
+class QueueAction(HashedByIdentity):
     """What the item asks of QuickBooks."""
 
     SEND = "send"  # Add or Mod, decided when rendered from the record's current state

@@ -195,7 +195,7 @@ class SyncEngine:
             answers = Answers(response)  # a large answer (an import page) is streamed by its step
             self.timings["parse"] += time.perf_counter() - started
             ctx = Answering(db, company, wc_session.ticket)
-            as_records, as_rows = self._filed_with_references(db, items, records)
+            as_records, as_rows = self._filed_with_references(db, items, records, answers)
             if not as_rows:
                 references.find_records(db, company.id, as_records)  # one query for the set, kept for the call
                 self._file_all(ctx, items, records, answers, outcome)
@@ -228,9 +228,7 @@ class SyncEngine:
                 if item.record_id and record is None:
                     lifecycle.move_item(item, ItemEvent.CANCEL)
                     continue
-                group = item.sent_info.group if item.sent_info else None
-                # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
-                answer = answers.get(group) if group else answers.get(str(item.id))
+                answer = _answer_of(item, answers)
                 if answer is None:
                     # No answer for it (stopOnError cut the set short, so QuickBooks did not run it): it goes again.
                     again(ctx.db, item, record)
@@ -343,11 +341,11 @@ class SyncEngine:
                 synclog.append(db, record, LogEvent.RETRIED, f"{text}. Sending in smaller groups to find the cause.")
 
     def _filed_with_references(
-        self, db: Session, items: list[QueueItem], records: dict[int, Record]
+        self, db: Session, items: list[QueueItem], records: dict[int, Record], answers: Answers
     ) -> tuple[set[tuple[RecordKind, str]], list[Record]]:
         """Return what the set's answers' filing reads of the records they reference (most answers read none): the
         references it may change (a payment's invoices), to load as records, and the records whose references it
-        only reads (a lookup's), to read as rows."""
+        only reads (a lookup's that found something), to read as rows."""
         as_records: set[tuple[RecordKind, str]] = set()
         as_rows: list[Record] = []
         for item in items:
@@ -356,7 +354,8 @@ class SyncEngine:
             if record is None or (isinstance(step, RecordStep) and not step.files_with_references(record)):
                 continue
             if isinstance(step, RecordStep) and step.files_references_as_rows(record):
-                as_rows.append(record)
+                if step.reads_references(_answer_of(item, answers)):
+                    as_rows.append(record)
                 continue
             refs = references.prerequisites_of(db, record)
             as_records.update(step.references_filed(record, refs) if isinstance(step, RecordStep) else refs)
@@ -380,6 +379,13 @@ class SyncEngine:
             references.changed(db, record)
         references.find_records(db, company.id, as_records)  # kept as themselves: rows read later do not shadow them
         references.find_references(db, company.id, as_rows)
+
+
+def _answer_of(item: QueueItem, answers: Answers) -> parse.Answer | None:
+    """Return QuickBooks' answer to an item's request (None: the set has none for it)."""
+    group = item.sent_info.group if item.sent_info else None
+    # A shared query's answer (or an import page's) carries the group's request ID, not the item's.
+    return answers.get(group) if group else answers.get(str(item.id))
 
 
 def _queued_exists(status: QueueStatus) -> Exists:

@@ -9,7 +9,6 @@ are written here too, in the transaction of the move.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -31,6 +30,7 @@ from qbwc_server.models import (
     SentInfo,
     SyncState,
 )
+from qbwc_server.models.base import HashedByIdentity
 from qbwc_server.sync import staging
 from qbwc_server.sync.planned import Queued, Renderable, entity
 from qbwc_server.sync.quickbooks_identity import (
@@ -59,7 +59,7 @@ class IllegalMove(QbwcError):
     """Raised when code asks for a move the lifecycle table does not allow."""
 
 
-class Event(enum.Enum):
+class Event(HashedByIdentity):
     """What happens to a record; each event moves it from some states to one state."""
 
     QUEUE = "queue"  # put in the queue for QuickBooks
@@ -119,7 +119,7 @@ RECORD_MOVES: dict[tuple[SyncState, Event], SyncState] = {
 }
 
 
-class ItemEvent(enum.Enum):
+class ItemEvent(HashedByIdentity):
     """What happens to a queue item."""
 
     CLAIM = "claim"  # a session takes it (compare-and-set, so two sessions never both send it)

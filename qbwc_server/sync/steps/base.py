@@ -167,6 +167,11 @@ class RecordStep:
         are looked up ahead as rows; False (the default) keeps them as records, for filing that may change them."""
         return False
 
+    def reads_references(self, answer: Answer | None) -> bool:
+        """Tell, of a step whose filing reads the references as rows, whether filing this answer reads them (True,
+        the default: it may), so they are looked up ahead only for the answers that do."""
+        return True
+
 
 def identity(qb: builders.QbIdentity) -> Identity:
     """Return the lifecycle's identity for what a builder read from QuickBooks' answer."""

@@ -66,14 +66,21 @@ class LookupStep(RecordStep):
         lost Add found settles its invoices or queues its credit's application."""
         return not changes_references(record)
 
+    def reads_references(self, answer: Answer | None) -> bool:
+        """Tell whether filing the answer reads the record's references: only entries QuickBooks found are read
+        against them (see `handle`); an answer of nothing found, the usual one for a new record, reads none."""
+        return answer is not None and policy.meaning(answer.status_code, Request.LOOKUP) is Action.SUCCEED
+
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Link what QuickBooks has, or send the record when QuickBooks has nothing."""
         record = need(record)
-        inp = request_input(ctx.db, ctx.company, record)
         kind = record.kind.value
         found = policy.meaning(rs.status_code, Request.LOOKUP)
-        match = builders.pick_match(inp, rs.rets) if found is Action.SUCCEED else None
-        if match is None and found is Action.SUCCEED and record.kind is RecordKind.INVOICE and not item.unknown_outcome:
+        # Only entries QuickBooks found are read against the record (its references and identity): an answer of
+        # nothing found, the usual one for a new record, needs neither.
+        inp = request_input(ctx.db, ctx.company, record) if self.reads_references(rs) else None
+        match = builders.pick_match(inp, rs.rets) if inp is not None else None
+        if match is None and inp is not None and record.kind is RecordKind.INVOICE and not item.unknown_outcome:
             # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.
             match = next((ret for ret in rs.rets if invoices.same_number(inp, ret)), None)
         if match is not None and _other_item_type(record, match):
@@ -87,6 +94,7 @@ class LookupStep(RecordStep):
         sent = item.sent_info
         settings = naming.settings_of(ctx.company)
         if match is not None:
+            assert inp is not None  # a match is one of the entries found
             linked = identity(builders.identity_from_ret(inp, match))
             other = naming.holder(ctx.db, ctx.company, record, linked.id)
             if other is not None and record.kind.is_transaction:

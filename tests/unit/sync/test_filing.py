@@ -150,3 +150,38 @@ def test_a_lookups_answer_reads_the_references_as_rows_and_the_sets_own_records_
     assert {s.record(RecordKind.INVOICE, n).sync_state for n in ("1001", "1002")} == {SyncState.SYNCED}
     customers = {inv["RefNumber"]: inv["CustomerRef"]["ListID"] for inv in s.qb.state.txns["Invoice"].values()}
     assert customers == {n: s.record(RecordKind.CUSTOMER, c).qb_id for n, c in (("1001", "c1"), ("1002", "c2"))}
+
+
+def test_a_lookups_answer_of_nothing_found_reads_no_reference_ahead(runtime):
+    with runtime.transaction() as db:
+        company_id = make_company(db).id
+    s = Sessions(runtime, company_id, FakeCompany.empty())
+    # Given a customer and an item in QuickBooks, then two new invoices of that customer (QuickBooks has neither)
+    s.put(RecordKind.CUSTOMER, "c1", {"first_name": "Ann", "last_name": "Lee"})
+    s.put(RecordKind.ITEM, "svc", {"name": "Labor", "type": "service", "price": "10.00"})
+    s.sync()
+    for number in ("1001", "1002"):
+        lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
+        body = {"customer": "c1", "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
+        s.put(RecordKind.INVOICE, number, body)
+    ticket = s.open()
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+    # When the set of their first-sync lookups is answered (nothing found)
+    request = s.send(ticket)
+    assert request is not None and "<InvoiceQueryRq" in request
+    response = s.run(request)
+    sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+    try:
+        s.answer(ticket, response)
+    finally:
+        sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+    # Then the references were read once, by the question of what goes next, not also ahead of the filing
+    by_reference = [st for st in statements if "records.external_id IN" in st and "records.kind IN" in st]
+    assert len(by_reference) == 1
+    # And the invoices went on to QuickBooks as Adds, with their customer
+    while s.round_trip(ticket) is not None:
+        pass
+    assert {s.record(RecordKind.INVOICE, n).sync_state for n in ("1001", "1002")} == {SyncState.SYNCED}
+    customers = {inv["CustomerRef"]["ListID"] for inv in s.qb.state.txns["Invoice"].values()}
+    assert customers == {s.record(RecordKind.CUSTOMER, "c1").qb_id}
