@@ -122,18 +122,10 @@ def test_outside_a_block_the_writers_set_the_attributes_for_the_orm(runtime):
 
 
 def test_a_lookups_answer_reads_the_references_as_rows_and_the_sets_own_records_as_themselves(runtime):
-    with runtime.transaction() as db:
-        company_id = make_company(db).id
-    s = Sessions(runtime, company_id, FakeCompany.empty())
     # Given a customer and an item in QuickBooks, then the customer's first invoice and a second customer's
-    s.put(RecordKind.CUSTOMER, "c1", {"first_name": "Ann", "last_name": "Lee"})
-    s.put(RecordKind.ITEM, "svc", {"name": "Labor", "type": "service", "price": "10.00"})
-    s.sync()
+    s = _customer_and_item_in_quickbooks(runtime)
     s.put(RecordKind.CUSTOMER, "c2", {"first_name": "Bo", "last_name": "Ng"})
-    for number, customer in (("1001", "c1"), ("1002", "c2")):
-        lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
-        body = {"customer": customer, "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
-        s.put(RecordKind.INVOICE, number, body)
+    _invoices(s, (("1001", "c1"), ("1002", "c2")))
     ticket = s.open()
     # When each set is answered (the invoices' first-sync lookup in one, the new customer's Add in the same or before)
     loaded_by_lookups: list[object] = []
@@ -153,17 +145,9 @@ def test_a_lookups_answer_reads_the_references_as_rows_and_the_sets_own_records_
 
 
 def test_a_lookups_answer_of_nothing_found_reads_no_reference_ahead(runtime):
-    with runtime.transaction() as db:
-        company_id = make_company(db).id
-    s = Sessions(runtime, company_id, FakeCompany.empty())
     # Given a customer and an item in QuickBooks, then two new invoices of that customer (QuickBooks has neither)
-    s.put(RecordKind.CUSTOMER, "c1", {"first_name": "Ann", "last_name": "Lee"})
-    s.put(RecordKind.ITEM, "svc", {"name": "Labor", "type": "service", "price": "10.00"})
-    s.sync()
-    for number in ("1001", "1002"):
-        lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
-        body = {"customer": "c1", "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
-        s.put(RecordKind.INVOICE, number, body)
+    s = _customer_and_item_in_quickbooks(runtime)
+    _invoices(s, (("1001", "c1"), ("1002", "c1")))
     ticket = s.open()
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
@@ -185,3 +169,22 @@ def test_a_lookups_answer_of_nothing_found_reads_no_reference_ahead(runtime):
     assert {s.record(RecordKind.INVOICE, n).sync_state for n in ("1001", "1002")} == {SyncState.SYNCED}
     customers = {inv["CustomerRef"]["ListID"] for inv in s.qb.state.txns["Invoice"].values()}
     assert customers == {s.record(RecordKind.CUSTOMER, "c1").qb_id}
+
+
+def _customer_and_item_in_quickbooks(runtime) -> Sessions:
+    """A company whose customer 'c1' and service item 'svc' are synced to an empty QuickBooks."""
+    with runtime.transaction() as db:
+        company_id = make_company(db).id
+    s = Sessions(runtime, company_id, FakeCompany.empty())
+    s.put(RecordKind.CUSTOMER, "c1", {"first_name": "Ann", "last_name": "Lee"})
+    s.put(RecordKind.ITEM, "svc", {"name": "Labor", "type": "service", "price": "10.00"})
+    s.sync()
+    return s
+
+
+def _invoices(s: Sessions, numbers_and_customers) -> None:
+    """Put a one-line invoice of the service item for each (number, customer)."""
+    for number, customer in numbers_and_customers:
+        lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
+        body = {"customer": customer, "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
+        s.put(RecordKind.INVOICE, number, body)
