@@ -37,7 +37,7 @@ from qbwc_server.sync.lifecycle import Event, ItemEvent
 from qbwc_server.sync.outgoing import Outgoing
 from qbwc_server.sync.planned import Queued, Renderable, entity, item_entity
 from qbwc_server.sync.steps import STEPS, Answering, Drafting, Step
-from qbwc_server.sync.steps.base import RecordStep, refusal_text
+from qbwc_server.sync.steps.base import RecordStep, ReferencesRead, refusal_text
 from qbwc_server.sync.transitions import Outcome, again, apply, fail
 
 log = logging.getLogger(__name__)
@@ -351,11 +351,13 @@ class SyncEngine:
         for item in items:
             record = records.get(item.record_id) if item.record_id else None
             step = self.steps.get(item.action)
-            if record is None or (isinstance(step, RecordStep) and not step.files_with_references(record)):
+            if record is None:
                 continue
-            if isinstance(step, RecordStep) and step.files_references_as_rows(record):
-                if step.reads_references(_answer_of(item, answers)):
-                    as_rows.append(record)
+            read = step.references_read(record, _answer_of(item, answers)) if isinstance(step, RecordStep) else None
+            if read is ReferencesRead.NONE:
+                continue
+            if read is ReferencesRead.ROWS:
+                as_rows.append(record)
                 continue
             refs = references.prerequisites_of(db, record)
             as_records.update(step.references_filed(record, refs) if isinstance(step, RecordStep) else refs)

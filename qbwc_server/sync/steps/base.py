@@ -21,6 +21,14 @@ from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.totals import Figures
 
 
+class ReferencesRead(enum.Enum):
+    """What filing an answer reads of the records its record references (looked up ahead by the engine)."""
+
+    NONE = "none"  # nothing
+    ROWS = "rows"  # only their names and identities (through `request_input`): read as rows
+    RECORDS = "records"  # the records themselves, which filing may change (a payment's invoices)
+
+
 @dataclass
 class Drafting:
     """What rendering one batch shares between its requests."""
@@ -153,24 +161,14 @@ class RecordStep:
         """Return None: the engine counts the queue's items."""
         return None
 
-    def files_with_references(self, record: Record) -> bool:
-        """Tell whether filing an answer about the record reads the records it references (looked up ahead, for the
-        whole message set in one query)."""
-        return True
+    def references_read(self, record: Record, answer: Answer | None) -> ReferencesRead:
+        """Tell how filing this answer about the record reads the records it references, so the engine looks them up
+        ahead for the whole message set in one query: as records (the default: filing may change them)."""
+        return ReferencesRead.RECORDS
 
     def references_filed(self, record: Record, refs: list[tuple[RecordKind, str]]) -> Iterable[tuple[RecordKind, str]]:
         """Return which of the record's references filing reads as records (looked up ahead): all of them."""
         return refs
-
-    def files_references_as_rows(self, record: Record) -> bool:
-        """Tell whether filing only reads the references' names and identities (through `request_input`), so they
-        are looked up ahead as rows; False (the default) keeps them as records, for filing that may change them."""
-        return False
-
-    def reads_references(self, answer: Answer | None) -> bool:
-        """Tell, of a step whose filing reads the references as rows, whether filing this answer reads them (True,
-        the default: it may), so they are looked up ahead only for the answers that do."""
-        return True
 
 
 def identity(qb: builders.QbIdentity) -> Identity:

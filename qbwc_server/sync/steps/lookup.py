@@ -23,7 +23,17 @@ from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.planner import display_name
 from qbwc_server.sync.policy import Action, Request
-from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
+from qbwc_server.sync.steps.base import (
+    Answering,
+    Drafting,
+    LogLine,
+    RecordStep,
+    ReferencesRead,
+    Result,
+    Transition,
+    identity,
+    need,
+)
 from qbwc_server.sync.steps.common import answer_part, changes_references, failed
 
 GROUP_SIZE = 50
@@ -61,15 +71,14 @@ class LookupStep(RecordStep):
             outgoing.extend(Outgoing(item, record, built, is_add=False, group=request_id) for item, record in group)
         return outgoing
 
-    def files_references_as_rows(self, record: Record) -> bool:
-        """Tell whether the answer's filing only reads the references: all but a payment's or credit memo's, whose
-        lost Add found settles its invoices or queues its credit's application."""
-        return not changes_references(record)
-
-    def reads_references(self, answer: Answer | None) -> bool:
-        """Tell whether filing the answer reads the record's references: only entries QuickBooks found are read
-        against them (see `handle`); an answer of nothing found, the usual one for a new record, reads none."""
-        return answer is not None and policy.meaning(answer.status_code, Request.LOOKUP) is Action.SUCCEED
+    def references_read(self, record: Record, answer: Answer | None) -> ReferencesRead:
+        """Tell what the answer's filing reads of the references: a payment's or credit memo's records (its lost Add
+        found settles its invoices or queues its credit's application); any other's rows, and only when QuickBooks
+        found entries, which are read against them (see `handle`): nothing found, the usual answer for a new
+        record, reads none."""
+        if changes_references(record):
+            return ReferencesRead.RECORDS
+        return ReferencesRead.ROWS if _found(answer) else ReferencesRead.NONE
 
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Link what QuickBooks has, or send the record when QuickBooks has nothing."""
@@ -78,7 +87,7 @@ class LookupStep(RecordStep):
         found = policy.meaning(rs.status_code, Request.LOOKUP)
         # Only entries QuickBooks found are read against the record (its references and identity): an answer of
         # nothing found, the usual one for a new record, needs neither.
-        inp = request_input(ctx.db, ctx.company, record) if self.reads_references(rs) else None
+        inp = request_input(ctx.db, ctx.company, record) if _found(rs) else None
         match = builders.pick_match(inp, rs.rets) if inp is not None else None
         if match is None and inp is not None and record.kind is RecordKind.INVOICE and not item.unknown_outcome:
             # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.
@@ -254,3 +263,8 @@ def _other_item_type(record: Record, ret: etree._Element) -> bool:
         return False
     tag = str(ret.tag)
     return tag != _ITEM_RETS.get(str((record.data or {}).get("type")), tag)
+
+
+def _found(answer: Answer | None) -> bool:
+    """Tell whether QuickBooks found entries for a lookup."""
+    return answer is not None and policy.meaning(answer.status_code, Request.LOOKUP) is Action.SUCCEED

@@ -19,7 +19,17 @@ from qbwc_server.sync.lifecycle import Identity
 from qbwc_server.sync.outgoing import Outgoing, request_input
 from qbwc_server.sync.planned import Queued, Renderable
 from qbwc_server.sync.policy import Action, Request
-from qbwc_server.sync.steps.base import Answering, Drafting, LogLine, RecordStep, Result, Transition, identity, need
+from qbwc_server.sync.steps.base import (
+    Answering,
+    Drafting,
+    LogLine,
+    RecordStep,
+    ReferencesRead,
+    Result,
+    Transition,
+    identity,
+    need,
+)
 from qbwc_server.sync.steps.common import changes_references, failed
 from qbwc_server.sync.steps.lookup import keeps_quickbooks, link_only
 from qbwc_server.sync.steps.send import SendStep
@@ -49,10 +59,10 @@ class RefreshStep(RecordStep):
         """Return nothing: every refresh is rendered on its own."""
         return []
 
-    def files_references_as_rows(self, record: Record) -> bool:
-        """Tell whether the answer's filing only reads the references: all but a payment's or credit memo's (an
-        answer filed as its send's settles the invoices, or queues the credit's application)."""
-        return not changes_references(record)
+    def references_read(self, record: Record, answer: Answer | None) -> ReferencesRead:
+        """Tell what the answer's filing reads of the references: a payment's or credit memo's records (an answer
+        filed as its send's settles the invoices, or queues the credit's application); any other's only as rows."""
+        return ReferencesRead.RECORDS if changes_references(record) else ReferencesRead.ROWS
 
     def handle(self, ctx: Answering, item: QueueItem, record: Record | None, rs: Answer) -> Transition:
         """Take the current EditSequence and send again, unless QuickBooks already has our lost Mod."""

@@ -21,6 +21,7 @@ from qbwc_server.sync.steps.base import (
     Drafting,
     LogLine,
     RecordStep,
+    ReferencesRead,
     Refusal,
     Result,
     Transition,
@@ -59,10 +60,10 @@ class SendStep(RecordStep):
         """Return nothing: every send is rendered on its own."""
         return []
 
-    def files_with_references(self, record: Record) -> bool:
-        """Tell whether filing the answer reads the record's references: a payment's settles the invoices it pays,
-        and a credit memo's queues its application to its invoices; other answers read the record alone."""
-        return changes_references(record)
+    def references_read(self, record: Record, answer: Answer | None) -> ReferencesRead:
+        """Tell what filing the answer reads of the record's references: a payment's settles the invoices it pays,
+        and a credit memo's queues its application to its invoices (records); other answers read the record alone."""
+        return ReferencesRead.RECORDS if changes_references(record) else ReferencesRead.NONE
 
     def references_filed(self, record: Record, refs: list[tuple[RecordKind, str]]) -> Iterable[tuple[RecordKind, str]]:
         """Return the references filing an Add's or Mod's answer reads as records: of a payment's, the invoices it
