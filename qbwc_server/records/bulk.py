@@ -34,6 +34,7 @@ from qbwc_server.models import (
     SyncState,
     is_open,
 )
+from qbwc_server.records import together
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.dependencies import PRIORITY, Ref, prerequisites
 from qbwc_server.sync.eligibility import Verdict, decide
@@ -124,15 +125,49 @@ def insert_new(
     now = clock.now()
     new = [NewRecord(company.id, kind, external_id, data, now) for external_id, data in rows]
     settings = effective(company.settings)
-    _insert_records(db, new, now, settings)
+    _first_states(new, settings)
+    found = None
+    if len(new) == 1 and db.get_bind().dialect.name == "postgresql":
+        found = _referenced(db, company.id, set(_refs(new[0])))
+        if _alone(new[0], found):
+            return _insert_one(db, new[0], now, found, settings)
+        if (new[0].kind, new[0].external_id) in _refs(new[0]):
+            found = None  # it refers to itself: read again once it is there
+    _insert_records(db, new, now)
     inserted = [record for record in new if record.id is not None]
     if not inserted:
         return []
-    _queue(db, company, inserted, settings)
+    _queue(db, company, inserted, settings, found)
     return inserted
 
 
-def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: dict[str, Any]) -> None:
+def _refs(record: NewRecord) -> list[Ref]:
+    """The records a new record refers to that must be in QuickBooks before it (none when it is not queued)."""
+    return prerequisites(record.kind, record.data) if record.action is not None else []
+
+
+def _alone(record: NewRecord, found: dict[Ref, Any]) -> bool:
+    """Tell whether a new record can go in with its queue item and log lines as one statement: none of the records
+    it refers to has to be queued first (their queue items go before its own) and it does not refer to itself."""
+    refs = _refs(record)
+    return (record.kind, record.external_id) not in refs and not _waiting([found[ref] for ref in refs if ref in found])
+
+
+def _insert_one(
+    db: Session, record: NewRecord, now: datetime, found: dict[Ref, Any], settings: dict[str, Any]
+) -> list[NewRecord]:
+    """PostgreSQL: insert one record with its queue item and log lines as one statement (`together`); return it as
+    inserted, or nothing when another request inserted it first."""
+    items, log = _items_and_log([record], found, settings)
+    record.id = together.insert(db, _values(record, now), items[0] if items else None, log)
+    if record.id is None:
+        return []
+    for line in log:
+        line["record_id"] = record.id
+    return [record]
+
+
+def _first_states(new: list[NewRecord], settings: dict[str, Any]) -> None:
     # The first state is decided before the INSERT, from what decide() reads (kind, data, created_at, no qb_id).
     for record in new:
         decision = decide(cast(Record, record), settings)
@@ -145,22 +180,27 @@ def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: 
             state = lifecycle.first_state(Event.QUEUE)
             record.action = QueueAction.SEND
         record.sync_state, record.last_error = state["sync_state"], state["last_error"]
-    values = [
-        {
-            "company_id": record.company_id,
-            "kind": record.kind,
-            "external_id": record.external_id,
-            "data": record.data,
-            "origin": Origin.APP,
-            "version": 1,
-            "warning_count": 0,
-            "sync_state": record.sync_state,
-            "last_error": record.last_error,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for record in new
-    ]
+
+
+def _values(record: NewRecord, now: datetime) -> dict[str, Any]:
+    """Return a new record's columns for its INSERT."""
+    return {
+        "company_id": record.company_id,
+        "kind": record.kind,
+        "external_id": record.external_id,
+        "data": record.data,
+        "origin": Origin.APP,
+        "version": 1,
+        "warning_count": 0,
+        "sync_state": record.sync_state,
+        "last_error": record.last_error,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_records(db: Session, new: list[NewRecord], now: datetime) -> None:
+    values = [_values(record, now) for record in new]
     # A record that exists (another request may have inserted it since we looked) is skipped, not an error.
     returned = multirow.insert(db, RECORDS, values, skip_existing=True, returning=(RECORDS.c.id, RECORDS.c.external_id))
     ids = {row.external_id: row.id for row in returned}
@@ -168,12 +208,30 @@ def _insert_records(db: Session, new: list[NewRecord], now: datetime, settings: 
         record.id = ids.get(record.external_id)
 
 
-def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings: dict[str, Any]) -> None:
-    """Queue the records that go to QuickBooks (prerequisites first) and write every record's log entries."""
-    refs = [prerequisites(record.kind, record.data) if record.action is not None else [] for record in inserted]
-    wanted = {ref for listed in refs for ref in listed}
-    found = _referenced(db, company.id, wanted)
+def _queue(
+    db: Session,
+    company: CompanyRef,
+    inserted: list[NewRecord],
+    settings: dict[str, Any],
+    found: dict[Ref, Any] | None = None,
+) -> None:
+    """Queue the records that go to QuickBooks (prerequisites first) and write every record's log entries.
+
+    `found`: the referenced records, when they were read already in this transaction."""
+    refs = [_refs(record) for record in inserted]
+    if found is None:
+        found = _referenced(db, company.id, {ref for listed in refs for ref in listed})
     _queue_prerequisites(db, company, [found[ref] for listed in refs for ref in listed if ref in found])
+    items, log = _items_and_log(inserted, found, settings)
+    # No other session can see these records yet, so none can have queued them: no look, no savepoint.
+    multirow.insert(db, QUEUE_ITEMS, items)
+    multirow.insert(db, SYNC_LOG, log)
+
+
+def _items_and_log(
+    inserted: list[NewRecord], found: dict[Ref, Any], settings: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the new records' queue items and log entries (each kept on its record too), in order."""
     items: list[dict[str, Any]] = []
     log: list[dict[str, Any]] = []
     for record in inserted:
@@ -186,16 +244,15 @@ def _queue(db: Session, company: CompanyRef, inserted: list[NewRecord], settings
                 settings["link_existing_invoices"] and _invoice_may_exist(record, found)
             ):
                 record.action = QueueAction.LOOKUP
-            assert record.id is not None
             items.append(item_row(record.company_id, record.id, record.kind, record.action, record.created_at))
             record.log.append(_entry(record, LogEvent.QUEUED, "Queued for QuickBooks."))
         log.extend(record.log)
-    # No other session can see these records yet, so none can have queued them: no look, no savepoint.
-    multirow.insert(db, QUEUE_ITEMS, items)
-    multirow.insert(db, SYNC_LOG, log)
+    return items, log
 
 
-def item_row(company_id: int, record_id: int, kind: RecordKind, action: QueueAction, at: datetime) -> dict[str, Any]:
+def item_row(
+    company_id: int, record_id: int | None, kind: RecordKind, action: QueueAction, at: datetime
+) -> dict[str, Any]:
     """Return the columns of a record's new queue item, ready to be sent, for a Core INSERT."""
     return {
         "company_id": company_id,
@@ -243,13 +300,7 @@ _REFERENCED = select(
 
 def _queue_prerequisites(db: Session, company: CompanyRef, referenced: list[Any]) -> None:
     """Queue the referenced records that are not on their way to QuickBooks, in order, as `queue.enqueue` does."""
-    waiting = [
-        prerequisite
-        for prerequisite in referenced
-        if not (prerequisite.qb_id and prerequisite.synced_version == prerequisite.version)
-        # one in error, excluded or deleted in QuickBooks waits for a person; its dependants show they are blocked
-        and prerequisite.sync_state not in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED)
-    ]
+    waiting = _waiting(referenced)
     if not waiting:
         return
     queued = set(
@@ -260,6 +311,17 @@ def _queue_prerequisites(db: Session, company: CompanyRef, referenced: list[Any]
         if row.id not in queued and row.id not in seen:
             # Only a record that must be queued now is loaded, to go through the queue as any other.
             queue.enqueue(db, company, db.get_one(Record, row.id), existing=None, _seen=seen)
+
+
+def _waiting(referenced: list[Any]) -> list[Any]:
+    """Return the referenced records QuickBooks does not have as they are (queued already or not)."""
+    return [
+        prerequisite
+        for prerequisite in referenced
+        if not (prerequisite.qb_id and prerequisite.synced_version == prerequisite.version)
+        # one in error, excluded or deleted in QuickBooks waits for a person; its dependants show they are blocked
+        and prerequisite.sync_state not in (SyncState.ERROR, SyncState.EXCLUDED, SyncState.QB_DELETED)
+    ]
 
 
 def _entry(record: NewRecord, event: LogEvent, message: str) -> dict[str, Any]:

@@ -149,9 +149,13 @@ def test_a_new_record_goes_in_with_its_queue_item_and_log_in_few_statements(runt
     assert log_of(runtime, "c1") == [LogEvent.STORED, LogEvent.QUEUED]
     with runtime.transaction() as db:
         assert db.scalar(select(func.count()).select_from(QueueItem)) == 1
-    # The lookup, then one INSERT each for the record, its queue item and its log lines: nothing read back.
+    # The lookup, then one INSERT each for the record, its queue item and its log lines: nothing read back. On
+    # PostgreSQL the three are one statement (the record's INSERT in a WITH whose id the other two take).
     writes = [word for word in statements.seen if word in ("SELECT", "INSERT", "WITH", "UPDATE")]
-    assert writes == ["SELECT", "INSERT", "INSERT", "INSERT"]
+    if runtime.engine.dialect.name == "postgresql":
+        assert writes == ["SELECT", "WITH"]
+    else:
+        assert writes == ["SELECT", "INSERT", "INSERT", "INSERT"]
 
 
 def test_an_edit_of_a_queued_record_joins_its_item_in_one_update(runtime, make_company):
