@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, Table, bindparam, column, literal, select, true, values
+from sqlalchemy import Integer, Select, Table, bindparam, literal_column, select, true, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -65,14 +65,16 @@ def _statement(record: tuple[str, ...], item: tuple[str, ...] | None, line: tupl
         ).select_from(new_record)
         written.append(QUEUE_ITEMS.insert().from_select([*names, "record_id"], source).cte("new_item"))
     names = [name for name in line if name != "record_id"]
-    given = values(
-        column("position", Integer), *(column(name, SYNC_LOG.c[name].type) for name in names), name="given"
-    ).data(
-        [
-            (literal(position), *(bindparam(f"l{position}_{name}", type_=SYNC_LOG.c[name].type) for name in names))
+    # The lines as a UNION ALL of one-row SELECTs, each with its position (SQLAlchemy does not cache a VALUES).
+    given = union_all(
+        *(
+            select(
+                literal_column(str(position), Integer).label("position"),
+                *(bindparam(f"l{position}_{name}", type_=SYNC_LOG.c[name].type).label(name) for name in names),
+            )
             for position in range(lines)
-        ]
-    )
+        )
+    ).subquery("given")
     source = (
         select(*(given.c[name] for name in names), new_record.c.id)
         .select_from(new_record)
