@@ -9,9 +9,11 @@ path handles (a waiting item to drop, a removal, a confirmation a webhook announ
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect, update
+from sqlalchemy import Table, bindparam, exists, inspect, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -71,11 +73,16 @@ def edit(
         if item is None:
             action = queue.first_action(db, company, record)
             row = item_row(company.id, record.id, record.kind, action, columns["updated_at"])
+            columns |= lifecycle.stored_move(record, Event.QUEUE)
+            if not guarded and db.get_bind().dialect.name == "postgresql":
+                _queue_and_update(db, record, row, columns)  # the item's INSERT and the record's UPDATE in one
+                synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
+                _stored(record, columns)
+                return True
             if guarded:
                 multirow.insert(db, QUEUE_ITEMS, [row])
             elif not multirow.insert(db, QUEUE_ITEMS, [row], skip_existing=True, returning=(QUEUE_ITEMS.c.id,)):
                 raise QueuedMeanwhile(record.id)
-            columns |= lifecycle.stored_move(record, Event.QUEUE)
             synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     elif change.moves:
         event = Event.EXCLUDE if change.need is Need.EXCLUDE else Event.HOLD
@@ -86,6 +93,15 @@ def edit(
     db.connection().execute(statement, {"record_id": record.id, **{f"new_{key}": v for key, v in columns.items()}})
     _stored(record, columns)
     return True
+
+
+def _queue_and_update(db: Session, record: Record, item: dict[str, Any], columns: dict[str, Any]) -> None:
+    """PostgreSQL, unguarded: insert the record's queue item and, only when it went in, write the record's columns,
+    as one statement; raise QueuedMeanwhile, nothing written, when another process's open item is there."""
+    params = {f"item_{key}": value for key, value in item.items()}
+    params.update({f"new_{key}": value for key, value in columns.items()}, record_id=record.id)
+    if db.connection().execute(_queue_and_update_of(tuple(item)), params).first() is None:
+        raise QueuedMeanwhile(record.id)
 
 
 def _without_orm(change: Change, item: QueueItem | None) -> bool:
@@ -116,3 +132,18 @@ def _update_of(keys: tuple[str, ...]) -> Any:
 # Built once (SQLAlchemy compiles each once): an edit that leaves the record's state, and one that moves it.
 _UPDATE = _update_of(_KEPT)
 _UPDATE_MOVED = _update_of(_KEPT + _MOVED)
+
+
+@cache
+def _queue_and_update_of(keys: tuple[str, ...]) -> Any:
+    """Build once per item's columns: the item's INSERT skipping a clash with another open item of the record (ON
+    CONFLICT DO NOTHING, as `multirow`'s), and the record's UPDATE, which runs only when the item went in (it reads
+    the INSERT's returned id), so a clash writes nothing."""
+    new_item = (
+        postgresql.insert(QUEUE_ITEMS)
+        .values({key: bindparam(f"item_{key}", type_=QUEUE_ITEMS.c[key].type) for key in keys})
+        .on_conflict_do_nothing()
+        .returning(QUEUE_ITEMS.c.id)
+        .cte("new_item")
+    )
+    return _update_of(_KEPT + _MOVED).where(exists(select(new_item.c.id))).returning(RECORDS.c.id).add_cte(new_item)
