@@ -13,12 +13,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, exists, inspect, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock, multirow, synclog
 from qbwc_server.models import CompanyRef, LogEvent, QueueItem, Record
+from qbwc_server.records import together
 from qbwc_server.records.bulk import QUEUE_ITEMS, item_row
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.changes import Change, Need, needed
@@ -139,11 +139,5 @@ def _queue_and_update_of(keys: tuple[str, ...]) -> Any:
     """Build once per item's columns: the item's INSERT skipping a clash with another open item of the record (ON
     CONFLICT DO NOTHING, as `multirow`'s), and the record's UPDATE, which runs only when the item went in (it reads
     the INSERT's returned id), so a clash writes nothing."""
-    new_item = (
-        postgresql.insert(QUEUE_ITEMS)
-        .values({key: bindparam(f"item_{key}", type_=QUEUE_ITEMS.c[key].type) for key in keys})
-        .on_conflict_do_nothing()
-        .returning(QUEUE_ITEMS.c.id)
-        .cte("new_item")
-    )
+    new_item = together.inserted_id(QUEUE_ITEMS, keys, "item_", "new_item")
     return _update_of(_KEPT + _MOVED).where(exists(select(new_item.c.id))).returning(RECORDS.c.id).add_cte(new_item)

@@ -50,13 +50,7 @@ def insert(
 @cache
 def _statement(record: tuple[str, ...], item: tuple[str, ...] | None, line: tuple[str, ...], lines: int) -> Select[Any]:
     """Build the statement once per shape: the record's INSERT as `new_record`, the others reading its id."""
-    new_record = (
-        postgresql.insert(RECORDS)
-        .values({name: bindparam(f"r_{name}", type_=RECORDS.c[name].type) for name in record})
-        .on_conflict_do_nothing()
-        .returning(RECORDS.c.id)
-        .cte("new_record")
-    )
+    new_record = inserted_id(RECORDS, record, "r_", "new_record")
     written = []
     if item is not None:
         names = [name for name in item if name != "record_id"]
@@ -83,3 +77,15 @@ def _statement(record: tuple[str, ...], item: tuple[str, ...] | None, line: tupl
     )
     written.append(SYNC_LOG.insert().from_select([*names, "record_id"], source).cte("new_log"))
     return select(new_record.c.id).add_cte(*written)
+
+
+def inserted_id(table: Table, names: Sequence[str], prefix: str, name: str) -> Any:
+    """A one-row INSERT of `table`'s columns `names` (bound as `prefix` + name) that skips a clash with a unique key
+    (ON CONFLICT DO NOTHING) and returns the new row's id, as a `WITH` named `name` for a statement to read."""
+    return (
+        postgresql.insert(table)
+        .values({column: bindparam(f"{prefix}{column}", type_=table.c[column].type) for column in names})
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+        .cte(name)
+    )
