@@ -129,7 +129,7 @@ def insert_new(
     found = None
     if len(new) == 1 and db.get_bind().dialect.name == "postgresql":
         found = _referenced(db, company.id, set(_refs(new[0])))
-        if _alone(new[0], found):
+        if _alone(db, new[0], found):
             return _insert_one(db, new[0], now, found, settings)
         if (new[0].kind, new[0].external_id) in _refs(new[0]):
             found = None  # it refers to itself: read again once it is there
@@ -146,11 +146,17 @@ def _refs(record: NewRecord) -> list[Ref]:
     return prerequisites(record.kind, record.data) if record.action is not None else []
 
 
-def _alone(record: NewRecord, found: dict[Ref, Any]) -> bool:
+def _alone(db: Session, record: NewRecord, found: dict[Ref, Any]) -> bool:
     """Tell whether a new record can go in with its queue item and log lines as one statement: none of the records
-    it refers to has to be queued first (their queue items go before its own) and it does not refer to itself."""
+    it refers to has to be queued first (their queue items go before its own) and it does not refer to itself.
+
+    A referenced record on its way to QuickBooks already (an invoice's customer just stored) is asked about as
+    `_queue_prerequisites` asks; when one is not queued, the record goes in as many do, which asks again."""
     refs = _refs(record)
-    return (record.kind, record.external_id) not in refs and not _waiting([found[ref] for ref in refs if ref in found])
+    if (record.kind, record.external_id) in refs:
+        return False
+    waiting = _waiting([found[ref] for ref in refs if ref in found])
+    return not waiting or _queued(db, waiting) >= {row.id for row in waiting}
 
 
 def _insert_one(
@@ -303,14 +309,21 @@ def _queue_prerequisites(db: Session, company: CompanyRef, referenced: list[Any]
     waiting = _waiting(referenced)
     if not waiting:
         return
-    queued = set(
-        db.scalars(select(QueueItem.record_id).where(QueueItem.record_id.in_({row.id for row in waiting}), is_open()))
-    )
+    queued = _queued(db, waiting)
     seen: set[int] = set()
     for row in waiting:
         if row.id not in queued and row.id not in seen:
             # Only a record that must be queued now is loaded, to go through the queue as any other.
             queue.enqueue(db, company, db.get_one(Record, row.id), existing=None, _seen=seen)
+
+
+def _queued(db: Session, referenced: list[Any]) -> set[int]:
+    """Return the ids of those of the referenced records that have an open queue item."""
+    return set(
+        db.scalars(
+            select(QueueItem.record_id).where(QueueItem.record_id.in_({row.id for row in referenced}), is_open())
+        )
+    )
 
 
 def _waiting(referenced: list[Any]) -> list[Any]:

@@ -118,3 +118,31 @@ def test_a_new_record_another_request_created_meanwhile_becomes_an_update_with_n
         assert (record.version, record.data["first_name"]) == (2, "Bea")
         events = db.scalars(select(SyncLogEntry.message).order_by(SyncLogEntry.id)).all()
     assert events == ["Received from the app.", "Queued for QuickBooks.", "Updated by the app (version 2): first_name."]
+
+
+def test_a_single_new_invoice_of_a_queued_customer_is_stored_as_a_batch_stores_it(runtime, make_company):
+    company_id = make_company()
+    save_many(runtime, company_id, [customer(1)])  # queued, not in QuickBooks yet
+
+    def invoice(number: str) -> dict:
+        return {"customer": "c1", "number": number, "status": "sent", "lines": [{"description": "Work"}]}
+
+    with Statements(runtime.engine) as statements:
+        assert put_one(runtime, company_id, RecordKind.INVOICE, "i1", invoice("1001")) is store.Outcome.CREATED
+    with runtime.transaction() as db:
+        batch.save_many(
+            db,
+            db.get(Company, company_id),
+            RecordKind.INVOICE,
+            [{"external_id": "i2", **invoice("1002")}, {"external_id": "i3", **invoice("1003")}],
+        )
+    one, many = stored(runtime, "i1"), stored(runtime, "i2")
+    assert [item["action"].value for item in one["items"]] == ["send"]
+    one["record"]["data"] = many["record"]["data"]
+    assert one == many
+    assert len(stored(runtime, "c1")["items"]) == 1  # the customer's one item, not queued again
+    if runtime.engine.dialect.name == "postgresql":
+        # The company and the invoice's look-up, its customer and whether that is queued are read, then the invoice,
+        # its item and its log lines go in as one statement.
+        written = [word for word in statements.seen if word in ("SELECT", "INSERT", "WITH")]
+        assert written == ["SELECT", "SELECT", "SELECT", "SELECT", "WITH"]
