@@ -138,9 +138,11 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> XmlError:
 # smallest elements (`<a/>`, 4 bytes) it cannot reach `QBXML_LIMITS.max_elements`, and its tree stays small.
 CHECK_ON_TREE_UP_TO = 256 * 1024
 assert QBXML_LIMITS.max_elements > CHECK_ON_TREE_UP_TO // 4
-# An element deeper than the limit (the root is at depth 1), and an element with more attributes than it allows.
-_TOO_DEEP = "boolean(" + "/*" * (QBXML_LIMITS.max_depth + 1) + ")"
-_TOO_MANY_ATTRIBUTES = f"boolean(//*[count(@*) > {QBXML_LIMITS.max_attributes}])"
+# An element deeper than the limit (the root is at depth 1), and an element with more attributes than it allows:
+# one with an attribute at the position after the limit, which libxml2 finds without counting every element's
+# attributes (a fifth of the time). Both compiled once, not at every answer.
+_TOO_DEEP = etree.XPath("boolean(" + "/*" * (QBXML_LIMITS.max_depth + 1) + ")")
+_TOO_MANY_ATTRIBUTES = etree.XPath(f"boolean(//@*[{QBXML_LIMITS.max_attributes + 1}])")
 
 
 def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._ElementTree:
@@ -167,7 +169,7 @@ def parse_document(xml: str | bytes, *, checked: bool = False) -> etree._Element
         if on_tree:
             check_structure(data)
         raise XmlError("The qbXML document contains a DTD (DOCTYPE), which QuickBooks never sends.")
-    if on_tree and (root.xpath(_TOO_DEEP) or root.xpath(_TOO_MANY_ATTRIBUTES)):
+    if on_tree and (_TOO_DEEP(root) or _TOO_MANY_ATTRIBUTES(root)):
         check_structure(data)  # it refuses, saying which limit the document breaks first
     return tree
 
@@ -345,10 +347,16 @@ class Fields:
 
 
 def text_of(el: etree._Element | None, path: str) -> str | None:
-    """Return the text at ``path`` below ``el`` ("" for an empty element), or None when it is absent."""
-    if el is None:
-        return None
-    found = el.find(path)
+    """Return the text at ``path`` below ``el`` ("" for an empty element), or None when it is absent.
+
+    ``path`` is child tags joined by "/" ("Subtotal", "CustomerRef/ListID"); each step takes the first child with
+    that tag, as `find` would, without its path parser (half the time, and the steps call this for every field).
+    """
+    found = el
+    for tag in path.split("/"):
+        if found is None:
+            return None
+        found = next(found.iterchildren(tag), None)
     if found is None:
         return None
     return found.text or ""
