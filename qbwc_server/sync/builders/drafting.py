@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -77,15 +77,22 @@ class Draft:
         self.warnings.extend(warnings)
         return text or None
 
-    def _number(self, value: Any, field: str, label: str, formatter: Any) -> Decimal | None:
+    def _number(self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]) -> Decimal | None:
+        checked = self.figure(value, field, label, formatter)
+        return None if checked is None else checked[0]
+
+    def figure(
+        self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]
+    ) -> tuple[Decimal, str] | None:
+        """A number and its qbXML text (``formatter``: `values.money` or `values.price`), each worked out once;
+        None when blank, RecordProblem when QuickBooks would refuse it. A template writes the text as it is."""
         if blank(value):
             return None
         try:
             number = values.to_decimal(value)  # read once: the formatter takes a Decimal as it is
-            formatter(number)
+            return number, formatter(number)
         except ValueError as exc:
             raise RecordProblem(field, f"{label}: {exc}.") from None
-        return number
 
     def money(self, value: Any, field: str, label: str) -> Decimal | None:
         """An amount QuickBooks accepts (two decimals, up to 13 digits), or RecordProblem."""
