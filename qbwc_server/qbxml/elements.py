@@ -50,7 +50,7 @@ date = _formatted(values.iso_date)
 
 
 def _ref_text(list_id: Any, full_name: Any, tag: str) -> str:
-    # A reference by ListID when QuickBooks gave us one, else by FullName; its text escaped.
+    # A line's reference, as `ref` writes one: by ListID when QuickBooks gave us one, else by FullName.
     if list_id:
         return f"<{tag}><ListID>{escape(list_id)}</ListID></{tag}>\n"
     if full_name:
@@ -100,8 +100,12 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         if r is None:
             return NOTHING
         list_id = getattr_(r, "list_id")
-        text = _ref_text(list_id, None if list_id else getattr_(r, "full_name"), tag)
-        return Markup(text) if text else NOTHING  # noqa: S704 - the text is escaped, the tag is a literal
+        if list_id:
+            return Markup(f"<{tag}><ListID>{escape(list_id)}</ListID></{tag}>\n")  # noqa: S704
+        full_name = getattr_(r, "full_name")
+        if full_name:
+            return Markup(f"<{tag}><FullName>{escape(full_name)}</FullName></{tag}>\n")  # noqa: S704
+        return NOTHING
 
     def address(a: Any, tag: str) -> Markup:
         """An address block with the lines it has."""

@@ -78,8 +78,14 @@ class Draft:
         return text or None
 
     def _number(self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]) -> Decimal | None:
-        checked = self.figure(value, field, label, formatter)
-        return None if checked is None else checked[0]
+        if blank(value):
+            return None
+        try:
+            number = values.to_decimal(value)  # read once: the formatter takes a Decimal as it is
+            formatter(number)
+        except ValueError as exc:
+            raise RecordProblem(field, f"{label}: {exc}.") from None
+        return number
 
     def figure(
         self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]
@@ -89,7 +95,7 @@ class Draft:
         if blank(value):
             return None
         try:
-            number = values.to_decimal(value)  # read once: the formatter takes a Decimal as it is
+            number = values.to_decimal(value)
             return number, formatter(number)
         except ValueError as exc:
             raise RecordProblem(field, f"{label}: {exc}.") from None
