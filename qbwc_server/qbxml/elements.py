@@ -49,6 +49,49 @@ flag = _formatted(values.boolean)
 date = _formatted(values.iso_date)
 
 
+def _ref_text(list_id: Any, full_name: Any, tag: str) -> str:
+    # A line's reference, as `ref` writes one: by ListID when QuickBooks gave us one, else by FullName.
+    if list_id:
+        return f"<{tag}><ListID>{escape(list_id)}</ListID></{tag}>\n"
+    if full_name:
+        return f"<{tag}><FullName>{escape(full_name)}</FullName></{tag}>\n"
+    return ""
+
+
+def sales_lines(lines: list[dict[str, Any]], tag: str) -> Markup:
+    """An invoice's or a credit memo's lines, each a ``tag`` element (a Mod's with its TxnLineID).
+
+    One piece for all the lines, written as the template's loop over the single pieces wrote them: a line's six
+    elements cost as many template outputs, filter calls and Markup objects. The builder gives each line's
+    references as dicts and its quantity, rate and amount as the qbXML text it checked them with
+    (`Draft.figure`), so each figure is formatted once; the other text is escaped here.
+    """
+    mod = "Mod" in tag
+    parts = []
+    for line in lines:
+        parts.append(f"<{tag}>\n")
+        if mod:
+            parts.append(f"<TxnLineID>{escape(line['txn_line_id'])}</TxnLineID>\n")
+        item = line["item"]
+        if item is not None:
+            parts.append(_ref_text(item["list_id"], item["full_name"], "ItemRef"))
+        description = line["description"]
+        if description is not None and description != "":
+            parts.append(f"<Desc>{escape(description)}</Desc>\n")
+        for key, element in _FIGURES:
+            text = line[key]
+            if text is not None:
+                parts.append(f"<{element}>{text}</{element}>\n")
+        tax_code = line["tax_code"]
+        if tax_code is not None:
+            parts.append(_ref_text(tax_code["list_id"], tax_code["full_name"], "SalesTaxCodeRef"))
+        parts.append(f"</{tag}>\n")
+    return Markup("".join(parts))  # noqa: S704 - each text is escaped or a formatted figure, the tags are literals
+
+
+_FIGURES = (("quantity", "Quantity"), ("rate", "Rate"), ("amount", "Amount"))
+
+
 def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str], Markup]]:
     """Return the pieces by filter name; `getattr_` reads a field as a template does (attribute or key)."""
 
@@ -87,10 +130,13 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         "date_el": date,
         "ref": ref,
         "address": address,
+        "sales_lines": sales_lines,
     }
     assert set(pieces) == MARKUP_FILTERS
     return pieces
 
 
 # The filters above: each returns Markup with its text escaped, so the templates' output need not escape it again.
-MARKUP_FILTERS = frozenset({"el", "money_el", "price_el", "qty_el", "flag_el", "date_el", "ref", "address"})
+MARKUP_FILTERS = frozenset(
+    {"el", "money_el", "price_el", "qty_el", "flag_el", "date_el", "ref", "address", "sales_lines"}
+)

@@ -21,7 +21,7 @@ from qbwc_server.sync.lifecycle import Event
 from qbwc_server.sync.planned import Planned, PlannedItem, Queued, Renderable, entity, item_entity, rows_of
 
 CHUNK = 200
-FIRST_CHUNK = 25  # items read at once when the first ones wait
+FIRST_CHUNK = 25  # items read at once when the first ones wait (each later read takes twice as many, up to CHUNK)
 FIRST_LOOKAHEAD = 4  # items (and records) read beyond those the batch needs: most of them usually can go
 MAX_SCAN = 5000
 
@@ -214,6 +214,7 @@ def _plan_batch(
     offset = 0
     last = False
     riders = True  # whether a first-sync lookup may be among the items a full batch's window reads
+    later_reads = 0  # the chunks read after the first
     while offset < MAX_SCAN:
         loaded: dict[int, Planned] = {}
         riding = counted >= limit  # full: only first-sync lookups among the next CHUNK items may still join
@@ -227,8 +228,10 @@ def _plan_batch(
             # Enough items to fill the batch and see a few waiting ones; a question locks nothing. The first read
             # takes only a few more than the batch needs (each item read is a row read, and on PostgreSQL a row
             # locked); when items wait, the next reads take more at once.
+            # Each later read takes twice as many as the one before: a queue of first-sync invoice lookups beyond
+            # the grouped share (skipped by their kind alone) was read 26 or 50 items at a time to its end.
             need = 1 if first else limit
-            size = min(CHUNK, need + (FIRST_LOOKAHEAD if offset == 0 else FIRST_CHUNK))
+            size = min(CHUNK, need + FIRST_LOOKAHEAD if offset == 0 else (need + FIRST_CHUNK) << later_reads)
             if offset == 0:
                 # Most of the first chunk is planned (it is the batch and a few more): its records come with it, and
                 # whether a first-sync lookup is among the items the window after a full batch would read.
@@ -236,6 +239,7 @@ def _plan_batch(
                 references.find_references(db, company.id, loaded.values())
             else:
                 chunk = _candidates(db, company, size, lock=write, offset=offset)
+                later_reads += 1
                 riders = True  # the window after this chunk is beyond what the first chunk's answer covers
             if not chunk:
                 break
@@ -267,9 +271,11 @@ def _plan_batch(
                 continue
             if item.record_id not in loaded:
                 # An item of a later chunk (the first's records came with it): read the records of the items ahead
-                # in one query rather than one by one (first-sync lookups ride along in their hundred, so the whole
-                # chunk's), as rows of what planning and rendering read: the steps render from those.
-                ahead = len(chunk) if _may_group(item) else max(limit - counted, 1) + FIRST_LOOKAHEAD
+                # in one query rather than one by one (first-sync lookups ride along in their hundred, so as many as
+                # may still join them, not the whole chunk: a later chunk holds up to CHUNK), as rows of what
+                # planning and rendering read: the steps render from those.
+                rest = grouped_lookups - grouped if _may_group(item) else max(limit - counted, 1)
+                ahead = rest + FIRST_LOOKAHEAD
                 ahead_records = rows_of(db, items[index : index + ahead])
                 references.find_references(db, company.id, ahead_records.values())
                 loaded.update(ahead_records)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, load_only
 
 from qbwc_server.models import CompanyRef, Note, Record, RecordKind, SyncState
@@ -170,7 +170,13 @@ class Referenced(Protocol):
 
 
 class Reference(NamedTuple):
-    """A referenced record as one plain row: what planning and rendering a message set read of it."""
+    """A referenced record as one plain row: what planning and rendering a message set read of it.
+
+    Its `data` is read only where it may be read: an item's (whether it is a group) and, for a record QuickBooks
+    knows by no full name, while it is not there or was deleted there (its name in a waiting reason); else None.
+    Its `last_error` only when it failed (the reason a dependant waits). A payment's invoice and an invoice's
+    customer, read again for each set, were decoded in full for neither.
+    """
 
     id: int
     kind: RecordKind
@@ -182,7 +188,20 @@ class Reference(NamedTuple):
     last_error: Note | None
 
 
-_REFERENCE_ROWS = select(*(getattr(Record, name) for name in Reference._fields)).where(
+_SHOWN_BY_DATA = or_(
+    Record.kind == RecordKind.ITEM,
+    and_(
+        func.coalesce(Record.qb_full_name, "") == "",
+        or_(func.coalesce(Record.qb_id, "") == "", Record.sync_state == SyncState.QB_DELETED),
+    ),
+)
+_REFERENCE_COLUMNS = {
+    "data": type_coerce(case((_SHOWN_BY_DATA, Record.data)), Record.data.type).label("data"),
+    "last_error": type_coerce(
+        case((Record.sync_state == SyncState.ERROR, Record.last_error)), Record.last_error.type
+    ).label("last_error"),
+}
+_REFERENCE_ROWS = select(*(_REFERENCE_COLUMNS.get(name, getattr(Record, name)) for name in Reference._fields)).where(
     Record.company_id == bindparam("company_id"),
     Record.kind.in_(bindparam("kinds", expanding=True)),
     Record.external_id.in_(bindparam("ids", expanding=True)),

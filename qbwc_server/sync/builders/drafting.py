@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +77,7 @@ class Draft:
         self.warnings.extend(warnings)
         return text or None
 
-    def _number(self, value: Any, field: str, label: str, formatter: Any) -> Decimal | None:
+    def _number(self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]) -> Decimal | None:
         if blank(value):
             return None
         try:
@@ -86,6 +86,19 @@ class Draft:
         except ValueError as exc:
             raise RecordProblem(field, f"{label}: {exc}.") from None
         return number
+
+    def figure(
+        self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]
+    ) -> tuple[Decimal, str] | None:
+        """A number and its qbXML text (``formatter``: `values.money` or `values.price`), each worked out once;
+        None when blank, RecordProblem when QuickBooks would refuse it. A template writes the text as it is."""
+        if blank(value):
+            return None
+        try:
+            number = values.to_decimal(value)
+            return number, formatter(number)
+        except ValueError as exc:
+            raise RecordProblem(field, f"{label}: {exc}.") from None
 
     def money(self, value: Any, field: str, label: str) -> Decimal | None:
         """An amount QuickBooks accepts (two decimals, up to 13 digits), or RecordProblem."""

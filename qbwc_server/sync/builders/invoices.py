@@ -74,13 +74,15 @@ def _lines(d: Draft) -> list[dict[str, Any]]:
     lines = []
     for index, line in enumerate(d.data.get("lines") or []):
         where, label = f"lines.{index}", f"Line {index + 1}"
-        quantity = d.price(line.get("quantity"), f"{where}.quantity", f"{label} quantity")
-        rate = d.price(line.get("rate"), f"{where}.rate", f"{label} rate")
-        amount = d.money(line.get("amount"), f"{where}.amount", f"{label} amount")
+        # Each figure is read and formatted once: the line carries the qbXML text (`elements.sales_lines`).
+        quantity = d.figure(line.get("quantity"), f"{where}.quantity", f"{label} quantity", values.price)
+        rate = d.figure(line.get("rate"), f"{where}.rate", f"{label} rate", values.price)
+        amount = d.figure(line.get("amount"), f"{where}.amount", f"{label} amount", values.money)
         if (
             rate is not None
             and amount is not None
-            and line_amount(quantity, rate, None) != line_amount(None, None, amount)
+            and line_amount(None if quantity is None else quantity[0], rate[0], None)
+            != line_amount(None, None, amount[0])
         ):
             # QuickBooks would recompute one from the other; keep the app's amount so the totals agree.
             rate = None
@@ -91,9 +93,9 @@ def _lines(d: Draft) -> list[dict[str, Any]]:
                 "txn_line_id": known.get(line_key(line, index), "-1"),
                 "item": None if blank(line.get("item")) else d.record_ref("item", line["item"], f"{where}.item"),
                 "description": d.text(line.get("description"), limits.DESC, f"{label} description"),
-                "quantity": quantity,
-                "rate": rate,
-                "amount": amount,
+                "quantity": None if quantity is None else quantity[1],
+                "rate": None if rate is None else rate[1],
+                "amount": None if amount is None else amount[1],
                 "tax_code": d.tax_code(line.get("taxable")),
             }
         )
