@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 
 from qbwc_server import multirow
 
@@ -68,13 +68,19 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
     # leave the note and the error empty, and a Mod's answer repeats the id and the full name, so the ORM's four
     # calls that put a value on the object as stored are left out for those.
     loaded, changed = state.dict, state.committed_state
+    fresh = []
     for key, value in values.items():
         current = loaded.get(key, _ABSENT)
         if current is value and key not in changed:
             continue
         if type(current) is type(value) and type(value) in _SAME_BY_VALUE and current == value and key not in changed:
             continue
-        set_committed_value(obj, key, value)
+        loaded[key] = value
+        fresh.append(key)
+    if fresh:
+        # What `set_committed_value` does for each column (put the value in the object's dict, then mark it stored:
+        # no change pending, not expired, no loader left for it), done once for the object's staged columns.
+        state._commit(loaded, fresh)
     identity = state.identity
     assert identity is not None  # a persistent object has one
     staged.setdefault((obj.__table__, identity[0]), {}).update(values)
