@@ -347,14 +347,8 @@ def answered(db: Session, company: Company, ticket: str) -> tuple[list[QueueItem
 
 
 _UNREAD_ITEM_COLUMNS = (QueueItem.created_at, QueueItem.updated_at, QueueItem.sent_at, QueueItem.finished_at)
-_UNREAD_RECORD_COLUMNS = (
-    Record.created_at,
-    Record.updated_at,
-    Record.synced_at,
-    Record.qb_line_ids,
-    Record.warnings,
-    Record.linked_data,
-)
+# (A record's created_at stays: a lookup that found nothing reads it for an undated transaction and a start date.)
+_UNREAD_RECORD_COLUMNS = (Record.updated_at, Record.synced_at, Record.qb_line_ids, Record.warnings, Record.linked_data)
 _IN_FLIGHT = (  # built once: a session's items in flight, with their records (an import's item has none)
     select(QueueItem, Record)
     .outerjoin(Record, Record.id == QueueItem.record_id)
@@ -365,7 +359,7 @@ _IN_FLIGHT = (  # built once: a session's items in flight, with their records (a
     )
     .order_by(QueueItem.id)
     # Filing writes these columns (or never looks at them) and does not read them: they are not read and decoded for
-    # every item and record (a five-line invoice's two answers: 16 timestamps and 6 JSON values fewer). One that
+    # every item and record (a five-line invoice's two answers: 12 timestamps and 6 JSON columns fewer). One that
     # something does read later is loaded then, on its own.
     .options(*(defer(column) for column in (*_UNREAD_ITEM_COLUMNS, *_UNREAD_RECORD_COLUMNS)))
 )

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from qbwc_server.models import Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.models import Company, Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
 from qbwc_server.simulator import FakeCompany
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.lifecycle import Event, Identity, ItemEvent
@@ -52,6 +52,49 @@ def test_a_sets_filing_is_one_update_per_table_and_leaves_nothing_to_flush(runti
         ]
         assert all(r.qb_data["synced_es"] == "100" for r in records)
         assert {item.status for item in items} == {QueueStatus.DONE}
+
+
+def test_the_answered_items_and_records_are_filed_without_reading_them_again(runtime):
+    # `answered` leaves out the columns filing writes and does not read: filing writes them without a SELECT, the
+    # objects show them as stored, and the database holds them.
+    with runtime.transaction() as db:
+        records, _ = _sent(db, 3)
+        company_id = records[0].company_id
+        db.commit()
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        assert company is not None
+        items, by_id = queue.answered(db, company, "ticket-1")
+        assert len(items) == 3
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            with lifecycle.filing(db):
+                for n, item in enumerate(items):
+                    record = by_id[item.record_id]
+                    lifecycle.store_identity(record, Identity(f"80000{n}-1", "100", f"N{n}"), record.version)
+                    lifecycle.move_item(item, ItemEvent.DONE)
+                    lifecycle.move(db, record, Event.CONFIRM)
+            shown = [(by_id[i.record_id].synced_at, by_id[i.record_id].updated_at, i.finished_at) for i in items]
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        reads = [s for s in statements if s.lstrip().startswith("SELECT") and "webhook_endpoints" not in s]
+        assert reads == []  # (the company's webhook endpoints are read once per transaction, as always)
+        assert [s.lstrip().split()[:2] for s in statements if s.lstrip().startswith("UPDATE")] == [
+            ["UPDATE", "records"],
+            ["UPDATE", "queue_items"],
+        ]
+        assert all(value is not None for row in shown for value in row)
+        assert not db.dirty
+    with runtime.transaction() as db:
+        stored = db.execute(
+            select(Record.synced_at, Record.updated_at, QueueItem.finished_at)
+            .join(QueueItem, QueueItem.record_id == Record.id)
+            .where(Record.id.in_([i.record_id for i in items]))
+            .order_by(QueueItem.id)
+        ).all()
+        assert [tuple(row) for row in stored] == shown
 
 
 def test_a_query_inside_the_block_sees_what_it_holds(runtime):
