@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from qbwc_server.models import Company, Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
 from qbwc_server.simulator import FakeCompany
-from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.lifecycle import Event, Identity, ItemEvent
 from tests.factories import claim, make_company, make_record
 from tests.unit.sync.sessions import Sessions
@@ -231,3 +231,24 @@ def _invoices(s: Sessions, numbers_and_customers) -> None:
         lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
         body = {"customer": customer, "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
         s.put(RecordKind.INVOICE, number, body)
+
+
+def test_a_remembered_record_is_found_by_its_current_quickbooks_id(runtime):
+    # Settling a payment's invoices finds each among the records the call found before, by QuickBooks id: after the
+    # index of them is made, a changed id, a record found later and one not found at all are each answered rightly.
+    with runtime.transaction() as db:
+        company = make_company(db)
+        first, second, third = (make_record(db, company, RecordKind.INVOICE, f"i{n}", number=f"{n}") for n in range(3))
+        first.qb_id, second.qb_id, third.qb_id = "T-1", "T-2", "T-3"
+        db.flush()
+        with references.remembering(db):
+            references.find_records(db, company.id, [(RecordKind.INVOICE, "i0"), (RecordKind.INVOICE, "i1")])
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-1") is first
+            assert references.remembered(db, company.id, RecordKind.CUSTOMER, "T-1") is None
+            second.qb_id = "T-2b"  # its answer filed since the index was made
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-2") is None
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-2b") is second
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-3") is None  # not found before
+            references.find_records(db, company.id, [(RecordKind.INVOICE, "i2")])
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-3") is third
+        assert references.remembered(db, company.id, RecordKind.INVOICE, "T-1") is None  # outside the block
