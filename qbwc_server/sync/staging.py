@@ -3,11 +3,12 @@ lifecycle).
 
 While a `filing` block is open, the lifecycle's writers of states, statuses, identities and figures (`move`,
 `move_item`, `store_identity`, `store_figures`) hand their values to `stage` instead of setting attributes: the
-values go on the loaded object as its stored ones (`set_committed_value`, so no flush writes them again) and are
-held per row. They are written as one `multirow.update` per table and set of columns before anything else reaches the
-database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending changes), any flush,
-any savepoint, and the end of the block. So every query sees them as it would see the ORM's pending changes, a value
-set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
+values go on the loaded object as its stored ones (as `set_committed_value` puts them, so no flush writes them
+again) and are held per row. They are written as one `multirow.update` per table and set of columns before anything
+else reaches the database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending
+changes), any flush, any savepoint, and the end of the block. So every query sees them as it would see the ORM's
+pending changes, a value set afterwards through the ORM is written after them, and a savepoint rolled back never
+holds them.
 """
 
 from __future__ import annotations
