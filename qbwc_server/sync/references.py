@@ -109,6 +109,7 @@ _FIND = (
 )
 
 _KNOWN = "sync.known_records"  # the Session.info key of the records `remembering` keeps
+_BY_QB_ID = "sync.known_by_qb_id"  # and of those of them with a QuickBooks id, by it (see `remembered`)
 
 
 @contextmanager
@@ -128,11 +129,28 @@ def remembering(db: Session) -> Iterator[None]:
         yield
     finally:
         del db.info[_KNOWN]
+        db.info.pop(_BY_QB_ID, None)
 
 
 def remembered(db: Session, company_id: int, kind: RecordKind, qb_id: str) -> Record | None:
     """Inside `remembering`, return a record found before that has this QuickBooks id, or None."""
     known: dict[tuple[int, RecordKind, str], Record] = db.info.get(_KNOWN, {})
+    if not known:
+        return None
+    # The records found so far by QuickBooks id, indexed again when more were found: a message set of payments
+    # settles an invoice each, and looking through every record found for each was quadratic in the set's size.
+    indexed: tuple[int, dict[tuple[int, RecordKind, str], Record]] = db.info.get(_BY_QB_ID) or (-1, {})
+    size, index = indexed
+    if size != len(known):
+        index = {}
+        for (known_company, known_kind, _), record in known.items():
+            if record.qb_id is not None:
+                index.setdefault((known_company, known_kind, record.qb_id), record)
+        db.info[_BY_QB_ID] = (len(known), index)
+    hit = index.get((company_id, kind, qb_id))
+    if hit is not None and hit.qb_id == qb_id:
+        return hit
+    # Not indexed, or its QuickBooks id changed since (an answer filed meanwhile): look through them all.
     for (known_company, known_kind, _), record in known.items():
         if known_company == company_id and known_kind is kind and record.qb_id == qb_id:
             return record

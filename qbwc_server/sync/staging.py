@@ -3,11 +3,12 @@ lifecycle).
 
 While a `filing` block is open, the lifecycle's writers of states, statuses, identities and figures (`move`,
 `move_item`, `store_identity`, `store_figures`) hand their values to `stage` instead of setting attributes: the
-values go on the loaded object as its stored ones (`set_committed_value`, so no flush writes them again) and are
-held per row. They are written as one `multirow.update` per table and set of columns before anything else reaches the
-database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending changes), any flush,
-any savepoint, and the end of the block. So every query sees them as it would see the ORM's pending changes, a value
-set afterwards through the ORM is written after them, and a savepoint rolled back never holds them.
+values go on the loaded object as its stored ones (as `set_committed_value` puts them, so no flush writes them
+again) and are held per row. They are written as one `multirow.update` per table and set of columns before anything
+else reaches the database: any statement of the session (but a `no_autoflush` one, as for the ORM's pending
+changes), any flush, any savepoint, and the end of the block. So every query sees them as it would see the ORM's
+pending changes, a value set afterwards through the ORM is written after them, and a savepoint rolled back never
+holds them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, event
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 
 from qbwc_server import multirow
 
@@ -68,13 +69,19 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
     # leave the note and the error empty, and a Mod's answer repeats the id and the full name, so the ORM's four
     # calls that put a value on the object as stored are left out for those.
     loaded, changed = state.dict, state.committed_state
+    fresh = []
     for key, value in values.items():
         current = loaded.get(key, _ABSENT)
         if current is value and key not in changed:
             continue
         if type(current) is type(value) and type(value) in _SAME_BY_VALUE and current == value and key not in changed:
             continue
-        set_committed_value(obj, key, value)
+        loaded[key] = value
+        fresh.append(key)
+    if fresh:
+        # What `set_committed_value` does for each column (put the value in the object's dict, then mark it stored:
+        # no change pending, not expired, no loader left for it), done once for the object's staged columns.
+        state._commit(loaded, fresh)
     identity = state.identity
     assert identity is not None  # a persistent object has one
     staged.setdefault((obj.__table__, identity[0]), {}).update(values)

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from qbwc_server.models import Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
+from qbwc_server.models import Company, Note, NoteKind, QueueItem, QueueStatus, Record, RecordKind, SyncState
 from qbwc_server.simulator import FakeCompany
-from qbwc_server.sync import lifecycle, queue
+from qbwc_server.sync import lifecycle, queue, references
 from qbwc_server.sync.lifecycle import Event, Identity, ItemEvent
 from tests.factories import claim, make_company, make_record
 from tests.unit.sync.sessions import Sessions
@@ -52,6 +52,49 @@ def test_a_sets_filing_is_one_update_per_table_and_leaves_nothing_to_flush(runti
         ]
         assert all(r.qb_data["synced_es"] == "100" for r in records)
         assert {item.status for item in items} == {QueueStatus.DONE}
+
+
+def test_the_answered_items_and_records_are_filed_without_reading_them_again(runtime):
+    # `answered` leaves out the columns filing writes and does not read: filing writes them without a SELECT, the
+    # objects show them as stored, and the database holds them.
+    with runtime.transaction() as db:
+        records, _ = _sent(db, 3)
+        company_id = records[0].company_id
+        db.commit()
+    with runtime.transaction() as db:
+        company = db.get(Company, company_id)
+        assert company is not None
+        items, by_id = queue.answered(db, company, "ticket-1")
+        assert len(items) == 3
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            with lifecycle.filing(db):
+                for n, item in enumerate(items):
+                    record = by_id[item.record_id]
+                    lifecycle.store_identity(record, Identity(f"80000{n}-1", "100", f"N{n}"), record.version)
+                    lifecycle.move_item(item, ItemEvent.DONE)
+                    lifecycle.move(db, record, Event.CONFIRM)
+            shown = [(by_id[i.record_id].synced_at, by_id[i.record_id].updated_at, i.finished_at) for i in items]
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        reads = [s for s in statements if s.lstrip().startswith("SELECT") and "webhook_endpoints" not in s]
+        assert reads == []  # (the company's webhook endpoints are read once per transaction, as always)
+        assert [s.lstrip().split()[:2] for s in statements if s.lstrip().startswith("UPDATE")] == [
+            ["UPDATE", "records"],
+            ["UPDATE", "queue_items"],
+        ]
+        assert all(value is not None for row in shown for value in row)
+        assert not db.dirty
+    with runtime.transaction() as db:
+        stored = db.execute(
+            select(Record.synced_at, Record.updated_at, QueueItem.finished_at)
+            .join(QueueItem, QueueItem.record_id == Record.id)
+            .where(Record.id.in_([i.record_id for i in items]))
+            .order_by(QueueItem.id)
+        ).all()
+        assert [tuple(row) for row in stored] == shown
 
 
 def test_a_query_inside_the_block_sees_what_it_holds(runtime):
@@ -188,3 +231,24 @@ def _invoices(s: Sessions, numbers_and_customers) -> None:
         lines = [{"item": "svc", "quantity": "1", "rate": "10.00"}]
         body = {"customer": customer, "number": number, "date": "2026-11-02", "status": "sent", "lines": lines}
         s.put(RecordKind.INVOICE, number, body)
+
+
+def test_a_remembered_record_is_found_by_its_current_quickbooks_id(runtime):
+    # Settling a payment's invoices finds each among the records the call found before, by QuickBooks id: after the
+    # index of them is made, a changed id, a record found later and one not found at all are each answered rightly.
+    with runtime.transaction() as db:
+        company = make_company(db)
+        first, second, third = (make_record(db, company, RecordKind.INVOICE, f"i{n}", number=f"{n}") for n in range(3))
+        first.qb_id, second.qb_id, third.qb_id = "T-1", "T-2", "T-3"
+        db.flush()
+        with references.remembering(db):
+            references.find_records(db, company.id, [(RecordKind.INVOICE, "i0"), (RecordKind.INVOICE, "i1")])
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-1") is first
+            assert references.remembered(db, company.id, RecordKind.CUSTOMER, "T-1") is None
+            second.qb_id = "T-2b"  # its answer filed since the index was made
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-2") is None
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-2b") is second
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-3") is None  # not found before
+            references.find_records(db, company.id, [(RecordKind.INVOICE, "i2")])
+            assert references.remembered(db, company.id, RecordKind.INVOICE, "T-3") is third
+        assert references.remembered(db, company.id, RecordKind.INVOICE, "T-1") is None  # outside the block
