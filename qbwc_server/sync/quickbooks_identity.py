@@ -28,11 +28,20 @@ class Identity:
     line_ids: dict[str, str] | None = None
 
 
-def store_identity(record: Record, identity: Identity, version: int | None, *, linked: bool = False) -> None:
+def store_identity(
+    record: Record,
+    identity: Identity,
+    version: int | None,
+    *,
+    linked: bool = False,
+    figures: dict[str, Any] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
+) -> None:
     """Store what QuickBooks answered for the record, and which of its versions QuickBooks now has.
 
     `linked`: the entry was already in QuickBooks; remember the app's data now, so that later Mods can send only
-    what the app changes (link policy keep_quickbooks).
+    what the app changes (link policy keep_quickbooks). `figures` (and `warnings`): QuickBooks' figures in the same
+    answer, stored as `store_figures` stores them, with the identity in one step (an Add's or Mod's answer has both).
     """
     values: dict[str, Any] = {"qb_id": identity.id, "qb_edit_sequence": identity.edit_sequence}
     if linked:
@@ -51,6 +60,8 @@ def store_identity(record: Record, identity: Identity, version: int | None, *, l
             "synced_data": _copy(record.data),
             "synced_es": identity.edit_sequence,
         }
+    if figures is not None:
+        values.update(_figure_values(record, figures, warnings))
     staging.write(record, values)
 
 
@@ -144,12 +155,16 @@ def store_figures(record: Record, figures: dict[str, Any], warnings: list[dict[s
     `warnings` None keeps the warnings the last comparison gave (an answer that cannot be compared to the app's data,
     such as an import of a newer QuickBooks copy, changes only the figures).
     """
+    staging.write(record, _figure_values(record, figures, warnings))
+
+
+def _figure_values(record: Record, figures: dict[str, Any], warnings: list[dict[str, Any]] | None) -> dict[str, Any]:
     kept = {k: v for k, v in (record.qb_totals or {}).items() if k not in figures}
     values: dict[str, Any] = {"qb_totals": {**kept, **figures}}
     if warnings is not None:
         values["warnings"] = list(warnings) or None
         values["warning_count"] = len(warnings)
-    staging.write(record, values)
+    return values
 
 
 def store_balance(record: Record, balance: str, paid: bool, paid_by: str | None, paid_on: str = "") -> None:

@@ -63,8 +63,8 @@ def stage(obj: Any, values: dict[str, Any]) -> bool:
     staged: Staged | None = db.info.get(_KEY) if db is not None else None
     if staged is None:
         return False
-    if not state.persistent:
-        return False  # a new object goes in with the ORM's INSERT
+    if state.key is None or state._deleted:
+        return False  # a new object goes in with the ORM's INSERT (`persistent`, known attached: it has a session)
     # A value the object already holds as stored (no ORM change pending on it) is not put on it again: most moves
     # leave the note and the error empty, and a Mod's answer repeats the id and the full name, so the ORM's four
     # calls that put a value on the object as stored are left out for those.

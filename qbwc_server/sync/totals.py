@@ -174,6 +174,11 @@ def from_import(kind: RecordKind, qb_data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in found.items() if value is not None}
 
 
+def own(figures: Figures) -> bool:
+    """Tell whether an answer's figures change the record's own (its totals, or the warnings a comparison gave)."""
+    return bool(figures.totals) or figures.warnings is not None
+
+
 def _plain(text: str) -> Warning_:
     return {"code": "totals_differ", "message": text, "causes": []}
 
@@ -190,9 +195,14 @@ def _payment_label(data: Mapping[str, Any], external_id: str) -> str:
 # --- carrying figures out (transitions.apply and imports call these) --------------------------------------------
 
 
-def apply(db: Session, company: Company, record: Record, figures: Figures, ticket: str | None = None) -> None:
-    """Store QuickBooks' figures on the record, and the balances of the invoices a payment of ours pays."""
-    if figures.totals or figures.warnings is not None:
+def apply(
+    db: Session, company: Company, record: Record, figures: Figures, ticket: str | None = None, *, stored: bool = False
+) -> None:
+    """Store QuickBooks' figures on the record, and the balances of the invoices a payment of ours pays.
+
+    `stored`: the record's own figures are stored already (with its identity, see `own`); only the settlements here.
+    """
+    if not stored and own(figures):
         lifecycle.store_figures(record, figures.totals, figures.warnings)
     for settlement in figures.settlements:
         settle(db, company, settlement, figures.payment_label or f"payment {record.external_id}", ticket)

@@ -46,8 +46,18 @@ def apply(
             response_xml=line.response_xml,
             ticket=ticket,
         )
+    # An Add's or Mod's answer: the record's identity and its figures are stored in one step (nothing between them
+    # changes the record).
+    figures = change.figures if change.identity is not None and _figures_with_identity(change) else None
     if change.identity is not None:
-        lifecycle.store_identity(record, change.identity, change.synced_version, linked=change.linked)
+        lifecycle.store_identity(
+            record,
+            change.identity,
+            change.synced_version,
+            linked=change.linked,
+            figures=figures.totals if figures is not None else None,
+            warnings=figures.warnings if figures is not None else None,
+        )
     if change.name_suffix is not None:
         lifecycle.set_name_suffix(record, change.name_suffix)
     if change.refreshed is not None:
@@ -58,7 +68,7 @@ def apply(
         deleted_in_quickbooks(db, item, record, ticket)
         return
     if change.figures is not None:
-        totals.apply(db, company, record, change.figures, ticket)
+        totals.apply(db, company, record, change.figures, ticket, stored=figures is not None)
     if change.refusal is not None:
         refusals = lifecycle.count_refusal(item)
         max_attempts = int(effective(company.settings)["max_attempts"])
@@ -100,6 +110,19 @@ def apply(
         unknown_outcome=change.unknown_outcome,
         delay_seconds=change.delay_seconds,
         error=change.item_error,
+    )
+
+
+def _figures_with_identity(change: Transition) -> bool:
+    """Tell whether a transition's figures can be stored with its identity: it has its own figures, and none of the
+    changes `apply` makes between the two (a name suffix, a refreshed or forgotten identity, a deletion)."""
+    return (
+        change.figures is not None
+        and totals.own(change.figures)
+        and change.name_suffix is None
+        and change.refreshed is None
+        and not change.forget_identity
+        and not change.deleted_in_quickbooks
     )
 
 
