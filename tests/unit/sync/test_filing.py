@@ -97,6 +97,43 @@ def test_the_answered_items_and_records_are_filed_without_reading_them_again(run
         assert [tuple(row) for row in stored] == shown
 
 
+def test_an_answers_identity_and_figures_stored_together_are_as_stored_one_after_the_other(runtime):
+    # An Add's answer gives the record's identity and QuickBooks' figures at once: stored in one step they are what
+    # `store_identity` and then `store_figures` store (the kept totals merged, the warnings counted), in one UPDATE.
+    warning = {"code": "totals_differ", "message": "QuickBooks' total differs.", "causes": []}
+    shown = []
+    with runtime.transaction() as db:
+        together, apart = _sent(db, 2)[0]
+        for record in (together, apart):
+            record.qb_totals = {"balance": "5.00", "paid_by": "payment p1"}
+        db.flush()
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        sa_event.listen(runtime.engine, "before_cursor_execute", listener)
+        try:
+            with lifecycle.filing(db):
+                figures = {"total": "12.00", "balance": "12.00"}
+                lifecycle.store_identity(
+                    together, Identity("T-1", "100"), together.version, figures=figures, warnings=[warning]
+                )
+                lifecycle.store_identity(apart, Identity("T-2", "100"), apart.version)
+                lifecycle.store_figures(apart, figures, [warning])
+                assert not db.dirty
+        finally:
+            sa_event.remove(runtime.engine, "before_cursor_execute", listener)
+        assert [s.lstrip().split()[:2] for s in statements if s.lstrip().startswith("UPDATE")] == [
+            ["UPDATE", "records"]
+        ]
+        db.expire_all()
+        for record in (together, apart):
+            shown.append((record.qb_edit_sequence, record.synced_version == record.version, record.qb_totals))
+            shown.append((record.warnings, record.warning_count, record.qb_data["synced_es"]))
+    assert shown[:2] == shown[2:]
+    assert shown[0] == ("100", True, {"total": "12.00", "balance": "12.00", "paid_by": "payment p1"})
+    assert (together.qb_id, apart.qb_id) == ("T-1", "T-2")
+    assert shown[1] == ([warning], 1, "100")
+
+
 def test_a_query_inside_the_block_sees_what_it_holds(runtime):
     with runtime.transaction() as db:
         (record,), (item,) = _sent(db, 1)
