@@ -66,23 +66,23 @@ def waiting_reason(
         return None
     found = references.find_referenced(db, company.id, refs)
     for ref_kind, external_id in refs:
-        label = _label(ref_kind)
         prerequisite: Record | references.Referenced | None = found.get((ref_kind, external_id))
         if prerequisite is None:
+            label = _label(ref_kind)
             return SyncState.QUEUED, f"waiting for {label} '{external_id}', which the app has not sent yet", None
         if prerequisite.sync_state in (SyncState.EXCLUDED, SyncState.PENDING):
             # What is decided (and may be written) next reads and changes the record itself, not its row.
             prerequisite = references.entity(db, prerequisite)
         if prerequisite.sync_state is SyncState.QB_DELETED:
-            name = display_name(prerequisite)
+            label, name = _label(ref_kind), display_name(prerequisite)
             return (
                 SyncState.BLOCKED,
                 f"waiting for {label} '{name}', which was deleted in QuickBooks: re-add it, or choose another",
                 prerequisite.id,
             )
         if prerequisite.qb_id or (ref_kind.is_list and (ref_kind, external_id) in in_batch):
-            continue
-        name = display_name(prerequisite)
+            continue  # there: the usual case, which needs no label or name (six references an invoice of 5 lines)
+        label, name = _label(ref_kind), display_name(prerequisite)
         state = prerequisite.sync_state
         if state is SyncState.ERROR:
             reason = prerequisite.last_error.message if prerequisite.last_error else "see its log"

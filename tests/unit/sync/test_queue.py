@@ -144,6 +144,24 @@ def test_a_set_claimed_at_once_leaves_out_the_item_another_session_took(runtime)
         assert [item.sent_info.version for item in items] == [1, 1, 3]
 
 
+def test_each_claimed_item_reads_back_its_own_sent_information_whole(runtime):
+    # Every field, texts with quotes and accents among them, as each item's request carried it.
+    infos = [
+        SentInfo(rq_type="InvoiceQueryRq", add=False, version=4, group='lookup-"7"', refused_with=3100),
+        SentInfo(rq_type="InvoiceModRq", add=False, version=2, edit_sequence="1700000000", split=5),
+        SentInfo(rq_type="CustomerAddRq", add=True, version=1, add_version=1, mod_edit_sequence="Café \\ 9"),
+    ]
+    with runtime.transaction() as db:
+        company = make_company(db)
+        records = [make_record(db, company, RecordKind.CUSTOMER, f"c{n}", last_name=f"N{n}") for n in range(3)]
+        items = [queue.enqueue(db, company, record) for record in records]
+        ids = [item.id for item in items]
+        assert lifecycle.claim_all(db, list(zip(items, infos, strict=True)), "ticket-1") == set(ids)
+    with runtime.transaction() as db:
+        stored = {item.id: item.sent_info for item in db.scalars(select(QueueItem).where(QueueItem.id.in_(ids)))}
+        assert [stored[i] for i in ids] == infos
+
+
 def test_two_sessions_claiming_at_once_never_get_the_same_item(runtime):
     # Given 200 queued customers
     with runtime.transaction() as db:
