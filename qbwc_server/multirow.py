@@ -101,6 +101,45 @@ def update(connection: Connection, table: Table, rows: Sequence[dict[str, Any]])
         connection.execute(statement, [{f"b_{name}": value for name, value in row.items()} for row in rows])
 
 
+def update_all(connection: Connection, groups: Sequence[tuple[Table, Sequence[dict[str, Any]]]]) -> None:
+    """Write several `update`s (each a table and its rows, the rows of one group with the same keys, each row in
+    one group only).
+
+    On PostgreSQL the groups of `ARRAYS_FROM` rows or more go as one statement, each but the last a data-modifying
+    `WITH` before it: one round trip and one execution instead of one per group (a message set's filed answers
+    change its records and its queue items). The groups touch different rows, so running them as one statement
+    (one snapshot, no group seeing another's changes) writes what running them one after the other writes.
+    """
+    postgres = connection.dialect.name == "postgresql"
+    together = [(table, rows) for table, rows in groups if postgres and len(rows) >= ARRAYS_FROM]
+    if len(together) < 2:
+        together = []
+    for table, rows in groups:
+        if not any(rows is joined for _, joined in together):
+            update(connection, table, rows)
+    if not together:
+        return
+    shapes: list[tuple[Table, tuple[str, ...]]] = []
+    params: dict[str, Any] = {}
+    for n, (table, rows) in enumerate(together):
+        columns = tuple(name for name in rows[0] if name != "id")
+        shapes.append((table, columns))
+        params.update({f"g{n}_{name}": [row[name] for row in rows] for name in ("id", *columns)})
+    connection.execute(_update_together(tuple(shapes)), params)
+
+
+@cache
+def _update_together(shapes: tuple[tuple[Table, tuple[str, ...]], ...]) -> Update:
+    """Build the UPDATEs of several groups as one statement, once per tables and sets of columns (`g<n>_` names)."""
+    statements = []
+    for n, (table, columns) in enumerate(shapes):
+        given = _given(table, ("id", *columns), prefix=f"g{n}_")
+        values = {name: given.c[name] for name in columns}
+        statements.append(sql.update(table).where(table.c.id == given.c.id).values(values))
+    *first, last = statements
+    return last.add_cte(*(statement.cte(f"written_{n}") for n, statement in enumerate(first)))
+
+
 def update_where(
     connection: Connection,
     table: Table,
@@ -144,10 +183,10 @@ def _update_where(table: Table, columns: tuple[str, ...], expected: tuple[str, .
     return sql.update(table).where(table.c.id == given.c.id, *compared).values(values).returning(table.c.id)
 
 
-def _given(table: Table, names: tuple[str, ...]) -> Any:
+def _given(table: Table, names: tuple[str, ...], prefix: str = "b_") -> Any:
     """The rows given as one array per column, as a table named `given`."""
     return (
-        func.unnest(*(bindparam(f"b_{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names))
+        func.unnest(*(bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names))
         .table_valued(*(column(name, table.c[name].type) for name in names))
         .render_derived(name="given")
     )

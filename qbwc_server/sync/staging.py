@@ -107,5 +107,4 @@ def _write(connection: Connection, staged: Staged) -> None:
         ordered = dict(sorted(values.items()))  # the columns in one order: one statement per set of them
         groups.setdefault((table, tuple(ordered)), []).append({"id": row_id, **ordered})
     staged.clear()  # before executing: the statements below must not write them again
-    for (table, _), rows in groups.items():
-        multirow.update(connection, table, rows)
+    multirow.update_all(connection, [(table, rows) for (table, _), rows in groups.items()])
