@@ -101,6 +101,88 @@ def update(connection: Connection, table: Table, rows: Sequence[dict[str, Any]])
         connection.execute(statement, [{f"b_{name}": value for name, value in row.items()} for row in rows])
 
 
+def update_all(
+    connection: Connection,
+    groups: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
+    inserts: Sequence[tuple[Table, Sequence[dict[str, Any]]]] = (),
+) -> None:
+    """Write several `update`s (each a table and its rows, the rows of one group with the same keys, each row in
+    one group only), after the `inserts` (rows `hold` left, inserted in their order).
+
+    On PostgreSQL the inserts and the groups of `ARRAYS_FROM` rows or more go as one statement, each but the last a
+    data-modifying `WITH` before it: one round trip and one execution instead of one per group (a message set's
+    filed answers add its log lines and change its records and its queue items). The parts touch different rows
+    (the inserted rows are new and no UPDATE reads them), so running them as one statement (one snapshot, no part
+    seeing another's changes) writes what running them one after the other writes.
+    """
+    postgres = connection.dialect.name == "postgresql"
+    together = [(table, rows) for table, rows in groups if postgres and len(rows) >= ARRAYS_FROM]
+    if len(inserts) + len(together) < 2:
+        together = []
+    for table, rows in groups:
+        if not any(rows is joined for _, joined in together):
+            update(connection, table, rows)
+    parts: list[tuple[bool, Table, tuple[str, ...]]] = []
+    params: dict[str, Any] = {}
+    for n, (table, rows) in enumerate([*inserts, *together]):
+        adding = n < len(inserts)
+        names = tuple(rows[0]) if adding else ("id", *(name for name in rows[0] if name != "id"))
+        parts.append((adding, table, names))
+        params.update({f"g{n}_{name}": [row[name] for row in rows] for name in names})
+    if parts:
+        connection.execute(_together(tuple(parts)), params)
+
+
+@cache
+def _together(parts: tuple[tuple[bool, Table, tuple[str, ...]], ...]) -> Any:
+    """Build the INSERTs and UPDATEs of `update_all` as one statement, once per shape (`g<n>_` names)."""
+    statements: list[Any] = []
+    for n, (adding, table, names) in enumerate(parts):
+        prefix = f"g{n}_"
+        if adding:
+            given = _given(table, names, prefix=prefix, numbered=True)
+            source = select(*(given.c[name] for name in names)).order_by(given.c.position)
+            statements.append(postgresql.insert(table).from_select(list(names), source))
+        else:
+            given = _given(table, names, prefix=prefix)
+            values = {name: given.c[name] for name in names if name != "id"}
+            statements.append(sql.update(table).where(table.c.id == given.c.id).values(values))
+    *first, last = statements
+    return last.add_cte(*(statement.cte(f"written_{n}") for n, statement in enumerate(first))) if first else last
+
+
+_HELD = "multirow.held"  # the Session.info key of the inserts `hold` left for a `holding` block (PostgreSQL)
+
+
+def holding(db: Session) -> list[tuple[Table, Sequence[dict[str, Any]]]] | None:
+    """Open a block (PostgreSQL) whose writer takes the inserts `hold` leaves: return the list they go in, else None.
+
+    Its writer passes them to `update_all` with its UPDATEs, and must do so before anything else reaches the
+    database that could read them (as `sync.staging` writes its held values); `release` ends the block.
+    """
+    if db.get_bind().dialect.name != "postgresql" or _HELD in db.info:
+        return None
+    held: list[tuple[Table, Sequence[dict[str, Any]]]] = []
+    db.info[_HELD] = held
+    return held
+
+
+def release(db: Session, held: list[tuple[Table, Sequence[dict[str, Any]]]] | None) -> None:
+    """End the block `holding` opened (a no-op for its None); inserts still held are dropped with it."""
+    if held is not None and db.info.get(_HELD) is held:
+        del db.info[_HELD]
+
+
+def hold(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Leave rows (a batch of `ARRAYS_FROM` or more) to the session's open `holding` block, to go in with its
+    writes; False (nothing done) when there is none: the caller inserts them itself."""
+    held: list[tuple[Table, Sequence[dict[str, Any]]]] | None = db.info.get(_HELD)
+    if held is None or len(rows) < ARRAYS_FROM:
+        return False
+    held.append((table, rows))
+    return True
+
+
 def update_where(
     connection: Connection,
     table: Table,
@@ -144,10 +226,12 @@ def _update_where(table: Table, columns: tuple[str, ...], expected: tuple[str, .
     return sql.update(table).where(table.c.id == given.c.id, *compared).values(values).returning(table.c.id)
 
 
-def _given(table: Table, names: tuple[str, ...]) -> Any:
-    """The rows given as one array per column, as a table named `given`."""
+def _given(table: Table, names: tuple[str, ...], prefix: str = "b_", numbered: bool = False) -> Any:
+    """The rows given as one array per column, as a table named `given` (`numbered`: with their `position`)."""
     return (
-        func.unnest(*(bindparam(f"b_{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names))
-        .table_valued(*(column(name, table.c[name].type) for name in names))
+        func.unnest(*(bindparam(f"{prefix}{name}", type_=postgresql.ARRAY(table.c[name].type)) for name in names))
+        .table_valued(
+            *(column(name, table.c[name].type) for name in names), with_ordinality="position" if numbered else None
+        )
         .render_derived(name="given")
     )

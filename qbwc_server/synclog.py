@@ -121,7 +121,10 @@ def write_rows(db: Session, rows: Sequence[dict[str, Any]]) -> None:
     # Through the table, not the ORM's bulk insert, which splits the rows wherever the absent fields change; as one
     # statement of arrays on PostgreSQL (`multirow`), where `executemany` runs one INSERT per line. Each line's time
     # is taken here, as the column's default would take it per row.
-    multirow.insert(db, _SYNC_LOG, [row if "at" in row else {**row, "at": clock.now()} for row in rows])
+    # Inside a filing block on PostgreSQL they go in with its UPDATEs, in one statement (`multirow.hold`).
+    timed = [row if "at" in row else {**row, "at": clock.now()} for row in rows]
+    if not multirow.hold(db, _SYNC_LOG, timed):
+        multirow.insert(db, _SYNC_LOG, timed)
 
 
 _SYNC_LOG = SyncLogEntry.metadata.tables[SyncLogEntry.__tablename__]

@@ -35,13 +35,15 @@ def filing(db: Session) -> Iterator[None]:
         return
     staged: Staged = {}
     connection = db.connection()
+    inserts = multirow.holding(db)  # PostgreSQL: the log lines written meanwhile go in with the UPDATEs
 
     def write(*_: Any) -> None:
-        _write(connection, staged)
+        _write(connection, staged, inserts)
 
     def before_query(*_: Any) -> None:
-        if db.autoflush:  # as the ORM's own pending changes: a `no_autoflush` query does not need them
-            _write(connection, staged)
+        # As the ORM's own pending changes: a `no_autoflush` query does not need them, but held log lines go first.
+        if db.autoflush or inserts:
+            _write(connection, staged, inserts)
 
     listeners = [(db, "do_orm_execute", before_query), (db, "before_flush", write), (connection, "savepoint", write)]
     for target, name, listener in listeners:
@@ -52,6 +54,7 @@ def filing(db: Session) -> Iterator[None]:
         write()
     finally:
         del db.info[_KEY]
+        multirow.release(db, inserts)
         for target, name, listener in listeners:
             event.remove(target, name, listener)
 
@@ -99,13 +102,15 @@ def write(obj: Any, values: dict[str, Any]) -> None:
             setattr(obj, key, value)
 
 
-def _write(connection: Connection, staged: Staged) -> None:
-    if not staged:
+def _write(connection: Connection, staged: Staged, inserts: list[tuple[Table, Any]] | None) -> None:
+    if not staged and not inserts:
         return
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for (table, row_id), values in staged.items():
         ordered = dict(sorted(values.items()))  # the columns in one order: one statement per set of them
         groups.setdefault((table, tuple(ordered)), []).append({"id": row_id, **ordered})
     staged.clear()  # before executing: the statements below must not write them again
-    for (table, _), rows in groups.items():
-        multirow.update(connection, table, rows)
+    added = list(inserts or ())
+    if inserts:
+        inserts.clear()
+    multirow.update_all(connection, [(table, rows) for (table, _), rows in groups.items()], added)
