@@ -50,7 +50,8 @@ date = _formatted(values.iso_date)
 
 
 def _ref_text(list_id: Any, full_name: Any, tag: str) -> str:
-    # A line's reference, as `ref` writes one: by ListID when QuickBooks gave us one, else by FullName.
+    # A reference to a list object (the `ref` filter's and a line's): by ListID when QuickBooks gave us one, else by
+    # FullName, its text escaped; nothing when it has neither.
     if list_id:
         return f"<{tag}><ListID>{escape(list_id)}</ListID></{tag}>\n"
     if full_name:
@@ -75,9 +76,7 @@ def sales_lines(lines: list[dict[str, Any]], tag: str) -> Markup:
         item = line["item"]
         if item is not None:
             parts.append(_ref_text(item["list_id"], item["full_name"], "ItemRef"))
-        description = line["description"]
-        if description is not None and description != "":
-            parts.append(f"<Desc>{escape(description)}</Desc>\n")
+        parts.append(el(line["description"], "Desc"))
         for key, element in _FIGURES:
             text = line[key]
             if text is not None:
@@ -100,12 +99,8 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         if r is None:
             return NOTHING
         list_id = getattr_(r, "list_id")
-        if list_id:
-            return Markup(f"<{tag}><ListID>{escape(list_id)}</ListID></{tag}>\n")  # noqa: S704
-        full_name = getattr_(r, "full_name")
-        if full_name:
-            return Markup(f"<{tag}><FullName>{escape(full_name)}</FullName></{tag}>\n")  # noqa: S704
-        return NOTHING
+        text = _ref_text(list_id, None if list_id else getattr_(r, "full_name"), tag)
+        return Markup(text) if text else NOTHING  # noqa: S704 - `_ref_text` escapes the id or name
 
     def address(a: Any, tag: str) -> Markup:
         """An address block with the lines it has."""
@@ -121,7 +116,7 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         ]
         return Markup(f"<{tag}>\n{''.join(lines)}</{tag}>\n")  # noqa: S704 - each line is escaped
 
-    pieces = {
+    return {
         "el": el,
         "money_el": money,
         "price_el": price,
@@ -132,11 +127,7 @@ def filters(getattr_: Callable[[Any, str], Any]) -> dict[str, Callable[[Any, str
         "address": address,
         "sales_lines": sales_lines,
     }
-    assert set(pieces) == MARKUP_FILTERS
-    return pieces
 
 
-# The filters above: each returns Markup with its text escaped, so the templates' output need not escape it again.
-MARKUP_FILTERS = frozenset(
-    {"el", "money_el", "price_el", "qty_el", "flag_el", "date_el", "ref", "address", "sales_lines"}
-)
+# The filters' names: each returns Markup with its text escaped, so the templates' output need not escape it again.
+MARKUP_FILTERS = frozenset(filters(getattr))

@@ -127,12 +127,12 @@ def insert_new(
     settings = effective(company.settings)
     _first_states(new, settings)
     found = None
-    if len(new) == 1 and db.get_bind().dialect.name == "postgresql":
+    # PostgreSQL, one record that does not refer to itself (read again once it is there): its references are read
+    # before the INSERT, so that the INSERT can carry its queue item and log lines.
+    if len(new) == 1 and db.get_bind().dialect.name == "postgresql" and _key(new[0]) not in _refs(new[0]):
         found = _referenced(db, company.id, set(_refs(new[0])))
         if _alone(db, new[0], found):
             return _insert_one(db, new[0], now, found, settings)
-        if (new[0].kind, new[0].external_id) in _refs(new[0]):
-            found = None  # it refers to itself: read again once it is there
     _insert_records(db, new, now)
     inserted = [record for record in new if record.id is not None]
     if not inserted:
@@ -146,16 +146,17 @@ def _refs(record: NewRecord) -> list[Ref]:
     return prerequisites(record.kind, record.data) if record.action is not None else []
 
 
+def _key(record: NewRecord) -> Ref:
+    return (record.kind, record.external_id)
+
+
 def _alone(db: Session, record: NewRecord, found: dict[Ref, Any]) -> bool:
     """Tell whether a new record can go in with its queue item and log lines as one statement: none of the records
-    it refers to has to be queued first (their queue items go before its own) and it does not refer to itself.
+    it refers to has to be queued first (their queue items go before its own).
 
     A referenced record on its way to QuickBooks already (an invoice's customer just stored) is asked about as
     `_queue_prerequisites` asks; when one is not queued, the record goes in as many do, which asks again."""
-    refs = _refs(record)
-    if (record.kind, record.external_id) in refs:
-        return False
-    waiting = _waiting([found[ref] for ref in refs if ref in found])
+    waiting = _waiting([found[ref] for ref in _refs(record) if ref in found])
     return not waiting or _queued(db, waiting) >= {row.id for row in waiting}
 
 

@@ -50,9 +50,9 @@ def edit(
 
     `guarded`: no other process can queue the record meanwhile (SQLite's write lock, an open item read, or the
     caller's savepoint, where a clash is an IntegrityError of the item's INSERT). Unguarded (PostgreSQL, no open item,
-    no savepoint: two statements fewer), the item's INSERT skips a clash with the open item another process added
-    and raises QueuedMeanwhile before anything else is written; a record with prerequisites to queue is left to the
-    ORM path (False), which the caller runs in a savepoint.
+    no savepoint: two statements fewer), the item's INSERT and the record's UPDATE are one statement, which writes
+    nothing when another process added an open item meanwhile, and QueuedMeanwhile is raised; a record with
+    prerequisites to queue is left to the ORM path (False), which the caller runs in a savepoint.
     """
     if isinstance(record, Record) and (inspect(record).modified or (item is not None and inspect(item).modified)):
         return False  # the session holds unwritten changes of them: the ORM writes everything in order
@@ -74,15 +74,12 @@ def edit(
             action = queue.first_action(db, company, record)
             row = item_row(company.id, record.id, record.kind, action, columns["updated_at"])
             columns |= lifecycle.stored_move(record, Event.QUEUE)
-            if not guarded and db.get_bind().dialect.name == "postgresql":
-                _queue_and_update(db, record, row, columns)  # the item's INSERT and the record's UPDATE in one
+            if not guarded:  # PostgreSQL (SQLite's transactions are serial): the item's INSERT and the UPDATE in one
+                _queue_and_update(db, record, row, columns)
                 synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
                 _stored(record, columns)
                 return True
-            if guarded:
-                multirow.insert(db, QUEUE_ITEMS, [row])
-            elif not multirow.insert(db, QUEUE_ITEMS, [row], skip_existing=True, returning=(QUEUE_ITEMS.c.id,)):
-                raise QueuedMeanwhile(record.id)
+            multirow.insert(db, QUEUE_ITEMS, [row])
             synclog.append(db, record, LogEvent.QUEUED, "Queued for QuickBooks.")
     elif change.moves:
         event = Event.EXCLUDE if change.need is Need.EXCLUDE else Event.HOLD

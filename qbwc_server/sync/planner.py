@@ -321,8 +321,7 @@ def _candidates(
     if lock and db.get_bind().dialect.name == "postgresql":
         query = _LOCKED[query]
     params = {"company_id": company.id, "now": clock.now(), "limit": limit, "offset": offset}
-    width = len(PlannedItem._fields)
-    return [(PlannedItem._make(values[:width]), values[width]) for values in db.execute(query, params)]
+    return [(PlannedItem._make(values[:_ITEM_WIDTH]), values[_ITEM_WIDTH]) for values in db.execute(query, params)]
 
 
 def _candidates_and_records(
@@ -354,29 +353,30 @@ def _candidates_and_records(
 # Built once (candidates run at every sendRequestXML and every progress question): building the select and its
 # cache key at each call cost about what running it did.
 _LIMIT, _OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
-_ITEM_AND_KIND = (*(getattr(QueueItem, name) for name in PlannedItem._fields), Record.kind)
+_ITEM = tuple(getattr(QueueItem, name) for name in PlannedItem._fields)
+_ITEM_AND_KIND = (*_ITEM, Record.kind)
 _FIRST_SYNC_LOOKUP = (QueueItem.action == QueueAction.LOOKUP, QueueItem.unknown_outcome.is_(False))
 
 
+def _joined(*columns: Any) -> Select[Any]:
+    """Select `columns` of queue items and their records (joined; an import's page has none)."""
+    return select(*columns).select_from(QueueItem).outerjoin(Record, Record.id == QueueItem.record_id)
+
+
 def _ready(*columns: Any) -> Select[Any]:
-    """Select `columns` of the ready items and their records (joined), in sending order."""
-    joined = select(*columns).select_from(QueueItem).outerjoin(Record, Record.id == QueueItem.record_id)
-    return joined.where(*queue.READY).order_by(*queue.ORDER)
+    """Select `columns` of the ready items and their records, in sending order."""
+    return _joined(*columns).where(*queue.READY).order_by(*queue.ORDER)
 
 
 _CANDIDATES = _ready(*_ITEM_AND_KIND).limit(_LIMIT).offset(_OFFSET)
 _WINDOW = select(QueueItem.id).where(*queue.READY).order_by(*queue.ORDER).limit(_LIMIT).offset(_OFFSET).subquery()
 _FIRST_LOOKUPS = (
-    select(*_ITEM_AND_KIND)
-    .select_from(QueueItem)
-    .outerjoin(Record, Record.id == QueueItem.record_id)
-    .where(QueueItem.id.in_(select(_WINDOW.c.id)), *_FIRST_SYNC_LOOKUP)
-    .order_by(*queue.ORDER)
+    _joined(*_ITEM_AND_KIND).where(QueueItem.id.in_(select(_WINDOW.c.id)), *_FIRST_SYNC_LOOKUP).order_by(*queue.ORDER)
 )
 # And with each item its record's row, as `planned.rows_of` reads it.
 _ITEM_WIDTH, _KIND = len(PlannedItem._fields), Planned._fields.index("kind")
 _RECORD_END = _ITEM_WIDTH + len(Planned._fields)
-_ITEM_AND_RECORD = (*(getattr(QueueItem, name) for name in PlannedItem._fields), *planned.RECORD_COLUMNS)
+_ITEM_AND_RECORD = (*_ITEM, *planned.RECORD_COLUMNS)
 _CANDIDATES_AND_RECORDS = _ready(*_ITEM_AND_RECORD).limit(_LIMIT).offset(_OFFSET)
 # And whether a first-sync lookup is among the first `reach` ready items: a select of its own queue items, not
 # correlated with the rows the statement returns.

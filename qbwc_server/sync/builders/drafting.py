@@ -78,14 +78,8 @@ class Draft:
         return text or None
 
     def _number(self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]) -> Decimal | None:
-        if blank(value):
-            return None
-        try:
-            number = values.to_decimal(value)  # read once: the formatter takes a Decimal as it is
-            formatter(number)
-        except ValueError as exc:
-            raise RecordProblem(field, f"{label}: {exc}.") from None
-        return number
+        found = self.figure(value, field, label, formatter)
+        return found[0] if found is not None else None
 
     def figure(
         self, value: Any, field: str, label: str, formatter: Callable[[Decimal], str]

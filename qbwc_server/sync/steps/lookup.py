@@ -87,7 +87,7 @@ class LookupStep(RecordStep):
         found = policy.meaning(rs.status_code, Request.LOOKUP)
         # Only entries QuickBooks found are read against the record (its references and identity): an answer of
         # nothing found, the usual one for a new record, needs neither.
-        inp = request_input(ctx.db, ctx.company, record) if _found(rs) else None
+        inp = request_input(ctx.db, ctx.company, record) if found is Action.SUCCEED else None
         match = builders.pick_match(inp, rs.rets) if inp is not None else None
         if match is None and inp is not None and record.kind is RecordKind.INVOICE and not item.unknown_outcome:
             # First sync of an invoice: one entered in QuickBooks with our number for this customer is ours to update.

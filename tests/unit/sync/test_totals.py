@@ -8,7 +8,10 @@ import pytest
 from lxml import etree
 
 from qbwc_server import tax_mapping
+from qbwc_server.qbxml import values
 from qbwc_server.sync import builders, totals
+from qbwc_server.sync.builders.drafting import blank
+from qbwc_server.sync.comparison import amount_of
 
 
 def _input(data: dict, mapping: dict | None = None) -> builders.RequestInput:
@@ -158,10 +161,6 @@ def test_the_command_line_writes_both_rates_after_the_item():
      float("inf"), float("nan"), True, Decimal("3.10"), Decimal("NaN"), ["1"]],
 )  # fmt: skip
 def test_an_amount_is_read_as_the_request_values_read_it(value):
-    from qbwc_server.qbxml import values
-    from qbwc_server.sync.builders.drafting import blank
-    from qbwc_server.sync.comparison import amount_of
-
     try:
         expected = None if blank(value) else values.to_decimal(value)
     except ValueError:
