@@ -10,8 +10,6 @@ from typing import Any
 
 from lxml import etree
 
-from .xmltools import RetBuilder
-
 LIST_CORE = ("ListID", "TimeCreated", "TimeModified", "EditSequence")
 TXN_CORE = ("TxnID", "TimeCreated", "TimeModified", "EditSequence", "TxnNumber")
 PERSON = ("Salutation", "FirstName", "MiddleName", "LastName", "Suffix")
@@ -180,6 +178,12 @@ LINE_ELEMENTS = {"InvoiceLineRet", "ExpenseLineRet", "ItemLineRet", "CreditMemoL
 
 NameOf = Callable[[str], "str | None"]
 
+# Each tag's element order as positions, so a record's own fields are sorted rather than the whole order scanned.
+_POSITION = {tag: {name: n for n, name in enumerate(order)} for tag, order in ORDER.items()}
+_REF_KEYS = {"ListID", "FullName"}
+_new = etree.SubElement
+NEWLINE = "\n"
+
 
 def build_ret(
     parent: etree._Element,
@@ -191,15 +195,30 @@ def build_ret(
     only: set[str] | None = None,
 ) -> etree._Element:
     """Append `record` to `parent` as element `tag`, fields in schema order; refs get their current FullName."""
-    elem = RetBuilder.sub(parent, tag)
-    skipped = set(skip)
-    for name in ORDER.get(tag, tuple(record)):
-        if name in skipped or name not in record or name.startswith("_"):
-            continue
-        if only is not None and name not in only:
-            continue
-        _add_value(elem, name, record[name], name_of)
+    elem = _new(parent, tag)
+    elem.text = NEWLINE
+    for name in _field_names(tag, record, skip, only):
+        value = record[name]
+        if value.__class__ is str:
+            _new(elem, name).text = value
+        elif value is not None:
+            _add_value(elem, name, value, name_of)
     return elem
+
+
+def _field_names(tag: str, record: dict[str, Any], skip: Iterable[str], only: set[str] | None) -> list[str]:
+    """Return the fields of `record` to answer with, in `tag`'s schema order (the record's own when none)."""
+    position = _POSITION.get(tag)
+    if position is None:
+        names = [name for name in record if not name.startswith("_")]
+    else:
+        names = sorted([name for name in record if name in position], key=position.__getitem__)
+    if skip:
+        skipped = set(skip)
+        names = [name for name in names if name not in skipped]
+    if only is not None:
+        names = [name for name in names if name in only]
+    return names
 
 
 def _add_value(parent: etree._Element, name: str, value: Any, name_of: NameOf) -> None:
@@ -208,20 +227,21 @@ def _add_value(parent: etree._Element, name: str, value: Any, name_of: NameOf) -
         for item in value:
             _add_value(parent, name, item, name_of)
     elif isinstance(value, dict):
-        if name.endswith("Ref") and set(value) <= {"ListID", "FullName"}:
+        if name.endswith("Ref") and value.keys() <= _REF_KEYS:
             _add_ref(parent, name, value, name_of)
         else:
             build_ret(parent, name, value, name_of)
     elif value is not None:
-        RetBuilder.sub(parent, name, str(value))
+        _new(parent, name).text = str(value)
 
 
 def _add_ref(parent: etree._Element, name: str, ref: dict[str, str], name_of: NameOf) -> None:
     """Append a reference with its ListID and the referenced record's current full name."""
-    elem = RetBuilder.sub(parent, name)
+    elem = _new(parent, name)
+    elem.text = NEWLINE
     list_id = ref.get("ListID")
-    full_name = name_of(list_id) if list_id else None
+    full_name = (name_of(list_id) if list_id else None) or ref.get("FullName")
     if list_id:
-        RetBuilder.sub(elem, "ListID", list_id)
-    if full_name or ref.get("FullName"):
-        RetBuilder.sub(elem, "FullName", full_name or ref.get("FullName"))
+        _new(elem, "ListID").text = list_id
+    if full_name:
+        _new(elem, "FullName").text = full_name

@@ -97,11 +97,15 @@ def ref_key(name: str) -> str:
 
 
 class RetBuilder:
-    """Build response elements laid out like QuickBooks' own output: one element per line, no indent."""
+    """Build response elements laid out like QuickBooks' own output: one element per line, no indent.
+
+    Elements are built bare, aggregates with a newline inside (so an empty one stays `<X>` newline `</X>`);
+    `tostring` then puts every element on its own line in one pass (lxml's indent with no indentation).
+    """
 
     @staticmethod
     def element(tag: str, attrib: dict[str, str] | None = None) -> etree._Element:
-        """Return a new element whose tail is a newline."""
+        """Return a new root element whose tail is a newline."""
         elem = etree.Element(tag, attrib or {})
         elem.text = "\n"
         elem.tail = "\n"
@@ -112,10 +116,12 @@ class RetBuilder:
         """Append a child element; leaves carry text, aggregates get a newline inside."""
         elem = etree.SubElement(parent, tag)
         elem.text = "\n" if text is None else text
-        elem.tail = "\n"
         return elem
 
     @staticmethod
     def tostring(root: etree._Element) -> str:
-        """Serialize a response document with QuickBooks' XML declaration."""
+        """Serialize a response document with QuickBooks' XML declaration, each element followed by a newline."""
+        # With no indentation lxml's indent gives every child a newline tail and every aggregate's whitespace-only
+        # text a newline, in C; leaves' texts are left alone.
+        etree.indent(root, space="")
         return '<?xml version="1.0" ?>\n' + etree.tostring(root, encoding="unicode")
