@@ -98,26 +98,33 @@ def check_lines_exist(kind: str, lines: dict[str, dict[str, Any]], mods: list[di
 def refresh_customer_balance(company: CompanyStore, customer_id: str) -> None:
     """Recompute a customer's Balance and TotalBalance (and its parents') from invoices and payments."""
     customers = company.state.lists["Customer"]
-    own: dict[str, Decimal] = {}
-    for invoice in company.state.txns["Invoice"].values():
-        key = invoice["CustomerRef"]["ListID"]
-        own[key] = own.get(key, Decimal(0)) + money(invoice.get("BalanceRemaining"))
-    for payment in company.state.txns["ReceivePayment"].values():
-        key = payment["CustomerRef"]["ListID"]
-        own[key] = own.get(key, Decimal(0)) - money(payment.get("UnusedPayment"))
-    for credit in company.state.txns.get("CreditMemo", {}).values():
-        key = credit["CustomerRef"]["ListID"]
-        own[key] = own.get(key, Decimal(0)) - money(credit.get("CreditRemaining"))
+    family: list[str] = []
     current: str | None = customer_id
     while current:
+        family.append(current)
+        current = customers[current].get("ParentRef", {}).get("ListID")
+    # Only the customer and its parents are recomputed: only their open amounts are added up.
+    own = dict.fromkeys(family, Decimal(0))
+    for invoice in company.state.txns["Invoice"].values():
+        key = invoice["CustomerRef"]["ListID"]
+        if key in own:
+            own[key] += money(invoice.get("BalanceRemaining"))
+    for payment in company.state.txns["ReceivePayment"].values():
+        key = payment["CustomerRef"]["ListID"]
+        if key in own:
+            own[key] -= money(payment.get("UnusedPayment"))
+    for credit in company.state.txns.get("CreditMemo", {}).values():
+        key = credit["CustomerRef"]["ListID"]
+        if key in own:
+            own[key] -= money(credit.get("CreditRemaining"))
+    for current in family:
         record = customers[current]
-        record["Balance"] = fmt_money(own.get(current, Decimal(0)))
-        total = own.get(current, Decimal(0))
+        record["Balance"] = fmt_money(own[current])
+        total = own[current]
         for child in customers.values():
             if child.get("ParentRef", {}).get("ListID") == current:
                 total += money(child.get("TotalBalance"))
         record["TotalBalance"] = fmt_money(total)
-        current = record.get("ParentRef", {}).get("ListID")
 
 
 def refresh_vendor_balance(company: CompanyStore, vendor_id: str) -> None:
