@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -77,6 +78,12 @@ DEFAULT_VERSIONS = (
 def namespace_of(kind: str) -> str:
     """Return the name namespace a list kind belongs to."""
     return NAMESPACE.get(kind, kind)
+
+
+@functools.lru_cache(maxsize=256)
+def namespaces_of(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the namespaces a reference to any of `kinds` is looked up in, in order, once per set of kinds."""
+    return tuple(dict.fromkeys(namespace_of(kind) for kind in kinds))
 
 
 @dataclass
@@ -174,7 +181,7 @@ class CompanyStore:
             found = self.by_list_id.get(ref["ListID"])
         elif ref.get("FullName"):
             found = None
-            for namespace in dict.fromkeys(namespace_of(kind) for kind in kinds):
+            for namespace in namespaces_of(kinds):
                 found = self.lookup_name(namespace, ref["FullName"])
                 if found:
                     break
