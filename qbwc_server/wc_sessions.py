@@ -25,6 +25,8 @@ _OPEN = bindparam(None, SessionState.OPEN, type_=WcSession.__table__.c.state.typ
 OPEN_SESSIONS = select(WcSession).where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
 # Whether the company of the row being read has an open session (a column of a query on companies).
 ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == _OPEN)
+# Whether the company bound as "company_id" has an open session (a column of a statement of its own).
+OPEN_OF_COMPANY = exists().where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
 SESSION_AND_COMPANY = (
     select(WcSession, Company)
     .outerjoin(Company, Company.id == WcSession.company_id)
