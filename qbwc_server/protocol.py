@@ -25,6 +25,7 @@ from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
 from qbwc_server.sync.engine import WORK_QUESTIONS, SyncEngine
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -343,14 +344,17 @@ class Conversation:
         self, db: Session, ticket: str | None, call: CallRecord
     ) -> tuple[WcSession | None, Company | None]:
         # The company is returned, not read again: the session holds its objects weakly, so a second get would
-        # load it a second time. Both come in one statement; only the session row is locked.
+        # load it a second time. Both come in one statement; only the session row is locked. A company without a
+        # webhook endpoint (read in the same statement) has no subscribers to be asked for in this call.
         if not ticket:
             return None, None
         found = db.execute(wc_sessions.SESSION_AND_COMPANY, {"ticket": ticket}).first()
         if found is None:
             return None, None
-        wc, company = found
+        wc, company, any_endpoint = found
         call.company = company.slug if company else None
+        if company is not None and not any_endpoint:
+            outbox.no_subscribers(db, company.id)
         if wc.state == SessionState.OPEN and self._idle(wc):
             self._expire(db, wc, company)
         return wc, company
