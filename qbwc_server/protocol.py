@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qbwc_server import __version__, clock, hcp, passwords, status, wc_login, wc_sessions
@@ -23,7 +24,8 @@ from qbwc_server.errors import CannotSync
 from qbwc_server.logging_setup import CallRecord, log_call, log_qbxml
 from qbwc_server.models import Company, SessionState, WcSession
 from qbwc_server.runtime import Runtime
-from qbwc_server.sync.engine import SyncEngine
+from qbwc_server.sync.engine import WORK_QUESTIONS, SyncEngine
+from qbwc_server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,10 @@ NO_MORE_WORK = "No more work: everything queued for QuickBooks has been sent"
 INTERNAL_ERROR = "The sync server hit an unexpected error (details are in its log); run the update again later"
 RESPONSE_ERROR = "The sync server could not process QuickBooks' response (details are in its log)"
 PAUSED_SUMMARY = "Sync is paused for this company"
+
+# Built once: a check-in's questions on PostgreSQL once the company row is locked (an open session? an item in
+# flight? an item ready?), in one statement.
+_AFTER_THE_LOCK = select(wc_sessions.OPEN_OF_COMPANY, *WORK_QUESTIONS)
 
 
 class Conversation:
@@ -296,8 +302,13 @@ class Conversation:
         company.last_checkin_at = now
         # The login's statement said whether the company has an open session (most check-ins find none). SQLite
         # took its write lock before that statement; PostgreSQL read the answer before the row lock it may have
-        # waited for (a simultaneous login opening a session), so there the sessions are read after it.
-        open_sessions = self._expire_idle(db, company) if any_open or not database.serialised(db) else []
+        # waited for (a simultaneous login opening a session), so there it is asked again after the lock, in one
+        # statement with has_work's question (ending an idle or abandoned session below moves no queue item).
+        asked: tuple[bool, bool] | None = None
+        if not database.serialised(db):
+            any_open, in_flight, ready = db.execute(_AFTER_THE_LOCK, {"company_id": company.id}).one()
+            asked = (in_flight, ready)
+        open_sessions = self._expire_idle(db, company) if any_open else []
         if company.paused:
             call.outcome = "paused"
             return [self._closed_session(db, company, PAUSED_SUMMARY, call), NONE]
@@ -305,7 +316,7 @@ class Conversation:
             call.outcome = BUSY
             return ["", BUSY]
         # The one moment planning writes: has_work plans the ready items first (when there are any).
-        if not self.engine.has_work(db, company, plan=True):
+        if not self.engine.has_work(db, company, plan=True, asked=asked):
             call.outcome = NONE
             ticket = self._closed_session(db, company, wc_sessions.NOTHING_SUMMARY, call)
             if back:
@@ -333,14 +344,17 @@ class Conversation:
         self, db: Session, ticket: str | None, call: CallRecord
     ) -> tuple[WcSession | None, Company | None]:
         # The company is returned, not read again: the session holds its objects weakly, so a second get would
-        # load it a second time. Both come in one statement; only the session row is locked.
+        # load it a second time. Both come in one statement; only the session row is locked. A company without a
+        # webhook endpoint (read in the same statement) has no subscribers to be asked for in this call.
         if not ticket:
             return None, None
         found = db.execute(wc_sessions.SESSION_AND_COMPANY, {"ticket": ticket}).first()
         if found is None:
             return None, None
-        wc, company = found
+        wc, company, any_endpoint = found
         call.company = company.slug if company else None
+        if company is not None and not any_endpoint:
+            outbox.no_subscribers(db, company.id)
         if wc.state == SessionState.OPEN and self._idle(wc):
             self._expire(db, wc, company)
         return wc, company

@@ -16,6 +16,7 @@ from qbwc_server import passwords, throttle, wc_sessions
 from qbwc_server.logging_setup import CallRecord
 from qbwc_server.models import Company
 from qbwc_server.runtime import Runtime
+from qbwc_server.webhooks import outbox
 
 NVU = "nvu"  # the Web Connector's answer for "not a valid user"
 
@@ -37,7 +38,7 @@ def sign_in(
                 return ["", NVU]
             passwords.verify_web_connector(None, password)
             return _refuse(runtime, db, username, address, call)
-        company, locked_until, has_failures, any_open = found
+        company, locked_until, has_failures, any_open, any_endpoint = found
         if throttle.checked(locked_until, has_failures).locked_seconds:
             call.outcome = "locked"
             return ["", NVU]
@@ -45,6 +46,8 @@ def sign_in(
         if stored is None or passwords.is_generated(stored):
             if not passwords.verify_web_connector(stored, password):
                 return _refuse(runtime, db, username, address, call)
+            if not any_endpoint:
+                outbox.no_subscribers(db, company.id)
             return check_in(db, company, has_failures, any_open, address, call)
     valid = passwords.verify_web_connector(stored, password)
     with runtime.transaction() as db:
@@ -54,7 +57,9 @@ def sign_in(
         if found is None:
             call.outcome = NVU
             return ["", NVU]
-        company, _locked_until, has_failures, any_open = found
+        company, _locked_until, has_failures, any_open, any_endpoint = found
+        if not any_endpoint:
+            outbox.no_subscribers(db, company.id)
         return check_in(db, company, has_failures, any_open, address, call)
 
 
@@ -70,11 +75,11 @@ def _refuse(runtime: Runtime, db: Session, username: str, address: str, call: Ca
 
 
 # Built once, like the session row's statements (`wc_sessions`). A login reads its company (with the password's
-# hash), the login-throttle counters and whether the company has an open session in one statement. The company row
-# is locked so two simultaneous logins cannot both open a session (PostgreSQL; SQLite transactions are already
-# serialised).
+# hash), the login-throttle counters, whether the company has an open session and whether it has a webhook endpoint
+# (none: the check-in's announcement asks no more) in one statement. The company row is locked so two simultaneous
+# logins cannot both open a session (PostgreSQL; SQLite transactions are already serialised).
 _LOGIN = (
-    select(Company, throttle.LOCKED_UNTIL, throttle.HAS_FAILURES, wc_sessions.ANY_OPEN)
+    select(Company, throttle.LOCKED_UNTIL, throttle.HAS_FAILURES, wc_sessions.ANY_OPEN, outbox.ANY_ENDPOINT)
     .where(Company.qbwc_username == bindparam("username"))
     .with_for_update(of=Company)
 )

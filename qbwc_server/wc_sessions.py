@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from qbwc_server import clock
 from qbwc_server.models import Company, SessionState, WcSession
+from qbwc_server.webhooks import outbox
 
 NOTHING_SUMMARY = "Nothing to sync"
 
@@ -25,8 +26,11 @@ _OPEN = bindparam(None, SessionState.OPEN, type_=WcSession.__table__.c.state.typ
 OPEN_SESSIONS = select(WcSession).where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
 # Whether the company of the row being read has an open session (a column of a query on companies).
 ANY_OPEN = exists().where(WcSession.company_id == Company.id, WcSession.state == _OPEN)
+# Whether the company bound as "company_id" has an open session (a column of a statement of its own).
+OPEN_OF_COMPANY = exists().where(WcSession.company_id == bindparam("company_id"), WcSession.state == _OPEN)
+# A call's session and its company, and whether the company has a webhook endpoint (`outbox.ANY_ENDPOINT`).
 SESSION_AND_COMPANY = (
-    select(WcSession, Company)
+    select(WcSession, Company, outbox.ANY_ENDPOINT)
     .outerjoin(Company, Company.id == WcSession.company_id)
     .where(WcSession.ticket == bindparam("ticket"))
     .with_for_update(of=WcSession)

@@ -59,18 +59,25 @@ class SyncEngine:
 
     # --- questions: they read and change nothing ------------------------------------------------------------
 
-    def has_work(self, db: Session, company: Company, *, plan: bool = False) -> bool:
+    def has_work(
+        self, db: Session, company: Company, *, plan: bool = False, asked: tuple[bool, bool] | None = None
+    ) -> bool:
         """Tell whether the company has anything for QuickBooks now (authenticate answers `none` otherwise).
 
         With `plan` (at check-in, the one moment planning writes) the ready items are planned first: missing
         prerequisites queued, the reason each waiting record waits noted. A queue with no ready item has nothing
-        to plan, so a check-in with nothing to do costs the one statement below and no planning.
+        to plan, so a check-in with nothing to do costs the one statement below and no planning. `asked` is that
+        statement's answer (`WORK_QUESTIONS`: an item in flight, an item ready) when the caller read it in a
+        statement of its own, with its own questions.
         """
         if company.paused:
             return False
         # One indexed statement answers most check-ins: an item in flight means work, no ready item means no record
         # work; only ready items need the planner's question (are their prerequisites in QuickBooks?).
-        in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
+        if asked is None:
+            in_flight, ready = db.execute(_IN_FLIGHT_OR_READY, {"company_id": company.id}).one()
+        else:
+            in_flight, ready = asked
         return self._has_work(db, company, in_flight, ready, plan=plan)
 
     def _has_work(self, db: Session, company: Company, in_flight: bool, ready: bool, *, plan: bool = False) -> bool:
@@ -399,8 +406,11 @@ def _queued_exists(status: QueueStatus) -> Exists:
     return select(QueueItem.id).where(company, QueueItem.status == rare).exists()
 
 
+# `has_work`'s question (an item in flight, an item ready; the company bound as "company_id"), as columns a caller
+# may ask in a statement of its own and hand over as `asked`.
+WORK_QUESTIONS = (_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
 # Built once: `has_work` runs at every check-in, sendRequestXML and receiveResponseXML.
-_IN_FLIGHT_OR_READY = select(_queued_exists(QueueStatus.SENT), _queued_exists(QueueStatus.READY))
+_IN_FLIGHT_OR_READY = select(*WORK_QUESTIONS)
 
 
 # Built once: whether an item is in flight and how many are ready, which progress asks at every receiveResponseXML.

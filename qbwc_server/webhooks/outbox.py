@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, exists, select
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from qbwc_server import clock
@@ -191,6 +191,16 @@ def subscribers(db: Session, company_id: int, event_type: EventType | None = Non
 
 # Built once: authenticate and closeConnection ask at every session, and building the query cost more than running it.
 _SUBSCRIBERS = select(WebhookEndpoint).where(WebhookEndpoint.company_id == bindparam("company_id"))
+
+
+# Whether the company of the row being read has a webhook endpoint (a column of a query on companies). A SOAP call
+# reads it with its company's row; when there is none it says so (`no_subscribers`) and asks no more in that call.
+ANY_ENDPOINT = exists().where(WebhookEndpoint.company_id == Company.id)
+
+
+def no_subscribers(db: Session, company_id: int) -> None:
+    """Note that the company has no endpoint (read with its row in this transaction): `subscribers` asks no more."""
+    db.info.setdefault(_ENDPOINTS, {})[company_id] = []
 
 
 def forget_endpoints(db: Session) -> None:

@@ -119,7 +119,7 @@ class QueueEngine(SyncEngine):
         self.requests = list(requests)
         self.responses: list[str] = []
 
-    def has_work(self, db, company, plan=False):  # type: ignore[no-untyped-def]
+    def has_work(self, db, company, plan=False, asked=None):  # type: ignore[no-untyped-def]
         return True
 
     def next_request(self, db, company, wc_session):  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ def test_escaped_entities_inside_qbxml_are_not_expanded_either(serve, add_compan
     from qbwc_server.sync.engine import SyncEngine
 
     class Busy(SyncEngine):
-        def has_work(self, db, company, plan=False):  # type: ignore[no-untyped-def]
+        def has_work(self, db, company, plan=False, asked=None):  # type: ignore[no-untyped-def]
             return True
 
     add_company("acme", "acme-wc", "s3cret-pass")

@@ -258,3 +258,26 @@ def test_nobody_is_watched_for_check_ins_without_an_endpoint_for_the_connection_
     assert announce_quiet(harness.runtime) == 0
     with harness.runtime.transaction() as db:
         assert db.scalars(select(WebhookEvent)).all() == []
+
+
+def test_an_endpoint_added_while_a_session_runs_hears_what_the_session_syncs(harness, receiver, deliverer):
+    # Given a company with no endpoint when its Web Connector checks in (each call reads that with the company)
+    hooks = receiver()
+    deliverer(harness.runtime)
+    harness.put("customers", "c1", CUSTOMER)
+    process = harness.qb.process_detailed
+    added: list[dict] = []
+
+    def adding_an_endpoint(request_xml: str):  # type: ignore[no-untyped-def]
+        # When the host app adds one while QuickBooks works on the session's request
+        if not added and "<CustomerAddRq" in request_xml:
+            added.append(_add_endpoint(harness, hooks.url, events=["record.synced"]))
+        return process(request_xml)
+
+    harness.qb.process_detailed = adding_an_endpoint
+    harness.sync()
+    assert added and wait_for(lambda: _all_settled(harness), timeout=30)
+
+    # Then the answer's call, after the endpoint was added, announces the customer it synced
+    events = [json.loads(body) for _, body in hooks.accepted()]
+    assert [(e["type"], e["record"]["external_id"]) for e in events] == [("record.synced", "c1")]

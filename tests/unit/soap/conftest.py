@@ -26,7 +26,7 @@ class ScriptedEngine(SyncEngine):
         self.calls: list[tuple[str, Any]] = []
         self.fail_next_request = False
 
-    def has_work(self, db, company, plan=False):  # type: ignore[no-untyped-def]
+    def has_work(self, db, company, plan=False, asked=None):  # type: ignore[no-untyped-def]
         return self.work
 
     def begin_session(self, db, company, wc_session):  # type: ignore[no-untyped-def]
