@@ -26,6 +26,7 @@ from benchmarks.servers import ServerProcess
 from benchmarks.site import PASSWORD, ApiClient, add_company, bench_settings
 from benchmarks.stats import summary_ms
 from qbwc_server import db as database
+from qbwc_server.cli.serve import THREADS_ALONE, THREADS_PER_WORKER
 from qbwc_server.models import LogEvent, QueueItem, Record, SyncLogEntry, SyncState
 from qbwc_server.runtime import Runtime
 from qbwc_server.simulator import FakeCompany, FakeWebConnector
@@ -50,7 +51,9 @@ def company_records(size: dict[str, int]) -> list[tuple[str, str, dict[str, Any]
     return puts
 
 
-def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8, clients: int = 4) -> dict[str, Any]:
+def run(
+    companies: int, size: dict[str, int], workers: int = 3, threads: int | None = None, clients: int = 4
+) -> dict[str, Any]:
     """Sync `companies` companies at once through `serve --workers`; return latencies, errors and the checks."""
     with postgres() as url, tempfile.TemporaryDirectory(prefix="qbwc-bench-") as folder:
         runtime = Runtime(bench_settings(url))
@@ -62,7 +65,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
             procs = [ServerProcess(url, threads=threads, workers=workers, log_file=log_file, log_level="INFO")]
             for site in sites:
                 site["url"] = procs[0].url
-            _warm_up(runtime, procs, workers)
+            _warm_up(runtime, procs, workers, company_records(size))
             put_seconds = _put_all(sites, company_records(size))
             cpu_before = procs[0].cpu_by_process()
             pg_cpu_before = postgres_cpu_seconds(url)
@@ -78,7 +81,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
             pg_cpu = None if pg_cpu_before is None or pg_cpu_after is None else pg_cpu_after - pg_cpu_before
             connections_opened = postgres_sessions(url) - sessions_before
             inside = _calls_inside_workers(log_file, log_offset)
-            checks = _check_database(runtime, len(company_records(size)) * companies + len(WARM_UP) * workers)
+            checks = _check_database(runtime, len(company_records(size)) * (companies + workers))
             version = postgres_version(url)
         finally:
             for proc in procs:
@@ -93,7 +96,7 @@ def run(companies: int, size: dict[str, int], workers: int = 3, threads: int = 8
         "records_per_company": len(company_records(size)),
         "server_processes": workers,
         "served_by": f"qbwc-server serve --workers {workers} (gunicorn)" if workers > 1 else "qbwc-server serve",
-        "threads_per_process": threads,
+        "threads_per_process": threads or (THREADS_PER_WORKER if workers > 1 else THREADS_ALONE),
         "client_processes": clients,
         "database": version,
         "put_seconds": round(put_seconds, 2),
@@ -176,15 +179,17 @@ class LockSampler:
         }
 
 
-WARM_UP = company_records({"customers": 1, "invoices": 1, "payments": 1})
-
-
-def _warm_up(runtime: Runtime, procs: list[ServerProcess], workers: int) -> None:
-    """Put a company per worker through first: loading schemas and templates is not what is measured."""
+def _warm_up(
+    runtime: Runtime, procs: list[ServerProcess], workers: int, records: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Put a company per worker through first, of the measured companies' size: loading schemas and templates, and
+    compiling each statement's shape (a batch of four rows or more has shapes a smaller one never builds), is a
+    process's first-minute cost, not what is measured. Each call is accepted by whichever worker is free, so the
+    warm-up's calls reach every worker."""
     for n, proc in enumerate(procs * workers):
         site = add_company(runtime, f"warm{n}")
         api = ApiClient(proc.url, site["token"])
-        for resource, external_id, body in WARM_UP:
+        for resource, external_id, body in records:
             api.put(resource, external_id, body)
         qb = FakeCompany.empty()
         for _ in range(MAX_SESSIONS):
