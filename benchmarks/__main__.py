@@ -120,7 +120,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--soak-records", type=int, help="mixed records synced through faults by soak (default 2000)")
     parser.add_argument("--workers", type=int, default=3, help="server processes for many_companies (default 3)")
     parser.add_argument(
-        "--threads", type=int, default=8, help="threads per server process for many_companies (default 8)"
+        "--threads", type=int, help="threads per server process for many_companies (default: serve's, 3 per worker)"
     )
     parser.add_argument("--existing", type=int, help="synced records of growth's big company (default 200000)")
     parser.add_argument(

@@ -22,7 +22,7 @@ class ServerProcess:
     def __init__(
         self,
         database_url: str,
-        threads: int = 8,
+        threads: int | None = None,
         log_file: Path | None = None,
         wait: bool = True,
         workers: int = 1,
@@ -45,7 +45,9 @@ class ServerProcess:
         if schemas is not None:
             env["QBWC_QBXML_SCHEMA_DIR"] = str(schemas)
         self._log = open(log_file, "wb") if log_file else subprocess.DEVNULL  # noqa: SIM115
-        command = [sys.executable, "-m", "qbwc_server", "serve", "--port", str(self.port), "--threads", str(threads)]
+        command = [sys.executable, "-m", "qbwc_server", "serve", "--port", str(self.port)]
+        # No number: serve's own default (8 threads for one process, 3 for each of several).
+        command += ["--threads", str(threads)] if threads else []
         # More than one worker: `serve` becomes a gunicorn master (same pid) with that many worker processes.
         command += ["--workers", str(workers)] if workers > 1 else []
         self.process = subprocess.Popen(command, env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)

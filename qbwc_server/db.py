@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# PostgreSQL connections a server process keeps open: one per request thread (`serve --threads`, 8 by default)
+# PostgreSQL connections a server process keeps open: one per request thread (`serve --threads`, at most 8 by default)
 # and the webhook deliverer's, with room to spare. SQLAlchemy's default keeps 5 and opens the rest for one use
 # each, so under load every request past the fifth at once started a new PostgreSQL backend (a process started,
 # authenticated and its caches warmed) and closed it again. Connections are opened only when needed.

@@ -18,12 +18,24 @@ if TYPE_CHECKING:
 
 # How long a stopping server lets the requests in progress finish.
 GRACE_SECONDS = 30
+# Request threads per process when `--threads` is not given. One waitress process answers everything (the Web
+# Connector, the page, the API) with its threads. Each of several gunicorn processes needs only enough threads to
+# keep its interpreter busy while calls wait for PostgreSQL: more share one interpreter lock and stretch every call
+# in it (fifty companies at once on three processes: p99 553-647 ms with 3 threads, 615-811 with 8, measured in
+# alternating pairs; benchmarks/README.md, "Threads per worker, round twelve").
+THREADS_ALONE = 8
+THREADS_PER_WORKER = 3
 
 
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: QBWC_HOST or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default: QBWC_PORT or 8080).")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per process.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help=f"Threads per process (default: {THREADS_ALONE} for one process, {THREADS_PER_WORKER} for each of several).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -32,7 +44,7 @@ GRACE_SECONDS = 30
     help="Server processes (gunicorn; Linux and PostgreSQL only, otherwise one waitress process).",
 )
 @click.pass_obj
-def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -> None:
+def serve(obj, host: str | None, port: int | None, threads: int | None, workers: int) -> None:
     """Serve the Web Connector endpoint at /qbwc, the page at / and the REST API at /api/v1."""
     runtime = obj.runtime
     host, port = prepare_serving(runtime, host, port)
@@ -40,6 +52,7 @@ def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -
     if workers > 1:
         why_not = single_process_reason(runtime.settings.database_url)
         if why_not is None:
+            threads = threads or THREADS_PER_WORKER
             click.echo(f"Serving on http://{shown}:{port}/ with {workers} processes of {threads} threads (gunicorn)")
             # Each worker builds its own runtime after the fork: database connections are never shared.
             runtime.close()
@@ -48,7 +61,7 @@ def serve(obj, host: str | None, port: int | None, threads: int, workers: int) -
             gunicorn_conf.exec_gunicorn(host, port, workers, threads, GRACE_SECONDS)
         click.echo(f"Note: --workers {workers} is ignored: {why_not}; serving with one waitress process.")
     click.echo(f"Serving on http://{shown}:{port}/ - Web Connector endpoint http://{shown}:{port}/qbwc")
-    run_waitress(runtime, host, port, threads)
+    run_waitress(runtime, host, port, threads or THREADS_ALONE)
 
 
 def single_process_reason(database_url: str) -> str | None:
