@@ -353,8 +353,8 @@ class Conversation:
             return None, None
         wc, company, any_endpoint = found
         call.company = company.slug if company else None
-        if company is not None and not any_endpoint:
-            outbox.no_subscribers(db, company.id)
+        if company is not None:
+            outbox.note_any_endpoint(db, company.id, any_endpoint)
         if wc.state == SessionState.OPEN and self._idle(wc):
             self._expire(db, wc, company)
         return wc, company

@@ -46,8 +46,7 @@ def sign_in(
         if stored is None or passwords.is_generated(stored):
             if not passwords.verify_web_connector(stored, password):
                 return _refuse(runtime, db, username, address, call)
-            if not any_endpoint:
-                outbox.no_subscribers(db, company.id)
+            outbox.note_any_endpoint(db, company.id, any_endpoint)
             return check_in(db, company, has_failures, any_open, address, call)
     valid = passwords.verify_web_connector(stored, password)
     with runtime.transaction() as db:
@@ -58,8 +57,7 @@ def sign_in(
             call.outcome = NVU
             return ["", NVU]
         company, _locked_until, has_failures, any_open, any_endpoint = found
-        if not any_endpoint:
-            outbox.no_subscribers(db, company.id)
+        outbox.note_any_endpoint(db, company.id, any_endpoint)
         return check_in(db, company, has_failures, any_open, address, call)
 
 

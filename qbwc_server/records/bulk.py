@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from qbwc_server import clock, multirow
@@ -30,19 +30,15 @@ from qbwc_server.models import (
     QueueStatus,
     Record,
     RecordKind,
-    SyncLogEntry,
     SyncState,
     is_open,
 )
 from qbwc_server.records import together
+from qbwc_server.records.together import QUEUE_ITEMS, RECORDS, SYNC_LOG
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.dependencies import PRIORITY, Ref, prerequisites
 from qbwc_server.sync.eligibility import Verdict, decide
 from qbwc_server.sync.lifecycle import Event
-
-RECORDS: Table = Record.__table__  # type: ignore[assignment]
-QUEUE_ITEMS: Table = QueueItem.__table__  # type: ignore[assignment]
-SYNC_LOG: Table = SyncLogEntry.__table__  # type: ignore[assignment]
 
 
 @dataclass

@@ -12,20 +12,20 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, inspect, select, update
+from sqlalchemy import bindparam, exists, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from qbwc_server import clock, multirow, synclog
 from qbwc_server.models import CompanyRef, LogEvent, QueueItem, Record
 from qbwc_server.records import together
-from qbwc_server.records.bulk import QUEUE_ITEMS, item_row
+from qbwc_server.records.bulk import item_row
+from qbwc_server.records.together import QUEUE_ITEMS, RECORDS
 from qbwc_server.sync import lifecycle, queue
 from qbwc_server.sync.changes import Change, Need, needed
 from qbwc_server.sync.dependencies import prerequisites
 from qbwc_server.sync.lifecycle import Event
 
-RECORDS: Table = Record.__table__  # type: ignore[assignment]
 _KEPT = ("data", "version", "updated_at")  # what every edit writes
 _MOVED = ("sync_state", "last_error")  # … and an edit that moves the record
 

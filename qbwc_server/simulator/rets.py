@@ -10,6 +10,8 @@ from typing import Any
 
 from lxml import etree
 
+from .xmltools import RetBuilder
+
 LIST_CORE = ("ListID", "TimeCreated", "TimeModified", "EditSequence")
 TXN_CORE = ("TxnID", "TimeCreated", "TimeModified", "EditSequence", "TxnNumber")
 PERSON = ("Salutation", "FirstName", "MiddleName", "LastName", "Suffix")
@@ -181,8 +183,6 @@ NameOf = Callable[[str], "str | None"]
 # Each tag's element order as positions, so a record's own fields are sorted rather than the whole order scanned.
 _POSITION = {tag: {name: n for n, name in enumerate(order)} for tag, order in ORDER.items()}
 _REF_KEYS = {"ListID", "FullName"}
-_new = etree.SubElement
-NEWLINE = "\n"
 
 
 def build_ret(
@@ -195,14 +195,9 @@ def build_ret(
     only: set[str] | None = None,
 ) -> etree._Element:
     """Append `record` to `parent` as element `tag`, fields in schema order; refs get their current FullName."""
-    elem = _new(parent, tag)
-    elem.text = NEWLINE
+    elem = RetBuilder.sub(parent, tag)
     for name in _field_names(tag, record, skip, only):
-        value = record[name]
-        if value.__class__ is str:
-            _new(elem, name).text = value
-        elif value is not None:
-            _add_value(elem, name, value, name_of)
+        _add_value(elem, name, record[name], name_of)
     return elem
 
 
@@ -232,16 +227,15 @@ def _add_value(parent: etree._Element, name: str, value: Any, name_of: NameOf) -
         else:
             build_ret(parent, name, value, name_of)
     elif value is not None:
-        _new(parent, name).text = str(value)
+        RetBuilder.sub(parent, name, str(value))
 
 
 def _add_ref(parent: etree._Element, name: str, ref: dict[str, str], name_of: NameOf) -> None:
     """Append a reference with its ListID and the referenced record's current full name."""
-    elem = _new(parent, name)
-    elem.text = NEWLINE
+    elem = RetBuilder.sub(parent, name)
     list_id = ref.get("ListID")
     full_name = (name_of(list_id) if list_id else None) or ref.get("FullName")
     if list_id:
-        _new(elem, "ListID").text = list_id
+        RetBuilder.sub(elem, "ListID", list_id)
     if full_name:
-        _new(elem, "FullName").text = full_name
+        RetBuilder.sub(elem, "FullName", full_name)

@@ -194,13 +194,15 @@ _SUBSCRIBERS = select(WebhookEndpoint).where(WebhookEndpoint.company_id == bindp
 
 
 # Whether the company of the row being read has a webhook endpoint (a column of a query on companies). A SOAP call
-# reads it with its company's row; when there is none it says so (`no_subscribers`) and asks no more in that call.
+# reads it with its company's row and hands the answer to `note_any_endpoint`: with none, it asks no more in that call.
 ANY_ENDPOINT = exists().where(WebhookEndpoint.company_id == Company.id)
 
 
-def no_subscribers(db: Session, company_id: int) -> None:
-    """Note that the company has no endpoint (read with its row in this transaction): `subscribers` asks no more."""
-    db.info.setdefault(_ENDPOINTS, {})[company_id] = []
+def note_any_endpoint(db: Session, company_id: int, any_endpoint: bool) -> None:
+    """Take what `ANY_ENDPOINT` said of the company in this transaction: with no endpoint, `subscribers` asks no more
+    (with one, it reads them when first asked)."""
+    if not any_endpoint:
+        db.info.setdefault(_ENDPOINTS, {})[company_id] = []
 
 
 def forget_endpoints(db: Session) -> None:

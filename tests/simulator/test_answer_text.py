@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from qbwc_server.simulator import FakeCompany
@@ -34,6 +35,22 @@ MESSAGE_SET = qbxml(
     "</InvoiceQueryRq>",
     on_error="continueOnError",
 )
+
+
+def _layout(text: str) -> list[str]:
+    """Return each line of an answer with its texts and attribute values left out: what is laid out where."""
+    return [re.sub(r'="[^"]*"', '=""', re.sub(r">[^<]+<", "><", line)) for line in text.splitlines(keepends=True)]
+
+
+def test_an_answer_is_laid_out_line_for_line_as_quickbooks_laid_out_a_real_one(
+    fixtures_dir: Path, schema_dir: Path
+) -> None:
+    """The declaration, one element a line, aggregates open on their own line, the last newline: as the 2008 capture
+    of a CustomerAdd's answer, whose request is replayed (ids, times and values differ, and are left out)."""
+    company = FakeCompany.empty(schema_dir=schema_dir)
+    ours = company.process((fixtures_dir / "qbxml/requests/CustomerAddRq_qbxml5.0_sent_2008.xml").read_text())
+    real = (fixtures_dir / "qbxml/responses/CustomerAddRs_2008_capture.xml").read_text()
+    assert _layout(ours) == _layout(real)
 
 
 def test_a_message_set_is_answered_byte_for_byte_as_pinned() -> None:

@@ -30,10 +30,10 @@ from tests.live import LiveServer
 # sendRequestXML 16, receiveResponseXML 17, closeConnection 10).
 # PostgreSQL's authenticate asks again whether the company has an open session after the company row's lock, in the
 # statement that asks whether there is work: the same count as SQLite's.
-# sendRequestXML's claim is two statements built once (the compare-and-set, then each item's sent_info) rather than
-# one built at each call: more statements, less CPU. The engine's part of sendRequestXML and receiveResponseXML runs
-# without a savepoint (a failure rolls the call back and writes the session row again): two fewer each. So do the
-# scheduled imports' closing notes in closeConnection: two fewer. Whether the company has a webhook endpoint is read
+# sendRequestXML's claim is one statement built once (the compare-and-set, writing each item's sent information).
+# The engine's part of sendRequestXML and receiveResponseXML runs without a savepoint (a failure rolls the call back
+# and writes the session row again): two fewer each. So do the scheduled imports' closing notes in closeConnection:
+# two fewer. Whether the company has a webhook endpoint is read
 # with the company (the login, the session's read): a company without one is not asked for its endpoints again in
 # authenticate, receiveResponseXML and closeConnection, one fewer each.
 NO_WORK = {"authenticate": 5, "closeConnection": 1}
@@ -78,7 +78,6 @@ class CountingApp:
 
 
 def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_statements(runtime):
-    no_work, one_customer = NO_WORK, ONE_CUSTOMER
     password = passwords.generate_password()  # the default of `company add`: checked as a digest
     with runtime.transaction() as db:
         company = create_company(db, "acme", "Acme", "acme-qbwc", password, generated=True)
@@ -98,7 +97,7 @@ def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_state
         with app.counting() as counts:
             assert session() == "no_work"
         assert set(counts) <= {"serverVersion", "clientVersion", "authenticate", "closeConnection"}
-        assert all(counts[action] <= most for action, most in no_work.items()), app.explain(no_work, counts)
+        assert all(counts[action] <= most for action, most in NO_WORK.items()), app.explain(NO_WORK, counts)
 
         request = urllib.request.Request(
             server.url + "/api/v1/customers/c-1", data=json.dumps({"name": "Ada Lovelace"}).encode(), method="PUT"
@@ -109,7 +108,7 @@ def test_a_check_in_with_nothing_to_do_and_a_one_customer_session_cost_few_state
             assert answer.status in (200, 201)
         with app.counting() as counts:
             assert session() == "completed"
-        assert all(counts[action] <= most for action, most in one_customer.items()), app.explain(one_customer, counts)
+        assert all(counts[action] <= most for action, most in ONE_CUSTOMER.items()), app.explain(ONE_CUSTOMER, counts)
         assert [c["FullName"] for c in qb.state.lists["Customer"].values()].count("Ada Lovelace") == 1
 
         # What the page shows of the two sessions is what it showed before the statements were cut.
